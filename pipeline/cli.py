@@ -1,0 +1,202 @@
+"""Command-line interface: parses arguments, calls the runner, reports, maps to exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline import __version__
+from pipeline.config import Config, load_config
+from pipeline.errors import ExitCode, PipelineError
+from pipeline.records import JobReport
+
+log = logging.getLogger(__name__)
+
+MAX_LISTED_FAILURES = 20
+
+
+class PipelineGroup(click.Group):
+    """Turns every PipelineError into one line on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; translate the library's exceptions at this one boundary."""
+        try:
+            return super().invoke(ctx)
+        except PipelineError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(int(exc.exit_code))
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(int(ExitCode.INTERRUPTED))
+
+
+def _config(ctx: click.Context) -> Config:
+    """Load the configuration once per invocation, with command-line overrides applied."""
+    obj = ctx.ensure_object(dict)
+    if "config" not in obj:
+        site: dict[str, Any] = {}
+        for key in ("scans", "out", "base_url"):
+            if obj.get(key) is not None:
+                site[key] = obj[key]
+        overrides: dict[str, Any] = {"site": site} if site else {}
+        overrides.update(obj.get("extra", {}))
+        obj["config"] = load_config(obj.get("config_path"), overrides=overrides)
+    cfg: Config = obj["config"]
+    return cfg
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{seconds:.1f}s"
+
+
+def exit_code_for(report: JobReport) -> ExitCode:
+    """The exit code of a finished (or interrupted) job."""
+    if report.interrupted:
+        return ExitCode.INTERRUPTED
+    if report.internal_errors:
+        return ExitCode.INTERNAL
+    if report.failures:
+        return ExitCode.PAGES_FAILED
+    return ExitCode.OK
+
+
+def print_summary(report: JobReport, log_path: Path) -> None:
+    """The summary that always comes last, on stderr."""
+    for rec in report.failures[:MAX_LISTED_FAILURES]:
+        where = f"{rec.volume}/{rec.data['file']}" if rec.data.get("file") else rec.subject
+        click.echo(f"error: {where} [{rec.stage}]: {rec.error}", err=True)
+    if len(report.failures) > MAX_LISTED_FAILURES:
+        click.echo(f"... and {len(report.failures) - MAX_LISTED_FAILURES} more", err=True)
+    if report.internal_errors:
+        click.echo(f"this is a bug, please report it with {log_path}", err=True)
+    c = report.counts
+    reports = f"; report: {report.report_paths[0]}" if len(report.report_paths) == 1 else ""
+    if len(report.report_paths) > 1:
+        reports = f"; reports: {Path(report.report_paths[0]).parent}"
+    state = "interrupted" if report.interrupted else "done"
+    click.echo(
+        f"{state}: {c['ok']} ok, {c['failed']} failed, {c['skipped']} skipped, "
+        f"{c['current']} up to date in {_duration(report.duration_s)}{reports}",
+        err=True,
+    )
+
+
+@click.group(cls=PipelineGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pipeline")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration file (default: config/default.toml in the current folder).",
+)
+@click.option("--scans", type=click.Path(file_okay=False, path_type=Path), help="Scans folder.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--base-url", help="Public URL the output folder will be served at.")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_path: Path | None,
+    scans: Path | None,
+    out: Path | None,
+    base_url: str | None,
+    verbose: int,
+) -> None:
+    """Turn volumes of scans into IIIF collections: tiles, OCR and manifests."""
+    ctx.ensure_object(dict).update(
+        config_path=config_path, scans=scans, out=out, base_url=base_url, verbose=verbose
+    )
+
+
+@cli.command()
+@click.argument("volumes", nargs=-1)
+@click.option("--stages", help="Comma-separated stages to run (default: all).")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), help="Worker processes (0: one per core).")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed page.")
+@click.option("--allow-partial", is_flag=True, help="Build manifests of volumes with failed pages.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.pass_context
+def run(
+    ctx: click.Context,
+    volumes: tuple[str, ...],
+    stages: str | None,
+    jobs: int | None,
+    fail_fast: bool,
+    allow_partial: bool,
+    quiet: bool,
+) -> None:
+    """Run the pipeline over VOLUMES (default: every volume in the scans folder)."""
+    from pipeline.progress import make_reporter, setup_logging
+    from pipeline.runner import layout_for, run_job
+
+    extra: dict[str, Any] = {}
+    if jobs is not None or fail_fast:
+        extra["run"] = {k: v for k, v in (("workers", jobs), ("fail_fast", fail_fast or None)) if v is not None}
+    if allow_partial:
+        extra["manifest"] = {"allow_partial": True}
+    ctx.obj["extra"] = extra
+    cfg = _config(ctx)
+    layout = layout_for(cfg)
+    setup_logging(verbose=ctx.obj["verbose"], log_path=layout.log_path)
+    names = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
+    report = run_job(cfg, volumes=volumes, stages=names, reporter=make_reporter(quiet=quiet))
+    print_summary(report, layout.log_path)
+    ctx.exit(int(exit_code_for(report)))
+
+
+@cli.command()
+@click.argument("volumes", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def status(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
+    """Show, per volume and stage, what is done, failed or pending."""
+    from pipeline.runner import status as job_status
+
+    data = job_status(_config(ctx), volumes)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    for vol in data["volumes"]:
+        if "error" in vol:
+            click.echo(f"{vol['id']}: error: {vol['error']}")
+            continue
+        click.echo(f"{vol['id']} ({vol['pages']} pages)")
+        for name, c in vol["stages"].items():
+            click.echo(
+                f"  {name:<10} {c['ok']:>5} done {c['failed']:>5} failed "
+                f"{c['skipped']:>5} skipped {c['pending']:>5} pending"
+            )
+            for err in c["errors"]:
+                click.echo(f"    {err['file'] or err['page'] or vol['id']}: {err['error']}")
+
+
+@cli.command()
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--volume-id", default="sample-001", show_default=True, help="Folder name.")
+@click.option("--pages", type=click.IntRange(1, 10000), default=3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--width", type=click.IntRange(64, 20000), default=1240, show_default=True)
+@click.option("--height", type=click.IntRange(64, 30000), default=1754, show_default=True)
+def samples(dest: Path, volume_id: str, pages: int, seed: int, width: int, height: int) -> None:
+    """Generate a volume of synthetic scanned pages (with ground truth) under DEST."""
+    from pipeline.samples import generate_volume
+
+    made = generate_volume(
+        dest, volume_id=volume_id, pages=pages, seed=seed, width=width, height=height
+    )
+    click.echo(f"wrote {len(made)} page(s) to {dest / volume_id}", err=True)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="pipeline")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""Typed, frozen configuration: defaults, then a TOML file, then PIPELINE_* variables, then CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.errors import ConfigError
+
+ENV_PREFIX = "PIPELINE_"
+DEFAULT_CONFIG = Path("config") / "default.toml"
+
+LangMap = dict[str, list[str]]
+
+_LANG_TAG = re.compile(r"^(none|[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*)$")
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_TESS_LANG = re.compile(r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$")
+
+
+def _lang_map(value: Any) -> Any:
+    """Accept ``{ko = "x"}`` as shorthand for ``{ko = ["x"]}`` and check the language tags."""
+    if isinstance(value, str):
+        return {"none": [value]}
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[str, Any] = {}
+    for lang, text in value.items():
+        if not isinstance(lang, str) or not _LANG_TAG.match(lang):
+            raise ValueError(f"{lang!r} is not a language tag such as 'ko', 'en' or 'ko-Latn'")
+        out[lang] = [text] if isinstance(text, str) else text
+    return out
+
+
+class Section(BaseModel):
+    """Base of every config section: immutable, unknown keys are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LabelValue(Section):
+    """A label/value pair of language maps (required statement, metadata entries)."""
+
+    label: LangMap
+    value: LangMap
+
+    _maps = field_validator("label", "value", mode="before")(_lang_map)
+
+
+class ProviderConfig(Section):
+    """The institution that holds the volumes."""
+
+    id: str = "https://example.org/"
+    label: LangMap = Field(default_factory=lambda: {"en": ["Example Library"]})
+    homepage: str | None = None
+    logo: str | None = None
+
+    _maps = field_validator("label", mode="before")(_lang_map)
+
+
+class CollectionConfig(Section):
+    """What the published collection is called and the terms it is published under."""
+
+    id: str = "collection"
+    label: LangMap = Field(default_factory=lambda: {"en": ["Collection"]})
+    summary: LangMap | None = None
+    rights: str | None = None
+    required_statement: LabelValue | None = None
+    provider: ProviderConfig | None = None
+
+    _maps = field_validator("label", "summary", mode="before")(_lang_map)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError("must be letters, digits, '.', '_' or '-' (it becomes part of URLs)")
+        return value
+
+    @field_validator("rights")
+    @classmethod
+    def _rights(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        ok = re.match(r"^https?://(rightsstatements\.org/vocab/|creativecommons\.org/)", value)
+        if not ok:
+            raise ValueError(
+                "must be a rightsstatements.org or creativecommons.org URI, "
+                "e.g. http://rightsstatements.org/vocab/InC/1.0/"
+            )
+        return value
+
+
+class SiteConfig(Section):
+    """Where the output is built and the public URL it will be served at."""
+
+    base_url: str = "http://127.0.0.1:8000/"
+    scans: Path = Path("scans")
+    out: Path = Path("manifests")
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value):
+            raise ValueError("must be an http(s) URL without query or fragment")
+        return value if value.endswith("/") else value + "/"
+
+
+class RunConfig(Section):
+    """How a job runs."""
+
+    workers: int = Field(default=0, ge=0, le=512)
+    executor: Literal["local", "dask"] = "local"
+    scheduler: str | None = None
+    fail_fast: bool = False
+
+
+class IngestConfig(Section):
+    """What makes a master acceptable."""
+
+    max_pixels: int = Field(default=1_000_000_000, ge=1)
+    min_side: int = Field(default=1, ge=1)
+
+
+class TilesConfig(Section):
+    """The IIIF Image API level-0 pyramid."""
+
+    tile_size: int = Field(default=512, ge=64, le=4096)
+    quality: int = Field(default=85, ge=1, le=100)
+
+
+class OcrConfig(Section):
+    """Tesseract settings."""
+
+    enabled: bool = True
+    languages: list[str] = Field(default_factory=lambda: ["kor"], min_length=1)
+    psm: int = Field(default=4, ge=0, le=13)
+    timeout_s: float = Field(default=300.0, gt=0)
+
+    @field_validator("languages")
+    @classmethod
+    def _langs(cls, value: list[str]) -> list[str]:
+        for lang in value:
+            if not _TESS_LANG.match(lang):
+                raise ValueError(f"{lang!r} is not a tesseract language name such as 'kor'")
+        return value
+
+
+class ManifestConfig(Section):
+    """IIIF Presentation 3 manifest options."""
+
+    behavior: list[str] = Field(default_factory=lambda: ["paged"])
+    allow_partial: bool = False
+
+
+class Config(Section):
+    """The whole configuration of a job."""
+
+    site: SiteConfig = Field(default_factory=SiteConfig)
+    collection: CollectionConfig = Field(default_factory=CollectionConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    tiles: TilesConfig = Field(default_factory=TilesConfig)
+    ocr: OcrConfig = Field(default_factory=OcrConfig)
+    manifest: ManifestConfig = Field(default_factory=ManifestConfig)
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _parse_env_value(raw: str) -> Any:
+    """Read a variable's value as a TOML value (numbers, booleans, arrays), else as a string."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Turn ``PIPELINE_TILES__QUALITY=90`` into ``{"tiles": {"quality": 90}}``."""
+    out: dict[str, Any] = {}
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        keys = name[len(ENV_PREFIX) :].lower().split("__")
+        node = out
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = _parse_env_value(raw)
+    return out
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning every problem into a one-line ConfigError naming the file.
+
+    Args:
+        path: The file to read.
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        ConfigError: The file is missing, unreadable or not valid TOML.
+    """
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def describe_validation_error(source: str, exc: ValidationError) -> str:
+    """Format the first pydantic error as ``source: key.path: reason``."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    msg = msg.removeprefix("Value error, ")
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{source}: {where}: {msg}{more}"
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Build the job configuration.
+
+    Args:
+        path: A TOML file; ``None`` uses ``config/default.toml`` when it exists in the current
+            folder, else the built-in defaults.
+        overrides: Values from the command line, nested by section.
+        environ: Environment to read ``PIPELINE_SECTION__KEY`` variables from.
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: Naming the file (or variable) and the key at fault.
+    """
+    data: dict[str, Any] = {}
+    source = "built-in defaults"
+    if path is None and DEFAULT_CONFIG.is_file():
+        path = DEFAULT_CONFIG
+    if path is not None:
+        data = read_toml(path)
+        source = str(path)
+    env = _env_overrides(os.environ if environ is None else environ)
+    if env:
+        data = _merge(data, env)
+        source = f"{source} + {ENV_PREFIX}* variables"
+    if overrides:
+        data = _merge(data, overrides)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(source, exc)) from None

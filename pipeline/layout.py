@@ -1,0 +1,139 @@
+"""The one place that knows output paths, work files, S3 keys and public URLs.
+
+The output folder is laid out exactly as it is served: ``OUT/a/b.json`` is published at
+``BASE_URL/a/b.json``. Bookkeeping (state store, logs, reports, temporary files) lives under
+``OUT/.pipeline/``, which is never published.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+WORK_DIR = ".pipeline"
+TMP_PREFIX = ".tmp-"
+
+OCR_SUFFIXES = {"hocr": ".hocr", "alto": ".alto.xml", "txt": ".txt"}
+
+
+def check_id(value: str) -> str:
+    """Return ``value`` if it is safe as one URL path segment and one file name.
+
+    Raises:
+        ValueError: It is empty, starts with a dot or holds characters outside [A-Za-z0-9._-].
+    """
+    if not SAFE_ID.match(value) or value in {".", ".."}:
+        raise ValueError(f"unsafe identifier {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths and URLs of one output folder served at one base URL (picklable)."""
+
+    out: Path
+    base_url: str
+
+    # -- generic -------------------------------------------------------------------------------
+    def url(self, path: Path) -> str:
+        """Public URL of a file under the output folder."""
+        return self.base_url + self.rel(path)
+
+    def rel(self, path: Path) -> str:
+        """Path relative to the output folder, with forward slashes (also the S3 key suffix)."""
+        return PurePosixPath(path.relative_to(self.out)).as_posix()
+
+    def path(self, rel: str) -> Path:
+        """Inverse of :meth:`rel`."""
+        return self.out / PurePosixPath(rel)
+
+    # -- collection and volumes ----------------------------------------------------------------
+    def collection_path(self, collection_id: str) -> Path:
+        """The top-level IIIF Collection of this output folder."""
+        return self.out / f"{check_id(collection_id)}.json"
+
+    def volume_dir(self, volume: str) -> Path:
+        """Everything published for one volume."""
+        return self.out / check_id(volume)
+
+    def manifest_path(self, volume: str) -> Path:
+        """The volume's IIIF Presentation 3 manifest."""
+        return self.volume_dir(volume) / "manifest.json"
+
+    def text_path(self, volume: str) -> Path:
+        """The volume's plain-text rendering."""
+        return self.volume_dir(volume) / f"{volume}.txt"
+
+    def manifest_id(self, volume: str) -> str:
+        """The manifest's URL."""
+        return self.url(self.manifest_path(volume))
+
+    def canvas_id(self, volume: str, page: str) -> str:
+        """A canvas URI (an identifier inside the manifest, not a file)."""
+        return f"{self.base_url}{check_id(volume)}/canvas/{check_id(page)}"
+
+    def range_id(self, volume: str, number: str) -> str:
+        """A range URI; ``number`` is its dotted position (``1``, ``1.2``)."""
+        return f"{self.base_url}{check_id(volume)}/range/{number}"
+
+    # -- images --------------------------------------------------------------------------------
+    def images_dir(self, volume: str) -> Path:
+        """Parent folder of the volume's image services."""
+        return self.volume_dir(volume) / "images"
+
+    def image_dir(self, volume: str, page: str) -> Path:
+        """One page's static IIIF image service (info.json and tiles)."""
+        return self.images_dir(volume) / check_id(page)
+
+    def image_service_id(self, volume: str, page: str) -> str:
+        """The image service ``id``: the URL of the folder holding info.json."""
+        return self.url(self.image_dir(volume, page))
+
+    def image_service_parent(self, volume: str) -> str:
+        """What dzsave takes as ``id``: it appends ``/<basename>`` itself."""
+        return self.url(self.images_dir(volume))
+
+    # -- OCR -----------------------------------------------------------------------------------
+    def ocr_dir(self, volume: str) -> Path:
+        """OCR files of a volume."""
+        return self.volume_dir(volume) / "ocr"
+
+    def ocr_path(self, volume: str, page: str, kind: str) -> Path:
+        """One OCR output of a page; ``kind`` is one of ``hocr``, ``alto``, ``txt``."""
+        return self.ocr_dir(volume) / f"{check_id(page)}{OCR_SUFFIXES[kind]}"
+
+    def annotations_path(self, volume: str, page: str) -> Path:
+        """The AnnotationPage holding a page's OCR lines."""
+        return self.volume_dir(volume) / "annotations" / f"{check_id(page)}.json"
+
+    # -- bookkeeping (never published) ---------------------------------------------------------
+    @property
+    def work_dir(self) -> Path:
+        """State store, logs, reports and temporary files."""
+        return self.out / WORK_DIR
+
+    @property
+    def state_db(self) -> Path:
+        """The SQLite state store."""
+        return self.work_dir / "state.sqlite"
+
+    @property
+    def lock_path(self) -> Path:
+        """Held by a running job so that a second one refuses to start."""
+        return self.work_dir / "lock"
+
+    @property
+    def log_path(self) -> Path:
+        """Full log of the latest job, tracebacks included."""
+        return self.work_dir / "job.log"
+
+    def report_path(self, volume: str) -> Path:
+        """Machine-readable report of the volume's latest run."""
+        return self.work_dir / "reports" / f"{check_id(volume)}.json"
+
+    def is_published(self, path: Path) -> bool:
+        """Whether a file under the output folder belongs to the public site."""
+        parts = PurePosixPath(self.rel(path)).parts
+        return not any(p.startswith(".") for p in parts)

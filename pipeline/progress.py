@@ -1,0 +1,100 @@
+"""Logging set-up (with stage and page context) and the progress bar; used by the CLI only."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+class Reporter(Protocol):
+    """What the runner tells about its progress."""
+
+    def stage(self, name: str, total: int) -> Iterator[StageBar]:
+        """Context manager around one stage's tasks."""
+        ...
+
+
+class StageBar(Protocol):
+    """One stage's bar."""
+
+    def advance(self, subject: str) -> None:
+        """One task finished."""
+        ...
+
+
+class _NullBar:
+    def advance(self, subject: str) -> None:
+        pass
+
+
+class NullReporter:
+    """No progress output (stderr is not a terminal, or ``--quiet``)."""
+
+    @contextmanager
+    def stage(self, name: str, total: int) -> Iterator[StageBar]:
+        """Nothing to show."""
+        yield _NullBar()
+
+
+class _RichBar:
+    def __init__(self, progress: Progress, task: int) -> None:
+        self._progress = progress
+        self._task = task
+
+    def advance(self, subject: str) -> None:
+        self._progress.update(self._task, advance=1, subject=subject)
+
+
+class RichReporter:
+    """A progress bar per stage on stderr."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+
+    @contextmanager
+    def stage(self, name: str, total: int) -> Iterator[StageBar]:
+        """Show a bar while the stage's tasks run."""
+        columns = (
+            TextColumn(f"{name:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[subject]}"),
+        )
+        with Progress(*columns, console=self._console, transient=False) as progress:
+            task = progress.add_task(name, total=total, subject="")
+            yield _RichBar(progress, task)
+
+
+def make_reporter(*, quiet: bool = False) -> Reporter:
+    """A bar on stderr when it is a terminal; nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return NullReporter()
+    return RichReporter(Console(stderr=True))
+
+
+def setup_logging(*, verbose: int, log_path: Path | None = None) -> None:
+    """Log warnings (or more with ``-v``) to stderr and everything to the job log file."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root.addHandler(console)
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_path, encoding="utf-8")
+        handler.setLevel(logging.DEBUG)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    for noisy in ("pyvips", "PIL", "botocore", "boto3", "urllib3", "s3transfer"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,936 @@
+"""Deterministic generator of synthetic scanned manuscript pages with ground truth."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import random
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import NormalDist
+
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+
+__all__ = [
+    "CONDITIONS",
+    "DEFAULT_CONDITIONS",
+    "DEFAULT_FONTS",
+    "DEFAULT_FONT_DIRS",
+    "FONTS",
+    "FONT_PACKAGES",
+    "HEADER_PHRASE",
+    "IMAGE_FORMATS",
+    "FontMissingError",
+    "SamplePage",
+    "find_font",
+    "generate_volume",
+    "lines_per_page",
+    "render_page",
+]
+
+log = logging.getLogger(__name__)
+
+FONTS: dict[str, str] = {
+    "print": "NanumMyeongjo.ttf",
+    "gothic": "NanumGothic.ttf",
+    "hand": "NanumPen.ttf",
+    "hand2": "NanumBarunpenR.ttf",
+    "brush": "NanumBrush.ttf",
+    # Same typeface as "print"; pages in this style carry one Russian line.
+    "mixed": "NanumMyeongjo.ttf",
+}
+"""Style name -> Nanum font file name."""
+
+FONT_PACKAGES: dict[str, str] = {
+    "NanumMyeongjo.ttf": "fonts-nanum",
+    "NanumGothic.ttf": "fonts-nanum",
+    "NanumPen.ttf": "fonts-nanum-extra",
+    "NanumBarunpenR.ttf": "fonts-nanum-extra",
+    "NanumBrush.ttf": "fonts-nanum-extra",
+}
+"""Font file name -> Debian package that ships it."""
+
+CONDITIONS = ("clean", "degraded", "faded")
+DEFAULT_FONTS = ("print", "hand", "gothic")
+DEFAULT_CONDITIONS = CONDITIONS
+IMAGE_FORMATS = ("tif", "jpg", "png")
+HEADER_PHRASE = "인물전기"
+"""Phrase present in the header line of every generated page."""
+
+DEFAULT_FONT_DIRS: tuple[Path, ...] = (
+    Path("/usr/share/fonts/truetype/nanum"),
+    Path("/usr/share/fonts"),
+    Path("/usr/local/share/fonts"),
+)
+
+_HAND_STYLES = frozenset({"hand", "hand2", "brush"})
+_RUSSIAN_STYLES = frozenset({"mixed"})
+_RUSSIAN_LINES = ("Биография", "Копия верна", "Личное дело", "Характеристика")
+_FORMAT_ALIASES = {"tif": "tif", "tiff": "tif", "jpg": "jpg", "jpeg": "jpg", "png": "png"}
+_REFERENCE_WIDTH = 1240  # A4 at 150 dpi; all geometry is scaled from this width.
+_A4_WIDTH_INCH = 210 / 25.4
+_GLYPH_SAMPLE = "한국력사로동"
+
+
+class FontMissingError(RuntimeError):
+    """Raised when a Nanum font file cannot be found in the font directories."""
+
+    def __init__(self, file_name: str, font_dirs: Sequence[Path]) -> None:
+        """Build the error message naming the font file and its Debian package.
+
+        Args:
+            file_name: The font file that was looked for.
+            font_dirs: The directories that were searched.
+        """
+        package = FONT_PACKAGES.get(file_name, "fonts-nanum / fonts-nanum-extra")
+        dirs = ", ".join(str(d) for d in font_dirs) or "(no directories)"
+        super().__init__(
+            f"font file {file_name!r} not found in {dirs}; "
+            f"install the Debian package {package} (apt-get install {package})"
+        )
+        self.file_name = file_name
+        self.package = package
+
+
+@dataclass(frozen=True)
+class SamplePage:
+    """One generated page and its ground truth.
+
+    Attributes:
+        file: Image file name inside the volume folder, e.g. ``p001.tif``.
+        page_id: File stem, e.g. ``p001``.
+        font: Style key of :data:`FONTS`.
+        condition: One of :data:`CONDITIONS`.
+        text: Ground truth (NFC), lines joined by ``\\n``.
+        width: Image width in pixels.
+        height: Image height in pixels.
+    """
+
+    file: str
+    page_id: str
+    font: str
+    condition: str
+    text: str
+    width: int
+    height: int
+
+
+# --------------------------------------------------------------------------- fonts
+
+
+@functools.lru_cache(maxsize=64)
+def _find_font_cached(file_name: str, font_dirs: tuple[Path, ...]) -> Path:
+    for directory in font_dirs:
+        candidate = directory / file_name
+        if candidate.is_file():
+            return candidate
+    for directory in font_dirs:
+        if not directory.is_dir():
+            continue
+        matches = sorted(p for p in directory.rglob(file_name) if p.is_file())
+        if matches:
+            return matches[0]
+    raise FontMissingError(file_name, font_dirs)
+
+
+def find_font(name: str, *, font_dirs: Sequence[Path] = DEFAULT_FONT_DIRS) -> Path:
+    """Locate a Nanum font file.
+
+    Args:
+        name: A style key of :data:`FONTS` (e.g. ``"hand"``) or a font file name
+            (e.g. ``"NanumPen.ttf"``).
+        font_dirs: Directories searched in order (first directly, then recursively).
+
+    Returns:
+        The path of the font file.
+
+    Raises:
+        FontMissingError: If the file is in none of the directories.
+    """
+    file_name = FONTS.get(name, name)
+    return _find_font_cached(file_name, tuple(Path(d) for d in font_dirs))
+
+
+@functools.lru_cache(maxsize=256)
+def _load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.BASIC)
+
+
+@functools.lru_cache(maxsize=32)
+def _glyph_ratio(path: Path) -> float:
+    """Return the Hangul glyph height of the font as a fraction of its em size."""
+    font = _load_font(path, 200)
+    _, top, _, bottom = font.getbbox(_GLYPH_SAMPLE)
+    return max(bottom - top, 1) / 200
+
+
+# -------------------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class _Layout:
+    scale: float
+    glyph_px: float
+    margin_x: int
+    top: int
+    pitch: int
+    lines: int
+    frame: tuple[int, int, int, int]
+
+
+def _layout(width: int, height: int) -> _Layout:
+    if width < 64 or height < 64:
+        raise ValueError(f"page too small: {width}x{height} (minimum 64x64)")
+    scale = width / _REFERENCE_WIDTH
+    top = round(150 * scale)
+    bottom = round(130 * scale)
+    pitch = max(round(66 * scale), 4)
+    fx, fy = round(80 * scale), round(95 * scale)
+    return _Layout(
+        scale=scale,
+        glyph_px=31 * scale,
+        margin_x=round(130 * scale),
+        top=top,
+        pitch=pitch,
+        lines=max((height - top - bottom) // pitch, 0),
+        frame=(fx, fy, width - 1 - fx, height - 1 - fy),
+    )
+
+
+def lines_per_page(*, width: int, height: int) -> int:
+    """Return how many text lines (header included) fit on a page of this size.
+
+    Args:
+        width: Page width in pixels.
+        height: Page height in pixels.
+
+    Returns:
+        The number of ruled text lines of the page.
+    """
+    return _layout(width, height).lines
+
+
+# ------------------------------------------------------------------------ rendering
+
+
+@dataclass(frozen=True)
+class _Look:
+    paper: float
+    paper_var: float
+    ink: float
+    ink_var: float
+    noise: float
+    rule: int
+    stains: int
+
+
+_LOOKS: dict[str, _Look] = {
+    "clean": _Look(paper=234, paper_var=6, ink=28, ink_var=8, noise=5, rule=80, stains=0),
+    "degraded": _Look(paper=218, paper_var=14, ink=45, ink_var=14, noise=11, rule=90, stains=2),
+    "faded": _Look(paper=226, paper_var=8, ink=120, ink_var=18, noise=7, rule=60, stains=0),
+}
+
+
+def _smooth_field(
+    rng: random.Random, size: tuple[int, int], base: float, amplitude: float, cells: int
+) -> Image.Image:
+    """Return a smooth random greyscale field (bicubic upscaling of a coarse grid)."""
+    gw, gh = cells, max(2, round(cells * size[1] / size[0]))
+    values = bytes(
+        max(0, min(255, round(base + rng.uniform(-amplitude, amplitude))))
+        for _ in range(gw * gh)
+    )
+    grid = Image.frombytes("L", (gw, gh), values)
+    return grid.resize(size, Image.Resampling.BICUBIC)
+
+
+@functools.lru_cache(maxsize=16)
+def _noise_lut(sigma: float) -> tuple[int, ...]:
+    dist = NormalDist(0, sigma)
+    return tuple(max(0, min(255, round(128 + dist.inv_cdf((i + 0.5) / 256)))) for i in range(256))
+
+
+def _add_noise(page: Image.Image, rng: random.Random, sigma: float) -> Image.Image:
+    w, h = page.size
+    noise = Image.frombytes("L", (w, h), rng.randbytes(w * h)).point(list(_noise_lut(sigma)))
+    return ImageChops.add(page, noise, scale=1.0, offset=-128)
+
+
+def _stain_mask(rng: random.Random, size: tuple[int, int], count: int, scale: float) -> Image.Image:
+    """Return a blurred mask of faint round stains (coffee rings and blots)."""
+    factor = 4
+    small = (max(size[0] // factor, 1), max(size[1] // factor, 1))
+    mask = Image.new("L", small, 0)
+    draw = ImageDraw.Draw(mask)
+    for _ in range(count):
+        r = rng.uniform(60, 170) * scale / factor
+        cx = rng.uniform(0.1, 0.9) * small[0]
+        cy = rng.uniform(0.1, 0.9) * small[1]
+        ry = r * rng.uniform(0.75, 1.2)
+        box = (cx - r, cy - ry, cx + r, cy + ry)
+        draw.ellipse(box, fill=rng.randint(18, 32))
+        draw.ellipse(box, outline=rng.randint(45, 70), width=max(1, round(r / 12)))
+    mask = mask.filter(ImageFilter.GaussianBlur(max(1.0, 3 * scale)))
+    return mask.resize(size, Image.Resampling.BICUBIC)
+
+
+def _draw_blot(draw: ImageDraw.ImageDraw, rng: random.Random, lay: _Layout, size: tuple[int, int]) -> None:
+    """Draw a small irregular ink blot into the darkness layer."""
+    cx = rng.uniform(lay.margin_x, size[0] - lay.margin_x)
+    cy = rng.uniform(lay.top, size[1] - lay.top)
+    level = rng.randint(110, 170)
+    for _ in range(rng.randint(3, 6)):
+        r = rng.uniform(3, 9) * lay.scale
+        dx, dy = rng.uniform(-8, 8) * lay.scale, rng.uniform(-8, 8) * lay.scale
+        draw.ellipse((cx + dx - r, cy + dy - r, cx + dx + r, cy + dy + r), fill=level)
+
+
+def _draw_line(
+    draw: ImageDraw.ImageDraw,
+    rng: random.Random,
+    line: str,
+    *,
+    font_path: Path,
+    glyph_px: float,
+    x: float,
+    baseline: float,
+    hand: bool,
+) -> float:
+    """Draw one text line (fill 255) and return its right edge."""
+    ratio = _glyph_ratio(font_path)
+    if not hand:
+        font = _load_font(font_path, max(round(glyph_px / ratio), 4))
+        draw.text((x, baseline), line, font=font, fill=255, anchor="ls")
+        return x + font.getlength(line)
+    # Handwriting: per-line size, per-character baseline and spacing jitter.
+    size = max(round(glyph_px * rng.uniform(0.94, 1.06) / ratio), 4)
+    font = _load_font(font_path, size)
+    slope = rng.uniform(-0.008, 0.008)
+    pos = x + rng.uniform(-4, 4) * glyph_px / 31
+    start = pos
+    for ch in line:
+        advance = font.getlength(ch)
+        if not ch.isspace():
+            dy = rng.uniform(-0.05, 0.05) * glyph_px + slope * (pos - start)
+            draw.text((pos, baseline + dy), ch, font=font, fill=255, anchor="ls")
+        pos += advance * rng.uniform(1.0, 1.12)
+    return pos
+
+
+def render_page(
+    *,
+    text_lines: Sequence[str],
+    font: str,
+    condition: str,
+    seed: int,
+    width: int,
+    height: int,
+    font_dirs: Sequence[Path] = DEFAULT_FONT_DIRS,
+) -> Image.Image:
+    """Render a synthetic scanned manuscript page.
+
+    The page has an uneven paper tone, a thin double frame and ruled lines, the
+    text lines (one per ruled line, starting at the top), a small skew, noise and,
+    depending on ``condition``, stains, blots or faded ink. Geometry scales with
+    ``width`` (reference: 1240 px = A4 at 150 dpi, ~31 px Hangul glyphs).
+
+    Args:
+        text_lines: Lines to write, top to bottom; empty strings leave a line blank.
+        font: Style key of :data:`FONTS`.
+        condition: One of :data:`CONDITIONS`.
+        seed: Seed of the page's random generator; same arguments, same pixels.
+        width: Page width in pixels.
+        height: Page height in pixels.
+        font_dirs: Directories searched for the font file.
+
+    Returns:
+        A greyscale (mode ``"L"``) image.
+
+    Raises:
+        ValueError: On an unknown font style or condition, or if the lines do not fit.
+        FontMissingError: If the font file is not installed.
+    """
+    if font not in FONTS:
+        raise ValueError(f"unknown font style {font!r}; expected one of {sorted(FONTS)}")
+    if condition not in _LOOKS:
+        raise ValueError(f"unknown condition {condition!r}; expected one of {CONDITIONS}")
+    lay = _layout(width, height)
+    if len(text_lines) > lay.lines:
+        raise ValueError(
+            f"{len(text_lines)} lines do not fit on a {width}x{height} page "
+            f"(at most {lay.lines}; see lines_per_page())"
+        )
+    font_path = find_font(font, font_dirs=font_dirs)
+    look = _LOOKS[condition]
+    rng = random.Random(seed)
+    size = (width, height)
+
+    paper = _smooth_field(rng, size, look.paper + rng.uniform(-4, 4), look.paper_var, 6)
+    if look.stains:
+        stains = _stain_mask(rng, size, rng.randint(1, look.stains), lay.scale)
+        paper = ImageChops.subtract(paper, stains)
+
+    darkness = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(darkness)
+    fx0, fy0, fx1, fy1 = lay.frame
+    thin = max(1, round(1.5 * lay.scale))
+    gap = max(2, round(6 * lay.scale))
+    draw.rectangle((fx0, fy0, fx1, fy1), outline=look.rule + 50, width=max(1, round(3 * lay.scale)))
+    draw.rectangle((fx0 + gap, fy0 + gap, fx1 - gap, fy1 - gap), outline=look.rule, width=thin)
+    rule_offset = round(0.22 * lay.pitch)
+    for j in range(lay.lines):
+        y = lay.top + (j + 1) * lay.pitch + rule_offset
+        draw.line((fx0 + gap, y, fx1 - gap, y), fill=look.rule, width=thin)
+
+    hand = font in _HAND_STYLES
+    right_limit = fx1 - gap
+    for j, raw in enumerate(text_lines):
+        line = unicodedata.normalize("NFC", raw.rstrip())
+        if not line:
+            continue
+        baseline = lay.top + (j + 1) * lay.pitch + rng.uniform(-1.5, 1.5) * lay.scale
+        right = _draw_line(
+            draw,
+            rng,
+            line,
+            font_path=font_path,
+            glyph_px=lay.glyph_px,
+            x=lay.margin_x,
+            baseline=baseline,
+            hand=hand,
+        )
+        if right > right_limit:
+            log.warning("line %d overflows the page frame (%.0f > %d px): %r", j + 1, right, right_limit, line)
+
+    if condition == "degraded":
+        for _ in range(rng.randint(1, 2)):
+            _draw_blot(draw, rng, lay, size)
+
+    angle = rng.uniform(0.3, 1.5) * rng.choice((-1.0, 1.0))
+    darkness = darkness.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=0)
+
+    ink = _smooth_field(rng, size, look.ink, look.ink_var, 5)
+    page = Image.composite(ink, paper, darkness)
+    page = page.filter(ImageFilter.GaussianBlur(0.35 + 0.25 * lay.scale))
+    page = _add_noise(page, rng, look.noise)
+    log.debug("rendered %dx%d page: font=%s condition=%s skew=%.2f", width, height, font, condition, angle)
+    return page
+
+
+# ----------------------------------------------------------------------------- text
+
+
+@dataclass(frozen=True)
+class _Person:
+    name_ko: str
+    name_en: str
+    role_ko: str
+    role_en: str
+    born: int
+    last: int
+    sentences: tuple[str, ...]  # chronological; the last two close the biography
+
+
+_PEOPLE: tuple[_Person, ...] = (
+    _Person(
+        name_ko="김철민",
+        name_en="Kim Chol Min",
+        role_ko="로동자",
+        role_en="worker",
+        born=1934,
+        last=1998,
+        sentences=(
+            "김철민은 1934년 5월 12일 평안남도 강서군의 한 농가에서 출생하였다.",
+            "아버지는 소작농이었고 어머니는 길쌈으로 살림을 도왔다.",
+            "어린 시절 그는 마을 서당에서 글을 배웠다.",
+            "1948년 그는 남포의 기계공장에 견습공으로 들어갔다.",
+            "선반 앞에서 그는 로동의 어려움과 보람을 함께 알게 되였다.",
+            "밤에는 공장 야간학교에서 기계 리론을 공부하였다.",
+            "1956년 그는 선반공 6급 기능 시험에 합격하였다.",
+            "동료들은 그를 말수가 적고 량심적인 일군으로 기억한다.",
+            "1962년 그는 작업반장으로 임명되였다.",
+            "그는 젊은 로동자들에게 공구 다루는 법을 꼼꼼히 가르쳤다.",
+            "1971년 그는 부품 가공 방법을 개선하는 제안을 내놓았다.",
+            "이 제안으로 한달 생산량이 눈에 띄게 늘었다.",
+            "1994년 그는 년로보장을 받고 공장을 떠났다.",
+            "그는 1998년 3월 고향 마을에서 세상을 떠났다.",
+        ),
+    ),
+    _Person(
+        name_ko="리정숙",
+        name_en="Ri Jong Suk",
+        role_ko="교원",
+        role_en="teacher",
+        born=1938,
+        last=1995,
+        sentences=(
+            "리정숙은 1938년 2월 3일 함경북도 경성군에서 태여났다.",
+            "그의 아버지는 철도 로동자였고 어머니는 재봉공이였다.",
+            "그는 어려서부터 책 읽기를 좋아하였다.",
+            "1956년 그는 도 교원대학에 입학하였다.",
+            "졸업 후 그는 산골 인민학교의 교원으로 배치되였다.",
+            "학생은 스무명 남짓이였고 교실은 하나뿐이였다.",
+            "그는 아이들에게 우리 말과 력사를 가르쳤다.",
+            "겨울이면 그는 일찍 나와 교실의 난로를 피웠다.",
+            "그는 례절과 정직을 무엇보다 중히 여겼다.",
+            "1967년 그는 읍 중학교의 국어 교원이 되였다.",
+            "그가 엮은 받아쓰기 교재는 여러 학교에서 리용되였다.",
+            "제자들은 지금도 그의 또박또박한 글씨를 기억한다.",
+            "1993년 그는 교단에서 물러났다.",
+            "그 뒤에도 그는 마을 아이들의 공부를 돌보았다.",
+        ),
+    ),
+    _Person(
+        name_ko="박영호",
+        name_en="Pak Yong Ho",
+        role_ko="과학자",
+        role_en="scientist",
+        born=1929,
+        last=1996,
+        sentences=(
+            "박영호는 1929년 9월 21일 황해남도 해주에서 출생하였다.",
+            "그는 해주의 중학교를 우수한 성적으로 졸업하였다.",
+            "1949년 그는 대학 농학부에 입학하였다.",
+            "전쟁 시기 그는 학업을 중단하고 후방에서 일하였다.",
+            "1954년 그는 대학에 돌아와 토양학을 공부하였다.",
+            "졸업 후 그는 농업과학연구소의 연구사가 되였다.",
+            "그는 서해안 간석지의 토양을 연구하였다.",
+            "그는 해마다 여러달을 륙지와 바다가 만나는 벌에서 보냈다.",
+            "그의 현장 일지는 열두권에 이른다.",
+            "1968년 그는 소금기 있는 땅을 개량하는 방법에 대한 론문을 발표하였다.",
+            "이 리론은 여러 농장의 벼농사에 리용되였다.",
+            "그는 젊은 연구사들과 자료를 나누기를 즐겼다.",
+            "1989년 그는 연구소에서 년로보장을 받았다.",
+            "그는 1996년 11월 해주에서 세상을 떠났다.",
+        ),
+    ),
+    _Person(
+        name_ko="로은희",
+        name_en="Ro Un Hui",
+        role_ko="의사",
+        role_en="physician",
+        born=1941,
+        last=1997,
+        sentences=(
+            "로은희는 1941년 7월 15일 자강도 강계에서 태여났다.",
+            "그는 어린 시절 어머니를 병으로 잃었다.",
+            "이 일은 그가 의사가 되기로 결심한 계기가 되였다.",
+            "1959년 그는 의학대학에 입학하였다.",
+            "1965년 그는 군 인민병원의 내과 의사가 되였다.",
+            "그는 먼 산골 마을까지 걸어서 왕진을 다녔다.",
+            "마을 로인들은 그를 친딸처럼 반겼다.",
+            "그는 환자의 이야기를 끝까지 듣는 의사였다.",
+            "1972년 그는 녀성 보건 일군 강습을 맡았다.",
+            "그는 산모와 어린이의 건강 기록을 꼼꼼히 남겼다.",
+            "1980년 그는 병원 내과 과장이 되였다.",
+            "그의 진료 수첩에는 수천명 환자의 이름이 적혀 있다.",
+            "1996년 그는 병원을 떠나 후배들을 가르쳤다.",
+            "그 뒤에도 그는 마을의 보건 상담을 도왔다.",
+        ),
+    ),
+    _Person(
+        name_ko="류명수",
+        name_en="Ryu Myong Su",
+        role_ko="농장원",
+        role_en="farmer",
+        born=1932,
+        last=1997,
+        sentences=(
+            "류명수는 1932년 4월 8일 평안북도 녕변군에서 출생하였다.",
+            "그의 집안은 대대로 농사를 지어 왔다.",
+            "그는 열네살부터 아버지와 함께 논밭에서 일하였다.",
+            "1958년 그는 협동농장의 농장원이 되였다.",
+            "그는 씨앗을 고르고 모를 기르는 일에 밝았다.",
+            "1963년 그는 작업반장으로 선거되였다.",
+            "그의 작업반은 해마다 량식 생산 계획을 넘쳐 수행하였다.",
+            "그는 비가 오는 날에도 논물을 살피러 나갔다.",
+            "1970년 그는 과수원을 새로 가꾸는 일을 맡았다.",
+            "그가 심은 사과나무는 지금도 열매를 맺는다.",
+            "그는 말보다 일로 모범을 보이는 사람이였다.",
+            "1992년 그는 년로보장을 받았다.",
+            "그는 손자들에게 농사의 래력을 이야기해 주군 하였다.",
+            "그는 1997년 8월 고향에서 세상을 떠났다.",
+        ),
+    ),
+)
+
+# Generic sentences used to lengthen a biography that spans many pages;
+# "{year}" is replaced by a year from the person's working life.
+_FILLERS: tuple[str, ...] = (
+    "{year}년 그는 모범 일군으로 표창을 받았다.",
+    "{year}년 여름 그는 고향을 찾아 친척들을 만났다.",
+    "그해 겨울은 류달리 추웠다.",
+    "그는 바쁜 가운데서도 일기를 빠짐없이 썼다.",
+    "이 기록은 그의 일기와 동료들의 증언에 기초한다.",
+    "그는 가족을 소중히 여기는 사람이였다.",
+    "동료들은 그의 성실함을 높이 평가하였다.",
+    "그는 어려운 일이 생기면 먼저 나섰다.",
+    "{year}년 봄 그는 새 일터로 옮겨 갔다.",
+    "그는 책을 가까이하고 늘 배우려 하였다.",
+    "그의 집에는 손님이 끊이지 않았다.",
+    "{year}년 그는 큰 병을 앓았으나 곧 회복하였다.",
+    "그는 이웃의 어려움을 자기 일처럼 도왔다.",
+    "그는 젊은이들에게 경험을 아낌없이 나누었다.",
+    "{year}년 가을 그는 강습에 참가하였다.",
+    "그는 맡은 일을 끝까지 책임지고 해냈다.",
+    "그의 편지 여러 통이 지금도 남아 있다.",
+    "그는 로동의 보람을 자주 이야기하였다.",
+    "그의 생활은 검소하고 소박하였다.",
+    "{year}년 그는 새 집으로 이사하였다.",
+    "그는 래일을 위해 오늘을 성실히 살았다.",
+    "그해 그는 여러달 동안 출장을 다녔다.",
+    "그는 휴식날이면 산에 오르기를 즐겼다.",
+    "{year}년 그는 리론 학습반에서 강의를 맡았다.",
+)
+
+_MIN_LINE_CHARS = 14
+_MAX_LINE_CHARS = 19
+
+
+def _wrap(sentences: Sequence[str], seed: str) -> list[str]:
+    """Wrap sentences into manuscript lines (paragraphs of 2-4 sentences)."""
+    rng = random.Random(seed)
+    lines: list[str] = []
+    i = 0
+    while i < len(sentences):
+        count = rng.randint(2, 4)
+        words = " ".join(sentences[i : i + count]).split()
+        i += count
+        limit = rng.randint(_MIN_LINE_CHARS, _MAX_LINE_CHARS)
+        current = ""
+        for word in words:
+            candidate = f"{current} {word}" if current else word
+            if current and len(candidate) > limit:
+                lines.append(current)
+                current = word
+                limit = rng.randint(_MIN_LINE_CHARS, _MAX_LINE_CHARS)
+            else:
+                current = candidate
+        if current:
+            lines.append(current)
+    return lines
+
+
+def _fillers(rng: random.Random, person: _Person, count: int) -> list[str]:
+    """Return ``count`` filler sentences (pool reshuffled each round, years ascending)."""
+    chosen: list[str] = []
+    while len(chosen) < count:
+        pool = list(_FILLERS)
+        rng.shuffle(pool)
+        chosen.extend(pool)
+    chosen = chosen[:count]
+    slots = sum(1 for s in chosen if "{year}" in s)
+    years = iter(sorted(rng.randint(person.born + 20, person.last - 3) for _ in range(slots)))
+    return [s.replace("{year}", str(next(years))) if "{year}" in s else s for s in chosen]
+
+
+def _biography_lines(person: _Person, *, target: int, rng: random.Random, wrap_seed: str) -> list[str]:
+    """Return the title line plus wrapped prose of one biography, at most ``target`` lines."""
+    title = f"{person.role_ko} {person.name_ko}"
+    budget = target - 1
+    if budget <= 0:
+        return [title][: max(target, 0)]
+    early, late = list(person.sentences[:-2]), list(person.sentences[-2:])
+
+    def wrapped(body: Sequence[str]) -> list[str]:
+        return _wrap(body, wrap_seed)
+
+    lines = wrapped(early + late)
+    if len(lines) > budget:
+        while len(early) > 1 and len(wrapped(early + late)) > budget:
+            early.pop()
+        body = early + late
+        if len(wrapped(body)) > budget:
+            body = early
+        return [title, *wrapped(body)[:budget]]
+    extra = _fillers(rng, person, budget)
+    lo, hi = 0, len(extra)
+    while lo < hi:  # largest filler count that still fits
+        mid = (lo + hi + 1) // 2
+        if len(wrapped(early + extra[:mid] + late)) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return [title, *wrapped(early + extra[:lo] + late)]
+
+
+# --------------------------------------------------------------------------- volume
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_]+", key) else _toml_str(key)
+
+
+def _toml_str(value: str) -> str:
+    escapes = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+    out = []
+    for ch in value:
+        if ch in escapes:
+            out.append(escapes[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_table(values: dict[str, str]) -> str:
+    inner = ", ".join(f"{_toml_key(k)} = {_toml_str(v)}" for k, v in values.items())
+    return "{ " + inner + " }"
+
+
+@dataclass(frozen=True)
+class _Range:
+    person: _Person
+    first: str
+    last: str
+
+
+def _descriptor(
+    *,
+    volume_no: int,
+    call_number: str,
+    year: int,
+    pages: int,
+    ranges: Sequence[_Range],
+    russian: bool,
+) -> str:
+    people = [r.person for r in ranges]
+    roles_ko = ", ".join(p.role_ko for p in people)
+    roles_en = ", ".join(f"a {p.role_en}" for p in people)
+    languages = ["kor", "rus"] if russian else ["kor"]
+    lang_ko, lang_en = ("조선어, 로어", "Korean, Russian") if russian else ("조선어", "Korean")
+    lines = [
+        "# Synthetic sample volume written by pipeline.samples; all persons are fictional.",
+        "label = "
+        + _toml_table(
+            {
+                "ko": f"{HEADER_PHRASE} 제{volume_no}권",
+                "ko-Latn": f"Inmul chŏn'gi che {volume_no} kwŏn",
+                "en": f"Biographies, volume {volume_no}",
+            }
+        ),
+        "summary = "
+        + _toml_table(
+            {
+                "ko": f"1990년대에 손으로 쓴 인물전기 원고이다. {roles_ko} 등 {len(people)}명의 략력을 담고 있다.",
+                "en": (
+                    f"Handwritten biographical manuscript from the 1990s with {len(people)} short "
+                    f"biographies ({roles_en}). Synthetic sample; all persons are fictional."
+                ),
+            }
+        ),
+        'viewing_direction = "left-to-right"',
+        "ocr_languages = [" + ", ".join(_toml_str(x) for x in languages) + "]",
+    ]
+    metadata: list[tuple[dict[str, str], dict[str, str]]] = [
+        (
+            {"en": "Compiler", "ko": "편찬자"},
+            {"ko": "도 력사자료실 전기편찬조", "en": "Provincial historical records office, biography group"},
+        ),
+        ({"en": "Date", "ko": "날자"}, {"ko": f"{year}년", "en": str(year)}),
+        ({"en": "Language", "ko": "언어"}, {"ko": lang_ko, "en": lang_en}),
+        (
+            {"en": "Subject", "ko": "주제"},
+            {
+                "ko": "인물전기; " + "; ".join(p.role_ko for p in people),
+                "en": "Biography; " + "; ".join(p.role_en.capitalize() + "s" for p in people),
+            },
+        ),
+        (
+            {"en": "Physical description", "ko": "형태"},
+            {"ko": f"원고 {pages}장, 괘지에 손글씨", "en": f"{pages} leaves, handwritten on ruled paper"},
+        ),
+        ({"en": "Identifier", "ko": "청구번호"}, {"ko": call_number, "en": call_number}),
+        (
+            {"en": "Source collection", "ko": "원본 소장"},
+            {"ko": "인물전기 원고 모음 (합성 표본)", "en": "Biographical manuscripts (synthetic sample)"},
+        ),
+    ]
+    for label, value in metadata:
+        lines += ["", "[[metadata]]", "label = " + _toml_table(label), "value = " + _toml_table(value)]
+    for r in ranges:
+        p = r.person
+        lines += [
+            "",
+            "[[ranges]]",
+            "label = "
+            + _toml_table({"ko": f"{p.role_ko} {p.name_ko} 전기", "en": f"Biography of {p.name_en}, {p.role_en}"}),
+            f"first = {_toml_str(r.first)}",
+            f"last = {_toml_str(r.last)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _split_pages(pages: int) -> list[int]:
+    """Return how many pages each biography spans (1, 2 or 3 biographies)."""
+    count = 1 if pages == 1 else 2 if pages <= 4 else 3
+    base, extra = divmod(pages, count)
+    return [base + (1 if i < extra else 0) for i in range(count)]
+
+
+def _save(image: Image.Image, path: Path, image_format: str, dpi: int) -> None:
+    if image_format == "tif":
+        image.save(path, format="TIFF", compression="tiff_deflate", dpi=(dpi, dpi))
+    elif image_format == "jpg":
+        image.save(path, format="JPEG", quality=90, dpi=(dpi, dpi))
+    else:
+        image.save(path, format="PNG", dpi=(dpi, dpi))
+
+
+def generate_volume(
+    dest: Path,
+    *,
+    volume_id: str = "sample-001",
+    pages: int = 3,
+    seed: int = 0,
+    width: int = 1240,
+    height: int = 1754,
+    fonts: Sequence[str] | None = None,
+    conditions: Sequence[str] | None = None,
+    image_format: str = "tif",
+    write_descriptor: bool = True,
+    dpi: int | None = None,
+    font_dirs: Sequence[Path] = DEFAULT_FONT_DIRS,
+) -> list[SamplePage]:
+    """Write a synthetic volume of manuscript pages with ground truth.
+
+    Creates ``dest/<volume_id>/`` with page images ``p001.<ext>``, ...,
+    ``ground-truth/p001.txt`` (UTF-8, NFC, trailing newline) and, if requested,
+    ``volume.toml``. The text is a sequence of 1-3 short fictional biographies
+    (1 for one page, 2 for 2-4 pages, 3 otherwise), each on whole pages; every
+    page starts with the header line ``인물전기 제N권`` (N from the trailing digits
+    of ``volume_id``, else 1). Fonts cycle over pages; conditions cycle too but
+    shift by one after each full round of fonts, so that all combinations occur.
+    Pages in the ``"mixed"`` style carry one Russian line and add ``"rus"`` to
+    ``ocr_languages``. The output is byte-identical for identical arguments
+    (given the same Pillow/FreeType build). Existing files are overwritten; stale
+    files from earlier runs are not removed.
+
+    Args:
+        dest: Parent directory of the volume folder (created if missing).
+        volume_id: Name of the volume folder.
+        pages: Number of pages (>= 1).
+        seed: Seed for text selection and page rendering.
+        width: Page width in pixels; 1240 is A4 at 150 dpi, 2480 at 300 dpi.
+        height: Page height in pixels.
+        fonts: Style keys of :data:`FONTS` to cycle over; default print, hand, gothic.
+        conditions: Conditions to cycle over; default clean, degraded, faded.
+        image_format: ``"tif"`` (deflate, 8-bit grey), ``"jpg"`` or ``"png"``.
+        write_descriptor: Whether to write ``volume.toml``.
+        dpi: Resolution tag; default derived from ``width`` assuming A4 paper
+            (1240 -> 150, 2480 -> 300, 4960 -> 600).
+        font_dirs: Directories searched for the font files.
+
+    Returns:
+        The generated pages in order.
+
+    Raises:
+        ValueError: On invalid arguments (unknown style, condition or format,
+            a volume id that is not a plain folder name, a page too small).
+        FontMissingError: If a needed font file is not installed.
+    """
+    if pages < 1:
+        raise ValueError(f"pages must be >= 1, got {pages}")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", volume_id):
+        raise ValueError(f"volume_id must be a plain folder name, got {volume_id!r}")
+    fmt = _FORMAT_ALIASES.get(image_format.lower())
+    if fmt is None:
+        raise ValueError(f"unknown image format {image_format!r}; expected one of {IMAGE_FORMATS}")
+    font_cycle = tuple(fonts) if fonts is not None else DEFAULT_FONTS
+    condition_cycle = tuple(conditions) if conditions is not None else DEFAULT_CONDITIONS
+    if not font_cycle or not condition_cycle:
+        raise ValueError("fonts and conditions must not be empty")
+    for style in font_cycle:
+        if style not in FONTS:
+            raise ValueError(f"unknown font style {style!r}; expected one of {sorted(FONTS)}")
+    for condition in condition_cycle:
+        if condition not in CONDITIONS:
+            raise ValueError(f"unknown condition {condition!r}; expected one of {CONDITIONS}")
+    for style in dict.fromkeys(font_cycle):
+        find_font(style, font_dirs=font_dirs)  # fail early, before writing anything
+    capacity = lines_per_page(width=width, height=height)
+    if capacity < 3:
+        raise ValueError(f"page {width}x{height} holds {capacity} lines; need at least 3")
+    resolution = dpi if dpi is not None else max(1, round(width / _A4_WIDTH_INCH))
+
+    digits = re.search(r"(\d+)$", volume_id)
+    volume_no = int(digits.group(1)) if digits and int(digits.group(1)) > 0 else 1
+    header = f"{HEADER_PHRASE} 제{volume_no}권"
+    text_rng = random.Random(f"pipeline.samples:text:{seed}")
+    year = text_rng.randint(1991, 1998)
+
+    styles = [font_cycle[i % len(font_cycle)] for i in range(pages)]
+    conds = [condition_cycle[(i + i // len(font_cycle)) % len(condition_cycle)] for i in range(pages)]
+    page_ids = [f"p{i + 1:03d}" for i in range(pages)]
+    spans = _split_pages(pages)
+    people = text_rng.sample(_PEOPLE, len(spans))
+
+    page_lines: list[list[str]] = []
+    ranges: list[_Range] = []
+    start = 0
+    for b, (person, span) in enumerate(zip(people, spans, strict=True)):
+        idx = range(start, start + span)
+        prefixes = [
+            [header, text_rng.choice(_RUSSIAN_LINES)] if styles[i] in _RUSSIAN_STYLES else [header] for i in idx
+        ]
+        caps = [capacity - len(p) for p in prefixes]
+        minimum = sum(caps[:-1]) + 1
+        target = max(minimum, sum(caps) - text_rng.randint(0, caps[-1] // 3))
+        body = _biography_lines(person, target=target, rng=text_rng, wrap_seed=f"pipeline.samples:wrap:{seed}:{b}")
+        pos = 0
+        for prefix, cap in zip(prefixes, caps, strict=True):
+            page_lines.append(prefix + body[pos : pos + cap])
+            pos += cap
+        ranges.append(_Range(person=person, first=page_ids[idx[0]], last=page_ids[idx[-1]]))
+        start += span
+
+    volume_dir = Path(dest) / volume_id
+    gt_dir = volume_dir / "ground-truth"
+    gt_dir.mkdir(parents=True, exist_ok=True)
+    result: list[SamplePage] = []
+    for i, lines in enumerate(page_lines):
+        lines = [unicodedata.normalize("NFC", line) for line in lines]
+        page_seed = (seed * 1_000_003 + i * 7_919 + 17) % (2**63)
+        image = render_page(
+            text_lines=lines,
+            font=styles[i],
+            condition=conds[i],
+            seed=page_seed,
+            width=width,
+            height=height,
+            font_dirs=font_dirs,
+        )
+        file_name = f"{page_ids[i]}.{fmt}"
+        _save(image, volume_dir / file_name, fmt, resolution)
+        text = "\n".join(lines)
+        (gt_dir / f"{page_ids[i]}.txt").write_text(text + "\n", encoding="utf-8", newline="\n")
+        result.append(
+            SamplePage(
+                file=file_name,
+                page_id=page_ids[i],
+                font=styles[i],
+                condition=conds[i],
+                text=text,
+                width=width,
+                height=height,
+            )
+        )
+        log.debug("wrote %s (%s, %s)", volume_dir / file_name, styles[i], conds[i])
+
+    if write_descriptor:
+        descriptor = _descriptor(
+            volume_no=volume_no,
+            call_number=f"MS-BIO-{volume_no:03d}",
+            year=year,
+            pages=pages,
+            ranges=ranges,
+            russian=any(s in _RUSSIAN_STYLES for s in styles),
+        )
+        (volume_dir / "volume.toml").write_text(descriptor, encoding="utf-8", newline="\n")
+    log.info("generated %d sample pages in %s", pages, volume_dir)
+    return result

@@ -1,0 +1,58 @@
+"""The Stage protocol and the ordered tuple of built-in stages."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel
+
+from pipeline.config import Config
+from pipeline.layout import Layout
+from pipeline.records import StageRecord
+
+Scope = Literal["page", "volume", "collection"]
+
+
+class Stage(Protocol):
+    """What every stage module provides.
+
+    ``REQUIRES`` names earlier stages whose records must be ``ok`` for this one to run;
+    ``USES`` names earlier stages whose records are passed along when present.
+    ``VERSION`` is part of the fingerprint: bump it when the stage's output changes.
+    """
+
+    NAME: str
+    SCOPE: Scope
+    VERSION: int
+    REQUIRES: tuple[str, ...]
+    USES: tuple[str, ...]
+
+    def settings(self, cfg: Config) -> BaseModel:
+        """The part of the configuration this stage depends on (hashed into fingerprints)."""
+        ...
+
+    def preflight(self, settings: Any) -> dict[str, str]:
+        """Check tools before any work; return their versions; raise MissingDependencyError."""
+        ...
+
+    def run(self, inp: Any, settings: Any, paths: Layout) -> StageRecord:
+        """Do the work for one page, volume or collection; raise PageError on bad input."""
+        ...
+
+
+def _load() -> tuple[Stage, ...]:
+    from pipeline.stages import collection, ingest, manifest, ocr, tiles
+
+    return (ingest, tiles, ocr, manifest, collection)
+
+
+STAGES: tuple[Stage, ...] = _load()
+STAGE_NAMES: tuple[str, ...] = tuple(s.NAME for s in STAGES)
+
+
+def stage_by_name(name: str) -> Stage:
+    """Look a stage up by ``NAME``."""
+    for stage in STAGES:
+        if stage.NAME == name:
+            return stage
+    raise KeyError(name)
