@@ -1,0 +1,93 @@
+"""Shared fixtures: configs, generated scans, capability probes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.config import Config, load_config
+
+TESTS = Path(__file__).parent
+SCHEMAS = TESTS / "schemas"
+DATA = TESTS / "data"
+BASE_URL = "https://example.org/iiif/"
+REQUIRE_TOOLS = os.environ.get("PIPELINE_REQUIRE_TOOLS") == "1"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true", help="Rewrite tests/golden/ from current output."
+    )
+
+
+def require(ok: bool, reason: str) -> None:
+    """Skip when a capability is missing; fail instead under PIPELINE_REQUIRE_TOOLS=1 (CI)."""
+    if ok:
+        return
+    if REQUIRE_TOOLS:
+        pytest.fail(f"required capability missing: {reason}")
+    pytest.skip(reason)
+
+
+def have_tesseract(lang: str = "kor") -> bool:
+    if shutil.which("tesseract") is None:
+        return False
+    out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, check=False)
+    return lang in out.stdout.split()
+
+
+@pytest.fixture
+def tesseract_kor() -> None:
+    """Tests using this need tesseract with Korean."""
+    require(have_tesseract("kor"), "tesseract with kor.traineddata not installed")
+
+
+@pytest.fixture
+def nanum_fonts() -> None:
+    """Tests using this render sample pages with the Nanum fonts."""
+    require(Path("/usr/share/fonts/truetype/nanum").is_dir(), "fonts-nanum not installed")
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Path of Debian's Chromium."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    require(Path(path).exists(), "chromium not installed")
+    return path
+
+
+@pytest.fixture
+def make_cfg(tmp_path: Path) -> Callable[..., Config]:
+    """Build a config rooted in tmp_path: make_cfg(tiles={"quality": 90})."""
+
+    def make(**sections: Any) -> Config:
+        site = {"scans": str(tmp_path / "scans"), "out": str(tmp_path / "out"), "base_url": BASE_URL}
+        site.update(sections.pop("site", {}))
+        overrides: dict[str, Any] = {"site": site, "run": {"workers": 1}, **sections}
+        return load_config(None, overrides=overrides, environ={})
+
+    return make
+
+
+@pytest.fixture
+def make_scan(tmp_path: Path) -> Callable[..., Path]:
+    """Write a generated image with pyvips: make_scan("vol/p1.tif", 600, 800, bands=1)."""
+    import pyvips
+
+    def make(rel: str, width: int = 600, height: int = 800, *, bands: int = 1, **save: Any) -> Path:
+        path = tmp_path / "scans" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image = pyvips.Image.xyz(width, height)
+        image = ((image[0] * 7 + image[1] * 3) % 256).cast("uchar")
+        if bands == 3:
+            image = image.bandjoin([255 - image, (image * 2) % 256]).copy(interpretation="srgb")
+        image.write_to_file(str(path), **save)
+        return path
+
+    return make
