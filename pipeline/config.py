@@ -158,6 +158,71 @@ class ManifestConfig(Section):
     allow_partial: bool = False
 
 
+class CacheControlConfig(Section):
+    """The ``Cache-Control`` header of each kind of published object."""
+
+    tiles: str = "public, max-age=2592000"
+    info: str = "public, max-age=3600"
+    manifests: str = "public, max-age=300"
+    annotations: str = "public, max-age=3600"
+    ocr: str = "public, max-age=3600"
+    other: str = "public, max-age=3600"
+
+
+_S3_TARGET = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?$")
+
+
+class PublishConfig(Section):
+    """Where and how ``pipeline publish`` uploads the output folder."""
+
+    target: str | None = None
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    threads: int = Field(default=16, ge=1, le=256)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    multipart_threshold_mb: int = Field(default=64, ge=5, le=5120)
+    multipart_chunk_mb: int = Field(default=16, ge=5, le=5120)
+    cors: bool = False
+    cache_control: CacheControlConfig = Field(default_factory=CacheControlConfig)
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, value: str | None) -> str | None:
+        if value is None or not value.startswith("s3:"):
+            return value
+        if not _S3_TARGET.match(value):
+            raise ValueError("must be s3://BUCKET or s3://BUCKET/PREFIX with a valid bucket name")
+        return value
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^/\s?#@]+/?$", value):
+            raise ValueError(
+                "must be an http(s) URL such as https://s3.example.org, without a path or "
+                "credentials (credentials come from the AWS environment variables or profile)"
+            )
+        return value
+
+
+class ServeConfig(Section):
+    """The local preview server (``pipeline serve``)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    mirador_url: str | None = None
+
+    @field_validator("mirador_url")
+    @classmethod
+    def _mirador(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://\S+$", value):
+            raise ValueError("must be the http(s) URL of mirador.min.js")
+        return value
+
+
 class Config(Section):
     """The whole configuration of a job."""
 
@@ -168,6 +233,8 @@ class Config(Section):
     tiles: TilesConfig = Field(default_factory=TilesConfig)
     ocr: OcrConfig = Field(default_factory=OcrConfig)
     manifest: ManifestConfig = Field(default_factory=ManifestConfig)
+    publish: PublishConfig = Field(default_factory=PublishConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 WORK_DIR = ".pipeline"
@@ -137,3 +138,63 @@ class Layout:
         """Whether a file under the output folder belongs to the public site."""
         parts = PurePosixPath(self.rel(path)).parts
         return not any(p.startswith(".") for p in parts)
+
+    # -- publishing ----------------------------------------------------------------------------
+    def object_key(self, prefix: str, path: Path) -> str:
+        """Return the S3 key (or target-relative path) of a file: ``prefix`` + :meth:`rel`."""
+        return prefix + self.rel(path)
+
+    def key_rel(self, prefix: str, key: str) -> str:
+        """Return the layout-relative path of a key under ``prefix`` (inverse of object_key)."""
+        if not key.startswith(prefix):
+            raise ValueError(f"key {key!r} is not under {prefix!r}")
+        return key[len(prefix) :]
+
+    def volume_prefix(self, prefix: str, volume: str) -> str:
+        """Return the key prefix of everything published for one volume (ends with ``/``)."""
+        return f"{prefix}{check_id(volume)}/"
+
+    def rel_of_url(self, url: str) -> str | None:
+        """Return the layout-relative path a public URL points at, or ``None`` if not ours."""
+        if not url.startswith(self.base_url):
+            return None
+        rel = url[len(self.base_url) :].split("#", 1)[0].split("?", 1)[0]
+        return rel or None
+
+    def published_files(self, volume: str) -> list[Path]:
+        """List every file of a volume that belongs to the public site, in a stable order."""
+        root = self.volume_dir(volume)
+        if not root.is_dir():
+            return []
+        return sorted(p for p in root.rglob("*") if p.is_file() and self.is_published(p))
+
+
+ObjectKind = Literal["tiles", "info", "manifests", "annotations", "ocr", "other"]
+
+
+def object_kind(rel: str) -> ObjectKind:
+    """Classify a published file by its layout-relative path (drives headers and ordering).
+
+    Args:
+        rel: A path as returned by :meth:`Layout.rel`.
+
+    Returns:
+        ``manifests`` (volume manifests and top-level collections), ``info`` (image service
+        descriptions), ``tiles`` (everything else of an image service), ``annotations``,
+        ``ocr`` (hOCR, ALTO, page and volume text) or ``other``.
+
+    """
+    parts = PurePosixPath(rel).parts
+    if len(parts) == 1:
+        return "manifests" if rel.endswith(".json") else "other"
+    if len(parts) == 2:
+        if parts[1] == "manifest.json":
+            return "manifests"
+        return "ocr" if parts[1] == f"{parts[0]}.txt" else "other"
+    if parts[1] == "images":
+        return "info" if parts[-1] == "info.json" and len(parts) == 4 else "tiles"
+    if parts[1] == "annotations":
+        return "annotations"
+    if parts[1] == "ocr":
+        return "ocr"
+    return "other"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.records import StageRecord
@@ -20,6 +22,19 @@ CREATE TABLE IF NOT EXISTS records (
     updated REAL NOT NULL,
     PRIMARY KEY (volume, page, stage)
 );
+CREATE TABLE IF NOT EXISTS published (
+    target TEXT NOT NULL,
+    key TEXT NOT NULL,
+    volume TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    md5 TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    updated REAL NOT NULL,
+    PRIMARY KEY (target, key)
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started REAL NOT NULL,
@@ -28,6 +43,20 @@ CREATE TABLE IF NOT EXISTS runs (
     summary TEXT
 );
 """
+
+
+@dataclass(frozen=True)
+class PublishedObject:
+    """One object as last uploaded to a target: enough to tell whether the file changed since."""
+
+    key: str
+    volume: str
+    size: int
+    mtime_ns: int
+    md5: str
+    etag: str
+    sha256: str
+    headers: str
 
 
 class StateStore:
@@ -40,6 +69,11 @@ class StateStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+
+    @classmethod
+    def existing(cls, path: Path) -> StateStore | None:
+        """Open the store only if it exists: read-only commands never create an output folder."""
+        return cls(path) if path.is_file() else None
 
     def close(self) -> None:
         """Close the connection."""
@@ -96,6 +130,61 @@ class StateStore:
         for (page,) in rows:
             if page not in keep:
                 self._db.execute("DELETE FROM records WHERE volume=? AND page=?", (volume, page))
+
+    # -- what was published where (the target never holds credentials) --------------------------
+    def published(self, target: str) -> dict[str, PublishedObject]:
+        """Return every object recorded as published to ``target``, by key."""
+        rows = self._db.execute(
+            "SELECT key, volume, size, mtime_ns, md5, etag, sha256, headers FROM published "
+            "WHERE target=?",
+            (target,),
+        )
+        return {row[0]: PublishedObject(*row) for row in rows}
+
+    def put_published(self, target: str, objects: Iterable[PublishedObject]) -> None:
+        """Record (replace) objects now on ``target``, in one transaction."""
+        now = time.time()
+        rows = [
+            (target, o.key, o.volume, o.size, o.mtime_ns, o.md5, o.etag, o.sha256, o.headers, now)
+            for o in objects
+        ]
+        if not rows:
+            return
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO published VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+
+    def forget_published(self, target: str, keys: Iterable[str]) -> None:
+        """Drop the records of objects deleted from ``target``."""
+        with self._transaction():
+            self._db.executemany(
+                "DELETE FROM published WHERE target=? AND key=?", [(target, k) for k in keys]
+            )
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def delete(self, volume: str, page: str, stage: str) -> None:
+        """Forget one record, so that the next run does that work again."""
+        self._db.execute(
+            "DELETE FROM records WHERE volume=? AND page=? AND stage=?", (volume, page, stage)
+        )
+
+    def last_run(self, command: str) -> tuple[float, float | None, str | None] | None:
+        """Start time, end time and summary of the latest job of one kind (``run``, ``verify``)."""
+        row = self._db.execute(
+            "SELECT started, finished, summary FROM runs WHERE command=? ORDER BY id DESC LIMIT 1",
+            (command,),
+        ).fetchone()
+        return (float(row[0]), row[1], row[2]) if row else None
 
     def start_run(self, command: str) -> int:
         """Note the start of a job; returns its id."""
