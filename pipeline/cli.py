@@ -193,6 +193,99 @@ def samples(dest: Path, volume_id: str, pages: int, seed: int, width: int, heigh
     click.echo(f"wrote {len(made)} page(s) to {dest / volume_id}", err=True)
 
 
+def _size(nbytes: int) -> str:
+    value = float(nbytes)
+    for unit in ("B", "KB", "MB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+@cli.command()
+@click.argument("volumes", nargs=-1)
+@click.option("--to", "target", help="s3://BUCKET[/PREFIX] or a folder (publish.target).")
+@click.option("--dry-run", is_flag=True, help="List what would be uploaded and deleted only.")
+@click.option(
+    "--delete",
+    is_flag=True,
+    help="Remove objects of the published volumes that no longer belong (try --dry-run first).",
+)
+@click.option("--verify", is_flag=True, help="Replay viewer requests for unchanged volumes too.")
+@click.option("--cors", is_flag=True, help="Also set the bucket CORS rule viewers need.")
+@click.option("-t", "--threads", type=click.IntRange(1, 256), help="Requests in flight.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.pass_context
+def publish(
+    ctx: click.Context,
+    volumes: tuple[str, ...],
+    target: str | None,
+    dry_run: bool,
+    delete: bool,
+    verify: bool,
+    cors: bool,
+    threads: int | None,
+    quiet: bool,
+) -> None:
+    """Publish built VOLUMES (default: all) to S3 or a folder: files, viewer check, manifests."""
+    from pipeline.progress import setup_logging
+    from pipeline.publish.job import publish as publish_job
+    from pipeline.publish.progress import make_progress
+    from pipeline.runner import layout_for
+
+    extra = {k: v for k, v in (("threads", threads), ("cors", cors or None)) if v is not None}
+    ctx.obj["extra"] = {"publish": extra} if extra else {}
+    cfg = _config(ctx)
+    setup_logging(verbose=ctx.obj["verbose"], log_path=layout_for(cfg).log_path)
+    report = publish_job(
+        cfg,
+        to=target,
+        volumes=volumes,
+        dry_run=dry_run,
+        delete=delete,
+        verify=verify,
+        progress=make_progress(quiet=quiet),
+    )
+    for action, key, size in report.plan:
+        click.echo(f"would {action} {key} ({_size(size)})", err=True)
+    for subject, message in report.failures[:MAX_LISTED_FAILURES]:
+        click.echo(f"error: {subject} [publish]: {message}", err=True)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    took = _duration(report.duration_s)
+    if dry_run:
+        ups = [s for a, _, s in report.plan if a == "upload"]
+        dels = [s for a, _, s in report.plan if a == "delete"]
+        click.echo(
+            f"dry run: would upload {len(ups)} object(s) ({_size(sum(ups))}) and delete "
+            f"{len(dels)} ({_size(sum(dels))}) on {report.target}; {report.unchanged} unchanged",
+            err=True,
+        )
+    else:
+        state = "interrupted" if report.interrupted else "done"
+        click.echo(
+            f"{state}: {len(report.published)} volume(s) published, {len(report.current)} up to "
+            f"date, {len(report.failures)} failed; {report.uploaded} object(s) uploaded "
+            f"({_size(report.uploaded_bytes)}), {report.unchanged} unchanged, {report.deleted} "
+            f"deleted on {report.target} in {took}",
+            err=True,
+        )
+    if report.interrupted:
+        ctx.exit(int(ExitCode.INTERRUPTED))
+    ctx.exit(int(ExitCode.PAGES_FAILED if report.failures else ExitCode.OK))
+
+
+@cli.command()
+@click.option("--to", "target", help="s3://BUCKET (default: publish.target).")
+@click.pass_context
+def cors(ctx: click.Context, target: str | None) -> None:
+    """Set the bucket CORS rule viewers need: GET and HEAD from any origin."""
+    from pipeline.publish.job import configure_cors
+
+    where = configure_cors(_config(ctx), to=target)
+    click.echo(f"CORS rule set on {where}: GET, HEAD from any origin", err=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="pipeline")

@@ -1,0 +1,475 @@
+"""The publish job: data files first, the viewer replay against the target, manifests last."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pipeline.config import Config
+from pipeline.errors import ConfigError, JobInputError, PublishObjectError
+from pipeline.layout import Layout, check_id
+from pipeline.publish.check import load_json, referenced_rels, viewer_rels
+from pipeline.publish.plan import LocalObject, Prepared, local_object, prepare, unchanged_by_stat
+from pipeline.publish.plan import volume_objects as list_volume
+from pipeline.publish.pool import BoundedPool
+from pipeline.publish.targets import Target, open_target, set_cors
+from pipeline.state import PublishedObject, StateStore
+
+log = logging.getLogger(__name__)
+
+FLUSH_EVERY = 500
+FLUSH_SECONDS = 2.0
+
+
+class PhaseBar(Protocol):
+    """Progress of one phase, in objects and bytes."""
+
+    def advance(self, objects: int = 1, nbytes: int = 0) -> None:
+        """Count finished work."""
+        ...
+
+
+class PublishProgress(Protocol):
+    """What the job tells about its progress (the CLI draws it)."""
+
+    def phase(self, name: str, objects: int, nbytes: int) -> AbstractContextManager[PhaseBar]:
+        """Context manager around one phase."""
+        ...
+
+
+class _NullBar:
+    def advance(self, objects: int = 1, nbytes: int = 0) -> None:
+        pass
+
+
+class NullProgress:
+    """No progress output."""
+
+    @contextmanager
+    def phase(self, name: str, objects: int, nbytes: int) -> Iterator[PhaseBar]:
+        """Show nothing."""
+        yield _NullBar()
+
+
+@dataclass
+class PublishReport:
+    """Outcome of one publish, rendered by the CLI."""
+
+    target: str
+    dry_run: bool = False
+    published: list[str] = field(default_factory=list)
+    current: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    uploaded: int = 0
+    uploaded_bytes: int = 0
+    unchanged: int = 0
+    checked: int = 0
+    deleted: int = 0
+    deleted_bytes: int = 0
+    plan: list[tuple[str, str, int]] = field(default_factory=list)
+    interrupted: bool = False
+    duration_s: float = 0.0
+
+    def fail(self, subject: str, message: str) -> None:
+        """Note a volume (or the collection) that was not published."""
+        self.failures.append((subject, message))
+        log.info("not published: %s: %s", subject, message)
+
+
+def publish(
+    cfg: Config,
+    *,
+    to: str | None = None,
+    volumes: Sequence[str] = (),
+    dry_run: bool = False,
+    delete: bool = False,
+    verify: bool = False,
+    progress: PublishProgress | None = None,
+    session: Any = None,
+) -> PublishReport:
+    """Publish the volumes whose manifest is ok (and the collection) to a target.
+
+    Args:
+        cfg: The validated configuration.
+        to: ``s3://BUCKET[/PREFIX]`` or a folder; default ``publish.target``.
+        volumes: Volume ids; empty means every volume with a manifest.
+        dry_run: Only report what would be uploaded and deleted.
+        delete: Remove objects under the published volumes that no longer belong.
+        verify: Run the viewer replay against the target even for unchanged volumes.
+        progress: Progress display.
+        session: A ``boto3.session.Session`` to use (default: the standard AWS chain).
+
+    Returns:
+        The report (the CLI maps failures to exit code 1).
+
+    Raises:
+        ConfigError: No target, or a malformed one.
+        JobInputError: Nothing was built in the output folder, or another job holds it.
+        PublishError: The target cannot be used at all.
+
+    """
+    from pipeline.runner import job_lock, layout_for
+
+    spec = to or cfg.publish.target
+    if not spec:
+        raise ConfigError(
+            "no target: pass --to s3://BUCKET/PREFIX (or a folder) or set publish.target"
+        )
+    for vid in volumes:
+        try:
+            check_id(vid)
+        except ValueError:
+            raise ConfigError(f"{vid!r} is not a volume id") from None
+    layout = layout_for(cfg)
+    if not layout.state_db.is_file():
+        raise JobInputError(f"{layout.out}: nothing has been built here yet (run `pipeline run`)")
+    target = open_target(spec, cfg.publish, out=layout.out, session=session)
+    with job_lock(layout), StateStore(layout.state_db) as state:
+        job = _Job(cfg, layout, state, target, progress or NullProgress(), dry_run, delete, verify)
+        return job.run(volumes)
+
+
+def configure_cors(cfg: Config, *, to: str | None = None, session: Any = None) -> str:
+    """Set the bucket CORS rule viewers need (GET and HEAD from any origin).
+
+    Args:
+        cfg: The validated configuration.
+        to: ``s3://BUCKET[/PREFIX]``; default ``publish.target``.
+        session: A ``boto3.session.Session`` to use (default: the standard AWS chain).
+
+    Returns:
+        The bucket's name as shown to the user.
+
+    Raises:
+        ConfigError: No target, or a folder target.
+        PublishError: The bucket cannot be reached or refused the rule.
+
+    """
+    from pipeline.runner import layout_for
+
+    spec = to or cfg.publish.target
+    if not spec:
+        raise ConfigError("no target: pass --to s3://BUCKET or set publish.target")
+    target = open_target(spec, cfg.publish, out=layout_for(cfg).out, session=session)
+    set_cors(target)
+    return target.ident
+
+
+class _Job:
+    def __init__(
+        self,
+        cfg: Config,
+        layout: Layout,
+        state: StateStore,
+        target: Target,
+        progress: PublishProgress,
+        dry_run: bool,
+        delete: bool,
+        verify: bool,
+    ) -> None:
+        self.cfg = cfg
+        self.layout = layout
+        self.state = state
+        self.target = target
+        self.progress = progress
+        self.dry_run = dry_run
+        self.delete = delete
+        self.verify = verify
+        self.report = PublishReport(target=target.ident, dry_run=dry_run)
+        self.known: dict[str, PublishedObject] = {}
+        self.pending: list[PublishedObject] = []
+        self.flushed = time.monotonic()
+        self.failed: set[str] = set()
+        self.threshold = cfg.publish.multipart_threshold_mb * 1024 * 1024
+
+    # -- bookkeeping -----------------------------------------------------------------------------
+    def remember(self, record: PublishedObject) -> None:
+        """Queue a state-store row; rows are written in batches (a kill loses at most one)."""
+        self.known[record.key] = record
+        if self.dry_run:
+            return
+        self.pending.append(record)
+        now = time.monotonic()
+        if len(self.pending) >= FLUSH_EVERY or now - self.flushed > FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write queued rows."""
+        if self.pending:
+            self.state.put_published(self.target.ident, self.pending)
+            self.pending = []
+        self.flushed = time.monotonic()
+
+    def fail_volume(self, volume: str, message: str) -> None:
+        if volume not in self.failed:
+            self.failed.add(volume)
+            self.report.fail(volume or "collection", message)
+
+    # -- the job ---------------------------------------------------------------------------------
+    def run(self, selected: Sequence[str]) -> PublishReport:
+        started = time.monotonic()
+        if not self.dry_run or self.delete:
+            self.target.check()
+        if self.cfg.publish.cors and not self.dry_run:
+            set_cors(self.target)
+        run_id = self.state.start_run(f"publish {self.target.ident}")
+        self.known = self.state.published(self.target.ident)
+        pool = BoundedPool(self.cfg.publish.threads)
+        policy = self.cfg.publish.cache_control
+        try:
+            volumes = self.select(selected)
+            objects = {v: list_volume(self.layout, self.target.prefix, v, policy) for v in volumes}
+            changed, manifests = self.sync_data(pool, objects)
+            for volume in volumes:
+                if volume not in self.failed and (volume in changed or self.verify):
+                    self.replay(pool, volume)
+            self.sync_manifests(pool, [m for v, m in manifests.items() if v not in self.failed])
+            for volume in volumes:
+                if volume not in self.failed:
+                    (self.report.published if volume in changed else self.report.current).append(
+                        volume
+                    )
+            self.sync_collection(pool, explicit=bool(selected))
+            self.flush()
+            self.prune(objects, explicit=bool(selected))
+        except KeyboardInterrupt:
+            self.report.interrupted = True
+        finally:
+            pool.close()
+            self.flush()
+            self.report.duration_s = round(time.monotonic() - started, 3)
+            summary = f"{self.report.uploaded} uploaded, {len(self.report.failures)} failed"
+            self.state.finish_run(run_id, summary)
+        return self.report
+
+    def select(self, selected: Sequence[str]) -> list[str]:
+        """Return the volumes that may be published: their manifest record is ok and intact."""
+        explicit = bool(selected)
+        ids = list(dict.fromkeys(selected)) or [v for v in self.state.volumes() if v]
+        ready: list[str] = []
+        for vid in ids:
+            rec = self.state.get(vid, "", "manifest")
+            if rec is None:
+                if explicit:
+                    self.fail_volume(vid, f"no manifest has been built (run `pipeline run {vid}`)")
+                continue
+            if rec.status != "ok":
+                why = rec.error or rec.status
+                self.fail_volume(vid, f"its manifest is not ok ({why}); fix it and rerun")
+                continue
+            missing = [rel for rel in rec.outputs if not self.layout.path(rel).is_file()]
+            if missing:
+                self.fail_volume(vid, f"{missing[0]} is missing; rerun `pipeline run {vid}`")
+                continue
+            ready.append(vid)
+        return ready
+
+    def sync_data(
+        self, pool: BoundedPool, objects: dict[str, list[LocalObject]]
+    ) -> tuple[set[str], dict[str, Prepared]]:
+        """Upload every new or changed data file; hash the manifests for later.
+
+        Returns:
+            The volumes with any change, and their changed manifests (uploaded later, if at all).
+
+        """
+        todo = [
+            o
+            for objs in objects.values()
+            for o in objs
+            if not unchanged_by_stat(o, self.known.get(o.key))
+        ]
+        self.report.unchanged += sum(len(objs) for objs in objects.values()) - len(todo)
+        changed: set[str] = set()
+        manifests: dict[str, Prepared] = {}
+        with self.progress.phase("files", len(todo), sum(o.size for o in todo)) as bar:
+            for out in pool.run(self._prepare_and_put, todo):
+                obj = out.item
+                bar.advance(1, obj.size)
+                if out.error is not None:
+                    changed.add(obj.volume)
+                    self._object_failed(obj.volume, out.error)
+                    continue
+                assert out.result is not None
+                prep, etag = out.result
+                if not prep.changed:
+                    # Touched but identical: keep the new mtime so the next run skips it at once.
+                    self.report.unchanged += 1
+                    self.remember(prep.record(self.known[obj.key].etag))
+                    continue
+                changed.add(obj.volume)
+                if obj.is_manifest:
+                    manifests[obj.volume] = prep
+                elif etag:
+                    self._uploaded(prep, etag)
+                else:
+                    self.report.plan.append(("upload", obj.key, obj.size))
+        self.flush()
+        return changed, manifests
+
+    def _prepare_and_put(self, obj: LocalObject) -> tuple[Prepared, str]:
+        """Worker: hash the file and upload it if changed (data files only); return the ETag."""
+        try:
+            prep = prepare(obj, self.known.get(obj.key), self.threshold)
+        except OSError as exc:
+            raise PublishObjectError(f"{obj.rel}: cannot read ({exc.strerror})") from None
+        if not prep.changed or obj.is_manifest or self.dry_run:
+            return prep, ""
+        return prep, self.target.put(prep.upload)
+
+    def _uploaded(self, prep: Prepared, etag: str) -> None:
+        self.report.uploaded += 1
+        self.report.uploaded_bytes += prep.obj.size
+        self.remember(prep.record(etag))
+
+    def _object_failed(self, volume: str, error: BaseException) -> None:
+        """Fail one volume for an object error; anything else stops the job."""
+        if isinstance(error, PublishObjectError):
+            self.fail_volume(volume, f"upload failed: {error}")
+            return
+        raise error
+
+    def missing_on_target(self, pool: BoundedPool, keys: list[str], label: str) -> list[str]:
+        """HEAD every key on the target; return those that are not there (sorted).
+
+        A request that fails after its retries counts as missing; a job-level error (access
+        denied, bucket gone) stops the job.
+        """
+        missing: list[str] = []
+        with self.progress.phase(label, len(keys), 0) as bar:
+            for out in pool.run(self.target.exists, keys):
+                bar.advance()
+                if isinstance(out.error, PublishObjectError):
+                    log.warning("check failed: %s", out.error)
+                    missing.append(out.item)
+                elif out.error is not None:
+                    raise out.error
+                elif not out.result:
+                    missing.append(out.item)
+        self.report.checked += len(keys)
+        return sorted(missing)
+
+    def replay(self, pool: BoundedPool, volume: str) -> None:
+        """Check, on the target itself, every URL a viewer will request for this volume."""
+        manifest = load_json(self.layout.manifest_path(volume))
+        rels, problems = viewer_rels(self.layout, manifest)
+        rels |= referenced_rels(self.layout, manifest)
+        if problems:
+            self.fail_volume(volume, f"{problems[0]}; manifest not uploaded")
+            return
+        keys = sorted(self.target.prefix + rel for rel in rels)
+        if self.dry_run:
+            # Nothing was uploaded: only what the output folder itself lacks can be reported.
+            missing = [
+                self.target.prefix + r for r in sorted(rels) if not self.layout.path(r).is_file()
+            ]
+        else:
+            missing = self.missing_on_target(pool, keys, f"check {volume}")
+        if missing:
+            self.fail_volume(
+                volume,
+                f"{len(missing)} of {len(keys)} URL(s) a viewer requests are missing on the "
+                f"target (first: {missing[0]}); manifest not uploaded",
+            )
+
+    def sync_manifests(self, pool: BoundedPool, manifests: list[Prepared]) -> None:
+        """Upload the manifests of volumes whose files all passed the replay check."""
+        if self.dry_run:
+            self.report.plan += [("upload", p.obj.key, p.obj.size) for p in manifests]
+            return
+        with self.progress.phase(
+            "manifests", len(manifests), sum(p.obj.size for p in manifests)
+        ) as bar:
+            for out in pool.run(lambda p: self.target.put(p.upload), manifests):
+                bar.advance(1, out.item.obj.size)
+                if out.error is not None:
+                    self._object_failed(out.item.obj.volume, out.error)
+                elif out.result is not None:
+                    self._uploaded(out.item, out.result)
+
+    def sync_collection(self, pool: BoundedPool, *, explicit: bool) -> None:
+        """Upload the collection once every manifest it lists is on the target."""
+        rec = self.state.get("", "", "collection")
+        path = self.layout.collection_path(self.cfg.collection.id)
+        if rec is None or rec.status != "ok" or not path.is_file():
+            return
+        obj = local_object(
+            self.layout, self.target.prefix, path, "", self.cfg.publish.cache_control
+        )
+        known = self.known.get(obj.key)
+        if unchanged_by_stat(obj, known):
+            self.report.unchanged += 1
+            return
+        prep = prepare(obj, known, self.threshold)
+        if not prep.changed and known is not None:
+            self.report.unchanged += 1
+            self.remember(prep.record(known.etag))
+            return
+        keys = sorted(self.target.prefix + r for r in referenced_rels(self.layout, load_json(path)))
+        if self.dry_run:
+            planned = {k for action, k, _ in self.report.plan if action == "upload"}
+            absent = [k for k in keys if k not in self.known and k not in planned]
+        else:
+            absent = self.missing_on_target(pool, keys, "check collection")
+        if absent:
+            message = f"it lists {absent[0]}, which is not on the target; collection not uploaded"
+            if explicit:
+                self.report.notes.append(f"{obj.rel}: {message}")
+            else:
+                self.fail_volume("", message)
+            return
+        if self.dry_run:
+            self.report.plan.append(("upload", obj.key, obj.size))
+            return
+        self._uploaded(prep, self.target.put(prep.upload))
+
+    def prune(self, objects: dict[str, list[LocalObject]], *, explicit: bool) -> None:
+        """Delete (or, without ``--delete``, count) objects that no longer belong.
+
+        In scope: the keys under each volume published now, and (when no volume was named)
+        what was published earlier for volumes or collections no longer in the output folder.
+        Keys this tool never published outside those volumes are never touched.
+        """
+        prefix = self.target.prefix
+        current = {o.key for objs in objects.values() for o in objs}
+        current.add(
+            self.layout.object_key(prefix, self.layout.collection_path(self.cfg.collection.id))
+        )
+        scopes = [v for v in objects if v not in self.failed]
+        out = self.layout.out
+        present = {p.name for p in out.iterdir() if p.is_dir()} if out.is_dir() else set()
+        stale: dict[str, int] = {}
+        for key, rec in self.known.items():
+            gone = not explicit and rec.volume not in present
+            if key not in current and (rec.volume in scopes or gone):
+                stale[key] = rec.size
+                if gone and rec.volume and rec.volume not in scopes:
+                    scopes.append(rec.volume)
+        if not self.delete:
+            if stale:
+                self.report.notes.append(
+                    f"{len(stale)} object(s) on the target no longer belong to the output "
+                    "(`pipeline publish --delete --dry-run` lists them)"
+                )
+            return
+        for volume in scopes:
+            listed = self.target.list_keys(self.layout.volume_prefix(prefix, volume))
+            stale.update({k: size for k, size in listed.items() if k not in current})
+        keys = sorted(stale)
+        nbytes = sum(stale.values())
+        if self.dry_run:
+            self.report.plan += [("delete", k, stale[k]) for k in keys]
+            return
+        with self.progress.phase("delete", len(keys), nbytes) as bar:
+            self.target.delete(keys)
+            bar.advance(len(keys), nbytes)
+        self.state.forget_published(self.target.ident, keys)
+        for key in keys:
+            self.known.pop(key, None)
+        self.report.deleted += len(keys)
+        self.report.deleted_bytes += nbytes

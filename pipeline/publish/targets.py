@@ -1,0 +1,495 @@
+"""Where publishing writes: an S3 bucket (any S3-compatible store) or a plain folder."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import boto3
+from boto3.exceptions import S3UploadFailedError
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+
+from pipeline.config import PublishConfig
+from pipeline.errors import ConfigError, PublishError, PublishObjectError
+from pipeline.fsio import temp_sibling
+from pipeline.layout import TMP_PREFIX
+
+log = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+DELETE_BATCH = 1000
+CORS_RULES: dict[str, Any] = {
+    "CORSRules": [
+        {
+            "AllowedMethods": ["GET", "HEAD"],
+            "AllowedOrigins": ["*"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag", "Content-Length", "Content-Type"],
+            "MaxAgeSeconds": 86400,
+        }
+    ]
+}
+
+# Errors after which no further request can succeed: stop the job instead of failing every
+# object one by one.
+_FATAL_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AllAccessDisabled",
+        "ExpiredToken",
+        "InvalidAccessKeyId",
+        "InvalidToken",
+        "NoSuchBucket",
+        "SignatureDoesNotMatch",
+        "403",
+    }
+)
+_S3_URL = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<prefix>.*)$")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file to put: its key, where its bytes are and the headers it is served with."""
+
+    key: str
+    path: Path
+    size: int
+    md5: str
+    content_type: str
+    cache_control: str
+    data: bytes | None = None
+
+
+class Target(Protocol):
+    """What the publish job needs from a destination. Methods are safe to call from threads."""
+
+    @property
+    def ident(self) -> str:
+        """Stable name of the destination in the state store (never holds credentials)."""
+        ...
+
+    @property
+    def prefix(self) -> str:
+        """Key prefix of the output folder's root ("" or ending with "/")."""
+        ...
+
+    def check(self) -> None:
+        """Fail fast when the destination cannot be written at all (raise PublishError)."""
+        ...
+
+    def put(self, upload: Upload) -> str:
+        """Store one object; return its ETag (MD5 hex for single-part uploads)."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether the object is there, asked of the destination itself."""
+        ...
+
+    def list_keys(self, prefix: str) -> dict[str, int]:
+        """Every key under ``prefix`` with its size."""
+        ...
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Remove objects."""
+        ...
+
+
+def _norm_prefix(prefix: str) -> str:
+    prefix = prefix.strip("/")
+    return f"{prefix}/" if prefix else ""
+
+
+def open_target(spec: str, cfg: PublishConfig, *, out: Path, session: Any = None) -> Target:
+    """Open the destination named by ``--to`` (or ``publish.target``).
+
+    Args:
+        spec: ``s3://BUCKET[/PREFIX]`` or a folder path.
+        cfg: The publish section (endpoint, region, profile, threads, retries, multipart).
+        out: The output folder, which a folder target must not overlap.
+        session: A ``boto3.session.Session`` to use instead of one built from ``cfg``.
+
+    Returns:
+        The target.
+
+    Raises:
+        ConfigError: The spec is malformed or the folder overlaps the output folder.
+        PublishError: The AWS profile does not exist.
+
+    """
+    if spec.startswith("s3:"):
+        match = _S3_URL.match(spec)
+        if match is None or not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", match["bucket"]):
+            raise ConfigError(f"--to {spec}: expected s3://BUCKET or s3://BUCKET/PREFIX")
+        return S3Target(match["bucket"], _norm_prefix(match["prefix"]), cfg, session=session)
+    if "://" in spec:
+        raise ConfigError(f"--to {spec}: expected s3://BUCKET[/PREFIX] or a folder")
+    root = Path(spec).absolute()
+    here = out.absolute()
+    if root == here or root.is_relative_to(here) or here.is_relative_to(root):
+        raise ConfigError(f"--to {spec}: the folder must not contain or be inside {out}")
+    return DirTarget(root)
+
+
+def _md5_b64(md5_hex: str) -> str:
+    return base64.b64encode(bytes.fromhex(md5_hex)).decode("ascii")
+
+
+class S3Target:
+    """A bucket (and key prefix) reached through boto3 with one client per thread."""
+
+    def __init__(self, bucket: str, prefix: str, cfg: PublishConfig, *, session: Any = None):
+        self.bucket = bucket
+        self._prefix = prefix
+        self.endpoint_url = cfg.endpoint_url
+        try:
+            self._session = session or boto3.session.Session(
+                profile_name=cfg.profile, region_name=cfg.region
+            )
+        except ProfileNotFound:
+            raise PublishError(
+                f"AWS profile {cfg.profile!r} not found (fix publish.profile or AWS_PROFILE)"
+            ) from None
+        # Integrity comes from Content-MD5 on every single-part PUT; botocore's default
+        # trailing CRC checksums are left off because several S3-compatible stores reject them.
+        self._config = BotoConfig(
+            retries={"mode": "standard", "max_attempts": cfg.max_attempts},
+            max_pool_connections=cfg.threads,
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            connect_timeout=10,
+            read_timeout=120,
+        )
+        self.transfer = TransferConfig(
+            multipart_threshold=cfg.multipart_threshold_mb * MIB,
+            multipart_chunksize=cfg.multipart_chunk_mb * MIB,
+            max_concurrency=min(cfg.threads, 8),
+            preferred_transfer_client="classic",
+        )
+        self.multipart_threshold = cfg.multipart_threshold_mb * MIB
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    @property
+    def ident(self) -> str:
+        """``s3://bucket/prefix``, plus the endpoint when it is not AWS."""
+        where = f"s3://{self.bucket}/{self._prefix}"
+        return f"{where} at {self.endpoint_url}" if self.endpoint_url else where
+
+    @property
+    def prefix(self) -> str:
+        """Key prefix of the output folder's root."""
+        return self._prefix
+
+    def client(self) -> Any:
+        """Return this thread's S3 client (created from the shared session under a lock)."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            with self._lock:
+                client = self._session.client(
+                    "s3", endpoint_url=self.endpoint_url, config=self._config
+                )
+            self._local.client = client
+        return client
+
+    # -- errors ----------------------------------------------------------------------------------
+    def _fatal(self, exc: Exception) -> PublishError:
+        """Turn an error that stops the whole job into a one-line PublishError."""
+        where = f"s3://{self.bucket}"
+        if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+            return PublishError(
+                f"{where}: no AWS credentials found (set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / publish.profile)"
+            )
+        if isinstance(exc, EndpointConnectionError):
+            return PublishError(f"{where}: cannot connect to {exc.kwargs.get('endpoint_url')}")
+        if isinstance(exc, ClientError):
+            err = exc.response.get("Error", {})
+            code = str(err.get("Code", ""))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in ("404", "NoSuchBucket"):
+                return PublishError(
+                    f"{where}: bucket {self.bucket!r} does not exist "
+                    "(create it, or fix --to / publish.target)"
+                )
+            if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+                return PublishError(
+                    f"{where}: access denied ({code}); check the credentials "
+                    "(AWS_ACCESS_KEY_ID / AWS_PROFILE / publish.profile) and the bucket policy"
+                )
+            if code in ("301", "PermanentRedirect", "AuthorizationHeaderMalformed"):
+                return PublishError(f"{where}: the bucket is in another region; set publish.region")
+            return PublishError(f"{where}: {code or status}: {err.get('Message', '')}".rstrip(": "))
+        return PublishError(f"{where}: {exc}")
+
+    def _is_fatal(self, exc: Exception) -> bool:
+        if isinstance(exc, ClientError):
+            return str(exc.response.get("Error", {}).get("Code", "")) in _FATAL_CODES
+        return isinstance(
+            exc, NoCredentialsError | PartialCredentialsError | EndpointConnectionError
+        )
+
+    def _object_error(self, key: str, exc: Exception) -> PublishError | PublishObjectError:
+        if self._is_fatal(exc):
+            return self._fatal(exc)
+        return PublishObjectError(f"{key}: {exc}")
+
+    # -- operations ------------------------------------------------------------------------------
+    def check(self) -> None:
+        """Ask for the bucket (HeadBucket); map every failure to one line.
+
+        Raises:
+            PublishError: No credentials, wrong credentials, missing bucket, no connection.
+
+        """
+        try:
+            self.client().head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fatal(exc) from None
+
+    def put(self, upload: Upload) -> str:
+        """Upload one object (multipart above the threshold); return its ETag.
+
+        Raises:
+            PublishError: A job-level failure (credentials, bucket gone).
+            PublishObjectError: This object failed after the configured retries.
+
+        """
+        extra = {"ContentType": upload.content_type, "CacheControl": upload.cache_control}
+        try:
+            if upload.data is not None:
+                resp = self.client().put_object(
+                    Bucket=self.bucket,
+                    Key=upload.key,
+                    Body=upload.data,
+                    ContentMD5=_md5_b64(upload.md5),
+                    **extra,
+                )
+                return str(resp["ETag"]).strip('"')
+            self.client().upload_file(
+                str(upload.path), self.bucket, upload.key, ExtraArgs=extra, Config=self.transfer
+            )
+            head = self.client().head_object(Bucket=self.bucket, Key=upload.key)
+            return str(head["ETag"]).strip('"')
+        except (BotoCoreError, ClientError) as exc:
+            raise self._object_error(upload.key, exc) from None
+        except S3UploadFailedError as exc:
+            # upload_file wraps a failed multipart upload in its own exception type.
+            raise PublishObjectError(f"{upload.key}: {exc}") from None
+
+    def exists(self, key: str) -> bool:
+        """HEAD the object.
+
+        Raises:
+            PublishError: Access denied (HEAD of a missing key without s3:ListBucket is 403).
+            PublishObjectError: Any other failure after retries.
+
+        """
+        try:
+            self.client().head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey"):
+                return False
+            raise self._object_error(key, exc) from None
+        except BotoCoreError as exc:
+            raise self._object_error(key, exc) from None
+        return True
+
+    def list_keys(self, prefix: str) -> dict[str, int]:
+        """List every key under ``prefix`` (ListObjectsV2, 1000 a page).
+
+        Raises:
+            PublishError: The listing failed.
+
+        """
+        found: dict[str, int] = {}
+        try:
+            pages = self.client().get_paginator("list_objects_v2")
+            for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
+                for obj in page.get("Contents", ()):
+                    found[obj["Key"]] = int(obj["Size"])
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fatal(exc) from None
+        return found
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Delete objects, 1000 a request.
+
+        Raises:
+            PublishError: A request failed or the store refused some keys.
+
+        """
+        for start in range(0, len(keys), DELETE_BATCH):
+            batch = keys[start : start + DELETE_BATCH]
+            try:
+                resp = self.client().delete_objects(
+                    Bucket=self.bucket,
+                    Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
+                )
+            except (BotoCoreError, ClientError) as exc:
+                raise self._fatal(exc) from None
+            errors = resp.get("Errors", [])
+            if errors:
+                first = errors[0]
+                raise PublishError(
+                    f"s3://{self.bucket}: could not delete {len(errors)} object(s), e.g. "
+                    f"{first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".rstrip()
+                )
+
+    def set_cors(self) -> None:
+        """Set the bucket CORS rule viewers need: GET and HEAD from any origin.
+
+        Raises:
+            PublishError: The store refused.
+
+        """
+        try:
+            self.client().put_bucket_cors(Bucket=self.bucket, CORSConfiguration=CORS_RULES)
+        except (BotoCoreError, ClientError) as exc:
+            raise self._fatal(exc) from None
+
+
+class DirTarget:
+    """A plain folder, as a web server or a static site host would serve it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def ident(self) -> str:
+        """``file://`` URL of the folder."""
+        return self.root.as_uri()
+
+    @property
+    def prefix(self) -> str:
+        """Folders have no key prefix: the output folder's root is the target's root."""
+        return ""
+
+    def check(self) -> None:
+        """Create the folder if needed.
+
+        Raises:
+            PublishError: It cannot be created or written.
+
+        """
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PublishError(f"{self.root}: cannot create ({exc.strerror})") from None
+        if not os.access(self.root, os.W_OK):
+            raise PublishError(f"{self.root}: not writable")
+
+    def put(self, upload: Upload) -> str:
+        """Copy one file into place atomically; its ETag is its MD5.
+
+        Raises:
+            PublishObjectError: The copy failed.
+
+        """
+        dest = self.root / upload.key
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = temp_sibling(dest)
+            try:
+                if upload.data is not None:
+                    tmp.write_bytes(upload.data)
+                else:
+                    shutil.copyfile(upload.path, tmp)
+                tmp.replace(dest)
+            finally:
+                tmp.unlink(missing_ok=True)
+        except OSError as exc:
+            raise PublishObjectError(f"{upload.key}: {exc.strerror or exc}") from None
+        return upload.md5
+
+    def exists(self, key: str) -> bool:
+        """Whether the file is there."""
+        return (self.root / key).is_file()
+
+    def list_keys(self, prefix: str) -> dict[str, int]:
+        """Every file under ``prefix`` (temporary files of a killed copy excluded)."""
+        base = self.root / prefix if prefix else self.root
+        if not base.is_dir():
+            return {}
+        found: dict[str, int] = {}
+        for path in _walk_files(base):
+            if not path.name.startswith(TMP_PREFIX):
+                found[path.relative_to(self.root).as_posix()] = path.stat().st_size
+        return found
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Remove files and then any folder left empty.
+
+        Raises:
+            PublishError: A file could not be removed.
+
+        """
+        parents: set[Path] = set()
+        for key in keys:
+            path = self.root / key
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise PublishError(f"{path}: cannot delete ({exc.strerror})") from None
+            parents.add(path.parent)
+        for folder in sorted(parents, key=lambda p: len(p.parts), reverse=True):
+            while folder != self.root and folder.is_relative_to(self.root):
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break  # not empty: it still holds published files
+                folder = folder.parent
+
+
+def _walk_files(base: Path) -> Iterator[Path]:
+    for dirpath, _dirs, files in os.walk(base):
+        for name in files:
+            yield Path(dirpath) / name
+
+
+def set_cors(target: Target) -> None:
+    """Set the CORS rule viewers need on the target's bucket.
+
+    Raises:
+        ConfigError: The target is a folder (its web server sets CORS headers).
+        PublishError: The store refused.
+
+    """
+    if not isinstance(target, S3Target):
+        raise ConfigError(
+            "CORS headers of a folder are set by the web server that serves it; "
+            "`pipeline cors` needs --to s3://BUCKET"
+        )
+    target.set_cors()
+
+
+def file_digests(path: Path, data: bytes | None) -> tuple[str, str]:
+    """MD5 and SHA-256 hex digests of a file (or of its bytes already read)."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha = hashlib.sha256()
+    if data is not None:
+        md5.update(data)
+        sha.update(data)
+    else:
+        with path.open("rb") as fh:
+            while chunk := fh.read(MIB):
+                md5.update(chunk)
+                sha.update(chunk)
+    return md5.hexdigest(), sha.hexdigest()
