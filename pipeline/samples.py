@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import random
 import re
 import unicodedata
@@ -73,7 +72,7 @@ _RUSSIAN_LINES = ("Биография", "Копия верна", "Личное �
 _FORMAT_ALIASES = {"tif": "tif", "tiff": "tif", "jpg": "jpg", "jpeg": "jpg", "png": "png"}
 _REFERENCE_WIDTH = 1240  # A4 at 150 dpi; all geometry is scaled from this width.
 _A4_WIDTH_INCH = 210 / 25.4
-_GLYPH_SAMPLE = "한국력사로동"
+_GLYPH_SAMPLE = "한국력사로동인물전기녀성리론"
 
 
 class FontMissingError(RuntimeError):
@@ -85,6 +84,7 @@ class FontMissingError(RuntimeError):
         Args:
             file_name: The font file that was looked for.
             font_dirs: The directories that were searched.
+
         """
         package = FONT_PACKAGES.get(file_name, "fonts-nanum / fonts-nanum-extra")
         dirs = ", ".join(str(d) for d in font_dirs) or "(no directories)"
@@ -105,9 +105,10 @@ class SamplePage:
         page_id: File stem, e.g. ``p001``.
         font: Style key of :data:`FONTS`.
         condition: One of :data:`CONDITIONS`.
-        text: Ground truth (NFC), lines joined by ``\\n``.
+        text: Ground truth (NFC), lines joined by newlines.
         width: Image width in pixels.
         height: Image height in pixels.
+
     """
 
     file: str
@@ -150,6 +151,7 @@ def find_font(name: str, *, font_dirs: Sequence[Path] = DEFAULT_FONT_DIRS) -> Pa
 
     Raises:
         FontMissingError: If the file is in none of the directories.
+
     """
     file_name = FONTS.get(name, name)
     return _find_font_cached(file_name, tuple(Path(d) for d in font_dirs))
@@ -162,10 +164,10 @@ def _load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
 
 @functools.lru_cache(maxsize=32)
 def _glyph_ratio(path: Path) -> float:
-    """Return the Hangul glyph height of the font as a fraction of its em size."""
+    """Return the mean Hangul glyph height of the font as a fraction of its em size."""
     font = _load_font(path, 200)
-    _, top, _, bottom = font.getbbox(_GLYPH_SAMPLE)
-    return max(bottom - top, 1) / 200
+    heights = [font.getbbox(ch)[3] - font.getbbox(ch)[1] for ch in _GLYPH_SAMPLE]
+    return max(sum(heights) / len(heights), 1.0) / 200
 
 
 # -------------------------------------------------------------------------- layout
@@ -210,6 +212,7 @@ def lines_per_page(*, width: int, height: int) -> int:
 
     Returns:
         The number of ruled text lines of the page.
+
     """
     return _layout(width, height).lines
 
@@ -229,9 +232,9 @@ class _Look:
 
 
 _LOOKS: dict[str, _Look] = {
-    "clean": _Look(paper=234, paper_var=6, ink=28, ink_var=8, noise=5, rule=80, stains=0),
-    "degraded": _Look(paper=218, paper_var=14, ink=45, ink_var=14, noise=11, rule=90, stains=2),
-    "faded": _Look(paper=226, paper_var=8, ink=120, ink_var=18, noise=7, rule=60, stains=0),
+    "clean": _Look(paper=234, paper_var=5, ink=28, ink_var=8, noise=4, rule=40, stains=0),
+    "degraded": _Look(paper=222, paper_var=8, ink=45, ink_var=14, noise=7, rule=45, stains=2),
+    "faded": _Look(paper=228, paper_var=5, ink=115, ink_var=12, noise=4, rule=30, stains=0),
 }
 
 
@@ -241,8 +244,7 @@ def _smooth_field(
     """Return a smooth random greyscale field (bicubic upscaling of a coarse grid)."""
     gw, gh = cells, max(2, round(cells * size[1] / size[0]))
     values = bytes(
-        max(0, min(255, round(base + rng.uniform(-amplitude, amplitude))))
-        for _ in range(gw * gh)
+        max(0, min(255, round(base + rng.uniform(-amplitude, amplitude)))) for _ in range(gw * gh)
     )
     grid = Image.frombytes("L", (gw, gh), values)
     return grid.resize(size, Image.Resampling.BICUBIC)
@@ -272,13 +274,15 @@ def _stain_mask(rng: random.Random, size: tuple[int, int], count: int, scale: fl
         cy = rng.uniform(0.1, 0.9) * small[1]
         ry = r * rng.uniform(0.75, 1.2)
         box = (cx - r, cy - ry, cx + r, cy + ry)
-        draw.ellipse(box, fill=rng.randint(18, 32))
-        draw.ellipse(box, outline=rng.randint(45, 70), width=max(1, round(r / 12)))
+        draw.ellipse(box, fill=rng.randint(10, 20))
+        draw.ellipse(box, outline=rng.randint(25, 40), width=max(1, round(r / 12)))
     mask = mask.filter(ImageFilter.GaussianBlur(max(1.0, 3 * scale)))
     return mask.resize(size, Image.Resampling.BICUBIC)
 
 
-def _draw_blot(draw: ImageDraw.ImageDraw, rng: random.Random, lay: _Layout, size: tuple[int, int]) -> None:
+def _draw_blot(
+    draw: ImageDraw.ImageDraw, rng: random.Random, lay: _Layout, size: tuple[int, int]
+) -> None:
     """Draw a small irregular ink blot into the darkness layer."""
     cx = rng.uniform(lay.margin_x, size[0] - lay.margin_x)
     cy = rng.uniform(lay.top, size[1] - lay.top)
@@ -287,6 +291,16 @@ def _draw_blot(draw: ImageDraw.ImageDraw, rng: random.Random, lay: _Layout, size
         r = rng.uniform(3, 9) * lay.scale
         dx, dy = rng.uniform(-8, 8) * lay.scale, rng.uniform(-8, 8) * lay.scale
         draw.ellipse((cx + dx - r, cy + dy - r, cx + dx + r, cy + dy + r), fill=level)
+
+
+def _draw_dust(
+    draw: ImageDraw.ImageDraw, rng: random.Random, lay: _Layout, size: tuple[int, int]
+) -> None:
+    """Sprinkle small dark specks (dust and paper fibres) into the darkness layer."""
+    for _ in range(rng.randint(150, 400)):
+        x, y = rng.uniform(0, size[0]), rng.uniform(0, size[1])
+        r = rng.uniform(0.4, 1.6) * max(lay.scale, 0.5)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=rng.randint(90, 200))
 
 
 def _draw_line(
@@ -353,6 +367,7 @@ def render_page(
     Raises:
         ValueError: On an unknown font style or condition, or if the lines do not fit.
         FontMissingError: If the font file is not installed.
+
     """
     if font not in FONTS:
         raise ValueError(f"unknown font style {font!r}; expected one of {sorted(FONTS)}")
@@ -404,20 +419,30 @@ def render_page(
             hand=hand,
         )
         if right > right_limit:
-            log.warning("line %d overflows the page frame (%.0f > %d px): %r", j + 1, right, right_limit, line)
+            log.warning(
+                "line %d overflows the page frame (%.0f > %d px): %r",
+                j + 1,
+                right,
+                right_limit,
+                line,
+            )
 
     if condition == "degraded":
         for _ in range(rng.randint(1, 2)):
             _draw_blot(draw, rng, lay, size)
+        _draw_dust(draw, rng, lay, size)
 
     angle = rng.uniform(0.3, 1.5) * rng.choice((-1.0, 1.0))
     darkness = darkness.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=0)
 
     ink = _smooth_field(rng, size, look.ink, look.ink_var, 5)
     page = Image.composite(ink, paper, darkness)
-    page = page.filter(ImageFilter.GaussianBlur(0.35 + 0.25 * lay.scale))
+    blur = 0.8 * lay.scale * (1.5 if condition == "degraded" else 1.0)
+    page = page.filter(ImageFilter.GaussianBlur(blur))
     page = _add_noise(page, rng, look.noise)
-    log.debug("rendered %dx%d page: font=%s condition=%s skew=%.2f", width, height, font, condition, angle)
+    log.debug(
+        "rendered %dx%d page: font=%s condition=%s skew=%.2f", width, height, font, condition, angle
+    )
     return page
 
 
@@ -628,7 +653,9 @@ def _fillers(rng: random.Random, person: _Person, count: int) -> list[str]:
     return [s.replace("{year}", str(next(years))) if "{year}" in s else s for s in chosen]
 
 
-def _biography_lines(person: _Person, *, target: int, rng: random.Random, wrap_seed: str) -> list[str]:
+def _biography_lines(
+    person: _Person, *, target: int, rng: random.Random, wrap_seed: str
+) -> list[str]:
     """Return the title line plus wrapped prose of one biography, at most ``target`` lines."""
     title = f"{person.role_ko} {person.name_ko}"
     budget = target - 1
@@ -661,16 +688,26 @@ def _biography_lines(person: _Person, *, target: int, rng: random.Random, wrap_s
 # --------------------------------------------------------------------------- volume
 
 
+_TOML_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
 def _toml_key(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z0-9_]+", key) else _toml_str(key)
 
 
 def _toml_str(value: str) -> str:
-    escapes = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
     out = []
     for ch in value:
-        if ch in escapes:
-            out.append(escapes[ch])
+        if ch in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[ch])
         elif ord(ch) < 0x20 or ord(ch) == 0x7F:
             out.append(f"\\u{ord(ch):04X}")
         else:
@@ -717,7 +754,10 @@ def _descriptor(
         "summary = "
         + _toml_table(
             {
-                "ko": f"1990년대에 손으로 쓴 인물전기 원고이다. {roles_ko} 등 {len(people)}명의 략력을 담고 있다.",
+                "ko": (
+                    f"1990년대에 손으로 쓴 인물전기 원고이다. "
+                    f"{roles_ko} 등 {len(people)}명의 략력을 담고 있다."
+                ),
                 "en": (
                     f"Handwritten biographical manuscript from the 1990s with {len(people)} short "
                     f"biographies ({roles_en}). Synthetic sample; all persons are fictional."
@@ -730,7 +770,10 @@ def _descriptor(
     metadata: list[tuple[dict[str, str], dict[str, str]]] = [
         (
             {"en": "Compiler", "ko": "편찬자"},
-            {"ko": "도 력사자료실 전기편찬조", "en": "Provincial historical records office, biography group"},
+            {
+                "ko": "도 력사자료실 전기편찬조",
+                "en": "Provincial historical records office, biography group",
+            },
         ),
         ({"en": "Date", "ko": "날자"}, {"ko": f"{year}년", "en": str(year)}),
         ({"en": "Language", "ko": "언어"}, {"ko": lang_ko, "en": lang_en}),
@@ -743,23 +786,37 @@ def _descriptor(
         ),
         (
             {"en": "Physical description", "ko": "형태"},
-            {"ko": f"원고 {pages}장, 괘지에 손글씨", "en": f"{pages} leaves, handwritten on ruled paper"},
+            {
+                "ko": f"원고 {pages}장, 괘지에 손글씨",
+                "en": f"{pages} leaves, handwritten on ruled paper",
+            },
         ),
         ({"en": "Identifier", "ko": "청구번호"}, {"ko": call_number, "en": call_number}),
         (
             {"en": "Source collection", "ko": "원본 소장"},
-            {"ko": "인물전기 원고 모음 (합성 표본)", "en": "Biographical manuscripts (synthetic sample)"},
+            {
+                "ko": "인물전기 원고 모음 (합성 표본)",
+                "en": "Biographical manuscripts (synthetic sample)",
+            },
         ),
     ]
     for label, value in metadata:
-        lines += ["", "[[metadata]]", "label = " + _toml_table(label), "value = " + _toml_table(value)]
+        lines += [
+            "",
+            "[[metadata]]",
+            f"label = {_toml_table(label)}",
+            f"value = {_toml_table(value)}",
+        ]
     for r in ranges:
         p = r.person
+        label = {
+            "ko": f"{p.role_ko} {p.name_ko} 전기",
+            "en": f"Biography of {p.name_en}, {p.role_en}",
+        }
         lines += [
             "",
             "[[ranges]]",
-            "label = "
-            + _toml_table({"ko": f"{p.role_ko} {p.name_ko} 전기", "en": f"Biography of {p.name_en}, {p.role_en}"}),
+            f"label = {_toml_table(label)}",
             f"first = {_toml_str(r.first)}",
             f"last = {_toml_str(r.last)}",
         ]
@@ -833,6 +890,7 @@ def generate_volume(
         ValueError: On invalid arguments (unknown style, condition or format,
             a volume id that is not a plain folder name, a page too small).
         FontMissingError: If a needed font file is not installed.
+
     """
     if pages < 1:
         raise ValueError(f"pages must be >= 1, got {pages}")
@@ -865,7 +923,9 @@ def generate_volume(
     year = text_rng.randint(1991, 1998)
 
     styles = [font_cycle[i % len(font_cycle)] for i in range(pages)]
-    conds = [condition_cycle[(i + i // len(font_cycle)) % len(condition_cycle)] for i in range(pages)]
+    conds = [
+        condition_cycle[(i + i // len(font_cycle)) % len(condition_cycle)] for i in range(pages)
+    ]
     page_ids = [f"p{i + 1:03d}" for i in range(pages)]
     spans = _split_pages(pages)
     people = text_rng.sample(_PEOPLE, len(spans))
@@ -876,12 +936,14 @@ def generate_volume(
     for b, (person, span) in enumerate(zip(people, spans, strict=True)):
         idx = range(start, start + span)
         prefixes = [
-            [header, text_rng.choice(_RUSSIAN_LINES)] if styles[i] in _RUSSIAN_STYLES else [header] for i in idx
+            [header, text_rng.choice(_RUSSIAN_LINES)] if styles[i] in _RUSSIAN_STYLES else [header]
+            for i in idx
         ]
         caps = [capacity - len(p) for p in prefixes]
         minimum = sum(caps[:-1]) + 1
         target = max(minimum, sum(caps) - text_rng.randint(0, caps[-1] // 3))
-        body = _biography_lines(person, target=target, rng=text_rng, wrap_seed=f"pipeline.samples:wrap:{seed}:{b}")
+        wrap_seed = f"pipeline.samples:wrap:{seed}:{b}"
+        body = _biography_lines(person, target=target, rng=text_rng, wrap_seed=wrap_seed)
         pos = 0
         for prefix, cap in zip(prefixes, caps, strict=True):
             page_lines.append(prefix + body[pos : pos + cap])

@@ -1,0 +1,226 @@
+"""The synthetic sample generator: determinism, files written, descriptor, ground truth."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pipeline.samples import (
+    CONDITIONS,
+    FONTS,
+    HEADER_PHRASE,
+    FontMissingError,
+    SamplePage,
+    find_font,
+    generate_volume,
+    lines_per_page,
+    render_page,
+)
+
+pytestmark = pytest.mark.usefixtures("nanum_fonts")
+
+# Small pages keep the tests fast; the geometry scales with the width.
+W, H = 310, 438
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _volume(dest: Path, **kwargs: object) -> list[SamplePage]:
+    args: dict[str, object] = {"pages": 3, "seed": 0, "width": W, "height": H}
+    args.update(kwargs)
+    return generate_volume(dest, **args)  # type: ignore[arg-type]
+
+
+def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
+    _volume(tmp_path / "a", pages=4, seed=5)
+    _volume(tmp_path / "b", pages=4, seed=5)
+    a = _files(tmp_path / "a" / "sample-001")
+    b = _files(tmp_path / "b" / "sample-001")
+    assert sorted(a) == [
+        "ground-truth/p001.txt",
+        "ground-truth/p002.txt",
+        "ground-truth/p003.txt",
+        "ground-truth/p004.txt",
+        "p001.tif",
+        "p002.tif",
+        "p003.tif",
+        "p004.tif",
+        "volume.toml",
+    ]
+    assert a == b
+
+
+def test_different_seed_gives_different_pages(tmp_path: Path) -> None:
+    first = _volume(tmp_path / "a", seed=1)
+    second = _volume(tmp_path / "b", seed=2)
+    for page in first:
+        one = (tmp_path / "a" / "sample-001" / page.file).read_bytes()
+        two = (tmp_path / "b" / "sample-001" / page.file).read_bytes()
+        assert one != two
+    assert [p.text for p in first] != [p.text for p in second]
+
+
+def test_render_page_is_deterministic_and_seeded() -> None:
+    lines = ["인물전기 제1권", "로동자 김철민", "력사와 리론을 공부하였다."]
+    kwargs = {"text_lines": lines, "font": "hand", "condition": "degraded", "width": W, "height": H}
+    one = render_page(seed=3, **kwargs)  # type: ignore[arg-type]
+    two = render_page(seed=3, **kwargs)  # type: ignore[arg-type]
+    other = render_page(seed=4, **kwargs)  # type: ignore[arg-type]
+    assert one.mode == "L" and one.size == (W, H)
+    assert one.tobytes() == two.tobytes()
+    assert one.tobytes() != other.tobytes()
+
+
+def test_pages_images_and_ground_truth(tmp_path: Path) -> None:
+    pages = _volume(tmp_path, pages=5)
+    folder = tmp_path / "sample-001"
+    assert [p.page_id for p in pages] == ["p001", "p002", "p003", "p004", "p005"]
+    for page in pages:
+        assert page.file == f"{page.page_id}.tif"
+        assert (page.width, page.height) == (W, H)
+        assert page.font in FONTS and page.condition in CONDITIONS
+        with Image.open(folder / page.file) as im:
+            assert im.format == "TIFF" and im.mode == "L" and im.size == (W, H)
+            assert im.info["compression"] in {"tiff_adobe_deflate", "tiff_deflate", "tiff_lzw"}
+            assert im.info["dpi"] == pytest.approx((38, 38), abs=1)  # 310 px wide A4
+            assert 306 not in im.tag_v2  # DateTime would break reproducibility
+        raw = (folder / "ground-truth" / f"{page.page_id}.txt").read_bytes()
+        text = raw.decode("utf-8")
+        assert text.endswith("\n") and not text.endswith("\n\n")
+        assert text[:-1] == page.text
+        assert unicodedata.is_normalized("NFC", text)
+        lines = page.text.split("\n")
+        assert lines[0].startswith(HEADER_PHRASE)
+        assert 2 <= len(lines) <= lines_per_page(width=W, height=H)
+        assert not CYRILLIC.search(page.text)  # default pages are Korean only
+
+
+def test_default_fonts_and_conditions_cycle(tmp_path: Path) -> None:
+    pages = _volume(tmp_path, pages=3)
+    assert [(p.font, p.condition) for p in pages] == [
+        ("print", "clean"),
+        ("hand", "degraded"),
+        ("gothic", "faded"),
+    ]
+    many = _volume(tmp_path / "many", pages=9, fonts=["print", "hand2", "gothic"])
+    combos = {(p.font, p.condition) for p in many}
+    assert len(combos) == 9  # every font meets every condition
+
+
+def test_descriptor_keys_and_ranges(tmp_path: Path) -> None:
+    pages = _volume(tmp_path, pages=6, volume_id="vol-002")
+    data = tomllib.loads((tmp_path / "vol-002" / "volume.toml").read_text(encoding="utf-8"))
+    assert set(data) == {
+        "label",
+        "summary",
+        "viewing_direction",
+        "ocr_languages",
+        "metadata",
+        "ranges",
+    }
+    assert set(data["label"]) == {"ko", "ko-Latn", "en"}
+    assert data["label"]["ko"] == f"{HEADER_PHRASE} 제2권"
+    assert set(data["summary"]) == {"ko", "en"}
+    assert data["viewing_direction"] == "left-to-right"
+    assert data["ocr_languages"] == ["kor"]
+    labels = [m["label"]["en"] for m in data["metadata"]]
+    for wanted in (
+        "Compiler",
+        "Date",
+        "Language",
+        "Subject",
+        "Physical description",
+        "Identifier",
+        "Source collection",
+    ):
+        assert wanted in labels
+    for entry in data["metadata"]:
+        assert entry["label"]["ko"] and entry["value"]["ko"] and entry["value"]["en"]
+
+    ids = [p.page_id for p in pages]
+    ranges = data["ranges"]
+    assert 2 <= len(ranges) <= 3
+    covered: list[str] = []
+    for entry in ranges:
+        assert set(entry) == {"label", "first", "last"}
+        assert entry["label"]["en"].startswith("Biography of ")
+        start, end = ids.index(entry["first"]), ids.index(entry["last"])
+        assert start <= end
+        covered += ids[start : end + 1]
+        # The biography's title line (role and name) opens its first page.
+        assert pages[start].text.split("\n")[1] == entry["label"]["ko"].removesuffix(" 전기")
+    assert covered == ids  # consecutive, no gaps or overlaps
+
+
+def test_north_korean_spelling(tmp_path: Path) -> None:
+    pages = _volume(tmp_path, pages=12, seed=3)
+    text = "\n".join(p.text for p in pages)
+    for southern in ("역사", "노동", "이론", "여성", "양심", "내일"):
+        assert southern not in text
+    assert any(word in text for word in ("력사", "로동", "리론", "녀성", "년로"))
+
+
+def test_mixed_style_adds_one_russian_line(tmp_path: Path) -> None:
+    pages = _volume(tmp_path, pages=4, fonts=["mixed", "print"])
+    for page in pages:
+        russian = [line for line in page.text.split("\n") if CYRILLIC.search(line)]
+        assert len(russian) == (1 if page.font == "mixed" else 0)
+    data = tomllib.loads((tmp_path / "sample-001" / "volume.toml").read_text(encoding="utf-8"))
+    assert data["ocr_languages"] == ["kor", "rus"]
+
+
+@pytest.mark.parametrize(("image_format", "pil_format"), [("jpg", "JPEG"), ("png", "PNG")])
+def test_other_image_formats(tmp_path: Path, image_format: str, pil_format: str) -> None:
+    pages = _volume(tmp_path, pages=2, image_format=image_format, write_descriptor=False)
+    folder = tmp_path / "sample-001"
+    assert not (folder / "volume.toml").exists()
+    for page in pages:
+        assert page.file == f"{page.page_id}.{image_format}"
+        with Image.open(folder / page.file) as im:
+            assert im.format == pil_format and im.mode == "L"
+
+
+def test_geometry_scales_with_width() -> None:
+    assert lines_per_page(width=1240, height=1754) == lines_per_page(width=2480, height=3508)
+
+
+def test_font_missing_names_the_package(tmp_path: Path) -> None:
+    empty = tmp_path / "fonts"
+    empty.mkdir()
+    with pytest.raises(FontMissingError, match=r"NanumPen\.ttf.*fonts-nanum-extra"):
+        find_font("hand", font_dirs=[empty])
+    with pytest.raises(FontMissingError, match=r"NanumMyeongjo\.ttf.*fonts-nanum\b"):
+        find_font("NanumMyeongjo.ttf", font_dirs=[empty])
+    with pytest.raises(FontMissingError):
+        generate_volume(tmp_path / "out", pages=1, width=W, height=H, font_dirs=[empty])
+    assert not (tmp_path / "out").exists()  # nothing written before the check
+
+
+def test_find_font_default_dirs() -> None:
+    assert find_font("print").name == "NanumMyeongjo.ttf"
+
+
+def test_invalid_arguments(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="condition"):
+        render_page(text_lines=["x"], font="print", condition="wet", seed=0, width=W, height=H)
+    with pytest.raises(ValueError, match="font style"):
+        render_page(text_lines=["x"], font="comic", condition="clean", seed=0, width=W, height=H)
+    too_many = ["가"] * (lines_per_page(width=W, height=H) + 1)
+    with pytest.raises(ValueError, match="do not fit"):
+        render_page(text_lines=too_many, font="print", condition="clean", seed=0, width=W, height=H)
+    with pytest.raises(ValueError, match="format"):
+        _volume(tmp_path, image_format="bmp")
+    with pytest.raises(ValueError, match="volume_id"):
+        _volume(tmp_path, volume_id="../escape")
