@@ -286,6 +286,32 @@ def cors(ctx: click.Context, target: str | None) -> None:
     click.echo(f"CORS rule set on {where}: GET, HEAD from any origin", err=True)
 
 
+@cli.command()
+@click.argument("volumes", nargs=-1)
+@click.pass_context
+def check(ctx: click.Context, volumes: tuple[str, ...]) -> None:
+    """Replay the requests IIIF viewers make against the built image services of VOLUMES.
+
+    Prints every URL that Mirador/OpenSeadragon or a validator would request in vain, one per
+    line on stdout; exits with 1 if there is any.
+    """
+    from pipeline.iiif_image import replay_output
+    from pipeline.runner import layout_for
+
+    report = replay_output(layout_for(_config(ctx)), volumes)
+    for url in report.missing:
+        click.echo(url)
+    for problem in report.problems:
+        click.echo(f"error: {problem}", err=True)
+    bad = len(report.missing) + len(report.problems)
+    click.echo(
+        f"checked {report.services} image services: {len(report.missing)} missing URLs, "
+        f"{len(report.problems)} other problems",
+        err=True,
+    )
+    ctx.exit(int(ExitCode.PAGES_FAILED if bad else ExitCode.OK))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="pipeline")

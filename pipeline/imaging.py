@@ -90,3 +90,107 @@ def _vips_message(exc: pyvips.Error) -> str:
 def vips_message(exc: pyvips.Error) -> str:
     """Public alias of the libvips error formatter."""
     return _vips_message(exc)
+
+
+# -- normalisation for derivatives -------------------------------------------------------------
+
+# What autorot does for each EXIF orientation, in words for the record.
+ORIENTATION_NOTES = {
+    2: "mirrored",
+    3: "rotated 180",
+    4: "mirrored, rotated 180",
+    5: "mirrored, rotated 270",
+    6: "rotated 90",
+    7: "mirrored, rotated 90",
+    8: "rotated 270",
+}
+_GREY = frozenset({"b-w", "grey16"})
+_DEPTH_NOTES = {"ushort": "16bit->8bit", "short": "16bit->8bit", "float": "float->8bit"}
+
+
+def _is_grey(image: pyvips.Image) -> bool:
+    return image.bands <= 2 and str(image.interpretation) not in ("cmyk", "lab", "labq", "labs")
+
+
+def _colour_to_8bit(image: pyvips.Image, notes: list[str]) -> pyvips.Image:
+    """Convert to 8-bit sRGB or 8-bit grey, alpha still attached."""
+    grey = _is_grey(image) or str(image.interpretation) in _GREY
+    depth = str(image.format)
+    if image.get_typeof("icc-profile-data") != 0:
+        kind = "cmyk" if str(image.interpretation) == "cmyk" else "icc"
+        try:
+            image = image.icc_transform(
+                "sgrey" if grey else "srgb", embedded=True, intent="relative", depth=8
+            )
+        except pyvips.Error as exc:
+            raise ScanError(
+                f"cannot apply the embedded colour profile: {vips_message(exc)}"
+            ) from None
+        notes.append(f"{kind}->{'grey' if grey else 'srgb'}")
+    elif str(image.interpretation) == "cmyk":
+        # No profile: libvips' built-in CMYK profile is the usual assumption (as Photoshop's).
+        image = image.icc_transform("srgb", input_profile="cmyk", intent="relative", depth=8)
+        notes.append("cmyk->srgb")
+    elif str(image.interpretation) not in ("srgb", "b-w") or depth != "uchar":
+        source = str(image.interpretation)
+        target = "b-w" if grey else "srgb"
+        if source in ("multiband", "matrix", "histogram", "fourier"):
+            # Untagged bands: say what they are so colourspace() scales the depth.
+            hint = {"uchar": "b-w", "ushort": "grey16"} if grey else {"uchar": "srgb"}
+            image = image.copy(interpretation=hint.get(depth, "grey16" if grey else "rgb16"))
+        elif source not in ("srgb", "b-w", "rgb16", "grey16"):
+            notes.append(f"{source}->{target}")
+        image = image.colourspace(target)
+    if depth in _DEPTH_NOTES:
+        notes.append(_DEPTH_NOTES[depth])
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    return image
+
+
+def normalise(image: pyvips.Image) -> tuple[pyvips.Image, list[str]]:
+    """Turn any master into upright 8-bit sRGB (or 8-bit grey) without alpha.
+
+    Embedded ICC profiles (RGB, CMYK or grey) are converted to sRGB (grey: sGrey) with relative
+    intent; untagged CMYK uses libvips' built-in profile; 16-bit and float are reduced to 8-bit;
+    alpha is flattened on white; palettes are expanded by the loader; the EXIF orientation is
+    applied, so the result has the oriented (canvas) size. Pixels are still decoded lazily.
+
+    Args:
+        image: The master as opened by :func:`open_master` (random access if it is rotated).
+
+    Returns:
+        The image to write derivatives from, and notes on what was changed (for the record),
+        e.g. ``["icc->srgb", "16bit->8bit", "alpha flattened", "rotated 90"]``.
+
+    Raises:
+        ScanError: The colour profile is broken or the bands cannot be made into an image.
+
+    """
+    notes: list[str] = []
+    orientation = int(header_get(image, "orientation", 1) or 1)
+    if header_get(image, "palette") or int(header_get(image, "palette-bit-depth", 0) or 0):
+        notes.append("palette expanded")
+    image = _colour_to_8bit(image, notes)
+    if image.hasalpha():
+        image = image.flatten(background=[255] * (image.bands - 1))
+        notes.append("alpha flattened")
+    if image.bands not in (1, 3):
+        raise ScanError(
+            f"cannot make an sRGB or grey image from {image.bands} bands "
+            f"({image.interpretation}); convert the scan to RGB or greyscale"
+        )
+    if orientation in ORIENTATION_NOTES:
+        image = image.autorot()
+        notes.append(ORIENTATION_NOTES[orientation])
+    return image.copy(interpretation="b-w" if image.bands == 1 else "srgb"), notes
+
+
+def jpeg_options(quality: int) -> dict[str, Any]:
+    """Return the JPEG settings of every derivative: reproducible bytes, no metadata."""
+    return {"Q": quality, "optimize_coding": True, "keep": "none"}
+
+
+def jpeg_suffix(quality: int) -> str:
+    """Return :func:`jpeg_options` as a libvips suffix (for dzsave's tiles)."""
+    return f".jpg[Q={quality},optimize_coding,keep=none]"

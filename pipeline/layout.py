@@ -96,6 +96,10 @@ class Layout:
         """What dzsave takes as ``id``: it appends ``/<basename>`` itself."""
         return self.url(self.images_dir(volume))
 
+    def pyramid_tiff_path(self, volume: str, page: str) -> Path:
+        """A page's optional tiled pyramidal TIFF, for image servers (``tiles.pyramid_tiff``)."""
+        return self.volume_dir(volume) / "pyramids" / f"{check_id(page)}.tif"
+
     # -- OCR -----------------------------------------------------------------------------------
     def ocr_dir(self, volume: str) -> Path:
         """OCR files of a volume."""

@@ -86,7 +86,9 @@ def make_scan(tmp_path: Path) -> Callable[..., Path]:
         image = pyvips.Image.xyz(width, height)
         image = ((image[0] * 7 + image[1] * 3) % 256).cast("uchar")
         if bands == 3:
-            image = image.bandjoin([255 - image, (image * 2) % 256]).copy(interpretation="srgb")
+            # Arithmetic makes floats, which TIFF would store as linear scRGB: cast back.
+            image = image.bandjoin([255 - image, (image * 2) % 256]).cast("uchar")
+            image = image.copy(interpretation="srgb")
         image.write_to_file(str(path), **save)
         return path
 

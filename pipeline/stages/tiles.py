@@ -1,18 +1,28 @@
-"""Tiles: a master image -> a static IIIF Image API 3 level-0 pyramid written by dzsave."""
+"""Tiles: a master image -> a static IIIF Image API 3 level-0 pyramid that viewers can open."""
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyvips
 from pydantic import BaseModel, ConfigDict
 
+from pipeline import iiif_image as iiif
+from pipeline import imaging
 from pipeline.config import Config, IngestConfig, TilesConfig
 from pipeline.errors import TilingError
-from pipeline.fsio import atomic_dir, sha256_file
-from pipeline.imaging import header_get, open_master, vips_message, vips_version
+from pipeline.fsio import atomic_dir, sha256_file, temp_sibling, write_text_atomic
+from pipeline.imaging import (
+    header_get,
+    jpeg_options,
+    jpeg_suffix,
+    open_master,
+    vips_message,
+    vips_version,
+)
 from pipeline.layout import Layout
 from pipeline.records import PageInput, StageRecord
 
@@ -20,9 +30,14 @@ log = logging.getLogger(__name__)
 
 NAME = "tiles"
 SCOPE = "page"
-VERSION = 1
+VERSION = 2
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
+
+# A level made of more tiles than this is written from the master instead of joined from its
+# tiles, which keeps every tile file open at once.
+MAX_JOIN_TILES = 256
+MAX_LISTED_MISSING = 5
 
 
 class TilesSettings(BaseModel):
@@ -36,7 +51,7 @@ class TilesSettings(BaseModel):
 
 
 def settings(cfg: Config) -> TilesSettings:
-    """The tiles section plus the base URL written into info.json."""
+    """Return the tiles section plus the base URL written into info.json."""
     return TilesSettings(tiles=cfg.tiles, ingest=cfg.ingest, base_url=cfg.site.base_url)
 
 
@@ -48,74 +63,270 @@ def preflight(settings: TilesSettings) -> dict[str, str]:
     return {"libvips": vips_version()}
 
 
-def normalise(image: pyvips.Image) -> pyvips.Image:
-    """Turn any master into 8-bit sRGB (or 8-bit grey) without alpha, upright.
+@dataclass(frozen=True)
+class Plan:
+    """What the service advertises, decided from the levels dzsave actually wrote."""
 
-    Args:
-        image: The master as opened by libvips.
+    width: int
+    height: int
+    tile: int
+    scale_factors: list[int]
+    sizes: list[iiif.Size]
+    full_sf: int
+
+    @property
+    def full_size(self) -> iiif.Size:
+        """Return the size of ``full/max``: the largest level within the configured cap."""
+        return iiif.level_size(self.width, self.height, self.full_sf)
+
+
+def plan_pyramid(width: int, height: int, written: set[str], cfg: TilesConfig) -> Plan:
+    """Advertise exactly the complete levels found on disk, plus sizes and the full/max level.
+
+    Raises:
+        TilingError: Not even the full-resolution level is complete.
+
+    """
+    tile = cfg.tile_size
+    factors: list[int] = []
+    sf = 1
+    while sf <= max(width, height):
+        level = iiif.level_tiles(width, height, tile, sf)
+        if not all(t.path(width, height) in written for t in level):
+            break
+        factors.append(sf)
+        sf *= 2
+    if not factors:
+        raise TilingError("dzsave wrote an incomplete full-resolution level (disk full?)")
+    levels = [iiif.level_size(width, height, f) for f in factors]
+    sizes = sorted({s for s in levels if max(s) <= cfg.max_size_side} | {levels[-1]})
+    cap = min(cfg.max_full_side or iiif.JPEG_MAX_SIDE, iiif.JPEG_MAX_SIDE)
+    full_sf = next((f for f, s in zip(factors, levels, strict=True) if max(s) <= cap), factors[-1])
+    return Plan(width, height, tile, factors, sizes, full_sf)
+
+
+class Derivatives:
+    """Write what dzsave leaves out (``full/max``, sizes, rounded-down edge tiles)."""
+
+    def __init__(self, work: Path, plan: Plan, quality: int, master: Callable[[], pyvips.Image]):
+        self.work, self.plan, self.quality, self.master = work, plan, quality, master
+        self._level_jpeg: dict[int, bytes] = {}
+
+    def _encode(self, image: pyvips.Image) -> bytes:
+        data: bytes = image.jpegsave_buffer(**jpeg_options(self.quality))
+        return data
+
+    def level_jpeg(self, sf: int) -> bytes:
+        """Return a whole level as one JPEG: dzsave's own file, or its tiles joined.
+
+        The joined tiles are block-aligned, so re-encoding at the same quality changes little.
+        """
+        if sf in self._level_jpeg:
+            return self._level_jpeg[sf]
+        p = self.plan
+        tiles = iiif.level_tiles(p.width, p.height, p.tile, sf)
+        if len(tiles) == 1:
+            data = (self.work / tiles[0].path(p.width, p.height)).read_bytes()
+        else:
+            images = [
+                pyvips.Image.new_from_file(str(self.work / t.path(p.width, p.height)))
+                for t in tiles
+            ]
+            across = max(t.col for t in tiles) + 1
+            # arrayjoin pads every cell to the largest tile: crop the edge padding off.
+            joined = pyvips.Image.arrayjoin(images, across=across)
+            data = self._encode(joined.crop(0, 0, *iiif.level_size(p.width, p.height, sf)))
+        self._level_jpeg[sf] = data
+        return data
+
+    def write_level(self, rel: str, sf: int) -> None:
+        """Write a whole level (exact size) to ``rel``, streaming from the master if it is big."""
+        p = self.plan
+        out = self.work / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        count = len(iiif.level_tiles(p.width, p.height, p.tile, sf))
+        # Full resolution comes from the master: re-encoding decoded tiles would lose quality,
+        # and decoding them costs as much as decoding the master.
+        if count == 1 or (sf > 1 and count <= MAX_JOIN_TILES):
+            out.write_bytes(self.level_jpeg(sf))
+            return
+        image = self.master()
+        if sf > 1:
+            w, h = iiif.level_size(p.width, p.height, sf)
+            image = image.thumbnail_image(w, height=h, size="force")
+        image.jpegsave(str(out), **jpeg_options(self.quality))
+
+    def write_resized(self, rel: str, source: bytes, size: iiif.Size) -> None:
+        """Write ``source`` resized to exactly ``size`` (a one-pixel rounding variant)."""
+        image = pyvips.Image.new_from_buffer(source, "")
+        if (image.width, image.height) != size:
+            image = image.thumbnail_image(size[0], height=size[1], size="force")
+        out = self.work / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(self._encode(image))
+
+    def fill(self, rel: str) -> None:
+        """Create one missing viewer path from the pyramid."""
+        p = self.plan
+        if rel == iiif.FULL_MAX:
+            self.write_level(rel, p.full_sf)
+            return
+        region, size_text = rel.split("/")[:2]
+        w, h = (int(v) for v in size_text.split(","))
+        if region == "full":
+            sf = _nearest_level(p, (w, h))
+            if iiif.level_size(p.width, p.height, sf) == (w, h):
+                self.write_level(rel, sf)
+            else:
+                self.write_resized(rel, self.level_jpeg(sf), (w, h))
+            return
+        # An edge tile under the other rounding: resize dzsave's tile of the same region.
+        siblings = sorted((self.work / region).glob("*/0/default.jpg"))
+        if not siblings:
+            raise TilingError(f"dzsave wrote no tile for region {region}")
+        self.write_resized(rel, siblings[0].read_bytes(), (w, h))
+
+
+def _nearest_level(plan: Plan, size: iiif.Size) -> int:
+    """Find the level a whole-image size belongs to (exact, or off by one pixel)."""
+    for sf in plan.scale_factors:
+        lw, lh = iiif.level_size(plan.width, plan.height, sf)
+        if abs(lw - size[0]) <= 1 and abs(lh - size[1]) <= 1:
+            return sf
+    raise TilingError(f"no pyramid level has the size {size[0]} x {size[1]}")
+
+
+def _data(plan: Plan, service_id: str, colour: list[str], files: int) -> dict[str, object]:
+    thumb = iiif.choose_thumbnail(plan.sizes)
+    full_w, full_h = plan.full_size
+    return {
+        "service_id": service_id,
+        "width": plan.width,
+        "height": plan.height,
+        "full": iiif.FULL_MAX,
+        "full_width": full_w,
+        "full_height": full_h,
+        "sizes": [list(s) for s in plan.sizes],
+        "scale_factors": plan.scale_factors,
+        "tile_size": plan.tile,
+        "thumbnail": {"path": iiif.size_path(thumb), "width": thumb[0], "height": thumb[1]},
+        "colour": colour,
+        "tiles": files,
+        "replay_missing": 0,
+    }
+
+
+def write_pyramid_tiff(image: pyvips.Image, path: Path, quality: int) -> str:
+    """Write a tiled pyramidal TIFF (JPEG tiles, sRGB or grey, no alpha) for image servers.
 
     Returns:
-        The image to tile.
+        Its SHA-256.
+
     """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_sibling(path)
+    try:
+        image.tiffsave(
+            str(tmp),
+            tile=True,
+            tile_width=256,
+            tile_height=256,
+            pyramid=True,
+            compression="jpeg",
+            Q=quality,
+            bigtiff=image.width * image.height * image.bands > 2**31,
+            keep="none",
+        )
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return sha256_file(path)
+
+
+def normalise(image: pyvips.Image) -> pyvips.Image:
+    """Return :func:`pipeline.imaging.normalise` without its notes.
+
+    Kept for callers of the earlier API; new code should use :mod:`pipeline.imaging`.
+
+    """
+    return imaging.normalise(image)[0]
+
+
+def _open(source: Path, max_pixels: int) -> tuple[pyvips.Image, list[str]]:
+    """Open and normalise the master, streamed unless its orientation needs random access."""
+    image = open_master(source, max_pixels=max_pixels)
     if int(header_get(image, "orientation", 1) or 1) != 1:
-        image = image.autorot()
-    if image.get_typeof("icc-profile-data") != 0:
-        image = image.icc_transform("srgb", embedded=True, intent="relative")
-    if image.hasalpha():
-        image = image.flatten(background=255 if image.bands <= 2 else [255, 255, 255])
-    grey = image.interpretation in ("b-w", "grey16") or image.bands == 1
-    image = image.colourspace("b-w" if grey else "srgb")
-    if image.format != "uchar":
-        image = image.cast("uchar")
-    return image
+        image = open_master(source, max_pixels=max_pixels, access="random")
+    return imaging.normalise(image)
 
 
 def run(inp: PageInput, settings: TilesSettings, paths: Layout) -> StageRecord:
-    """Write the page's pyramid, info.json and ``full/max``.
+    """Write the page's pyramid, info.json, full/max and sizes, then replay a viewer over them.
 
     Raises:
-        TilingError: libvips failed while reading or writing.
+        TilingError: libvips failed, or the replay found a URL a viewer would request in vain.
+        ScanError: The master cannot be read or is over the pixel limit.
+
     """
-    item = inp.item
+    item, cfg = inp.item, settings.tiles
     final = paths.image_dir(item.volume, item.page)
+    service_id = paths.image_service_id(item.volume, item.page)
     source = Path(item.source)
-    ingest = inp.upstream["ingest"]
-    needs_random = int(ingest.get("orientation", 1)) != 1
-    access = "random" if needs_random else "sequential"
+
+    def master() -> pyvips.Image:
+        return _open(source, settings.ingest.max_pixels)[0]
+
+    outputs: dict[str, str] = {}
     try:
         with atomic_dir(final) as work:
-            image = normalise(open_master(source, max_pixels=settings.ingest.max_pixels, access=access))
+            image, colour = _open(source, settings.ingest.max_pixels)
+            width, height = image.width, image.height
             image.dzsave(
                 str(work),
                 layout="iiif3",
                 id=paths.image_service_parent(item.volume),
-                tile_size=settings.tiles.tile_size,
+                tile_size=cfg.tile_size,
                 overlap=0,
-                suffix=f".jpg[Q={settings.tiles.quality},optimize_coding,strip]",
+                depth="onetile",
+                suffix=jpeg_suffix(cfg.quality),
             )
             (work / "vips-properties.xml").unlink(missing_ok=True)
-            full = normalise(open_master(source, max_pixels=settings.ingest.max_pixels, access=access))
-            max_dir = work / "full" / "max" / "0"
-            max_dir.mkdir(parents=True, exist_ok=True)
-            full.jpegsave(
-                str(max_dir / "default.jpg"), Q=settings.tiles.quality, optimize_coding=True, strip=True
+            written = iiif.files_under(work)
+            plan = plan_pyramid(width, height, written, cfg)
+            info = iiif.build_info(
+                service_id=service_id,
+                width=width,
+                height=height,
+                tile=cfg.tile_size,
+                scale_factors=plan.scale_factors,
+                sizes=plan.sizes,
+                max_size=plan.full_size if plan.full_sf > 1 else None,
             )
-            info = json.loads((work / "info.json").read_text(encoding="utf-8"))
+            write_text_atomic(work / iiif.INFO, iiif.dump_info(info))
+            written.add(iiif.INFO)
+            derive = Derivatives(work, plan, cfg.quality, master)
+            for rel in iiif.find_missing(info, written.__contains__):
+                derive.fill(rel)
+            present = iiif.files_under(work)
+            missing = iiif.find_missing(info, present.__contains__)
+            if missing:
+                shown = ", ".join(missing[:MAX_LISTED_MISSING])
+                more = f" and {len(missing) - MAX_LISTED_MISSING} more" if len(missing) > 5 else ""
+                raise TilingError(f"viewer replay: missing {shown}{more} (this is a bug)")
+            for rel in (iiif.INFO, iiif.FULL_MAX):
+                outputs[paths.rel(final / rel)] = sha256_file(work / rel)
+        if cfg.pyramid_tiff:
+            tiff = paths.pyramid_tiff_path(item.volume, item.page)
+            outputs[paths.rel(tiff)] = write_pyramid_tiff(master(), tiff, cfg.pyramid_tiff_quality)
     except pyvips.Error as exc:
         raise TilingError(f"libvips could not write tiles: {vips_message(exc)}") from None
-    info_path = final / "info.json"
-    log.debug("tiled %s/%s", item.volume, item.page)
+    log.debug("tiled %s/%s: %d files, %s", item.volume, item.page, len(present), colour or "as is")
     return StageRecord(
         stage=NAME,
         volume=item.volume,
         page=item.page,
         status="ok",
-        outputs={paths.rel(info_path): sha256_file(info_path)},
-        data={
-            "service_id": info["id"],
-            "width": info["width"],
-            "height": info["height"],
-            "full": "full/max/0/default.jpg",
-        },
+        outputs=outputs,
+        data=_data(plan, service_id, colour, len(present)),
         tool_versions={"libvips": vips_version()},
     )
