@@ -155,25 +155,52 @@ def run(
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.pass_context
 def status(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
-    """Show, per volume and stage, what is done, failed or pending."""
+    """Show, per volume and stage, what is done, failed or pending, and every problem.
+
+    Safe to run while a job is running; it changes nothing. --json prints the same data as the
+    volumes' reports (OUT/.pipeline/reports/<volume>.json).
+    """
+    from pipeline.runner import layout_for
     from pipeline.runner import status as job_status
 
-    data = job_status(_config(ctx), volumes)
+    cfg = _config(ctx)
+    data = job_status(cfg, volumes)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
         return
+    layout = layout_for(cfg)
     for vol in data["volumes"]:
-        if "error" in vol:
-            click.echo(f"{vol['id']}: error: {vol['error']}")
-            continue
-        click.echo(f"{vol['id']} ({vol['pages']} pages)")
-        for name, c in vol["stages"].items():
-            click.echo(
-                f"  {name:<10} {c['ok']:>5} done {c['failed']:>5} failed "
-                f"{c['skipped']:>5} skipped {c['pending']:>5} pending"
-            )
-            for err in c["errors"]:
-                click.echo(f"    {err['file'] or err['page'] or vol['id']}: {err['error']}")
+        for line in status_lines(vol):
+            click.echo(line)
+        html = layout.report_path(vol["volume"]).with_suffix(".html")
+        if html.is_file():
+            click.echo(f"  report: {html}")
+
+
+def status_lines(vol: dict[str, Any]) -> list[str]:
+    """The human-readable status of one volume, from its report."""
+    vid = vol["volume"]
+    if vol["error"] is not None:
+        return [f"{vid}: error: {vol['error']}"]
+    lines = [f"{vid} ({vol['pages_found']} pages)"]
+    for name, c in vol["stages"].items():
+        lines.append(
+            f"  {name:<10} {c['ok']:>5} done {c['failed']:>5} failed "
+            f"{c['skipped']:>5} skipped {c['pending']:>5} pending"
+        )
+        lines += [f"    {e['file'] or e['page'] or vid}: {e['error']}" for e in c["errors"]]
+    inp = vol["input"]
+    lines += [f"  missing: {name} is listed in volume.toml" for name in inp["missing_files"]]
+    lines += [f"  warning: {name} is not listed in volume.toml" for name in inp["unlisted_files"]]
+    lines += [f"  warning: page numbering: {gap}" for gap in inp["numbering_gaps"]]
+    lines += [f"  warning: {w}" for w in inp["warnings"]]
+    fixity = vol.get("fixity")
+    if fixity:
+        lines.append(
+            f"  fixity: {fixity['problems']} problem(s) in {fixity['masters']} masters and "
+            f"{fixity['derivatives']} derivative files at the last 'pipeline verify'"
+        )
+    return lines
 
 
 @cli.command()
@@ -310,6 +337,66 @@ def check(ctx: click.Context, volumes: tuple[str, ...]) -> None:
         err=True,
     )
     ctx.exit(int(ExitCode.PAGES_FAILED if bad else ExitCode.OK))
+
+
+@cli.command()
+@click.argument("volumes", nargs=-1)
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Forget damaged or missing derivatives so that the next 'pipeline run' rebuilds "
+    "them (masters are never touched).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
+@click.pass_context
+def verify(ctx: click.Context, volumes: tuple[str, ...], repair: bool, as_json: bool) -> None:
+    """Re-hash masters and derivatives of VOLUMES (default: all) against recorded checksums.
+
+    A fixity check: every master recorded at ingest and every derivative recorded when it
+    was written is read again. Exit code 1 if any file changed or is missing.
+    """
+    from pipeline.fixity import verify_workspace
+
+    result = verify_workspace(_config(ctx), volumes, repair=repair)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2, sort_keys=True))
+    for problem in result.problems[:MAX_LISTED_FAILURES]:
+        click.echo(f"error: {problem.line()}", err=True)
+    if len(result.problems) > MAX_LISTED_FAILURES:
+        click.echo(f"... and {len(result.problems) - MAX_LISTED_FAILURES} more", err=True)
+    for note in result.notes[:MAX_LISTED_FAILURES]:
+        click.echo(f"note: {note}", err=True)
+    for forgotten in result.forgotten:
+        click.echo(f"forgotten: {forgotten} (the next 'pipeline run' rebuilds it)", err=True)
+    click.echo(
+        f"verified: {result.masters} masters and {result.derivatives} derivative files in "
+        f"{len(result.volumes)} volume(s): {len(result.problems)} problem(s) in "
+        f"{_duration(result.duration_s)}",
+        err=True,
+    )
+    ctx.exit(int(ExitCode.PAGES_FAILED if result.problems else ExitCode.OK))
+
+
+@cli.command("export-bag")
+@click.argument("volume")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--tiles/--no-tiles", default=None, help="Include tile pyramids (bag.tiles).")
+@click.pass_context
+def export_bag(ctx: click.Context, volume: str, dest: Path, tiles: bool | None) -> None:
+    """Write a BagIt bag of finished VOLUME to DEST: masters, derivatives, report.
+
+    Files are checked against their recorded checksums on the way in; the bag carries SHA-256
+    and SHA-512 manifests. DEST must be a new folder.
+    """
+    from pipeline.bag import export_bag as make_bag
+
+    result = make_bag(_config(ctx), volume, dest, tiles=tiles)
+    what = "with tiles" if result.tiles else "without tiles"
+    click.echo(
+        f"bag written: {result.path} ({result.files} files, {result.bytes / 1e6:.1f} MB, "
+        f"{what}; sha256 and sha512 manifests)",
+        err=True,
+    )
 
 
 def main() -> None:

@@ -6,19 +6,24 @@ records, so an executor needs nothing but ``map`` and ``close``.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.errors import PageError
+from pipeline.fixity import complete_outputs
 from pipeline.layout import Layout
 from pipeline.records import PageInput, StageRecord
 
@@ -47,9 +52,26 @@ def worker_setup() -> None:
     limit_threads()
 
 
+def _die_with_parent() -> None:
+    """Have Linux kill this worker when its parent dies.
+
+    A worker whose job was killed (``kill -9``, out of memory) must not go on writing into the
+    output folder while a new job starts there. The forkserver that started the worker exits
+    with the job, and takes its workers with it.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def _pool_initializer() -> None:
     # The parent owns Ctrl-C: it cancels outstanding work and stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     worker_setup()
 
 
@@ -68,7 +90,7 @@ def execute(task: Task) -> StageRecord:
     started = time.monotonic()
     source = task.inp.item.source if isinstance(task.inp, PageInput) else ""
     try:
-        record = stage.run(task.inp, task.settings, task.layout)
+        record = complete_outputs(stage.run(task.inp, task.settings, task.layout), task.layout)
     except PageError as exc:
         record = StageRecord(
             stage=task.stage,
@@ -120,33 +142,96 @@ class SerialExecutor:
         """Nothing to release."""
 
 
+def _worker_died(task: Task) -> StageRecord:
+    """The record of a task whose worker process was killed under it."""
+    source = task.inp.item.source if isinstance(task.inp, PageInput) else ""
+    return StageRecord(
+        stage=task.stage,
+        volume=task.volume,
+        page=task.page,
+        status="failed",
+        fingerprint=task.fingerprint,
+        error_type="WorkerDied",
+        error=(
+            "the worker process died while working on this (killed by the system, for example "
+            "when out of memory: see the system log; a rerun tries again)"
+        ),
+        data={"file": Path(source).name} if source else {},
+    )
+
+
 class LocalExecutor:
-    """A pool of worker processes on this machine (the default)."""
+    """A pool of worker processes on this machine (the default).
+
+    At most one task per worker is in flight, so that when a worker dies (the kernel's
+    out-of-memory killer, a crash in a native library) the suspects are few: they are rerun one
+    at a time in a fresh pool, and only the task that kills a worker on its own is recorded as
+    failed. The batch goes on.
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
         # forkserver: workers never inherit threads or libvips state from the parent.
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers,
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
             mp_context=multiprocessing.get_context("forkserver"),
             initializer=_pool_initializer,
         )
 
     def map(self, tasks: Sequence[Task]) -> Iterator[StageRecord]:
-        """Submit every task; yield records as they complete."""
-        pending: set[Future[StageRecord]] = {self._pool.submit(execute, t) for t in tasks}
+        """Submit tasks as workers free up; yield records as they complete."""
+        todo: deque[Task] = deque(tasks)
+        suspects: deque[Task] = deque()
+        running: dict[Future[StageRecord], Task] = {}
+        alone = False
         try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            while todo or suspects or running:
+                if suspects:
+                    if not running:
+                        task = suspects.popleft()
+                        running[self._pool.submit(execute, task)] = task
+                        alone = True
+                else:
+                    alone = False
+                    while todo and len(running) < self.workers:
+                        task = todo.popleft()
+                        running[self._pool.submit(execute, task)] = task
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                broken: list[Task] = []
                 for future in done:
-                    yield future.result()
+                    task = running.pop(future)
+                    try:
+                        record = future.result()
+                    except BrokenProcessPool:
+                        broken.append(task)
+                        continue
+                    yield record
+                if not broken:
+                    continue
+                broken += running.values()  # the pool is gone: every task in flight is lost
+                running.clear()
+                self._restart()
+                if alone:
+                    culprit = broken[0]
+                    log.warning("a worker died running %s [%s]", culprit.volume, culprit.stage)
+                    yield _worker_died(culprit)
+                else:
+                    log.warning("a worker died; rerunning %d task(s) one at a time", len(broken))
+                    suspects.extend(broken)
         finally:
-            for future in pending:
+            for future in running:
                 future.cancel()
+
+    def _restart(self) -> None:
+        self.close()
+        self._pool = self._new_pool()
 
     def close(self) -> None:
         """Stop the workers, killing any task still running."""
-        processes = list(getattr(self._pool, "_processes", {}).values())
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
         for proc in processes:
             if proc.is_alive():

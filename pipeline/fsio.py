@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,9 @@ from pathlib import Path
 from pipeline.layout import TMP_PREFIX
 
 CHUNK = 1 << 20
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
 
 
 def sha256_file(path: Path) -> str:
@@ -30,15 +35,47 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def temp_sibling(final: Path) -> Path:
-    """A unique temporary name in the same folder as ``final`` (same filesystem, hidden)."""
+    """Return a unique temporary name beside ``final`` (same filesystem, hidden)."""
     return final.with_name(f"{TMP_PREFIX}{final.name}-{uuid.uuid4().hex[:12]}")
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        # Some filesystems (and all of Windows) refuse fsync on a folder; the rename still
+        # happened, it is only less certain to survive a power cut.
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    """Flush every file and folder under ``root`` to disk before it is renamed into place."""
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            fd = os.open(Path(folder) / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(folder))
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> str:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
 
+    The data is flushed to disk before the rename, and the rename itself afterwards, so that
+    after a crash or power cut ``path`` holds either the old or the new content, never a mix.
+
     Returns:
         The SHA-256 of the data.
+
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_sibling(path)
@@ -50,6 +87,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> str:
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+    fsync_dir(path.parent)
     return sha256_bytes(data)
 
 
@@ -58,14 +96,37 @@ def write_text_atomic(path: Path, text: str) -> str:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one step (Linux ``renameat2``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), ctypes.c_uint(_RENAME_EXCHANGE)
+    )
+    if result == 0:
+        return True
+    errno = ctypes.get_errno()
+    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: this filesystem can't exchange
+        return False
+    raise OSError(errno, os.strerror(errno), str(b))
+
+
 @contextlib.contextmanager
-def atomic_dir(final: Path) -> Iterator[Path]:
+def atomic_dir(final: Path, *, durable: bool = True) -> Iterator[Path]:
     """Yield a not-yet-existing folder path whose content replaces ``final`` as a whole.
 
     The yielded path has the same base name as ``final`` (tools such as dzsave derive names from
-    it) and sits in a hidden temporary folder beside ``final``. When the block succeeds it is
-    renamed into place; an existing ``final`` is moved aside first and deleted only after the
-    new one is in place. On failure the temporary folder is removed and ``final`` stays as it was.
+    it) and sits in a hidden temporary folder beside ``final``. When the block succeeds its
+    files are flushed to disk (unless ``durable`` is false) and the folder takes the place of
+    ``final``: on Linux an existing ``final`` is swapped out in one step, so ``final`` is never
+    missing, not even for an instant; elsewhere the old one is moved aside first. The old
+    content is deleted afterwards. On failure the temporary folder is removed and ``final``
+    stays as it was. Anything a killed process leaves behind carries the temporary prefix and
+    is removed by :func:`remove_stale_temps`.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     container = temp_sibling(final)
@@ -73,30 +134,59 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     work = container / final.name
     try:
         yield work
-        old = None
-        if final.exists():
-            old = temp_sibling(final)
-            final.rename(old)
-        work.rename(final)
-        if old is not None:
-            shutil.rmtree(old)
+        if durable:
+            _fsync_tree(work)
+        if final.exists() and _exchange(work, final):
+            pass  # ``work`` now holds the old content, removed with the container below
+        else:
+            old = None
+            if final.exists():
+                old = temp_sibling(final)
+                final.rename(old)
+            work.rename(final)
+            if old is not None:
+                shutil.rmtree(old)
+        fsync_dir(final.parent)
     finally:
-        shutil.rmtree(container)
+        shutil.rmtree(container, ignore_errors=False)
 
 
-def remove_stale_temps(root: Path) -> int:
-    """Delete temporary files and folders left by a killed job under ``root``.
+def remove_stale_temps(root: Path, *, scratch: Path | None = None) -> int:
+    """Delete temporary files and folders left by a killed job.
+
+    Only call this while holding the job lock: a running job's temporaries look the same.
+
+    Args:
+        root: The output folder; every name with the temporary prefix below it is removed.
+        scratch: A folder whose whole content is scratch space (emptied, not removed).
 
     Returns:
         How many were removed.
+
     """
     removed = 0
-    if not root.exists():
-        return 0
-    for path in sorted(root.rglob(f"{TMP_PREFIX}*"), reverse=True):
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
-        removed += 1
+    if root.exists():
+        stale: list[Path] = []
+        for folder, dirs, files in os.walk(root):
+            for name in files:
+                if name.startswith(TMP_PREFIX):
+                    stale.append(Path(folder) / name)
+            for name in list(dirs):
+                if name.startswith(TMP_PREFIX):
+                    stale.append(Path(folder) / name)
+                    dirs.remove(name)  # it goes as a whole: no need to look inside
+        for path in stale:
+            _remove(path)
+        removed += len(stale)
+    if scratch is not None and scratch.is_dir():
+        for path in scratch.iterdir():
+            _remove(path)
+            removed += 1
     return removed
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)

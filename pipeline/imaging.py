@@ -52,22 +52,38 @@ def header_get(image: pyvips.Image, name: str, default: Any = None) -> Any:
 def open_master(path: Path, *, max_pixels: int, access: str = "sequential") -> pyvips.Image:
     """Open a master for reading, refusing images whose header declares too many pixels.
 
-    Loading fails on any decoder error (``fail_on="error"``), so a truncated file raises instead
-    of decoding with a grey or black tail. Only the header is read here; pixels are decoded on
-    demand by the caller.
+    The file is only ever read. Loading fails on any decoder error (``fail_on="error"``): by
+    default libvips decodes a truncated TIFF or JPEG without complaint, the missing part coming
+    out black or grey. Only the header is read here, and libvips opens a tiny file whose header
+    declares 100000 x 100000 px as happily as a real one, hence the pixel limit before any
+    pixel is decoded. Pixels are decoded on demand by the caller.
+
+    Args:
+        path: The master.
+        max_pixels: Largest accepted width x height (``ingest.max_pixels``).
+        access: ``sequential`` (streaming, one pass) or ``random``.
+
+    Returns:
+        The lazily decoded image.
 
     Raises:
         ScanError: The file is unreadable, not an image, or larger than ``max_pixels``.
     """
     try:
-        image = pyvips.Image.new_from_file(str(path), access=access, fail_on="error")
+        if path.name.endswith("]"):
+            # libvips would read a trailing "[...]" of a file name as load options.
+            source = pyvips.Source.new_from_file(str(path))
+            image = pyvips.Image.new_from_source(source, "", access=access, fail_on="error")
+        else:
+            image = pyvips.Image.new_from_file(str(path), access=access, fail_on="error")
     except pyvips.Error as exc:
-        raise ScanError(f"cannot read image: {_vips_message(exc)}") from None
+        raise ScanError(f"cannot read image: {_vips_message(exc, path)}") from None
     pixels = image.width * image.height
     if pixels > max_pixels:
         raise ScanError(
-            f"image declares {image.width} x {image.height} px ({pixels / 1e6:.0f} Mpx), over "
-            f"the limit of {max_pixels / 1e6:.0f} Mpx (raise ingest.max_pixels if it is genuine)"
+            f"image declares {image.width} x {image.height} px ({pixels / 1e6:,.0f} Mpx), over "
+            f"the limit of {max_pixels / 1e6:,.0f} Mpx: a damaged or malicious header, or a "
+            "genuinely huge scan (then raise ingest.max_pixels)"
         )
     return image
 
@@ -80,10 +96,17 @@ def oriented_size(image: pyvips.Image) -> tuple[int, int]:
     return image.width, image.height
 
 
-def _vips_message(exc: pyvips.Error) -> str:
-    """The useful line of a libvips error."""
+def _vips_message(exc: pyvips.Error, path: Path | None = None) -> str:
+    """The useful lines of a libvips error, without the generic wrapper or the file's path."""
     detail = str(getattr(exc, "detail", "") or exc).strip()
-    lines = [ln.strip() for ln in detail.splitlines() if ln.strip()]
+    lines = []
+    for line in detail.splitlines():
+        line = line.strip()
+        if path is not None:
+            line = line.replace(f'"{path}" ', "").replace(f'"{path}"', "this file")
+            line = line.replace(str(path), "this file")
+        if line:
+            lines.append(line)
     return "; ".join(dict.fromkeys(lines))[:300] or "unknown libvips error"
 
 

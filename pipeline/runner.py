@@ -8,6 +8,8 @@ import hashlib
 import json
 import logging
 import os
+import signal
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -30,7 +32,7 @@ from pipeline.records import (
     StageRecord,
     VolumeInput,
 )
-from pipeline.report import write_volume_report
+from pipeline.report import status_report, write_volume_report
 from pipeline.stages import STAGE_NAMES, STAGES, Stage
 from pipeline.state import StateStore
 from pipeline.volumes import Volume, find_volumes, load_volume, natural_key
@@ -79,7 +81,7 @@ def job_lock(layout: Layout) -> Iterator[None]:
             ) from None
         fh.seek(0)
         fh.truncate()
-        fh.write(f"pid {os.getpid()}\n")
+        fh.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
         fh.flush()
         try:
             yield
@@ -87,6 +89,27 @@ def job_lock(layout: Layout) -> Iterator[None]:
             fh.seek(0)
             fh.truncate()
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (a scheduler or service manager stopping the job) like Ctrl-C.
+
+    The job then stops the same clean way: finished work stays recorded, reports are written,
+    the exit code is 130. Outside the main thread signals cannot be handled; nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _digest(obj: Any) -> str:
@@ -155,6 +178,15 @@ class _Job:
                 )
                 return found, skipped
         return found, None
+
+    def volume_upstream(self, stage: Stage, volume: str) -> dict[str, StageRecord]:
+        """The ok records of earlier volume-scope stages that a volume stage requires or uses."""
+        found: dict[str, StageRecord] = {}
+        for name in stage.REQUIRES + stage.USES:
+            rec = self.state.get(volume, "", name)
+            if rec is not None and rec.status == "ok":
+                found[name] = rec
+        return found
 
     def record(self, rec: StageRecord, *, current: bool = False) -> None:
         """Store a fresh record and count it."""
@@ -229,13 +261,21 @@ class _Job:
                 )
             descriptor = volume.descriptor.model_dump(mode="json", exclude_none=True)
             key = {"volume": volume.id, "descriptor": descriptor, "pages": digests, "missing": missing}
+            volume_up = self.volume_upstream(stage, volume.id)
+            if volume_up:
+                key["volume_upstream"] = {n: result_digest(r) for n, r in sorted(volume_up.items())}
             fp = fingerprint(stage, settings, key)
             rec = self.current(volume.id, "", stage.NAME, fp)
             if rec is not None:
                 self.record(rec, current=True)
                 continue
             inp = VolumeInput(
-                volume=volume.id, descriptor=descriptor, pages=tuple(pages), missing=tuple(missing)
+                volume=volume.id,
+                descriptor=descriptor,
+                pages=tuple(pages),
+                missing=tuple(missing),
+                upstream={n: r.data for n, r in volume_up.items()},
+                order=tuple(item.page for item in volume.pages),
             )
             tasks.append(Task(stage.NAME, volume.id, "", inp, settings, self.layout, fp))
         self.run_tasks(stage, tasks, len(self.volumes))
@@ -330,8 +370,9 @@ def run_job(
     layout = layout_for(cfg)
     found, broken = load_volumes(cfg, volumes)
     report = JobReport()
-    with job_lock(layout), StateStore(layout.state_db) as state:
-        removed = remove_stale_temps(layout.out)
+    with terminate_as_interrupt(), job_lock(layout), StateStore(layout.state_db) as state:
+        # Under the lock, every temporary file is a leftover of a killed job.
+        removed = remove_stale_temps(layout.out, scratch=layout.work_dir / "tmp")
         if removed:
             log.info("removed %d temporary file(s) left by an interrupted job", removed)
         run_id = state.start_run("run")
@@ -342,6 +383,8 @@ def run_job(
             job.record(rec)
         for volume in found:
             state.forget_volume_pages(volume.id, {p.page for p in volume.pages})
+            # Its descriptor reads again: forget an earlier "broken volume.toml" failure.
+            state.delete(volume.id, "", "ingest")
         try:
             for stage in selected:
                 if job.stop:
@@ -363,37 +406,18 @@ def run_job(
                 path = write_volume_report(layout, state, volume)
                 report.report_paths.append(str(path))
             for rec in broken:
-                write_volume_report(layout, state, None, volume_id=rec.volume)
+                write_volume_report(layout, state, None, volume_id=rec.volume, error=rec.error)
             state.finish_run(run_id, json.dumps(report.counts))
     return report
 
 
 def status(cfg: Config, volumes: Sequence[str] = ()) -> dict[str, Any]:
-    """Per volume and stage: how many pages are ok, failed, skipped or pending, with errors."""
+    """Per volume: the report of its latest state (works while a job runs; writes nothing)."""
     layout = layout_for(cfg)
     found, broken = load_volumes(cfg, volumes)
-    out: dict[str, Any] = {"volumes": []}
-    state = StateStore(layout.state_db)
+    state = StateStore.existing(layout.state_db)
     try:
-        for rec in broken:
-            out["volumes"].append({"id": rec.volume, "error": rec.error, "stages": {}})
-        for volume in found:
-            entry: dict[str, Any] = {"id": volume.id, "pages": len(volume.pages), "stages": {}}
-            for stage in STAGES:
-                if stage.SCOPE == "collection":
-                    continue
-                keys = [p.page for p in volume.pages] if stage.SCOPE == "page" else [""]
-                counts = {"ok": 0, "failed": 0, "skipped": 0, "pending": 0}
-                errors = []
-                for page in keys:
-                    rec = state.get(volume.id, page, stage.NAME)
-                    status_ = rec.status if rec else "pending"
-                    counts[status_] += 1
-                    if rec and rec.status == "failed":
-                        errors.append({"page": page, "file": rec.data.get("file", ""), "error": rec.error})
-                entry["stages"][stage.NAME] = {**counts, "errors": errors}
-            out["volumes"].append(entry)
+        return status_report(state, found, broken)
     finally:
-        state.close()
-    return out
-
+        if state is not None:
+            state.close()

@@ -101,7 +101,7 @@ class StateStore:
         )
 
     def get(self, volume: str, page: str, stage: str) -> StageRecord | None:
-        """The stored record, or ``None``."""
+        """Return the stored record, or ``None``."""
         row = self._db.execute(
             "SELECT record FROM records WHERE volume=? AND page=? AND stage=?",
             (volume, page, stage),

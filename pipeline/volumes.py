@@ -6,18 +6,41 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from pipeline.config import LangMap, Section, _lang_map, describe_validation_error, read_toml
+from pipeline.config import (
+    HomepageConfig,
+    LabelValue,
+    LangMap,
+    ManifestBehavior,
+    Section,
+    _lang_map,
+    check_behaviors,
+    check_http_url,
+    check_rights,
+    describe_validation_error,
+    read_toml,
+)
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.layout import SAFE_ID
 from pipeline.records import PageItem
 
 DESCRIPTOR = "volume.toml"
 IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".jpx"})
+# Files that look like page images we do not take. They still become pages, which fail at
+# ingest with the reason, so that a page in an unexpected format never vanishes silently.
+OTHER_IMAGE_SUFFIXES = frozenset(
+    {
+        ".gif", ".bmp", ".webp", ".heic", ".heif", ".avif", ".jxl", ".jpf", ".jfif", ".jpe",
+        ".pdf", ".psd", ".svg", ".tga", ".pcx", ".ppm", ".pgm", ".pbm", ".pnm",
+        ".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".raf", ".rw2", ".raw",
+    }
+)  # fmt: skip
+PAGE_SUFFIXES = IMAGE_SUFFIXES | OTHER_IMAGE_SUFFIXES
 
 
 class MetadataEntry(Section):
@@ -50,21 +73,124 @@ class PageEntry(Section):
     _maps = field_validator("label", mode="before")(_lang_map)
 
 
+class LinkEntry(Section):
+    """A machine-readable description elsewhere (``seeAlso``), e.g. the MARC or MODS record."""
+
+    id: str
+    format: str | None = None
+    profile: str | None = None
+    label: LangMap | None = None
+
+    _maps = field_validator("label", mode="before")(_lang_map)
+    _url = field_validator("id")(check_http_url)
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[a-z]+/\S+$", value):
+            raise ValueError(f"{value!r} is not a media type such as 'application/marcxml+xml'")
+        return value
+
+
+# Catalogue fields a descriptor may give; the manifest shows them as metadata pairs, in this
+# order, before any free-form [[metadata]] entries.
+CATALOGUE_FIELDS = (
+    "title",
+    "creator",
+    "compiler",
+    "date",
+    "language",
+    "subject",
+    "physical_description",
+    "identifier",
+    "source_collection",
+)
+
+
+def _nav_date(value: Any) -> Any:
+    """Accept 1995, "1995", "1995-03", 1995-03-12 (TOML date) or a date-time; store ISO 8601 UTC."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    else:
+        text = str(value).strip()
+        match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", text)
+        try:
+            if match:
+                y, m, d = (int(g) if g else 1 for g in match.groups())
+                moment = datetime(y, m, d, tzinfo=UTC)
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not a date such as 1995, 1995-03 or 1995-03-12"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class Descriptor(Section):
     """The optional ``volume.toml`` of a volume folder; every key is optional."""
 
     label: LangMap | None = None
     summary: LangMap | None = None
-    viewing_direction: Literal["left-to-right", "right-to-left", "top-to-bottom", "bottom-to-top"] = (
-        "left-to-right"
-    )
+    viewing_direction: Literal[
+        "left-to-right", "right-to-left", "top-to-bottom", "bottom-to-top"
+    ] = "left-to-right"
     nav_date: str | None = None
     ocr_languages: list[str] | None = None
     metadata: list[MetadataEntry] = Field(default_factory=list)
     ranges: list[RangeEntry] = Field(default_factory=list)
     pages: list[str | PageEntry] | None = None
+    # Catalogue description (CATALOGUE_FIELDS), each a language map or a plain string.
+    title: LangMap | None = None
+    creator: LangMap | None = None
+    compiler: LangMap | None = None
+    date: LangMap | None = None
+    language: LangMap | None = None
+    subject: LangMap | None = None
+    physical_description: LangMap | None = None
+    identifier: LangMap | None = None
+    source_collection: LangMap | None = None
+    # Presentation of this volume, overriding the collection's settings.
+    rights: str | None = None
+    required_statement: LabelValue | None = None
+    homepage: HomepageConfig | None = None
+    see_also: list[LinkEntry] = Field(default_factory=list)
+    behavior: list[ManifestBehavior] | None = None
+    start: str | None = None
+    thumbnail: str | None = None
 
-    _maps = field_validator("label", "summary", mode="before")(_lang_map)
+    _maps = field_validator("label", "summary", *CATALOGUE_FIELDS, mode="before")(_lang_map)
+    _date = field_validator("nav_date", mode="before")(_nav_date)
+    _behaviors = field_validator("behavior")(lambda v: v if v is None else check_behaviors(v))
+
+    @field_validator("rights")
+    @classmethod
+    def _rights(cls, value: str | None) -> str | None:
+        return None if value is None else check_rights(value)
+
+    @field_validator("homepage", mode="before")
+    @classmethod
+    def _homepage(cls, value: Any) -> Any:
+        return {"id": value} if isinstance(value, str) else value
+
+
+def _check_page_refs(path: Path, desc: Descriptor, order: list[str]) -> None:
+    """``start`` and ``thumbnail`` name pages of this volume.
+
+    Raises:
+        ConfigError: Naming the key and the unknown page id.
+
+    """
+    for key in ("start", "thumbnail"):
+        ref = getattr(desc, key)
+        if ref is not None and ref not in order:
+            raise ConfigError(f"{path}: {key}: {ref!r} is not a page id of this volume")
 
 
 @dataclass(frozen=True)
@@ -76,6 +202,8 @@ class Volume:
     descriptor: Descriptor
     pages: tuple[PageItem, ...]
     unlisted: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
 
 
 def natural_key(name: str) -> list[Any]:
@@ -112,29 +240,85 @@ def load_descriptor(folder: Path) -> Descriptor:
         raise ConfigError(describe_validation_error(str(path), exc)) from None
 
 
-def _check_ranges(path: Path, ranges: list[RangeEntry], ids: set[str]) -> None:
-    for entry in ranges:
+def _check_ranges(
+    path: Path, ranges: list[RangeEntry], order: list[str], files: dict[str, str], where: str = ""
+) -> None:
+    """Every range names existing page ids, both ends or neither, first not after last."""
+    for n, entry in enumerate(ranges, start=1):
+        here = f"{where}{n}"
         for key in ("first", "last"):
             ref = getattr(entry, key)
-            if ref is not None and ref not in ids:
-                raise ConfigError(f"{path}: ranges: {key} = {ref!r} is not a page of this volume")
+            if ref is None or ref in order:
+                continue
+            hint = ""
+            by_name = files.get(unicodedata.normalize("NFC", ref)) or files.get(
+                unicodedata.normalize("NFC", Path(ref).stem)
+            )
+            if by_name:
+                hint = f" (that is a file name: its page id is {by_name!r})"
+            raise ConfigError(
+                f"{path}: ranges[{here}]: {key} = {ref!r} is not a page id of this volume{hint}"
+            )
         if (entry.first is None) != (entry.last is None):
-            raise ConfigError(f"{path}: ranges: give both 'first' and 'last' (or neither)")
-        _check_ranges(path, entry.ranges, ids)
+            raise ConfigError(f"{path}: ranges[{here}]: give both 'first' and 'last' (or neither)")
+        if entry.first is not None and entry.last is not None:
+            if order.index(entry.last) < order.index(entry.first):
+                raise ConfigError(
+                    f"{path}: ranges[{here}]: last = {entry.last!r} comes before "
+                    f"first = {entry.first!r} in page order"
+                )
+        _check_ranges(path, entry.ranges, order, files, f"{here}.")
 
 
-def _listed_file(folder: Path, name: str) -> Path:
-    """Resolve a file named in the descriptor, refusing anything outside the volume folder."""
+def _listed_name(folder: Path, name: str) -> str:
+    """Check a file name given in the descriptor: one plain name inside the volume folder.
+
+    Raises:
+        ConfigError: An empty name, a path (``a/b``, ``../b``, ``/b``) or a name with NUL.
+    """
     rel = Path(name)
-    if rel.is_absolute() or len(rel.parts) != 1 or name in {".", ".."}:
+    if (
+        not name
+        or "\x00" in name
+        or "/" in name
+        or "\\" in name
+        or rel.is_absolute()
+        or len(rel.parts) != 1
+        or name in {".", ".."}
+    ):
         raise ConfigError(
-            f"{folder / DESCRIPTOR}: pages: {name!r} must be a file name inside the volume folder"
+            f"{folder / DESCRIPTOR}: pages: {name!r} must be a file name inside the volume "
+            "folder (no folders, '..' or absolute paths)"
         )
-    return folder / rel
+    return name
+
+
+def _scan_folder(folder: Path) -> tuple[list[str], list[str]]:
+    """Page-image candidates (natural order) and every other entry of a volume folder.
+
+    Hidden entries (``.DS_Store``, ``._p001.tif`` from macOS) are never pages. A broken
+    symbolic link with an image suffix is a candidate, so that it fails visibly at ingest.
+    """
+    images: list[str] = []
+    ignored: list[str] = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name == DESCRIPTOR:
+            continue
+        is_file = entry.is_file() or (entry.is_symlink() and not entry.exists())
+        if is_file and not name.startswith(".") and entry.suffix.lower() in PAGE_SUFFIXES:
+            images.append(name)
+        else:
+            ignored.append(name + "/" if entry.is_dir() else name)
+    return sorted(images, key=natural_key), sorted(ignored, key=natural_key)
 
 
 def load_volume(folder: Path, default_languages: list[str]) -> Volume:
     """Read one volume folder: descriptor, page files, their order and ids.
+
+    A page listed in ``volume.toml`` whose file is missing stays in the volume (and fails at
+    ingest, naming the file); images in the folder that the descriptor does not list are
+    reported as ``unlisted``; other files are reported as ``ignored``.
 
     Args:
         folder: ``scans/<volume-id>/``.
@@ -144,40 +328,65 @@ def load_volume(folder: Path, default_languages: list[str]) -> Volume:
         The volume.
 
     Raises:
-        ConfigError: The descriptor is invalid or names a missing page.
-        JobInputError: Two files map to the same page id, or the folder name is unsafe.
+        ConfigError: The descriptor is invalid, names files outside the folder or has ranges
+            that do not match the pages.
+        JobInputError: Two files map to the same page id, the volume has no pages, or the
+            folder name is not usable in URLs.
     """
     vid = folder.name
     if not SAFE_ID.match(vid):
         raise JobInputError(
-            f"{folder}: volume folder names become URLs: use only letters, digits, '.', '_', '-'"
+            f"{folder}: the volume folder name becomes part of URLs: rename the folder using "
+            "only letters, digits, '.', '_' and '-' (starting with a letter or digit)"
         )
     desc = load_descriptor(folder)
-    found = sorted(
-        (p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
-        key=natural_key,
-    )
+    found, ignored = _scan_folder(folder)
+    # macOS writes file names decomposed (NFD), descriptors are usually typed composed (NFC).
+    by_nfc = {unicodedata.normalize("NFC", name): name for name in found}
     entries: list[PageEntry]
+    missing: list[str] = []
     if desc.pages is None:
         entries = [PageEntry(file=name) for name in found]
         unlisted: tuple[str, ...] = ()
     else:
-        entries = [PageEntry(file=e) if isinstance(e, str) else e for e in desc.pages]
-        for entry in entries:
-            if not _listed_file(folder, entry.file).is_file():
-                raise ConfigError(f"{folder / DESCRIPTOR}: pages: {entry.file!r} does not exist")
-        listed = {e.file for e in entries}
-        unlisted = tuple(n for n in found if n not in listed)
+        entries = []
+        for raw in desc.pages:
+            entry = PageEntry(file=raw) if isinstance(raw, str) else raw
+            name = _listed_name(folder, entry.file)
+            actual = by_nfc.get(unicodedata.normalize("NFC", name))
+            if actual is None:
+                exists = (folder / name).is_file() or (folder / name).is_symlink()
+                actual = name
+                if not exists:
+                    missing.append(name)
+            entries.append(entry.model_copy(update={"file": actual}))
+        listed = {unicodedata.normalize("NFC", e.file) for e in entries}
+        unlisted = tuple(n for n in found if unicodedata.normalize("NFC", n) not in listed)
+    if not entries:
+        what = "its volume.toml lists no pages" if desc.pages is not None else "no page images"
+        raise JobInputError(f"{folder}: {what} (TIFF, JPEG or PNG files)")
     seen: dict[str, str] = {}
+    folded: dict[str, str] = {}
     pages: list[PageItem] = []
     base_langs = desc.ocr_languages or default_languages
     for index, entry in enumerate(entries):
         pid = page_id_for(entry.file)
         if pid in seen:
+            if seen[pid] == entry.file:
+                raise JobInputError(f"{folder / DESCRIPTOR}: pages: {entry.file!r} is listed twice")
             raise JobInputError(
-                f"{folder}: {seen[pid]!r} and {entry.file!r} both give page id {pid!r}; rename one"
+                f"{folder}: {seen[pid]!r} and {entry.file!r} both give page id {pid!r}; "
+                "rename one of them"
+            )
+        other = folded.get(pid.casefold())
+        if other is not None:
+            raise JobInputError(
+                f"{folder}: {seen[other]!r} and {entry.file!r} give page ids that differ only "
+                f"in case ({other!r}, {pid!r}) and would overwrite each other on "
+                "case-insensitive disks; rename one of them"
             )
         seen[pid] = entry.file
+        folded[pid.casefold()] = pid
         pages.append(
             PageItem(
                 volume=vid,
@@ -188,8 +397,19 @@ def load_volume(folder: Path, default_languages: list[str]) -> Volume:
                 ocr_languages=tuple(entry.ocr_languages or base_langs),
             )
         )
-    _check_ranges(folder / DESCRIPTOR, desc.ranges, set(seen))
-    return Volume(id=vid, folder=folder, descriptor=desc, pages=tuple(pages), unlisted=unlisted)
+    files = {unicodedata.normalize("NFC", name): pid for pid, name in seen.items()}
+    files.update({unicodedata.normalize("NFC", Path(n).stem): p for n, p in files.copy().items()})
+    _check_ranges(folder / DESCRIPTOR, desc.ranges, [p.page for p in pages], files)
+    _check_page_refs(folder / DESCRIPTOR, desc, [p.page for p in pages])
+    return Volume(
+        id=vid,
+        folder=folder,
+        descriptor=desc,
+        pages=tuple(pages),
+        unlisted=unlisted,
+        missing=tuple(missing),
+        ignored=tuple(ignored),
+    )
 
 
 def find_volumes(scans: Path, selected: tuple[str, ...] = ()) -> list[Path]:
@@ -202,8 +422,11 @@ def find_volumes(scans: Path, selected: tuple[str, ...] = ()) -> list[Path]:
     if not scans.is_dir():
         raise JobInputError(f"{scans}: scans folder not found (set site.scans or --scans)")
     for vid in selected:
-        if not SAFE_ID.match(vid):
-            raise ConfigError(f"volume {vid!r}: not a volume id (a folder name under {scans})")
+        if not SAFE_ID.match(vid) or vid in {".", ".."}:
+            raise ConfigError(
+                f"volume {vid!r}: not a volume id (the name of a folder directly under {scans}; "
+                "no paths)"
+            )
         if not (scans / vid).is_dir():
             raise JobInputError(f"{scans / vid}: volume folder not found")
     if selected:

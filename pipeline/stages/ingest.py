@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pyvips
 
 from pipeline.config import Config, IngestConfig
-from pipeline.errors import ScanError
+from pipeline.errors import MissingDependencyError, ScanError
 from pipeline.fsio import sha256_file
 from pipeline.imaging import header_get, open_master, oriented_size, vips_message, vips_version
 from pipeline.layout import Layout
@@ -18,9 +20,56 @@ log = logging.getLogger(__name__)
 
 NAME = "ingest"
 SCOPE = "page"
-VERSION = 1
+VERSION = 2
 REQUIRES: tuple[str, ...] = ()
 USES: tuple[str, ...] = ()
+
+# Formats a master may be in (``ingest.formats``), their display names and libvips loaders.
+FORMAT_NAMES = {"tiff": "TIFF", "jpeg": "JPEG", "png": "PNG", "jp2k": "JPEG 2000"}
+LOADERS = {"tiff": "tiffload", "jpeg": "jpegload", "png": "pngload", "jp2k": "jp2kload"}
+SUFFIX_FORMATS = {
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".png": "png",
+    ".jp2": "jp2k",
+    ".j2k": "jp2k",
+    ".jpx": "jp2k",
+}
+# Content we recognise but never take as a master, for a message that says what the file is.
+OTHER_NAMES = {
+    "gif": "a GIF image",
+    "bmp": "a BMP image",
+    "webp": "a WebP image",
+    "heif": "a HEIF/AVIF image",
+    "jxl": "a JPEG XL image",
+    "pdf": "a PDF document",
+    "psd": "a Photoshop document",
+    "svg": "an SVG drawing",
+    "zip": "a ZIP archive (or an office document)",
+    "vips": "a libvips image file",
+}
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"II+\x00", "tiff"),
+    (b"MM\x00+", "tiff"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "jp2k"),
+    (b"\xffO\xffQ", "jp2k"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"%PDF", "pdf"),
+    (b"8BPS", "psd"),
+    (b"PK\x03\x04", "zip"),
+    (b"\xff\x0a", "jxl"),
+    (b"\x00\x00\x00\x0cJXL ", "jxl"),
+    (b"\x08\xf2\xa6\xb6", "vips"),
+    (b"\xb6\xa6\xf2\x08", "vips"),
+)
+SNIFF_BYTES = 512
 
 
 def settings(cfg: Config) -> IngestConfig:
@@ -29,49 +78,172 @@ def settings(cfg: Config) -> IngestConfig:
 
 
 def preflight(settings: IngestConfig) -> dict[str, str]:
-    """Ingest needs only libvips, which the wheel provides."""
+    """Ingest needs libvips with a loader for every accepted format.
+
+    Raises:
+        MissingDependencyError: ``ingest.formats`` names a format this libvips cannot read.
+
+    """
+    for fmt in settings.formats:
+        if not pyvips.type_find("VipsOperation", LOADERS[fmt]):
+            raise MissingDependencyError(
+                f"ingest.formats includes {fmt!r}, but libvips {vips_version()} cannot read "
+                f"{FORMAT_NAMES[fmt]} (remove it from ingest.formats, or convert those masters "
+                "to TIFF)"
+            )
     return {"libvips": vips_version()}
 
 
+def sniff(head: bytes) -> str:
+    """Name the kind of content from the first bytes of a file.
+
+    Returns:
+        A key of :data:`FORMAT_NAMES` or :data:`OTHER_NAMES`, ``text``, or ``unknown``.
+
+    """
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif", b"heis"):
+        return "heif"
+    stripped = head.lstrip()
+    if stripped.startswith(b"<svg") or (stripped.startswith(b"<?xml") and b"<svg" in head):
+        return "svg"
+    if b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A multi-byte character cut off at the end of the sample is still text.
+            if exc.start < len(head) - 3:
+                return "bmp" if head.startswith(b"BM") else "unknown"
+        return "text"
+    return "bmp" if head.startswith(b"BM") else "unknown"
+
+
+def _refusal(kind: str, head: bytes, accepted: Sequence[str]) -> str:
+    """Why a file's content is not taken as a master, and what to do."""
+    names = ", ".join(FORMAT_NAMES[f] for f in accepted)
+    if kind == "text":
+        preview = head[:40].decode("utf-8", "replace").split("\n")[0].strip()
+        return f"not an image: the file holds text ({preview!r}); expected {names}"
+    if kind == "unknown":
+        return f"not an image in a format we take: unrecognised content; expected {names}"
+    what = OTHER_NAMES.get(kind) or FORMAT_NAMES[kind]
+    hint = "convert it to TIFF"
+    if kind in FORMAT_NAMES:
+        hint += f" or add {kind!r} to ingest.formats"
+    return f"unsupported format: the file is {what}; expected {names} ({hint})"
+
+
+def _check_single_page(image: pyvips.Image, source: Path) -> None:
+    """Refuse multi-page files; accept reduced-resolution copies (pyramid levels, thumbnails).
+
+    A pyramidal TIFF stores its smaller levels as further pages, and some scanners add a
+    thumbnail page. Such pages are at most half the size of the first page in both directions;
+    any other page is a page of its own, which would be silently dropped.
+
+    Raises:
+        ScanError: A further page is not a reduced-resolution copy of the first.
+
+    """
+    pages = int(header_get(image, "n-pages", 1) or 1)
+    if pages <= 1:
+        return
+    for number in range(1, pages):
+        try:
+            page = pyvips.Image.new_from_file(str(source), page=number, fail_on="error")
+        except pyvips.Error as exc:
+            raise ScanError(f"cannot read page {number + 1}: {vips_message(exc)}") from None
+        if page.width * 2 > image.width or page.height * 2 > image.height:
+            raise ScanError(
+                f"multi-page file ({pages} pages, page {number + 1} is {page.width} x "
+                f"{page.height} px): split it into one file per page "
+                "(e.g. 'vips copy in.tif[page=N] out_N.tif')"
+            )
+
+
+def _describe(image: pyvips.Image) -> dict[str, Any]:
+    """Describe a master's encoding, colour and orientation (what conversions it needs)."""
+    return {
+        "loader": str(header_get(image, "vips-loader", "")),
+        "bands": image.bands,
+        "format": str(image.format),
+        "interpretation": str(image.interpretation),
+        "bits": int(header_get(image, "bits-per-sample", 0) or 0),
+        "palette": bool(
+            header_get(image, "palette", 0) or header_get(image, "palette-bit-depth", 0)
+        ),
+        "has_alpha": bool(image.hasalpha()),
+        "orientation": int(header_get(image, "orientation", 1) or 1),
+        "has_icc": image.get_typeof("icc-profile-data") != 0,
+    }
+
+
 def run(inp: PageInput, settings: IngestConfig, paths: Layout) -> StageRecord:
-    """Validate one master without modifying it.
+    """Validate one master without modifying it (it is only ever opened for reading).
 
     Args:
         inp: The page.
-        settings: Pixel limits.
+        settings: Accepted formats and size limits.
         paths: Unused; ingest writes nothing.
 
     Returns:
-        A record whose data holds sha256, size, mtime, format and oriented dimensions.
+        A record whose data holds sha256, size, mtime, encoding and oriented dimensions.
 
     Raises:
-        ScanError: Empty, unreadable, truncated, multi-page, too small or too large.
+        ScanError: Missing, empty, not an accepted image, truncated or damaged, multi-page,
+            too small or too large, or changed while being read.
+
     """
     source = Path(inp.item.source)
     try:
-        stat = source.stat()
+        before = source.stat()
+    except FileNotFoundError:
+        hint = "a broken link" if source.is_symlink() else "listed in volume.toml?"
+        raise ScanError(f"file not found ({hint})") from None
     except OSError as exc:
         raise ScanError(f"cannot read file ({exc.strerror})") from None
-    if stat.st_size == 0:
-        raise ScanError("empty file (0 bytes)")
+    if not source.is_file():
+        raise ScanError("not a regular file")
+    if before.st_size == 0:
+        raise ScanError("empty file (0 bytes): the scan or the copy did not complete")
+    try:
+        with source.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise ScanError(f"cannot read file ({exc.strerror})") from None
+    kind = sniff(head)
+    if kind not in settings.formats:
+        raise ScanError(_refusal(kind, head, settings.formats))
     image = open_master(source, max_pixels=settings.max_pixels)
-    pages = int(header_get(image, "n-pages", 1) or 1)
-    if pages > 1:
-        raise ScanError(
-            f"multi-page file ({pages} pages): split it into one file per page "
-            "(e.g. 'vips copy in.tif[page=N] out_N.tif')"
-        )
+    loader = str(header_get(image, "vips-loader", ""))
+    if not loader.startswith(LOADERS[kind]):
+        raise ScanError(f"libvips reads this {FORMAT_NAMES[kind]} file as {loader!r}; refusing it")
+    _check_single_page(image, source)
     width, height = oriented_size(image)
     if min(width, height) < settings.min_side:
         raise ScanError(
-            f"image is {width} x {height} px, smaller than ingest.min_side = {settings.min_side}"
+            f"image is {width} x {height} px, smaller than ingest.min_side = {settings.min_side} "
+            "px: a placeholder or thumbnail rather than a scan?"
         )
     try:
         # Decode every pixel once, streaming, so truncated or corrupt data fails here.
         image.min()
     except pyvips.Error as exc:
-        raise ScanError(f"image data is damaged: {vips_message(exc)}") from None
+        raise ScanError(f"image data is damaged or incomplete: {vips_message(exc)}") from None
     sha = sha256_file(source)
+    after = source.stat()
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise ScanError(
+            "the file changed while it was being read (is it still being copied?); run again "
+            "once it is complete"
+        )
+    warnings = []
+    named = SUFFIX_FORMATS.get(source.suffix.lower())
+    if named != kind:
+        warnings.append(f"the name ends in {source.suffix} but the content is {FORMAT_NAMES[kind]}")
     log.debug("ingested %s (%d x %d)", source.name, width, height)
     return StageRecord(
         stage=NAME,
@@ -81,16 +253,13 @@ def run(inp: PageInput, settings: IngestConfig, paths: Layout) -> StageRecord:
         data={
             "file": source.name,
             "sha256": sha,
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "loader": str(header_get(image, "vips-loader", "")),
-            "bands": image.bands,
-            "format": str(image.format),
-            "interpretation": str(image.interpretation),
-            "orientation": int(header_get(image, "orientation", 1) or 1),
-            "has_icc": image.get_typeof("icc-profile-data") != 0,
+            "size": before.st_size,
+            "mtime_ns": before.st_mtime_ns,
+            "file_format": kind,
+            **_describe(image),
             "width": width,
             "height": height,
+            "warnings": warnings,
         },
         tool_versions={"libvips": vips_version()},
     )

@@ -1,0 +1,171 @@
+"""The CLI turns every usage and input problem into one line and an exit code, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from pipeline.cli import cli
+
+BASE = "https://example.org/iiif/"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run from an empty folder, without PIPELINE_* variables, and undo logging set-up."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("PIPELINE_") and "__" in name:
+            monkeypatch.delenv(name)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
+def invoke(tmp_path: Path, *args: str) -> Result:
+    base = ["--scans", str(tmp_path / "scans"), "--out", str(tmp_path / "out"), "--base-url", BASE]
+    return CliRunner().invoke(cli, [*base, *args])
+
+
+def _no_traceback(result: Result) -> None:
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+
+
+def _volume(tmp_path: Path, name: str = "vol-1", toml: str | None = None) -> Path:
+    folder = tmp_path / "scans" / name
+    folder.mkdir(parents=True)
+    (folder / "p1.tif").write_bytes(b"placeholder")
+    if toml is not None:
+        (folder / "volume.toml").write_text(toml, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "needle"),
+    [
+        pytest.param("[tiles]\nqualty = 9\n", 2, "tiles.qualty: unknown key", id="unknown-key"),
+        pytest.param("[tiles\n", 2, "not valid TOML", id="malformed"),
+        pytest.param("[tiles]\nquality = 500\n", 2, "tiles.quality", id="out-of-range"),
+    ],
+)
+def test_bad_config_file(tmp_path: Path, text: str, code: int, needle: str) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(path), "status"])
+    assert result.exit_code == code, result.output
+    assert str(path) in result.output and needle in result.output
+    _no_traceback(result)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "nope.toml"), "run"])
+    assert result.exit_code == 2, result.output
+    assert "nope.toml: file not found" in result.output
+    _no_traceback(result)
+
+
+def test_bad_environment_variable(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["status"], env={"PIPELINE_TILES__QUALITY": "best"})
+    assert result.exit_code == 2, result.output
+    assert "PIPELINE_* variables: tiles.quality" in result.output
+    _no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["run", ".."], id="run-dotdot"),
+        pytest.param(["run", "../etc"], id="run-parent"),
+        pytest.param(["run", "/etc"], id="run-absolute"),
+        pytest.param(["status", "a/b"], id="status-path"),
+        pytest.param(["verify", "../x"], id="verify-parent"),
+        pytest.param(["export-bag", "../x", "bag"], id="bag-parent"),
+    ],
+)
+def test_volume_arguments_cannot_traverse(tmp_path: Path, args: list[str]) -> None:
+    _volume(tmp_path)
+    result = invoke(tmp_path, *args)
+    assert result.exit_code == 2, result.output
+    assert "not a volume id" in result.output
+    _no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "code", "needle"),
+    [
+        pytest.param(None, ["run"], 4, "scans folder not found", id="no-scans"),
+        pytest.param("empty", ["run"], 4, "no volume folders found", id="empty-scans"),
+        pytest.param("vol", ["run", "vol-9"], 4, "volume folder not found", id="unknown-volume"),
+        pytest.param("vol", ["run", "--stages", "tile"], 2, "unknown stage 'tile'", id="bad-stage"),
+        pytest.param("vol", ["verify"], 4, "nothing to verify yet", id="verify-nothing"),
+        pytest.param(
+            "vol", ["export-bag", "vol-1", "bag"], 4, "nothing has been run", id="bag-nothing"
+        ),
+    ],
+)
+def test_unusable_batches(
+    tmp_path: Path, setup: str | None, args: list[str], code: int, needle: str
+) -> None:
+    if setup == "empty":
+        (tmp_path / "scans").mkdir()
+    elif setup == "vol":
+        _volume(tmp_path)
+    result = invoke(tmp_path, *args)
+    assert result.exit_code == code, result.output
+    assert needle in result.output
+    assert result.output.startswith("error: ")
+    _no_traceback(result)
+
+
+def test_export_bag_refuses_an_existing_destination(tmp_path: Path) -> None:
+    _volume(tmp_path)
+    dest = tmp_path / "bag"
+    dest.mkdir()
+    (dest / "keep.txt").write_text("x")
+    result = invoke(tmp_path, "export-bag", "vol-1", str(dest))
+    assert result.exit_code == 2, result.output
+    assert f"{dest}: already exists" in result.output
+    assert (dest / "keep.txt").read_text() == "x"
+    _no_traceback(result)
+
+
+def test_status_before_any_run_changes_nothing(tmp_path: Path) -> None:
+    _volume(tmp_path)
+    result = invoke(tmp_path, "status")
+    assert result.exit_code == 0, result.output
+    assert "vol-1 (1 pages)" in result.output
+    assert "  ingest         0 done     0 failed     0 skipped     1 pending" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_status_shows_a_broken_descriptor_naming_the_file(tmp_path: Path) -> None:
+    folder = _volume(tmp_path, toml="labl = 'x'\n")
+    _volume(tmp_path, "vol-2")
+    result = invoke(tmp_path, "status")
+    assert result.exit_code == 0, result.output
+    assert f"vol-1: error: {folder / 'volume.toml'}: labl: unknown key" in result.output
+    assert "vol-2 (1 pages)" in result.output
+    _no_traceback(result)
+    data = invoke(tmp_path, "status", "--json")
+    assert data.exit_code == 0
+    assert '"error": "' + str(folder / "volume.toml") in data.stdout
+
+
+def test_status_lists_listing_problems(tmp_path: Path) -> None:
+    folder = _volume(tmp_path, toml='pages = ["p1.tif", "p9.tif"]\n')
+    (folder / "p2.tif").write_bytes(b"x")
+    result = invoke(tmp_path, "status")
+    assert result.exit_code == 0, result.output
+    assert "missing: p9.tif is listed in volume.toml" in result.output
+    assert "warning: p2.tif is not listed in volume.toml" in result.output
