@@ -205,10 +205,15 @@ def find_missing(info: Mapping[str, Any], exists: Callable[[str], bool]) -> list
 def files_under(root: Path) -> set[str]:
     """Return every file below ``root`` as a forward-slash relative path (one walk)."""
     found: set[str] = set()
-    for folder, _dirs, files in os.walk(root):
-        rel = Path(folder).relative_to(root).as_posix()
-        prefix = "" if rel == "." else rel + "/"
-        found.update(prefix + name for name in files)
+    stack = [(str(root), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, f"{prefix}{entry.name}/"))
+                else:
+                    found.add(prefix + entry.name)
     return found
 
 
