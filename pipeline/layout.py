@@ -7,6 +7,7 @@ The output folder is laid out exactly as it is served: ``OUT/a/b.json`` is publi
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -165,12 +166,34 @@ class Layout:
         rel = url[len(self.base_url) :].split("#", 1)[0].split("?", 1)[0]
         return rel or None
 
-    def published_files(self, volume: str) -> list[Path]:
-        """List every file of a volume that belongs to the public site, in a stable order."""
+    def published_rels(self, volume: str, pages: set[str] | None = None) -> list[str]:
+        """List every file of a volume that belongs to the public site, in a stable order.
+
+        Plain string paths from one ``os.walk``: a volume has tens of thousands of tiles, and
+        publishing lists them on every run.
+
+        Args:
+            volume: The volume id.
+            pages: When given, per-page files (image service, OCR, annotations) of other
+                pages are left out: they belong to pages removed from the volume.
+
+        Returns:
+            Layout-relative paths (``vol/images/p1/info.json``), sorted.
+
+        """
         root = self.volume_dir(volume)
-        if not root.is_dir():
-            return []
-        return sorted(p for p in root.rglob("*") if p.is_file() and self.is_published(p))
+        found: list[str] = []
+        skip = len(str(self.out)) + 1
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            rel_dir = dirpath[skip:].replace(os.sep, "/")
+            for name in filenames:
+                if name.startswith("."):
+                    continue
+                rel = f"{rel_dir}/{name}"
+                if pages is None or page_of(rel) in pages or page_of(rel) is None:
+                    found.append(rel)
+        return sorted(found)
 
 
 ObjectKind = Literal["tiles", "info", "manifests", "annotations", "ocr", "other"]
@@ -188,7 +211,7 @@ def object_kind(rel: str) -> ObjectKind:
         ``ocr`` (hOCR, ALTO, page and volume text) or ``other``.
 
     """
-    parts = PurePosixPath(rel).parts
+    parts = rel.split("/")
     if len(parts) == 1:
         return "manifests" if rel.endswith(".json") else "other"
     if len(parts) == 2:
@@ -202,3 +225,26 @@ def object_kind(rel: str) -> ObjectKind:
     if parts[1] == "ocr":
         return "ocr"
     return "other"
+
+
+def page_of(rel: str) -> str | None:
+    """Return the page a per-page file belongs to, or ``None`` for a volume-level file.
+
+    Args:
+        rel: A path as returned by :meth:`Layout.rel` (``vol/images/p1/...``,
+            ``vol/ocr/p1.alto.xml``, ``vol/annotations/p1.json``).
+
+    """
+    parts = rel.split("/")
+    if len(parts) < 3:
+        return None
+    if parts[1] == "images":
+        return parts[2]
+    name = parts[2]
+    if parts[1] == "ocr":
+        for suffix in sorted(OCR_SUFFIXES.values(), key=len, reverse=True):
+            if name.endswith(suffix):
+                return name[: -len(suffix)]
+    if parts[1] == "annotations" and name.endswith(".json"):
+        return name[: -len(".json")]
+    return None

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError, PublishObjectError
-from pipeline.layout import Layout, check_id
+from pipeline.layout import Layout, check_id, object_kind
 from pipeline.publish.check import load_json, referenced_rels, viewer_rels
 from pipeline.publish.plan import LocalObject, Prepared, local_object, prepare, unchanged_by_stat
 from pipeline.publish.plan import volume_objects as list_volume
@@ -21,8 +21,8 @@ from pipeline.state import PublishedObject, StateStore
 
 log = logging.getLogger(__name__)
 
-FLUSH_EVERY = 500
-FLUSH_SECONDS = 2.0
+FLUSH_EVERY = 200
+FLUSH_SECONDS = 0.5
 
 
 class PhaseBar(Protocol):
@@ -220,10 +220,9 @@ class _Job:
         run_id = self.state.start_run(f"publish {self.target.ident}")
         self.known = self.state.published(self.target.ident)
         pool = BoundedPool(self.cfg.publish.threads)
-        policy = self.cfg.publish.cache_control
         try:
             volumes = self.select(selected)
-            objects = {v: list_volume(self.layout, self.target.prefix, v, policy) for v in volumes}
+            objects = {v: self.volume_objects(v) for v in volumes}
             changed, manifests = self.sync_data(pool, objects)
             for volume in volumes:
                 if volume not in self.failed and (volume in changed or self.verify):
@@ -246,6 +245,12 @@ class _Job:
             summary = f"{self.report.uploaded} uploaded, {len(self.report.failures)} failed"
             self.state.finish_run(run_id, summary)
         return self.report
+
+    def volume_objects(self, volume: str) -> list[LocalObject]:
+        """List the volume's files, leaving out those of pages no longer in the volume."""
+        pages = {r.page for r in self.state.records(volume) if r.page}
+        policy = self.cfg.publish.cache_control
+        return list_volume(self.layout, self.target.prefix, volume, pages, policy)
 
     def select(self, selected: Sequence[str]) -> list[str]:
         """Return the volumes that may be published: their manifest record is ok and intact."""
@@ -358,7 +363,8 @@ class _Job:
         """Check, on the target itself, every URL a viewer will request for this volume."""
         manifest = load_json(self.layout.manifest_path(volume))
         rels, problems = viewer_rels(self.layout, manifest)
-        rels |= referenced_rels(self.layout, manifest)
+        # Other manifests and collections it links to (partOf) go up in the last phase.
+        rels |= {r for r in referenced_rels(self.layout, manifest) if object_kind(r) != "manifests"}
         if problems:
             self.fail_volume(volume, f"{problems[0]}; manifest not uploaded")
             return
@@ -399,7 +405,11 @@ class _Job:
         if rec is None or rec.status != "ok" or not path.is_file():
             return
         obj = local_object(
-            self.layout, self.target.prefix, path, "", self.cfg.publish.cache_control
+            self.layout,
+            self.target.prefix,
+            self.layout.rel(path),
+            "",
+            self.cfg.publish.cache_control,
         )
         known = self.known.get(obj.key)
         if unchanged_by_stat(obj, known):

@@ -37,14 +37,14 @@ class LocalObject:
 
 
 def local_object(
-    layout: Layout, prefix: str, path: Path, volume: str, policy: CacheControlConfig
+    layout: Layout, prefix: str, rel: str, volume: str, policy: CacheControlConfig
 ) -> LocalObject:
     """Describe one file of the output folder.
 
     Args:
         layout: The output layout.
         prefix: The target's key prefix.
-        path: The file.
+        rel: The file's layout-relative path.
         volume: Its volume id ("" for the collection).
         policy: Cache-Control per kind.
 
@@ -52,10 +52,10 @@ def local_object(
         The object, with its key and headers.
 
     """
-    rel = layout.rel(path)
+    path = layout.out / rel
     stat = path.stat()
     return LocalObject(
-        key=layout.object_key(prefix, path),
+        key=prefix + rel,
         rel=rel,
         path=path,
         volume=volume,
@@ -67,11 +67,12 @@ def local_object(
 
 
 def volume_objects(
-    layout: Layout, prefix: str, volume: str, policy: CacheControlConfig
+    layout: Layout, prefix: str, volume: str, pages: set[str], policy: CacheControlConfig
 ) -> list[LocalObject]:
-    """Every published file of a volume, data files first and the manifest last."""
+    """List every published file of a volume's current pages, data first and the manifest last."""
     objects = [
-        local_object(layout, prefix, p, volume, policy) for p in layout.published_files(volume)
+        local_object(layout, prefix, rel, volume, policy)
+        for rel in layout.published_rels(volume, pages)
     ]
     return sorted(objects, key=lambda o: (o.is_manifest, o.key))
 

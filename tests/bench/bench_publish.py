@@ -1,0 +1,123 @@
+"""Publishing a generated batch (thousands of objects) to a local S3 API server, vs ``aws s3 sync``.
+
+Both run in the same process tree against the same moto server on 127.0.0.1, each into its own
+empty bucket, with the same number of requests in flight (``publish.threads`` and the CLI's
+``max_concurrent_requests``). Ours does more requests than the peer: after the upload it HEADs
+every URL a viewer will request (the replay check) before the manifests go up. The second row
+is an unchanged re-publish (ours: a stat per file against the state store, no requests; the
+peer lists the bucket and compares sizes and times).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from pipeline.config import load_config
+from pipeline.runner import layout_for, run_job
+from tests.bench.common import VENV_BIN, Row, timed
+from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, start_server
+
+VOLUMES = 3
+PAGES = 6
+WIDTH, HEIGHT = 2480, 3508
+TILE = 256
+THREADS = 16
+
+
+def _scans(root: Path) -> None:
+    import pyvips
+
+    for v in range(1, VOLUMES + 1):
+        for p in range(1, PAGES + 1):
+            path = root / f"vol-{v}" / f"p{p:03d}.tif"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            xyz = pyvips.Image.xyz(WIDTH, HEIGHT)
+            image = ((xyz[0] * (3 + p) + xyz[1] * (5 + v)) % 251).cast("uchar")
+            image.write_to_file(str(path))
+
+
+def _aws(args: list[str], env: dict[str, str]) -> None:
+    aws = VENV_BIN / "aws"
+    subprocess.run([str(aws), *args], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def run(workdir: Path) -> list[Row]:
+    from pipeline.publish.job import publish
+
+    scans = workdir / "scans"
+    _scans(scans)
+    overrides = {
+        "site": {"scans": str(scans), "out": str(workdir / "out")},
+        "ocr": {"enabled": False},
+        "tiles": {"tile_size": TILE},
+    }
+    cfg = load_config(None, overrides=overrides, environ={})
+    report = run_job(cfg)
+    assert not report.failures, report.failures
+    out = layout_for(cfg).out
+    files = [p for p in out.rglob("*") if p.is_file() and layout_for(cfg).is_published(p)]
+    nbytes = sum(p.stat().st_size for p in files)
+    aws_config = workdir / "aws-config"
+    aws_config.write_text(f"[default]\ns3 =\n  max_concurrent_requests = {THREADS}\n")
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": str(aws_config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "no-credentials"),
+    }
+    saved = {k: os.environ.get(k) for k in env if k.startswith("AWS_")}
+    os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
+    try:
+        with start_server(log=workdir / "moto.log") as server:
+            client = server.client()
+            for bucket in ("ours", "peer"):
+                client.create_bucket(Bucket=bucket)
+            pub = load_config(
+                None,
+                overrides={
+                    **overrides,
+                    "publish": {"endpoint_url": server.endpoint, "threads": THREADS},
+                },
+                environ={},
+            )
+            ours, rep = timed(lambda: publish(pub, to="s3://ours"))
+            assert not rep.failures and rep.uploaded == len(files), (rep.failures, rep.uploaded)
+            ours_noop, rep2 = timed(lambda: publish(pub, to="s3://ours"))
+            assert rep2.uploaded == 0
+            sync = ["s3", "sync", str(out), "s3://peer", "--endpoint-url", server.endpoint]
+            sync += ["--exclude", ".pipeline/*", "--only-show-errors"]
+            peer, _ = timed(lambda: _aws(sync, env))
+            peer_noop, _ = timed(lambda: _aws(sync, env))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    n = len(files)
+    mb = nbytes / 1e6
+    what = f"{n} objects, {mb:.0f} MB"
+    return [
+        Row(
+            f"publish objects/s ({what}, {THREADS} in flight)",
+            n / ours,
+            n / peer,
+            "obj/s",
+            peer_name="aws s3 sync (same server, same concurrency)",
+            higher_is_better=True,
+            note=f"ours {mb / ours:.1f} MB/s vs {mb / peer:.1f} MB/s; ours also HEADs "
+            f"{rep.checked} viewer URLs before the manifests",
+        ),
+        Row(
+            f"unchanged re-publish ({n} objects)",
+            ours_noop,
+            peer_noop,
+            "s",
+            peer_name="aws s3 sync (lists the bucket)",
+            target="no uploads, seconds",
+        ),
+    ]
