@@ -359,6 +359,25 @@ class _Job:
         self.report.checked += len(keys)
         return sorted(missing)
 
+    def missing_by_listing(self, pool: BoundedPool, volume: str, keys: list[str]) -> list[str]:
+        """Like :meth:`missing_on_target`, from one listing of the volume's prefix.
+
+        A thousand keys per request instead of one; a key the listing lacks, or lists with
+        another size than the local file, is asked for again with HEAD before it counts.
+        """
+        listed = self.target.list_keys(self.layout.volume_prefix(self.target.prefix, volume))
+        prefix_len = len(self.target.prefix)
+
+        def local_size(key: str) -> int | None:
+            path = self.layout.out / key[prefix_len:]
+            return path.stat().st_size if path.is_file() else None
+
+        doubtful = [k for k in keys if k not in listed or listed[k] != local_size(k)]
+        self.report.checked += len(keys) - len(doubtful)
+        missing = self.missing_on_target(pool, doubtful, f"check {volume}") if doubtful else []
+        wrong_size = [k for k in doubtful if k in listed and k not in missing]
+        return sorted(missing + wrong_size)
+
     def replay(self, pool: BoundedPool, volume: str) -> None:
         """Check, on the target itself, every URL a viewer will request for this volume."""
         manifest = load_json(self.layout.manifest_path(volume))
@@ -374,6 +393,8 @@ class _Job:
             missing = [
                 self.target.prefix + r for r in sorted(rels) if not self.layout.path(r).is_file()
             ]
+        elif self.cfg.publish.check == "list":
+            missing = self.missing_by_listing(pool, volume, keys)
         else:
             missing = self.missing_on_target(pool, keys, f"check {volume}")
         if missing:

@@ -4,6 +4,7 @@ Both run in the same process tree against the same moto server on 127.0.0.1, eac
 empty bucket, with the same number of requests in flight (``publish.threads`` and the CLI's
 ``max_concurrent_requests``). Ours does more requests than the peer: after the upload it HEADs
 every URL a viewer will request (the replay check) before the manifests go up. The second row
+does the same check from bucket listings (``publish.check = "list"``). The last row
 is an unchanged re-publish (ours: a stat per file against the state store, no requests; the
 peer lists the bucket and compares sizes and times).
 """
@@ -74,7 +75,7 @@ def run(workdir: Path) -> list[Row]:
     try:
         with start_server(log=workdir / "moto.log") as server:
             client = server.client()
-            for bucket in ("ours", "peer"):
+            for bucket in ("ours", "listed", "peer"):
                 client.create_bucket(Bucket=bucket)
             pub = load_config(
                 None,
@@ -88,6 +89,11 @@ def run(workdir: Path) -> list[Row]:
             assert not rep.failures and rep.uploaded == len(files), (rep.failures, rep.uploaded)
             ours_noop, rep2 = timed(lambda: publish(pub, to="s3://ours"))
             assert rep2.uploaded == 0
+            listing = pub.model_copy(
+                update={"publish": pub.publish.model_copy(update={"check": "list"})}
+            )
+            listed, rep3 = timed(lambda: publish(listing, to="s3://listed"))
+            assert not rep3.failures and rep3.uploaded == len(files)
             sync = ["s3", "sync", str(out), "s3://peer", "--endpoint-url", server.endpoint]
             sync += ["--exclude", ".pipeline/*", "--only-show-errors"]
             peer, _ = timed(lambda: _aws(sync, env))
@@ -111,6 +117,15 @@ def run(workdir: Path) -> list[Row]:
             higher_is_better=True,
             note=f"ours {mb / ours:.1f} MB/s vs {mb / peer:.1f} MB/s; ours also HEADs "
             f"{rep.checked} viewer URLs before the manifests",
+        ),
+        Row(
+            f"publish objects/s, publish.check = list ({what})",
+            n / listed,
+            n / peer,
+            "obj/s",
+            peer_name="aws s3 sync (same server, same concurrency)",
+            higher_is_better=True,
+            note=f"ours {mb / listed:.1f} MB/s; replay from bucket listings (1000 keys a request)",
         ),
         Row(
             f"unchanged re-publish ({n} objects)",

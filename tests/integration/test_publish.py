@@ -175,14 +175,18 @@ def test_changed_page_uploads_only_its_objects(build, make_scan, s3_server: S3Se
         assert etags[key] == hashlib.md5(path.read_bytes()).hexdigest(), key
 
 
-def test_deleted_tile_refuses_the_volume_before_its_manifest(build, s3_server: S3Server) -> None:
+@pytest.mark.parametrize("check", ["head", "list"])
+def test_deleted_tile_refuses_the_volume_before_its_manifest(
+    build, s3_server: S3Server, check: str
+) -> None:
     cfg = _endpoint_cfg(build(), s3_server)
     bucket = s3_server.new_bucket()
     out = layout_for(cfg).out
     tile = sorted((out / "vol-1" / "images" / "p001").rglob("default.jpg"))[-1]
     tile.unlink()
+    env = {**s3_server.env(), "PIPELINE_PUBLISH__CHECK": check}
     result = CliRunner().invoke(
-        cli, [*cli_args(cfg), "publish", "--quiet", "--to", f"s3://{bucket}"], env=s3_server.env()
+        cli, [*cli_args(cfg), "publish", "--quiet", "--to", f"s3://{bucket}"], env=env
     )
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
@@ -194,6 +198,20 @@ def test_deleted_tile_refuses_the_volume_before_its_manifest(build, s3_server: S
     assert "vol-2/manifest.json" in keys
     assert "vol-1/images/p001/info.json" in keys  # data went up; only the manifest waits
     assert "collection.json" not in keys  # it lists vol-1, which is not on the target
+
+
+def test_list_check_uses_listings_not_heads(build, s3_server: S3Server) -> None:
+    cfg = _endpoint_cfg(build(), s3_server, check="list")
+    bucket = s3_server.new_bucket()
+    calls = Calls()
+    report = publish(cfg, to=f"s3://{bucket}/x", session=calls.session)
+    assert not report.failures and sorted(report.published) == ["vol-1", "vol-2"]
+    assert calls.count("ListObjectsV2") == 2
+    # Every tile was found in the listings; only what the collection links to is HEADed.
+    heads = calls.keys("HeadObject")
+    assert {"x/vol-1/manifest.json", "x/vol-2/manifest.json"} <= set(heads)
+    assert all(k.endswith("manifest.json") or "/full/" in k for k in heads), heads
+    assert report.checked > len(local_objects(cfg)) / 2
 
 
 def test_folder_target_mirrors_the_output(build, tmp_path: Path) -> None:
