@@ -18,7 +18,8 @@ DEFAULT_CONFIG = Path("config") / "default.toml"
 
 LangMap = dict[str, list[str]]
 
-_LANG_TAG = re.compile(r"^(none|[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*)$")
+# Letters only: the IIIF Presentation 3 schema and iiif-prezi3 refuse digits in language keys.
+_LANG_TAG = re.compile(r"^(none|[a-zA-Z]{2,3}(-[a-zA-Z]{1,8})*)$")
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _TESS_LANG = re.compile(r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$")
 
@@ -52,6 +53,94 @@ class LabelValue(Section):
     _maps = field_validator("label", "value", mode="before")(_lang_map)
 
 
+# -- IIIF vocabulary (manifest and collection stages) -------------------------------------------
+_HTTP_URL = re.compile(r"^https?://[^/\s?#]+(/\S*)?$")
+# http:// is what the Presentation 3 spec and its JSON Schema require for these two vocabularies.
+_RIGHTS = re.compile(
+    r"^http://(rightsstatements\.org/vocab/"
+    r"(InC|InC-OW-EU|InC-EDU|InC-NC|InC-RUU|NoC-CR|NoC-NC|NoC-OKLR|NoC-US|CNE|UND|NKC)/1\.0/"
+    r"|creativecommons\.org/licenses/(by|by-sa|by-nd|by-nc|by-nc-sa|by-nc-nd)/[1-4]\.[05]/"
+    r"([a-z]{2}/)?"
+    r"|creativecommons\.org/publicdomain/(zero|mark)/1\.0/)$"
+)
+ManifestBehavior = Literal[
+    "paged", "continuous", "individuals", "unordered",
+    "auto-advance", "no-auto-advance", "repeat", "no-repeat",
+]  # fmt: skip
+CollectionBehavior = Literal[
+    "multi-part", "together", "individuals", "unordered", "paged", "continuous",
+    "auto-advance", "no-auto-advance", "repeat", "no-repeat",
+]  # fmt: skip
+_LAYOUT_BEHAVIORS = frozenset({"paged", "continuous", "individuals", "unordered"})
+_PAGED: list[ManifestBehavior] = ["paged"]
+
+
+def check_http_url(value: str) -> str:
+    """Return ``value`` if it is an absolute http(s) URL without white space.
+
+    Raises:
+        ValueError: It is not.
+
+    """
+    if not _HTTP_URL.match(value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def check_rights(value: str) -> str:
+    """Return ``value`` if it is a rightsstatements.org or Creative Commons URI IIIF accepts.
+
+    Raises:
+        ValueError: It is not, with what to write instead.
+
+    """
+    if _RIGHTS.match(value):
+        return value
+    hint = ""
+    if value.startswith("https://"):
+        hint = " (IIIF requires the http:// form of these URIs)"
+    elif not value.endswith("/"):
+        hint = " (these URIs end with '/')"
+    raise ValueError(
+        f"{value!r} is not a rightsstatements.org or Creative Commons URI{hint}, e.g. "
+        "http://rightsstatements.org/vocab/InC/1.0/ or http://creativecommons.org/licenses/by/4.0/"
+    )
+
+
+def check_behaviors(value: list[str]) -> list[str]:
+    """Refuse two layout behaviors at once (``paged`` and ``continuous``, ...).
+
+    Raises:
+        ValueError: More than one of paged, continuous, individuals, unordered.
+
+    """
+    layout = [b for b in value if b in _LAYOUT_BEHAVIORS]
+    if len(layout) > 1:
+        raise ValueError(f"{' and '.join(layout)} exclude each other: choose one")
+    return value
+
+
+class HomepageConfig(Section):
+    """A web page about a resource (the catalogue record, the institution's site)."""
+
+    id: str
+    label: LangMap | None = None
+    language: list[str] = Field(default_factory=list)
+
+    _maps = field_validator("label", mode="before")(_lang_map)
+    _url = field_validator("id")(check_http_url)
+
+
+class CollectionRefConfig(Section):
+    """A collection elsewhere that ours belongs to (``partOf``)."""
+
+    id: str
+    label: LangMap
+
+    _maps = field_validator("label", mode="before")(_lang_map)
+    _url = field_validator("id")(check_http_url)
+
+
 class ProviderConfig(Section):
     """The institution that holds the volumes."""
 
@@ -61,6 +150,9 @@ class ProviderConfig(Section):
     logo: str | None = None
 
     _maps = field_validator("label", mode="before")(_lang_map)
+    _urls = field_validator("id", "homepage", "logo")(
+        lambda v: v if v is None else check_http_url(v)
+    )
 
 
 class CollectionConfig(Section):
@@ -72,8 +164,12 @@ class CollectionConfig(Section):
     rights: str | None = None
     required_statement: LabelValue | None = None
     provider: ProviderConfig | None = None
+    homepage: HomepageConfig | None = None
+    behavior: list[CollectionBehavior] = Field(default_factory=list)
+    parent: CollectionRefConfig | None = None
 
     _maps = field_validator("label", "summary", mode="before")(_lang_map)
+    _behaviors = field_validator("behavior")(check_behaviors)
 
     @field_validator("id")
     @classmethod
@@ -85,15 +181,7 @@ class CollectionConfig(Section):
     @field_validator("rights")
     @classmethod
     def _rights(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        ok = re.match(r"^https?://(rightsstatements\.org/vocab/|creativecommons\.org/)", value)
-        if not ok:
-            raise ValueError(
-                "must be a rightsstatements.org or creativecommons.org URI, "
-                "e.g. http://rightsstatements.org/vocab/InC/1.0/"
-            )
-        return value
+        return None if value is None else check_rights(value)
 
 
 class SiteConfig(Section):
@@ -165,8 +253,11 @@ class OcrConfig(Section):
 class ManifestConfig(Section):
     """IIIF Presentation 3 manifest options."""
 
-    behavior: list[str] = Field(default_factory=lambda: ["paged"])
+    behavior: list[ManifestBehavior] = Field(default_factory=lambda: _PAGED.copy())
     allow_partial: bool = False
+    ocr_links: bool = True
+
+    _behaviors = field_validator("behavior")(check_behaviors)
 
 
 class CacheControlConfig(Section):

@@ -80,6 +80,40 @@ class Layout:
         """A range URI; ``number`` is its dotted position (``1``, ``1.2``)."""
         return f"{self.base_url}{check_id(volume)}/range/{number}"
 
+    def painting_page_id(self, volume: str, page: str) -> str:
+        """Return the id of the AnnotationPage inside a canvas that paints its image."""
+        return f"{self.canvas_id(volume, page)}/page"
+
+    def painting_id(self, volume: str, page: str) -> str:
+        """Return the id of the annotation that paints a page's image on its canvas."""
+        return f"{self.canvas_id(volume, page)}/painting"
+
+    def collection_id(self, collection_id: str) -> str:
+        """Return the URL of the top-level IIIF Collection."""
+        return self.url(self.collection_path(collection_id))
+
+    def url_of(self, rel: str) -> str:
+        """Return the public URL of a layout-relative path (as stored in records).
+
+        Raises:
+            ValueError: ``rel`` is absolute or climbs out of the output folder.
+
+        """
+        if not rel or rel.startswith("/") or "\\" in rel or ".." in rel.split("/"):
+            raise ValueError(f"{rel!r} is not a path inside the output folder")
+        return self.base_url + rel
+
+    def image_url(self, volume: str, page: str, rel: str) -> str:
+        """Return the URL of a file of a page's image service (``full/max/0/default.jpg``).
+
+        Raises:
+            ValueError: ``rel`` is absolute or climbs out of the image service.
+
+        """
+        if not rel or rel.startswith("/") or "\\" in rel or ".." in rel.split("/"):
+            raise ValueError(f"{rel!r} is not a path inside an image service")
+        return f"{self.image_service_id(volume, page)}/{rel}"
+
     # -- images --------------------------------------------------------------------------------
     def images_dir(self, volume: str) -> Path:
         """Parent folder of the volume's image services."""
@@ -91,7 +125,9 @@ class Layout:
 
     def image_service_id(self, volume: str, page: str) -> str:
         """The image service ``id``: the URL of the folder holding info.json."""
-        return self.url(self.image_dir(volume, page))
+        # Same as self.url(self.image_dir(volume, page)) (a unit test holds them together),
+        # without pathlib: manifests ask for it once per canvas.
+        return f"{self.base_url}{check_id(volume)}/images/{check_id(page)}"
 
     def image_service_parent(self, volume: str) -> str:
         """What dzsave takes as ``id``: it appends ``/<basename>`` itself."""

@@ -33,12 +33,18 @@ class PageInput:
 
 @dataclass(frozen=True)
 class VolumeInput:
-    """What a volume stage receives: the descriptor and each page's upstream data, in order."""
+    """What a volume stage receives: the descriptor and each page's upstream data, in order.
+
+    ``upstream`` holds the data of earlier volume-scope stages it requires or uses (by stage
+    name); ``order`` lists every page id of the volume, failed ones included.
+    """
 
     volume: str
     descriptor: dict[str, Any]
     pages: tuple[PageInput, ...]
     missing: tuple[str, ...] = ()
+    upstream: dict[str, dict[str, Any]] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

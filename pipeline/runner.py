@@ -179,6 +179,15 @@ class _Job:
                 return found, skipped
         return found, None
 
+    def volume_upstream(self, stage: Stage, volume: str) -> dict[str, StageRecord]:
+        """The ok records of earlier volume-scope stages that a volume stage requires or uses."""
+        found: dict[str, StageRecord] = {}
+        for name in stage.REQUIRES + stage.USES:
+            rec = self.state.get(volume, "", name)
+            if rec is not None and rec.status == "ok":
+                found[name] = rec
+        return found
+
     def record(self, rec: StageRecord, *, current: bool = False) -> None:
         """Store a fresh record and count it."""
         if not current:
@@ -252,13 +261,21 @@ class _Job:
                 )
             descriptor = volume.descriptor.model_dump(mode="json", exclude_none=True)
             key = {"volume": volume.id, "descriptor": descriptor, "pages": digests, "missing": missing}
+            volume_up = self.volume_upstream(stage, volume.id)
+            if volume_up:
+                key["volume_upstream"] = {n: result_digest(r) for n, r in sorted(volume_up.items())}
             fp = fingerprint(stage, settings, key)
             rec = self.current(volume.id, "", stage.NAME, fp)
             if rec is not None:
                 self.record(rec, current=True)
                 continue
             inp = VolumeInput(
-                volume=volume.id, descriptor=descriptor, pages=tuple(pages), missing=tuple(missing)
+                volume=volume.id,
+                descriptor=descriptor,
+                pages=tuple(pages),
+                missing=tuple(missing),
+                upstream={n: r.data for n, r in volume_up.items()},
+                order=tuple(item.page for item in volume.pages),
             )
             tasks.append(Task(stage.NAME, volume.id, "", inp, settings, self.layout, fp))
         self.run_tasks(stage, tasks, len(self.volumes))

@@ -6,12 +6,25 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from pipeline.config import LangMap, Section, _lang_map, describe_validation_error, read_toml
+from pipeline.config import (
+    HomepageConfig,
+    LabelValue,
+    LangMap,
+    ManifestBehavior,
+    Section,
+    _lang_map,
+    check_behaviors,
+    check_http_url,
+    check_rights,
+    describe_validation_error,
+    read_toml,
+)
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.layout import SAFE_ID
 from pipeline.records import PageItem
@@ -60,21 +73,124 @@ class PageEntry(Section):
     _maps = field_validator("label", mode="before")(_lang_map)
 
 
+class LinkEntry(Section):
+    """A machine-readable description elsewhere (``seeAlso``), e.g. the MARC or MODS record."""
+
+    id: str
+    format: str | None = None
+    profile: str | None = None
+    label: LangMap | None = None
+
+    _maps = field_validator("label", mode="before")(_lang_map)
+    _url = field_validator("id")(check_http_url)
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[a-z]+/\S+$", value):
+            raise ValueError(f"{value!r} is not a media type such as 'application/marcxml+xml'")
+        return value
+
+
+# Catalogue fields a descriptor may give; the manifest shows them as metadata pairs, in this
+# order, before any free-form [[metadata]] entries.
+CATALOGUE_FIELDS = (
+    "title",
+    "creator",
+    "compiler",
+    "date",
+    "language",
+    "subject",
+    "physical_description",
+    "identifier",
+    "source_collection",
+)
+
+
+def _nav_date(value: Any) -> Any:
+    """Accept 1995, "1995", "1995-03", 1995-03-12 (TOML date) or a date-time; store ISO 8601 UTC."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    else:
+        text = str(value).strip()
+        match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", text)
+        try:
+            if match:
+                y, m, d = (int(g) if g else 1 for g in match.groups())
+                moment = datetime(y, m, d, tzinfo=UTC)
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not a date such as 1995, 1995-03 or 1995-03-12"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class Descriptor(Section):
     """The optional ``volume.toml`` of a volume folder; every key is optional."""
 
     label: LangMap | None = None
     summary: LangMap | None = None
-    viewing_direction: Literal["left-to-right", "right-to-left", "top-to-bottom", "bottom-to-top"] = (
-        "left-to-right"
-    )
+    viewing_direction: Literal[
+        "left-to-right", "right-to-left", "top-to-bottom", "bottom-to-top"
+    ] = "left-to-right"
     nav_date: str | None = None
     ocr_languages: list[str] | None = None
     metadata: list[MetadataEntry] = Field(default_factory=list)
     ranges: list[RangeEntry] = Field(default_factory=list)
     pages: list[str | PageEntry] | None = None
+    # Catalogue description (CATALOGUE_FIELDS), each a language map or a plain string.
+    title: LangMap | None = None
+    creator: LangMap | None = None
+    compiler: LangMap | None = None
+    date: LangMap | None = None
+    language: LangMap | None = None
+    subject: LangMap | None = None
+    physical_description: LangMap | None = None
+    identifier: LangMap | None = None
+    source_collection: LangMap | None = None
+    # Presentation of this volume, overriding the collection's settings.
+    rights: str | None = None
+    required_statement: LabelValue | None = None
+    homepage: HomepageConfig | None = None
+    see_also: list[LinkEntry] = Field(default_factory=list)
+    behavior: list[ManifestBehavior] | None = None
+    start: str | None = None
+    thumbnail: str | None = None
 
-    _maps = field_validator("label", "summary", mode="before")(_lang_map)
+    _maps = field_validator("label", "summary", *CATALOGUE_FIELDS, mode="before")(_lang_map)
+    _date = field_validator("nav_date", mode="before")(_nav_date)
+    _behaviors = field_validator("behavior")(lambda v: v if v is None else check_behaviors(v))
+
+    @field_validator("rights")
+    @classmethod
+    def _rights(cls, value: str | None) -> str | None:
+        return None if value is None else check_rights(value)
+
+    @field_validator("homepage", mode="before")
+    @classmethod
+    def _homepage(cls, value: Any) -> Any:
+        return {"id": value} if isinstance(value, str) else value
+
+
+def _check_page_refs(path: Path, desc: Descriptor, order: list[str]) -> None:
+    """``start`` and ``thumbnail`` name pages of this volume.
+
+    Raises:
+        ConfigError: Naming the key and the unknown page id.
+
+    """
+    for key in ("start", "thumbnail"):
+        ref = getattr(desc, key)
+        if ref is not None and ref not in order:
+            raise ConfigError(f"{path}: {key}: {ref!r} is not a page id of this volume")
 
 
 @dataclass(frozen=True)
@@ -284,6 +400,7 @@ def load_volume(folder: Path, default_languages: list[str]) -> Volume:
     files = {unicodedata.normalize("NFC", name): pid for pid, name in seen.items()}
     files.update({unicodedata.normalize("NFC", Path(n).stem): p for n, p in files.copy().items()})
     _check_ranges(folder / DESCRIPTOR, desc.ranges, [p.page for p in pages], files)
+    _check_page_refs(folder / DESCRIPTOR, desc, [p.page for p in pages])
     return Volume(
         id=vid,
         folder=folder,

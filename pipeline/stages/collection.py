@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import logging
+from typing import Any
 
-from iiif_prezi3 import Collection, ManifestRef
-from pydantic import BaseModel, ConfigDict
+from iiif_prezi3 import AnnotationBody, Collection, ManifestRef
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from pipeline import iiif_parts as parts
 from pipeline.config import CollectionConfig, Config
 from pipeline.errors import ManifestError
 from pipeline.fsio import write_text_atomic
+from pipeline.iiif_models import to_data
+from pipeline.iiifjson import dump_json
 from pipeline.layout import Layout
 from pipeline.records import CollectionInput, StageRecord
-from pipeline.stages.manifest import dump_json
 
 log = logging.getLogger(__name__)
 
 NAME = "collection"
 SCOPE = "collection"
-VERSION = 1
+VERSION = 2
 REQUIRES: tuple[str, ...] = ("manifest",)
 USES: tuple[str, ...] = ()
 
@@ -34,34 +36,71 @@ class CollectionSettings(BaseModel):
 
 
 def settings(cfg: Config) -> CollectionSettings:
-    """The collection section and the base URL."""
+    """Return the collection section and the base URL."""
     return CollectionSettings(collection=cfg.collection, base_url=cfg.site.base_url)
 
 
 def preflight(settings: CollectionSettings) -> dict[str, str]:
-    """Nothing external is needed."""
+    """Check nothing: no external tool is needed."""
     return {}
+
+
+def _thumbnail(data: dict[str, Any]) -> list[Any] | None:
+    """Return a volume's thumbnail (as its manifest gives it), for browsing the collection."""
+    thumbs = data.get("thumbnail")
+    return [AnnotationBody(**t) for t in thumbs] if thumbs else None
+
+
+def build_collection(inp: CollectionInput, coll: CollectionConfig, paths: Layout) -> Collection:
+    """Build the Collection of every volume whose manifest is ok, in volume order.
+
+    Raises:
+        ManifestError: A configured value is refused.
+
+    """
+    label = parts.text_map(coll.label, "collection.label") or {"none": [coll.id]}
+    items = [
+        ManifestRef(
+            id=data["id"],
+            type="Manifest",
+            label=parts.text_map(data["label"], f"{vid}: label") or {"none": [vid]},
+            thumbnail=_thumbnail(data),
+        )
+        for vid, data in inp.volumes
+    ]
+    first_thumb = next((i.thumbnail for i in items if i.thumbnail), None)
+    return Collection(
+        id=paths.collection_id(coll.id),
+        label=label,
+        summary=parts.html_map(coll.summary, "collection.summary") if coll.summary else None,
+        requiredStatement=parts.required_statement(coll.required_statement),
+        rights=coll.rights,
+        provider=[parts.provider(coll.provider)] if coll.provider else None,
+        homepage=[parts.homepage(coll.homepage, label)] if coll.homepage else None,
+        behavior=coll.behavior or None,
+        partOf=[parts.collection_link(coll.parent.label, coll.parent.id)] if coll.parent else None,
+        thumbnail=list(first_thumb) if first_thumb else None,
+        items=items,
+    )
 
 
 def run(inp: CollectionInput, settings: CollectionSettings, paths: Layout) -> StageRecord:
     """Write the collection listing every volume whose manifest is ok, in volume order.
 
     Raises:
-        ManifestError: No volume has a manifest.
+        ManifestError: No volume has a manifest, or a configured value is refused.
+
     """
     coll = settings.collection
     if not inp.volumes:
         raise ManifestError("no volume has a manifest yet")
+    try:
+        data = to_data(build_collection(inp, coll, paths), context=True)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ManifestError(f"iiif-prezi3 refused a value: {where}: {err['msg']}") from None
     path = paths.collection_path(coll.id)
-    collection = Collection(id=paths.url(path), label=coll.label)
-    if coll.summary:
-        collection.summary = coll.summary
-    if coll.rights:
-        collection.rights = coll.rights
-    collection.items = [
-        ManifestRef(id=data["id"], type="Manifest", label=data["label"]) for _, data in inp.volumes
-    ]
-    data = json.loads(collection.jsonld())
     digest = write_text_atomic(path, dump_json(data))
     return StageRecord(
         stage=NAME,

@@ -1,0 +1,179 @@
+"""IIIF building blocks shared by the manifest and collection stages (all iiif-prezi3 objects)."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from iiif_prezi3 import (
+    AnnotationBody,
+    Class,
+    Homepage,
+    KeyValueString,
+    LinkedResource,
+    Provider,
+    ServiceV3,
+)
+
+from pipeline.config import HomepageConfig, LabelValue, ProviderConfig
+from pipeline.errors import ManifestError
+from pipeline.iiif_models import Make
+from pipeline.iiif_text import LangMap, lang_map
+
+IMAGE_SERVICE_TYPE = "ImageService3"
+IMAGE_PROFILE = "level0"
+TILE_FORMAT = "image/jpeg"
+
+ALTO_V3 = "http://www.loc.gov/standards/alto/ns-v3#"
+ALTO_V4 = "http://www.loc.gov/standards/alto/ns-v4#"
+HOCR_PROFILE = "http://kba.github.io/hocr-spec/1.2/"
+
+# Labels of the links the pipeline makes itself, in the collection's languages.
+LINK_LABELS: dict[str, LangMap] = {
+    "alto": {
+        "ko": ["OCR 본문 (ALTO XML)"],
+        "en": ["OCR text (ALTO XML)"],
+        "ru": ["Распознанный текст (ALTO XML)"],
+    },
+    "hocr": {
+        "ko": ["OCR 본문 (hOCR)"],
+        "en": ["OCR text (hOCR)"],
+        "ru": ["Распознанный текст (hOCR)"],
+    },
+    "page_text": {
+        "ko": ["이 면의 OCR 본문 (텍스트)"],
+        "en": ["OCR text of this page (plain text)"],
+        "ru": ["Распознанный текст страницы (текст)"],
+    },
+    "text": {
+        "ko": ["권 전체 OCR 본문 (텍스트)"],
+        "en": ["OCR text of the volume (plain text)"],
+        "ru": ["Распознанный текст тома (текст)"],
+    },
+    "pdf": {
+        "ko": ["PDF (이미지와 OCR 본문)"],
+        "en": ["PDF (images with OCR text)"],
+        "ru": ["PDF (изображения с распознанным текстом)"],
+    },
+}
+
+# Labels of the catalogue fields of a volume descriptor (pipeline.volumes.CATALOGUE_FIELDS).
+FIELD_LABELS: dict[str, LangMap] = {
+    "title": {"ko": ["표제"], "en": ["Title"], "ru": ["Заглавие"]},
+    "creator": {"ko": ["저자"], "en": ["Creator"], "ru": ["Автор"]},
+    "compiler": {"ko": ["편찬자"], "en": ["Compiler"], "ru": ["Составитель"]},
+    "date": {"ko": ["일자"], "en": ["Date"], "ru": ["Дата"]},
+    "language": {"ko": ["언어"], "en": ["Language"], "ru": ["Язык"]},
+    "subject": {"ko": ["주제"], "en": ["Subject"], "ru": ["Тема"]},
+    "physical_description": {
+        "ko": ["형태사항"],
+        "en": ["Physical description"],
+        "ru": ["Физическое описание"],
+    },
+    "identifier": {"ko": ["청구기호"], "en": ["Call number"], "ru": ["Шифр"]},
+    "source_collection": {"ko": ["출처"], "en": ["Source collection"], "ru": ["Источник"]},
+}
+
+
+def text_map(value: Mapping[str, Sequence[str]] | str, where: str) -> LangMap:
+    """Return a plain-text language map (labels).
+
+    Raises:
+        ManifestError: A language key the IIIF schema refuses.
+
+    """
+    try:
+        return lang_map(value)
+    except ValueError as exc:
+        raise ManifestError(f"{where}: {exc}") from None
+
+
+def html_map(value: Mapping[str, Sequence[str]] | str, where: str) -> LangMap:
+    """Return a language map that may carry the allowed HTML (summary, metadata values).
+
+    Raises:
+        ManifestError: A language key the IIIF schema refuses.
+
+    """
+    try:
+        return lang_map(value, html_allowed=True)
+    except ValueError as exc:
+        raise ManifestError(f"{where}: {exc}") from None
+
+
+def label_value(label: LangMap, value: LangMap, where: str) -> KeyValueString | None:
+    """Return a metadata or requiredStatement entry, ``None`` if sanitising left it empty."""
+    clean_label, clean_value = text_map(label, f"{where}.label"), html_map(value, f"{where}.value")
+    if not clean_label or not clean_value:
+        return None
+    return KeyValueString(label=clean_label, value=clean_value)
+
+
+def required_statement(statement: LabelValue | Mapping[str, Any] | None) -> KeyValueString | None:
+    """Return the ``requiredStatement`` from config or a descriptor."""
+    if statement is None:
+        return None
+    data = statement.model_dump() if isinstance(statement, LabelValue) else statement
+    return label_value(data["label"], data["value"], "required_statement")
+
+
+def image_format(url: str) -> str | None:
+    """Return the media type of an image URL from its suffix (logos), if recognisable."""
+    guessed, _ = mimetypes.guess_type(url.split("?", 1)[0], strict=False)
+    return guessed if guessed and guessed.startswith("image/") else None
+
+
+def homepage(config: HomepageConfig | Mapping[str, Any], fallback_label: LangMap) -> Homepage:
+    """Return a ``homepage`` entry: an HTML page, labelled (the spec requires a label)."""
+    data = config.model_dump() if isinstance(config, HomepageConfig) else dict(config)
+    label = text_map(data.get("label") or fallback_label, "homepage.label")
+    return Homepage(
+        id=data["id"],
+        type="Text",
+        label=label,
+        format="text/html",
+        language=data.get("language") or None,
+    )
+
+
+def provider(config: ProviderConfig) -> Provider:
+    """Return the ``provider`` agent: the institution, with its homepage and logo."""
+    label = text_map(config.label, "collection.provider.label")
+    pages = [homepage({"id": config.homepage}, label)] if config.homepage else None
+    logo = None
+    if config.logo:
+        logo = [AnnotationBody(id=config.logo, type="Image", format=image_format(config.logo))]
+    return Provider(id=config.id, type="Agent", label=label, homepage=pages, logo=logo)
+
+
+def collection_link(label: LangMap, collection_url: str) -> Class:
+    """Return a ``partOf`` entry pointing at a collection."""
+    return Class(id=collection_url, type="Collection", label=text_map(label, "collection label"))
+
+
+def nav_date(value: str | None) -> datetime | None:
+    """Return the ``navDate`` of a descriptor (already normalised to ISO 8601 UTC)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def image_resource(make: Make, url: str, width: int, height: int, service_id: str) -> Any:
+    """Return an image of a level-0 IIIF Image service: the painted image or a thumbnail."""
+    service = [make(ServiceV3, id=service_id, type=IMAGE_SERVICE_TYPE, profile=IMAGE_PROFILE)]
+    return make(
+        AnnotationBody,
+        id=url,
+        type="Image",
+        format=TILE_FORMAT,
+        width=width,
+        height=height,
+        service=service,
+    )
+
+
+def link(make: Make, url: str, kind: str, type_: str, fmt: str, profile: str | None = None) -> Any:
+    """Return a ``seeAlso`` or ``rendering`` entry with one of the pipeline's own labels."""
+    return make(
+        LinkedResource, id=url, type=type_, label=LINK_LABELS[kind], format=fmt, profile=profile
+    )

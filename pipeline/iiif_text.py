@@ -1,0 +1,235 @@
+"""Text in IIIF property values: language maps and the HTML subset Presentation 3 allows.
+
+Presentation 3 (section 4.4) allows minimal HTML only in ``summary`` and in the ``value`` of
+``metadata`` and ``requiredStatement`` entries; everything else (labels above all) is plain text.
+Clients are told to keep only ``a b br i img p small span sub sup``, ``href`` on ``a`` (http,
+https, mailto), ``src``/``alt`` on ``img``, and to drop scripts, comments, CDATA and processing
+instructions. We do that on the producing side, so nothing a viewer would have to remove ever
+reaches it: :func:`safe_html` for the HTML-capable properties, :func:`plain_text` for the rest.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from html.parser import HTMLParser
+
+LangMap = dict[str, list[str]]
+
+ALLOWED_TAGS = frozenset({"a", "b", "br", "i", "img", "p", "small", "span", "sub", "sup"})
+VOID_TAGS = frozenset({"br", "img"})
+# Elements whose content is code or form machinery, never text to show: dropped whole.
+DROPPED_TAGS = frozenset(
+    {
+        "applet", "audio", "base", "button", "canvas", "embed", "form", "frame", "frameset",
+        "head", "iframe", "input", "link", "math", "meta", "noscript", "object", "option",
+        "script", "select", "style", "svg", "template", "textarea", "title", "video",
+    }
+)  # fmt: skip
+# Tags that separate words when markup is flattened to plain text.
+BREAKING_TAGS = frozenset({"br", "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4"})
+HREF_SCHEMES = ("http:", "https:", "mailto:")
+SRC_SCHEMES = ("http:", "https:")
+
+# The language keys the Presentation 3 JSON Schema and iiif-prezi3 accept.
+LANGUAGE_KEY = re.compile(r"^(none|[a-zA-Z-]+)$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACE = re.compile(r"\s+")
+
+
+def _clean_url(value: str, schemes: tuple[str, ...]) -> str | None:
+    """Return the URL if its scheme is allowed (browsers ignore embedded controls, blanks)."""
+    url = _CONTROL.sub("", value).strip()
+    squeezed = _SPACE.sub("", url).lower()
+    return url if squeezed.startswith(schemes) else None
+
+
+class _Sanitiser(HTMLParser):
+    """Rebuilds markup keeping only the allowed subset, as well-formed XML."""
+
+    def __init__(self, *, keep_tags: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.keep_tags = keep_tags
+        self.out: list[str] = []
+        self.open: list[str] = []
+        self.dropping: list[str] = []
+        self.saw_tag = False
+        self.top_level = 0  # elements and text runs outside any kept element
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.saw_tag = True
+        if self.dropping:
+            if tag == self.dropping[-1] or tag in DROPPED_TAGS:
+                self.dropping.append(tag)
+            return
+        if tag in DROPPED_TAGS:
+            self.dropping.append(tag)
+            return
+        if not self.keep_tags:
+            if tag in BREAKING_TAGS:
+                self.out.append(" ")
+            return
+        if tag not in ALLOWED_TAGS:
+            return
+        kept: list[str] = []
+        for name, value in attrs:
+            if value is None:
+                continue
+            if (tag, name) == ("a", "href"):
+                url = _clean_url(value, HREF_SCHEMES)
+            elif (tag, name) == ("img", "src"):
+                url = _clean_url(value, SRC_SCHEMES)
+            elif (tag, name) == ("img", "alt"):
+                url = value
+            else:
+                continue
+            if url is not None:
+                kept.append(f' {name}="{html.escape(url, quote=True)}"')
+        if tag == "img" and not any(k.startswith(" src=") for k in kept):
+            return
+        if not self.open:
+            self.top_level += 1
+        if tag in VOID_TAGS:
+            self.out.append(f"<{tag}{''.join(kept)}/>")
+        else:
+            self.out.append(f"<{tag}{''.join(kept)}>")
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID_TAGS and self.open and self.open[-1] == tag:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.dropping:
+            if tag == self.dropping[-1]:
+                self.dropping.pop()
+            return
+        if not self.keep_tags:
+            if tag in BREAKING_TAGS:
+                self.out.append(" ")
+            return
+        if tag in self.open:
+            # Close whatever was left open inside it, so the result stays well-formed.
+            while self.open:
+                name = self.open.pop()
+                self.out.append(f"</{name}>")
+                if name == tag:
+                    break
+
+    def handle_data(self, data: str) -> None:
+        if self.dropping:
+            return
+        if not self.open and data.strip():
+            self.top_level += 1
+        self.out.append(html.escape(data, quote=False) if self.keep_tags else data)
+
+    # Comments, CDATA, declarations and processing instructions are dropped (spec 4.4).
+    def handle_comment(self, data: str) -> None:  # noqa: D102
+        self.saw_tag = True
+
+    def handle_decl(self, decl: str) -> None:  # noqa: D102
+        self.saw_tag = True
+
+    def handle_pi(self, data: str) -> None:  # noqa: D102
+        self.saw_tag = True
+
+    def unknown_decl(self, data: str) -> None:  # noqa: D102
+        self.saw_tag = True
+
+    def result(self) -> str:
+        self.close()
+        while self.open:
+            self.out.append(f"</{self.open.pop()}>")
+        return "".join(self.out)
+
+
+def _normalise(text: str) -> str:
+    return _CONTROL.sub("", unicodedata.normalize("NFC", text))
+
+
+def plain_text(text: str) -> str:
+    """Clean a value of a plain-text property (``label`` and friends): markup removed, NFC.
+
+    Tags are dropped (script and style elements with their content), character references
+    are decoded, and runs of white space become one space.
+
+    Args:
+        text: The value as given in a descriptor or configuration.
+
+    Returns:
+        The text a viewer shows.
+
+    """
+    text = _normalise(text)
+    if "<" not in text and "&" not in text:
+        return _SPACE.sub(" ", text).strip()
+    parser = _Sanitiser(keep_tags=False)
+    parser.feed(text)
+    return _SPACE.sub(" ", parser.result()).strip()
+
+
+def safe_html(text: str) -> str:
+    """Clean a value of ``summary`` or a metadata/requiredStatement ``value`` to allowed HTML.
+
+    Plain text stays plain text (a value that merely looks like markup, such as ``<1995>``,
+    gets the trailing space the spec recommends, so clients don't take it for HTML). Markup is
+    rebuilt from the allowed tags and attributes as well-formed XML, wrapped in one element
+    with no white space around it, as section 4.4 requires.
+
+    Args:
+        text: The value as given in a descriptor or configuration.
+
+    Returns:
+        Plain text or an HTML fragment safe to hand to any viewer.
+
+    """
+    text = _normalise(text).strip()
+    parser = _Sanitiser(keep_tags=True)
+    parser.feed(text)
+    rebuilt = parser.result().strip()
+    if not parser.saw_tag:
+        plain = text
+    elif "<" not in rebuilt:
+        plain = html.unescape(rebuilt)
+    else:
+        return rebuilt if parser.top_level == 1 else f"<span>{rebuilt}</span>"
+    return plain + " " if plain.startswith("<") and plain.endswith(">") else plain
+
+
+def lang_map(value: Mapping[str, Sequence[str]] | str, *, html_allowed: bool = False) -> LangMap:
+    """Clean a language map: every string sanitised, empty strings and languages dropped.
+
+    Args:
+        value: ``{"ko": ["..."], "en": ["..."]}``; a bare string means ``{"none": [...]}``.
+        html_allowed: Whether the property may carry HTML (summary, metadata values).
+
+    Returns:
+        The cleaned map (possibly empty).
+
+    Raises:
+        ValueError: A key is not a language tag the Presentation 3 schema accepts.
+
+    """
+    if isinstance(value, str):
+        value = {"none": [value]}
+    clean = safe_html if html_allowed else plain_text
+    out: LangMap = {}
+    for lang, texts in value.items():
+        if not LANGUAGE_KEY.match(lang):
+            raise ValueError(f"{lang!r} is not a language tag such as 'ko', 'en' or 'ko-Latn'")
+        kept = [t for t in (clean(x) for x in ([texts] if isinstance(texts, str) else texts)) if t]
+        if kept:
+            out[lang] = kept
+    return out
+
+
+def first_text(value: Mapping[str, Sequence[str]], prefer: Sequence[str] = ("en", "none")) -> str:
+    """Return one string of a language map, for log lines and messages."""
+    for lang in (*prefer, *value):
+        texts = value.get(lang)
+        if texts:
+            return texts[0]
+    return ""

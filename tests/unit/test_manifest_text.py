@@ -1,0 +1,100 @@
+"""The HTML subset of Presentation 3 (section 4.4) and language maps."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from pipeline.iiif_text import first_text, lang_map, plain_text, safe_html
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        pytest.param("인물전기 제1권", "인물전기 제1권", id="plain"),
+        pytest.param("<script>alert(1)</script>Title", "Title", id="script-dropped-with-content"),
+        pytest.param("a <b>bold</b> label", "a bold label", id="tags-removed-text-kept"),
+        pytest.param("Kim &amp; Lee", "Kim & Lee", id="entities-decoded"),
+        pytest.param("  two \n lines  ", "two lines", id="white-space-collapsed"),
+        pytest.param("<1995>", "<1995>", id="not-a-tag"),
+        pytest.param("a < b", "a < b", id="lone-less-than"),
+        pytest.param("x<style>p{}</style><br>y", "x y", id="style-dropped-br-spaces"),
+        pytest.param("tab\x00bell\x07", "tabbell", id="control-characters-removed"),
+    ],
+)
+def test_plain_text(given: str, expected: str) -> None:
+    assert plain_text(given) == expected
+
+
+def test_plain_text_is_nfc() -> None:
+    decomposed = unicodedata.normalize("NFD", "력사")
+    assert decomposed != "력사"
+    assert plain_text(decomposed) == "력사"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        pytest.param("plain & simple", "plain & simple", id="plain-text-untouched"),
+        pytest.param("<p>Some <b>desc</b></p>", "<p>Some <b>desc</b></p>", id="allowed-kept"),
+        pytest.param("Hello <b>x</b> world", "<span>Hello <b>x</b> world</span>", id="wrapped"),
+        pytest.param(" <b>x</b> ", "<b>x</b>", id="no-white-space-around"),
+        pytest.param("<p>a</p><p>b</p>", "<span><p>a</p><p>b</p></span>", id="one-root"),
+        pytest.param("<script>alert(1)</script>hi", "hi", id="script-only-leaves-text"),
+        pytest.param(
+            '<a href="javascript:alert(1)" onclick="x">link</a>', "<a>link</a>", id="js-href"
+        ),
+        pytest.param('<a href=" JaVaScRiPt:alert(1)">x</a>', "<a>x</a>", id="js-href-disguised"),
+        pytest.param(
+            '<a href="https://x.org/?a=1&amp;b=2" title="t">l</a>',
+            '<a href="https://x.org/?a=1&amp;b=2">l</a>',
+            id="href-kept-other-attributes-dropped",
+        ),
+        pytest.param(
+            '<a href="mailto:a@b.org">m</a>', '<a href="mailto:a@b.org">m</a>', id="mailto"
+        ),
+        pytest.param(
+            '<img src="https://x.org/y.png" alt="q" onerror="z">',
+            '<img src="https://x.org/y.png" alt="q"/>',
+            id="img-src-alt",
+        ),
+        pytest.param('<img src="data:image/png;base64,AA">', "", id="img-data-url-dropped"),
+        pytest.param("<1995>", "<1995> ", id="text-that-looks-like-html"),
+        pytest.param("<!-- c --><b>x", "<b>x</b>", id="comment-dropped-closed"),
+        pytest.param("<![CDATA[x]]><b>y</b>", "<b>y</b>", id="cdata-dropped"),
+        pytest.param("<?php echo 1 ?><i>y</i>", "<i>y</i>", id="processing-instruction"),
+        pytest.param("<p>unclosed <i>it", "<p>unclosed <i>it</i></p>", id="closed"),
+        pytest.param("<b><i>x</b>y</i>", "<span><b><i>x</i></b>y</span>", id="misnested"),
+        pytest.param("x<br>y", "<span>x<br/>y</span>", id="void-self-closed"),
+        pytest.param("<div><p>x</p></div>", "<p>x</p>", id="unknown-tag-unwrapped"),
+        pytest.param("<iframe src=x>a</iframe>ok", "ok", id="iframe-dropped"),
+        pytest.param("<b>a &lt; b</b>", "<b>a &lt; b</b>", id="text-escaped"),
+    ],
+)
+def test_safe_html(given: str, expected: str) -> None:
+    assert safe_html(given) == expected
+
+
+def test_lang_map_cleans_and_drops_empty() -> None:
+    got = lang_map(
+        {"ko": ["<script>x</script>", "력사"], "en": "<b>History</b>", "ru": ["  "]},
+        html_allowed=False,
+    )
+    assert got == {"ko": ["력사"], "en": ["History"]}
+
+
+def test_lang_map_string_means_none() -> None:
+    assert lang_map("MS-1") == {"none": ["MS-1"]}
+
+
+@pytest.mark.parametrize("key", ["es-419", "ko_KR", "", "k o"])
+def test_lang_map_refuses_keys_the_schema_refuses(key: str) -> None:
+    with pytest.raises(ValueError, match="not a language tag"):
+        lang_map({key: ["x"]})
+
+
+def test_first_text_prefers_english() -> None:
+    assert first_text({"ko": ["가"], "en": ["A"]}) == "A"
+    assert first_text({"ko": ["가"]}) == "가"
+    assert first_text({}) == ""
