@@ -1,0 +1,192 @@
+"""A small static HTTP server for previews and browser tests: CORS, IIIF content types, 127.0.0.1.
+
+It serves the output folder exactly as it would be published (hidden bookkeeping such as
+``.pipeline/`` answers 404), plus extra folders mounted under URL prefixes (the viewer's
+assets), and writes a Mirador 4 page that opens manifests or collections.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import logging
+import mimetypes
+import posixpath
+import threading
+import urllib.parse
+from collections.abc import Iterator, Mapping, Sequence
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from pipeline.publish.media import content_type
+
+log = logging.getLogger(__name__)
+
+# Mirador's default annotation motivations plus the one OCR lines use.
+MOTIVATIONS = (
+    "oa:commenting",
+    "oa:tagging",
+    "sc:painting",
+    "commenting",
+    "tagging",
+    "supplementing",
+)
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """GET/HEAD of files only (no listings), with CORS and the headers viewers expect."""
+
+    server: PreviewServer
+    protocol_version = "HTTP/1.1"
+
+    def _resolve(self) -> tuple[Path, str] | None:
+        """Return the (folder, relative path) a request is for, or ``None`` if not servable."""
+        path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+        parts = [p for p in posixpath.normpath(path).split("/") if p]
+        if any(p.startswith(".") for p in parts):
+            return None
+        rel = "/".join(parts)
+        for prefix, folder in self.server.mounts.items():
+            if rel == prefix or rel.startswith(prefix + "/"):
+                return folder, rel[len(prefix) + 1 :]
+        return self.server.root, rel
+
+    def send_head(self) -> Any:
+        """Send the headers of a file (or a 404); return it opened for the body."""
+        found = self._resolve()
+        target = found[0].joinpath(*found[1].split("/")) if found and found[1] else None
+        if found is None or target is None or not target.is_file():
+            self.send_error(404, "not found")
+            return None
+        folder, rel = found
+        ctype = (
+            content_type(rel)
+            if folder == self.server.root
+            else mimetypes.guess_type(rel)[0] or "application/octet-stream"
+        )
+        fh = target.open("rb")
+        size = target.stat().st_size
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(size))
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        return fh
+
+    def end_headers(self) -> None:
+        """Add the CORS headers every IIIF client needs to every answer."""
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+        self.send_header("Access-Control-Allow-Headers", "*")
+        super().end_headers()
+
+    def do_OPTIONS(self) -> None:  # noqa: N802 (http.server's naming)
+        """Answer CORS preflight requests."""
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Log requests at debug level instead of printing them."""
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+class PreviewServer(ThreadingHTTPServer):
+    """Serves an output folder (and mounted folders) until shut down; one thread per request."""
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        mounts: Mapping[str, Path] | None = None,
+    ) -> None:
+        """Bind the socket (port 0 picks a free one) without serving yet.
+
+        Args:
+            root: The output folder, served at ``/``.
+            host: The address to listen on; the default keeps it to this machine.
+            port: The port; 0 for any free one (see :attr:`url`).
+            mounts: URL prefix (``"_viewer"``) -> folder served under it.
+
+        """
+        self.root = root
+        self.mounts = {k.strip("/"): v for k, v in (mounts or {}).items()}
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        """Return the base URL the server answers at (with a trailing slash)."""
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+
+@contextlib.contextmanager
+def serving(server: PreviewServer) -> Iterator[PreviewServer]:
+    """Serve in a background thread for the duration of the block, then close the socket."""
+    thread = threading.Thread(target=server.serve_forever, name="preview-server", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def mirador_page(
+    *,
+    resources: Sequence[str],
+    mirador_js: str,
+    title: str = "Preview",
+    options: Mapping[str, Any] | None = None,
+) -> str:
+    """Write a page that opens manifests (or collections) in Mirador 4, one window each.
+
+    Args:
+        resources: Manifest or collection URLs.
+        mirador_js: URL of ``mirador.min.js`` (from the npm package or a configured copy).
+        title: The page title.
+        options: Extra Mirador configuration, merged over ours (e.g. ``{"window":
+            {"defaultView": "single"}}``).
+
+    Returns:
+        The HTML document.
+
+    """
+    config: dict[str, Any] = {
+        "id": "viewer",
+        "windows": [{"manifestId": url} for url in resources],
+        "annotations": {"filteredMotivations": list(MOTIVATIONS)},
+        "window": {"sideBarOpenByDefault": True, "defaultSideBarPanel": "info"},
+    }
+    for key, value in (options or {}).items():
+        if isinstance(value, Mapping) and isinstance(config.get(key), dict):
+            config[key] = {**config[key], **value}
+        else:
+            config[key] = value
+    # "</" would end the script element early; JSON allows "<\/".
+    config_js = json.dumps(config, ensure_ascii=False, indent=2).replace("</", "<\\/")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<link rel="icon" href="data:,">
+<style>html, body {{ margin: 0; height: 100%; }} #viewer {{ position: absolute; inset: 0; }}</style>
+</head>
+<body>
+<div id="viewer"></div>
+<script src="{html.escape(mirador_js, quote=True)}"></script>
+<script>
+window.miradorInstance = Mirador.viewer({config_js});
+</script>
+</body>
+</html>
+"""
