@@ -130,6 +130,14 @@ class HomepageConfig(Section):
     _maps = field_validator("label", mode="before")(_lang_map)
     _url = field_validator("id")(check_http_url)
 
+    @field_validator("language")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        for tag in value:
+            if tag == "none" or not _LANG_TAG.match(tag):
+                raise ValueError(f"{tag!r} is not a language tag such as 'ko' or 'en'")
+        return value
+
 
 class CollectionRefConfig(Section):
     """A collection elsewhere that ours belongs to (``partOf``)."""

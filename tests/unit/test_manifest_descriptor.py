@@ -82,6 +82,12 @@ def test_homepage_as_a_string(tmp_path: Path) -> None:
             id="see-also-format",
         ),
         pytest.param('title = { "es-419" = "x" }', "title", "not a language tag", id="lang-digits"),
+        pytest.param(
+            'homepage = { id = "https://x.org/", language = ["ko_KR"] }',
+            "homepage.language",
+            "not a language tag",
+            id="homepage-language",
+        ),
         pytest.param("start = 3", "start", "valid string", id="start-type"),
         pytest.param('thumbnail_page = "p1"', "thumbnail_page", "unknown key", id="unknown-key"),
     ],
