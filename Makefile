@@ -47,10 +47,10 @@ $(VIEWER_STAMP): viewer/package.json viewer/package-lock.json
 	touch $@
 
 test: setup viewer
-	PIPELINE_REQUIRE_TOOLS=1 $(PY) -m pytest -n auto
+	PIPELINE_REQUIRE_TOOLS=1 $(PY) -m pytest -n auto --dist loadgroup
 
 test-fast: setup
-	$(PY) -m pytest -n auto -m "not slow"
+	$(PY) -m pytest -n auto --dist loadgroup -m "not slow"
 
 bench: setup
 	$(PY) -m tests.bench

@@ -26,7 +26,14 @@ from pipeline.samples import generate_volume
 from pipeline.serve import PreviewServer, mirador_page, serving
 from tests.conftest import have_tesseract, require
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.tesseract]
+# One browser run for the whole module: under xdist (`--dist loadgroup`, as `make test` runs it)
+# its tests stay on one worker.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.tesseract,
+    pytest.mark.xdist_group("mirador"),
+]
 
 REPO = Path(__file__).resolve().parents[2]
 VIEWER = REPO / "viewer"
