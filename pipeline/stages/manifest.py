@@ -225,37 +225,42 @@ def range_parts(
         The ranges.
 
     """
-    out: list[RangeParts] = []
+    return [r for r, _, _ in _ranges(entries, order, present, volume, paths, prefix)]
+
+
+def _ranges(
+    entries: Sequence[dict[str, Any]],
+    order: Sequence[str],
+    present: dict[str, int],
+    volume: str,
+    paths: Layout,
+    prefix: str,
+) -> list[tuple[RangeParts, int, set[str]]]:
+    """Build ranges with the canvas position they start at and the pages they cover."""
+    out: list[tuple[RangeParts, int, set[str]]] = []
     for n, entry in enumerate(entries, start=1):
         number = f"{prefix}{n}"
-        children = range_parts(entry.get("ranges", []), order, present, volume, paths, f"{number}.")
         positioned: list[tuple[int, str | RangeParts]] = []
         covered: set[str] = set()
-        for child in children:
-            ids = _canvas_ids(child)
-            covered |= ids
-            positioned.append((min(present[c.rsplit("/", 1)[-1]] for c in ids), child))
+        nested = _ranges(entry.get("ranges", []), order, present, volume, paths, f"{number}.")
+        for child, start, pages in nested:
+            positioned.append((start, child))
+            covered |= pages
         if entry.get("first") is not None:
             span = order[order.index(entry["first"]) : order.index(entry["last"]) + 1]
             for page in span:
-                canvas = paths.canvas_id(volume, page)
-                if page in present and canvas not in covered:
-                    positioned.append((present[page], canvas))
+                if page in present and page not in covered:
+                    positioned.append((present[page], paths.canvas_id(volume, page)))
+                    covered.add(page)
         if not positioned:
             continue
         positioned.sort(key=lambda p: p[0])
         label = parts.text_map(entry["label"], f"ranges[{number}].label") or {"none": [number]}
+        items = tuple(i for _, i in positioned)
         out.append(
-            RangeParts(paths.range_id(volume, number), label, tuple(i for _, i in positioned))
+            (RangeParts(paths.range_id(volume, number), label, items), positioned[0][0], covered)
         )
     return out
-
-
-def _canvas_ids(r: RangeParts) -> set[str]:
-    ids: set[str] = set()
-    for item in r.items:
-        ids |= _canvas_ids(item) if isinstance(item, RangeParts) else {item}
-    return ids
 
 
 def build_range(make: Make, r: RangeParts) -> Any:
