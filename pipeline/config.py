@@ -235,7 +235,7 @@ class TilesConfig(Section):
 
     tile_size: int = Field(default=512, ge=64, le=4096)
     quality: int = Field(default=85, ge=1, le=100)
-    max_full_side: int = Field(default=4096, ge=0)
+    max_full_side: int = Field(default=2048, ge=0)
     max_size_side: int = Field(default=1024, ge=1)
     pyramid_tiff: bool = False
     pyramid_tiff_quality: int = Field(default=90, ge=1, le=100)

@@ -192,6 +192,7 @@ def normalise(image: pyvips.Image) -> tuple[pyvips.Image, list[str]]:
     """
     notes: list[str] = []
     orientation = int(header_get(image, "orientation", 1) or 1)
+    described = f"{image.bands} bands of {image.format} ({image.interpretation})"
     if header_get(image, "palette") or int(header_get(image, "palette-bit-depth", 0) or 0):
         notes.append("palette expanded")
     image = _colour_to_8bit(image, notes)
@@ -200,8 +201,8 @@ def normalise(image: pyvips.Image) -> tuple[pyvips.Image, list[str]]:
         notes.append("alpha flattened")
     if image.bands not in (1, 3):
         raise ScanError(
-            f"cannot make an sRGB or grey image from {image.bands} bands "
-            f"({image.interpretation}); convert the scan to RGB or greyscale"
+            f"cannot make an sRGB or grey image from {described}; "
+            "convert the scan to RGB or greyscale"
         )
     if orientation in ORIENTATION_NOTES:
         image = image.autorot()

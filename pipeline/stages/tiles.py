@@ -14,7 +14,7 @@ from pipeline import iiif_image as iiif
 from pipeline import imaging
 from pipeline.config import Config, IngestConfig, TilesConfig
 from pipeline.errors import TilingError
-from pipeline.fsio import atomic_dir, sha256_file, temp_sibling, write_text_atomic
+from pipeline.fsio import atomic_dir, sha256_file, temp_sibling
 from pipeline.imaging import (
     header_get,
     jpeg_options,
@@ -302,7 +302,7 @@ def run(inp: PageInput, settings: TilesSettings, paths: Layout) -> StageRecord:
                 sizes=plan.sizes,
                 max_size=plan.full_size if plan.full_sf > 1 else None,
             )
-            write_text_atomic(work / iiif.INFO, iiif.dump_info(info))
+            (work / iiif.INFO).write_text(iiif.dump_info(info), encoding="utf-8")
             written.add(iiif.INFO)
             derive = Derivatives(work, plan, cfg.quality, master)
             for rel in iiif.find_missing(info, written.__contains__):
@@ -315,9 +315,11 @@ def run(inp: PageInput, settings: TilesSettings, paths: Layout) -> StageRecord:
                 raise TilingError(f"viewer replay: missing {shown}{more} (this is a bug)")
             for rel in (iiif.INFO, iiif.FULL_MAX):
                 outputs[paths.rel(final / rel)] = sha256_file(work / rel)
+        tiff = paths.pyramid_tiff_path(item.volume, item.page)
         if cfg.pyramid_tiff:
-            tiff = paths.pyramid_tiff_path(item.volume, item.page)
             outputs[paths.rel(tiff)] = write_pyramid_tiff(master(), tiff, cfg.pyramid_tiff_quality)
+        else:
+            tiff.unlink(missing_ok=True)  # switched off since the last run: publish no stale copy
     except pyvips.Error as exc:
         raise TilingError(f"libvips could not write tiles: {vips_message(exc)}") from None
     log.debug("tiled %s/%s: %d files, %s", item.volume, item.page, len(present), colour or "as is")

@@ -69,12 +69,18 @@ def _child(variant: str, src: str, out: str) -> None:
             overlap=0,
             suffix=jpeg_suffix(QUALITY),
         )
-    elif variant == "stage":
+    elif variant in ("stage", "stage-nofsync"):
+        import functools
+
+        from pipeline import fsio
         from pipeline.config import load_config
         from pipeline.layout import Layout
         from pipeline.records import PageInput, PageItem
         from pipeline.stages import tiles
 
+        if variant == "stage-nofsync":
+            # Diagnostic only: the same stage without flushing every file of the pyramid.
+            tiles.atomic_dir = functools.partial(fsio.atomic_dir, durable=False)  # type: ignore[assignment]
         cfg = load_config(None, overrides={"site": {"out": out}}, environ={})
         item = PageItem("bench", "page", src, 0, {}, ())
         tiles.run(
@@ -136,10 +142,13 @@ def _best(measure: Callable[[Path], tuple[float, float] | float | None], out: Pa
 
 def run(workdir: Path) -> list[Row]:
     pages = [make_master(workdir / f"p{i}.tif", *A4_600, seed=i + 1) for i in range(PAGES)]
-    ours = floor = 0.0
+    ours = floor = nosync = 0.0
     cli: float | None = 0.0
     for i, page in enumerate(pages):
         ours += _best(lambda o, p=page: _in_process("stage", p, o), workdir / f"stage-{i}") or 0
+        nosync += (
+            _best(lambda o, p=page: _in_process("stage-nofsync", p, o), workdir / f"ns-{i}") or 0
+        )
         floor += _best(lambda o, p=page: _in_process("dzsave", p, o), workdir / f"dz-{i}") or 0
         took = _best(lambda o, p=page: _vips_cli(p, o), workdir / f"cli-{i}")
         cli = None if took is None or cli is None else cli + took
@@ -158,6 +167,14 @@ def run(workdir: Path) -> list[Row]:
             "s",
             peer_name="in-process dzsave(layout=iiif3), same libvips and JPEG settings",
             target="<= 1.3x",
+        ),
+        Row(
+            f"tiles: stage without per-file fsync vs bare dzsave, {label}",
+            nosync,
+            floor,
+            "s",
+            peer_name="in-process dzsave(layout=iiif3)",
+            note="diagnostic: what fsyncing every tile and folder before the swap costs",
         ),
         Row(
             f"tiles: stage vs vips CLI, {label}",

@@ -37,12 +37,12 @@ class Result:
     tests = []
 
 info, image = ValidationInfo(), Image.open(sys.argv[1]).convert("RGB")
-bad = [
-    (x, y)
-    for x in range(10)
-    for y in range(10)
-    if not info.do_test_square(image.crop((x * 100 + 13, y * 100 + 13, x * 100 + 87, y * 100 + 87)), x, y, Result())
-]
+bad = []
+for x in range(10):
+    for y in range(10):
+        square = image.crop((x * 100 + 13, y * 100 + 13, x * 100 + 87, y * 100 + 87))
+        if not info.do_test_square(square, x, y, Result()):
+            bad.append((x, y))
 print(bad)
 sys.exit(1 if bad else 0)
 """

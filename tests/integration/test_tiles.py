@@ -10,11 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import PIL.Image
 import pytest
 import pyvips
 
 from pipeline import iiif_image as iiif
-from pipeline.config import Config
+from pipeline.config import Config, TilesConfig
 from pipeline.errors import ScanError
 from pipeline.layout import Layout
 from pipeline.records import PageInput, PageItem, StageRecord
@@ -97,10 +98,11 @@ def test_odd_sizes(
         "vol/images/p1/info.json",
         "vol/images/p1/full/max/0/default.jpg",
     }
-    big = max(width, height) > 4096
-    assert ("maxWidth" in info) is big
-    if not big:
-        assert (record.data["full_width"], record.data["full_height"]) == (width, height)
+    full = (record.data["full_width"], record.data["full_height"])
+    if max(width, height) > TilesConfig().max_full_side:
+        assert (info["maxWidth"], info["maxHeight"]) == full and max(full) <= 2048
+    else:
+        assert "maxWidth" not in info and full == (width, height)
 
 
 def test_thumbnail_reaches_400px(
@@ -297,5 +299,19 @@ def test_pyramid_tiff(make_cfg: Callable[..., Config], tmp_path: Path) -> None:
     assert (top.width, top.height, top.bands, top.interpretation) == (900, 700, 3, "srgb")
     assert top.get("n-pages") >= 3  # full resolution plus halvings
     assert top.get("tile-width") == 256
-    # libvips names the TIFF compression in the loader's metadata for JPEG-in-TIFF.
     assert pyvips.Image.new_from_file(f"{tiff}[page=1]").width == 450
+    with PIL.Image.open(tiff) as header:  # reads the first IFD only
+        assert header.tag_v2[259] == 7  # Compression: JPEG
+    again, _ = tile_page(cfg, _write(tmp_path / "in/p.png", image), page="p2")
+    assert again.outputs["vol/pyramids/p2.tif"] == record.outputs["vol/pyramids/p1.tif"]
+    tile_page(make_cfg(), tmp_path / "in/p.png")  # switched off: the stale copy goes
+    assert not tiff.exists()
+
+
+def test_unsupported_bands_fail_with_a_hint(
+    make_cfg: Callable[..., Config], tmp_path: Path
+) -> None:
+    grey = pyvips.Image.black(64, 48).cast("uchar")
+    five = grey.bandjoin([grey, grey, grey, grey]).copy(interpretation="multiband")
+    with pytest.raises(ScanError, match="from 5 bands .* convert the scan to RGB or greyscale"):
+        tile_page(make_cfg(), _write(tmp_path / "in/p.tif", five))
