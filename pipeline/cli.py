@@ -399,6 +399,42 @@ def export_bag(ctx: click.Context, volume: str, dest: Path, tiles: bool | None) 
     )
 
 
+@cli.command()
+@click.option("--host", help="Address to listen on (serve.host, default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (serve.port, default 8000).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Preview the output folder in Mirador before publishing (CORS, IIIF content types)."""
+    from pipeline.runner import layout_for
+    from pipeline.serve import VIEW_PREFIX, SiteServer
+
+    extra = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    ctx.obj["extra"] = {"serve": extra} if extra else {}
+    cfg = _config(ctx)
+    layout = layout_for(cfg)
+    server = SiteServer(
+        layout,
+        collection_id=cfg.collection.id,
+        mirador_url=cfg.serve.mirador_url,
+        host=cfg.serve.host,
+        port=cfg.serve.port,
+    )
+    if cfg.serve.host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: on {cfg.serve.host}, others can read {layout.out}", err=True)
+    click.echo(
+        f"serving {layout.out} at {server.url}\n"
+        f"Mirador: {server.url} (the collection), {server.url}{VIEW_PREFIX}/VOLUME (one volume)\n"
+        "Ctrl-C to stop",
+        err=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        server.server_close()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="pipeline")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import io
 import json
 import logging
 import mimetypes
@@ -20,6 +21,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import ConfigError, MissingDependencyError
+from pipeline.layout import Layout
 from pipeline.publish.media import content_type
 
 log = logging.getLogger(__name__)
@@ -97,6 +100,7 @@ class PreviewServer(ThreadingHTTPServer):
     """Serves an output folder (and mounted folders) until shut down; one thread per request."""
 
     daemon_threads = True
+    handler_class: type[SimpleHTTPRequestHandler] = _Handler
 
     def __init__(
         self,
@@ -117,7 +121,7 @@ class PreviewServer(ThreadingHTTPServer):
         """
         self.root = root
         self.mounts = {k.strip("/"): v for k, v in (mounts or {}).items()}
-        super().__init__((host, port), _Handler)
+        super().__init__((host, port), self.handler_class)
 
     @property
     def url(self) -> str:
@@ -196,3 +200,132 @@ window.miradorInstance = Mirador.viewer({config_js});
 </body>
 </html>
 """
+
+
+# -- `pipeline serve`: the output folder plus Mirador pages made in memory -------------------------
+MIRADOR_PREFIX = "_mirador"
+VIEW_PREFIX = "_view"
+MIRADOR_DIST = Path(__file__).resolve().parents[1] / "viewer" / "node_modules" / "mirador" / "dist"
+
+
+def mirador_source(
+    mirador_url: str | None, dist: Path = MIRADOR_DIST
+) -> tuple[str, dict[str, Path]]:
+    """Decide where the preview page loads Mirador from.
+
+    Args:
+        mirador_url: ``serve.mirador_url``; when set it wins.
+        dist: The npm package's ``dist`` folder (installed by ``make viewer``).
+
+    Returns:
+        The script URL for the page, and the folders to mount for it.
+
+    Raises:
+        MissingDependencyError: Neither is available.
+
+    """
+    if mirador_url:
+        return mirador_url, {}
+    if (dist / "mirador.min.js").is_file():
+        return f"/{MIRADOR_PREFIX}/mirador.min.js", {MIRADOR_PREFIX: dist}
+    raise MissingDependencyError(
+        "Mirador is not installed: run `make viewer` (npm ci in viewer/) or set serve.mirador_url"
+    )
+
+
+class _SiteHandler(_Handler):
+    """The preview handler plus pages made in memory and JSON pointed at this server."""
+
+    server: SiteServer
+
+    def send_head(self) -> Any:
+        """Send a generated page, a rewritten JSON document, or what the base handler sends."""
+        found = self._resolve()
+        if found is None or found[0] != self.server.root:
+            return super().send_head()
+        rel = found[1]
+        page = self.server.page(rel)
+        if page is not None:
+            return self._send_bytes(page.encode("utf-8"), "text/html;charset=utf-8")
+        path = self.server.root.joinpath(*rel.split("/")) if rel else None
+        if path is not None and rel.endswith(".json") and path.is_file():
+            data = self.server.rewrite(rel, path.read_bytes())
+            return self._send_bytes(data, content_type(rel))
+        return super().send_head()
+
+    def _send_bytes(self, data: bytes, ctype: str) -> io.BytesIO:
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        return io.BytesIO(data)
+
+
+class SiteServer(PreviewServer):
+    """A preview of an output folder as it will be published, with Mirador pages in memory.
+
+    ``/`` opens the collection (or every manifest when there is none) and ``/_view/VOLUME``
+    opens one manifest. The pages are generated per request and never written to the output
+    folder. JSON documents are served with the build's base URL replaced by this server's,
+    so a batch built for its public address can be looked at before it is published.
+    """
+
+    handler_class = _SiteHandler
+
+    def __init__(
+        self,
+        layout: Layout,
+        *,
+        collection_id: str,
+        mirador_url: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        """Bind the socket (port 0 picks a free one) without serving yet.
+
+        Raises:
+            MissingDependencyError: Mirador is neither installed nor configured.
+            ConfigError: The address cannot be bound.
+
+        """
+        self.mirador_js, mounts = mirador_source(mirador_url)
+        self.layout = layout
+        self.collection_id = collection_id
+        try:
+            super().__init__(layout.out, host=host, port=port, mounts=mounts)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port"
+            ) from None
+
+    def page(self, rel: str) -> str | None:
+        """Return the Mirador page for a request path, or ``None`` if it is not a page."""
+        if rel in ("", "index.html"):
+            collection = self.layout.collection_path(self.collection_id)
+            if collection.is_file():
+                resources = [self.url + self.layout.rel(collection)]
+            else:
+                resources = [self.url + self.layout.rel(p) for p in self._manifests()]
+            return mirador_page(resources=resources, mirador_js=self.mirador_js, title="Preview")
+        if rel.startswith(f"{VIEW_PREFIX}/"):
+            volume = rel[len(VIEW_PREFIX) + 1 :]
+            try:
+                manifest = self.layout.manifest_path(volume)
+            except ValueError:
+                return None
+            if manifest.is_file():
+                url = self.url + self.layout.rel(manifest)
+                return mirador_page(resources=[url], mirador_js=self.mirador_js, title=volume)
+        return None
+
+    def _manifests(self) -> list[Path]:
+        out = self.layout.out
+        return sorted(out.glob("*/manifest.json")) if out.is_dir() else []
+
+    def rewrite(self, rel: str, data: bytes) -> bytes:
+        """Point a JSON document's URLs at this server instead of the public base URL."""
+        base = self.layout.base_url
+        if base == self.url or not rel.endswith(".json"):
+            return data
+        return data.replace(base.encode("utf-8"), self.url.encode("utf-8"))
