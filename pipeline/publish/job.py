@@ -448,7 +448,7 @@ class _Job:
         else:
             absent = self.missing_on_target(pool, keys, "check collection")
         if absent:
-            message = f"it lists {absent[0]}, which is not on the target; collection not uploaded"
+            message = f"it links to {absent[0]}, not on the target yet; collection not uploaded"
             if explicit:
                 self.report.notes.append(f"{obj.rel}: {message}")
             else:

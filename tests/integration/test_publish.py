@@ -214,6 +214,25 @@ def test_list_check_uses_listings_not_heads(build, s3_server: S3Server) -> None:
     assert report.checked > len(local_objects(cfg)) / 2
 
 
+def test_large_file_goes_up_in_parts(build, s3_server: S3Server) -> None:
+    cfg = _endpoint_cfg(
+        build({"vol-1": 1}), s3_server, multipart_threshold_mb=5, multipart_chunk_mb=5
+    )
+    big = layout_for(cfg).out / "vol-1" / "vol-1.pdf"
+    big.write_bytes(bytes(range(256)) * (11 * 4096))  # 11 MiB: three parts
+    bucket = s3_server.new_bucket()
+    calls = Calls()
+    report = publish(cfg, to=f"s3://{bucket}", session=calls.session)
+    assert not report.failures
+    assert calls.count("CreateMultipartUpload") == 1 and calls.count("UploadPart") == 3
+    got = s3_server.client().get_object(Bucket=bucket, Key="vol-1/vol-1.pdf")
+    assert got["Body"].read() == big.read_bytes()
+    assert got["ContentType"] == "application/pdf" and got["ETag"].endswith('-3"')
+    again = Calls()
+    publish(cfg, to=f"s3://{bucket}", session=again.session)
+    assert again.count("PutObject", "CreateMultipartUpload", "UploadPart") == 0
+
+
 def test_folder_target_mirrors_the_output(build, tmp_path: Path) -> None:
     cfg = build()
     site = tmp_path / "site"
