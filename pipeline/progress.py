@@ -5,18 +5,25 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 
 class Reporter(Protocol):
     """What the runner tells about its progress."""
 
-    def stage(self, name: str, total: int) -> Iterator[StageBar]:
+    def stage(self, name: str, total: int) -> AbstractContextManager[StageBar]:
         """Context manager around one stage's tasks."""
         ...
 
@@ -44,7 +51,7 @@ class NullReporter:
 
 
 class _RichBar:
-    def __init__(self, progress: Progress, task: int) -> None:
+    def __init__(self, progress: Progress, task: TaskID) -> None:
         self._progress = progress
         self._task = task
 
@@ -86,6 +93,7 @@ def setup_logging(*, verbose: int, log_path: Path | None = None) -> None:
     root.setLevel(logging.DEBUG)
     for handler in list(root.handlers):
         root.removeHandler(handler)
+        handler.close()
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
