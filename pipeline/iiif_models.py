@@ -18,7 +18,9 @@ re-check identical structure 10,000 times.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import contextlib
+import gc
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import is_dataclass
 from functools import cache
 from typing import Any, Protocol, TypeVar
@@ -106,6 +108,24 @@ def shape(value: Any) -> Hashable:
     if is_dataclass(value):
         return (kind.__name__, *map(shape, vars(value).values()))
     raise TypeError(f"no shape for {kind.__name__}")
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block (restored afterwards).
+
+    Building 10,000 canvases allocates some 400,000 dicts and lists; each allocation burst
+    triggers a collection that walks everything built so far, which measured a third of the
+    build time. The JSON being built holds no reference cycles, so there is nothing for the
+    collector to find until the block ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Assembler:

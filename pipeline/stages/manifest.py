@@ -23,7 +23,7 @@ from pipeline import iiif_parts as parts
 from pipeline.config import CollectionConfig, Config, ManifestConfig
 from pipeline.errors import ManifestError
 from pipeline.fsio import write_text_atomic
-from pipeline.iiif_models import Assembler, Make, to_data, validated
+from pipeline.iiif_models import Assembler, Make, gc_paused, to_data, validated
 from pipeline.iiif_text import LangMap, first_text
 from pipeline.iiifjson import dump_json
 from pipeline.layout import Layout
@@ -354,33 +354,39 @@ def build_manifest(
             value.
 
     """
+    assembler = Assembler()
+    try:
+        with gc_paused():
+            return _build(inp, settings, paths, assembler), assembler
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ManifestError(f"iiif-prezi3 refused a value: {where}: {err['msg']}") from None
+
+
+def _build(
+    inp: VolumeInput, settings: ManifestSettings, paths: Layout, assembler: Assembler
+) -> dict[str, Any]:
     pages = [p for p in inp.pages if "tiles" in p.upstream]
     if not pages:
         raise ManifestError("no page of this volume has tiles")
-    ocr_links = settings.manifest.ocr_links
-    canvases = [canvas_parts(p, paths, ocr_links=ocr_links) for p in pages]
+    canvases = [canvas_parts(p, paths, ocr_links=settings.manifest.ocr_links) for p in pages]
     by_page = {c.page: c for c in canvases}
     desc = inp.descriptor
     start = by_page.get(desc.get("start", ""))
     thumb = by_page.get(desc.get("thumbnail", "")) or start or canvases[0]
     if thumb.thumbnail is None:
         thumb = next((c for c in canvases if c.thumbnail), thumb)
-    assembler = Assembler()
-    try:
-        data = to_data(_shell(inp, settings, paths, start, thumb), context=True)
-        data["items"] = [assembler.build(build_canvas, c, f"canvas {c.page}") for c in canvases]
-        if desc.get("ranges"):
-            order = list(inp.order) or [p.item.page for p in inp.pages]
-            present = {c.page: i for i, c in enumerate(canvases)}
-            ranges = range_parts(desc["ranges"], order, present, inp.volume, paths)
-            structures = [assembler.build(build_range, r, f"range {r.id}") for r in ranges]
-            if structures:
-                data["structures"] = structures
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise ManifestError(f"iiif-prezi3 refused a value: {where}: {err['msg']}") from None
-    return data, assembler
+    data = to_data(_shell(inp, settings, paths, start, thumb), context=True)
+    data["items"] = [assembler.build(build_canvas, c, f"canvas {c.page}") for c in canvases]
+    if desc.get("ranges"):
+        order = list(inp.order) or [p.item.page for p in inp.pages]
+        present = {c.page: i for i, c in enumerate(canvases)}
+        ranges = range_parts(desc["ranges"], order, present, inp.volume, paths)
+        structures = [assembler.build(build_range, r, f"range {r.id}") for r in ranges]
+        if structures:
+            data["structures"] = structures
+    return data
 
 
 def run(inp: VolumeInput, settings: ManifestSettings, paths: Layout) -> StageRecord:
