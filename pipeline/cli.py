@@ -189,6 +189,11 @@ def status_lines(vol: dict[str, Any]) -> list[str]:
             f"{c['skipped']:>5} skipped {c['pending']:>5} pending"
         )
         lines += [f"    {e['file'] or e['page'] or vid}: {e['error']}" for e in c["errors"]]
+    review = vol.get("ocr", {}).get("needs_review", [])
+    if review:
+        shown = ", ".join(f"{r['page']} ({r['confidence']})" for r in review[:10])
+        more = f" and {len(review) - 10} more" if len(review) > 10 else ""
+        lines.append(f"  needs review (low OCR confidence): {len(review)} page(s): {shown}{more}")
     inp = vol["input"]
     lines += [f"  missing: {name} is listed in volume.toml" for name in inp["missing_files"]]
     lines += [f"  warning: {name} is not listed in volume.toml" for name in inp["unlisted_files"]]

@@ -248,6 +248,13 @@ class OcrConfig(Section):
     languages: list[str] = Field(default_factory=lambda: ["kor"], min_length=1)
     psm: int = Field(default=4, ge=0, le=13)
     timeout_s: float = Field(default=300.0, gt=0)
+    dpi: int = Field(default=150, ge=0, le=1200)
+    assume_dpi: int = Field(default=300, ge=50, le=4800)
+    binarize: Literal["sauvola", "otsu", "none"] = "sauvola"
+    deskew: bool = False
+    crop_border: bool = True
+    review_confidence: float = Field(default=70.0, ge=0, le=100)
+    publish_low_confidence: bool = True
 
     @field_validator("languages")
     @classmethod
@@ -255,6 +262,13 @@ class OcrConfig(Section):
         for lang in value:
             if not _TESS_LANG.match(lang):
                 raise ValueError(f"{lang!r} is not a tesseract language name such as 'kor'")
+        return value
+
+    @field_validator("psm")
+    @classmethod
+    def _psm(cls, value: int) -> int:
+        if value in (0, 2):
+            raise ValueError(f"page segmentation mode {value} finds layout only, no text; use 4")
         return value
 
 

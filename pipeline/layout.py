@@ -150,6 +150,14 @@ class Layout:
         """The AnnotationPage holding a page's OCR lines."""
         return self.volume_dir(volume) / "annotations" / f"{check_id(page)}.json"
 
+    def annotations_id(self, volume: str, page: str) -> str:
+        """The URL (and ``id``) of a page's OCR AnnotationPage."""
+        return f"{self.base_url}{check_id(volume)}/annotations/{check_id(page)}.json"
+
+    def annotation_id(self, volume: str, page: str, line: int) -> str:
+        """The ``id`` of the annotation holding OCR line ``line`` (1-based) of a page."""
+        return f"{self.annotations_id(volume, page)}#line-{line}"
+
     # -- bookkeeping (never published) ---------------------------------------------------------
     @property
     def work_dir(self) -> Path:
@@ -174,6 +182,14 @@ class Layout:
     def report_path(self, volume: str) -> Path:
         """Machine-readable report of the volume's latest run."""
         return self.work_dir / "reports" / f"{check_id(volume)}.json"
+
+    def review_list_path(self, volume: str) -> Path:
+        """CSV of the volume's pages whose OCR needs review, for staff to work through."""
+        return self.work_dir / "reports" / f"{check_id(volume)}-review.csv"
+
+    def withheld_ocr_path(self, volume: str, page: str, kind: str) -> Path:
+        """Where OCR output that is not published (low confidence) is kept for review."""
+        return self.work_dir / "review" / check_id(volume) / f"{check_id(page)}{OCR_SUFFIXES[kind]}"
 
     def is_published(self, path: Path) -> bool:
         """Whether a file under the output folder belongs to the public site."""

@@ -13,6 +13,7 @@ from typing import Any
 from pipeline.fsio import write_text_atomic
 from pipeline.layout import Layout
 from pipeline.records import StageRecord
+from pipeline.review import write_review_list
 from pipeline.stages import STAGES
 from pipeline.state import StateStore
 from pipeline.volumes import Volume
@@ -123,6 +124,7 @@ def volume_report(
     converted: dict[str, list[str]] = {}
     warnings: list[str] = []
     confidences: list[tuple[str, float]] = []
+    review: list[dict[str, Any]] = []  # pages the OCR stage flagged (ocr.review_confidence)
     tiles_files = 0
     for index, page in enumerate(pages):
         stages: dict[str, Any] = {}
@@ -159,6 +161,11 @@ def volume_report(
         if ocr and ocr.status == "ok" and ocr.data.get("confidence") is not None:
             entry["ocr_confidence"] = ocr.data["confidence"]
             confidences.append((page, float(ocr.data["confidence"])))
+            if ocr.data.get("needs_review"):
+                review.append(
+                    {"page": page, "confidence": ocr.data["confidence"],
+                     "published": ocr.data.get("published")}
+                )  # fmt: skip
         statuses = [s["status"] for s in stages.values()]
         entry["status"] = next((s for s in ("failed", "skipped") if s in statuses), None) or (
             "ok" if statuses else "pending"
@@ -229,6 +236,8 @@ def volume_report(
             "low_confidence": [
                 {"page": p, "confidence": c} for p, c in confidences if c < LOW_CONFIDENCE
             ],
+            "needs_review": review,
+            "review_list": None,
         },
         "replay": replay,
         "fixity": _fixity(state, volume_id),
@@ -249,6 +258,9 @@ def write_volume_report(
     vid = volume.id if volume else str(volume_id)
     path = layout.report_path(vid)
     data = volume_report(state, volume, vid, error=error)
+    if volume is not None:
+        review_list = write_review_list(layout, vid, data)
+        data["ocr"]["review_list"] = str(review_list) if review_list else None
     write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     write_text_atomic(path.with_suffix(".html"), render_html(data))
     return path
@@ -312,10 +324,11 @@ def render_html(report: dict[str, Any]) -> str:
     parts.append(_list("Colour conversions", conv))
     ocr = report["ocr"]
     if ocr["pages"]:
-        low = ", ".join(f"{x['page']} ({x['confidence']})" for x in ocr["low_confidence"]) or "none"
+        low = ", ".join(f"{x['page']} ({x['confidence']})" for x in ocr["needs_review"]) or "none"
+        listed = f" (list: {ocr['review_list']})" if ocr.get("review_list") else ""
         parts.append(
             f"<h2>OCR</h2><p>{ocr['pages']} pages, mean word confidence "
-            f"{_e(ocr['mean_confidence'])}; below {LOW_CONFIDENCE:.0f}: {_e(low)}</p>"
+            f"{_e(ocr['mean_confidence'])}; needs review: {_e(low)}{_e(listed)}</p>"
         )
     parts.append(
         f"<p>Tiles: {report['tiles']['files']} files for {report['tiles']['pages']} pages.</p>"

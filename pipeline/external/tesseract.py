@@ -26,6 +26,40 @@ LANGUAGE_PACKAGES = {
     "Hangul_vert": "tesseract-ocr-script-hang-vert",
 }
 
+# BCP 47 tag of each model's language and the Unicode script its text is written in (the
+# prefix of unicodedata.name()), to tag annotations line by line on mixed-language pages.
+LANGUAGE_TAGS: dict[str, tuple[str, str]] = {
+    "kor": ("ko", "HANGUL"),
+    "kor_vert": ("ko", "HANGUL"),
+    "Hangul": ("ko", "HANGUL"),
+    "Hangul_vert": ("ko", "HANGUL"),
+    "rus": ("ru", "CYRILLIC"),
+    "ukr": ("uk", "CYRILLIC"),
+    "eng": ("en", "LATIN"),
+    "deu": ("de", "LATIN"),
+    "fra": ("fr", "LATIN"),
+    "chi_tra": ("zh-Hant", "CJK"),
+    "chi_tra_vert": ("zh-Hant", "CJK"),
+    "chi_sim": ("zh-Hans", "CJK"),
+    "chi_sim_vert": ("zh-Hans", "CJK"),
+    "jpn": ("ja", "CJK"),
+    "jpn_vert": ("ja", "CJK"),
+}
+
+
+def language_tags(spec: str) -> list[str]:
+    """BCP 47 tags of a ``+``-joined tesseract language spec, in order, without repeats.
+
+    ``kor+rus`` gives ``["ko", "ru"]``; models we do not know give ``und`` (undetermined).
+    """
+    tags = [LANGUAGE_TAGS.get(lang, ("und", ""))[0] for lang in spec.split("+")]
+    return list(dict.fromkeys(tags))
+
+
+def script_of(tag: str) -> str:
+    """The Unicode script name prefix of a BCP 47 tag from :data:`LANGUAGE_TAGS` (or ``""``)."""
+    return next((script for t, script in LANGUAGE_TAGS.values() if t == tag), "")
+
 
 def limit_threads() -> None:
     """Make tesseract single-threaded in this process and its children.
@@ -125,7 +159,8 @@ def recognize(
     except RuntimeError as exc:
         if "timeout" in str(exc).lower():
             raise OcrError(
-                f"tesseract timed out after {timeout_s:g} s (raise ocr.timeout_s, or check the scan)"
+                f"tesseract timed out after {timeout_s:g} s "
+                "(raise ocr.timeout_s, or check the scan)"
             ) from None
         raise
     return {f: out_base.with_name(out_base.name + suffix[f]) for f in formats}
@@ -134,5 +169,7 @@ def recognize(
 def _clean(message: str) -> str:
     """One line of tesseract's stderr, without its noisy banner lines."""
     lines = [ln.strip() for ln in str(message).splitlines() if ln.strip()]
-    lines = [ln for ln in lines if not re.match(r"^(Tesseract Open Source|Estimating resolution)", ln)]
+    lines = [
+        ln for ln in lines if not re.match(r"^(Tesseract Open Source|Estimating resolution)", ln)
+    ]
     return "; ".join(lines)[:500] or "no message"

@@ -41,9 +41,9 @@ class Stage(Protocol):
 
 
 def _load() -> tuple[Stage, ...]:
-    from pipeline.stages import collection, ingest, manifest, ocr, tiles
+    from pipeline.stages import collection, ingest, manifest, ocr, text, tiles
 
-    return (ingest, tiles, ocr, manifest, collection)
+    return (ingest, tiles, ocr, text, manifest, collection)
 
 
 STAGES: tuple[Stage, ...] = _load()

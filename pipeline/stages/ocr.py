@@ -1,49 +1,59 @@
-"""OCR: a master image -> hOCR, ALTO and plain text via tesseract (external/tesseract.py)."""
+"""OCR: a master -> hOCR, ALTO, text and a IIIF AnnotationPage of its lines, via tesseract.
+
+One tesseract process per page, single-threaded (``OMP_THREAD_LIMIT=1``, set per worker),
+writes hOCR, ALTO and plain text in one pass over an image libvips prepared (resampled,
+binarised, see :mod:`pipeline.preprocess`). Every coordinate written is mapped back to the
+full-resolution canvas. Pages under ``ocr.review_confidence`` are flagged ``needs_review``;
+unless ``ocr.publish_low_confidence`` is set, their output is kept out of the published tree
+(in the work folder, for review) and no annotations are made for them.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
-import re
 import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pyvips
+from iiif_prezi3 import Agent, Annotation, AnnotationPage, TextualBody
 from pydantic import BaseModel, ConfigDict
 
+from pipeline import alto, hocr, preprocess
 from pipeline.config import Config, IngestConfig, OcrConfig
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.external import tesseract
-from pipeline.fsio import write_bytes_atomic
-from pipeline.imaging import open_master, vips_message
+from pipeline.fsio import write_text_atomic
+from pipeline.iiifjson import dump_json
+from pipeline.imaging import vips_message
 from pipeline.layout import Layout
 from pipeline.records import PageInput, StageRecord
-from pipeline.stages.tiles import normalise
 
 log = logging.getLogger(__name__)
 
 NAME = "ocr"
 SCOPE = "page"
-VERSION = 1
+VERSION = 2
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
 
-_WCONF = re.compile(r"x_wconf (\d+)")
-
 
 class OcrSettings(BaseModel):
-    """What OCR output depends on."""
+    """What OCR output depends on (annotations hold URLs, hence the base URL)."""
 
     model_config = ConfigDict(frozen=True)
 
     ocr: OcrConfig
     ingest: IngestConfig
+    base_url: str
 
 
 def settings(cfg: Config) -> OcrSettings:
-    """The OCR section plus the pixel limit."""
-    return OcrSettings(ocr=cfg.ocr, ingest=cfg.ingest)
+    """The OCR section, the pixel limit and the base URL."""
+    return OcrSettings(ocr=cfg.ocr, ingest=cfg.ingest, base_url=cfg.site.base_url)
 
 
 def preflight(settings: OcrSettings) -> dict[str, str]:
@@ -55,59 +65,201 @@ def preflight(settings: OcrSettings) -> dict[str, str]:
     return {"tesseract": version}
 
 
-def _page_image(source: Path, dest: Path, max_pixels: int) -> None:
-    """Write the upright 8-bit greyscale image tesseract reads."""
+def recognise(
+    source: Path, work: Path, *, lang: str, cfg: OcrConfig, max_pixels: int, random_access: bool
+) -> tuple[preprocess.Prepared, dict[str, str]]:
+    """Prepare the page image in ``work`` and run tesseract once for hOCR, ALTO and text.
+
+    Returns:
+        How the OCR image maps to the canvas, and tesseract's outputs by kind.
+
+    Raises:
+        OcrError: libvips could not prepare the image, or tesseract failed.
+        ScanError: The master cannot be read.
+    """
+    image = work / "page.png"
     try:
-        image = normalise(open_master(source, max_pixels=max_pixels, access="random"))
-        if image.bands > 1:
-            image = image.colourspace("b-w")
-        image.pngsave(str(dest), compression=1, strip=True)
+        prepared = preprocess.prepare(
+            source,
+            image,
+            dpi=cfg.dpi,
+            assume_dpi=cfg.assume_dpi,
+            binarize=cfg.binarize,
+            deskew=cfg.deskew,
+            crop_border=cfg.crop_border,
+            max_pixels=max_pixels,
+            random_access=random_access,
+        )
     except pyvips.Error as exc:
         raise OcrError(f"cannot prepare the image for OCR: {vips_message(exc)}") from None
+    produced = tesseract.recognize(
+        image=image,
+        out_base=work / "page",
+        lang=lang,
+        psm=cfg.psm,
+        timeout_s=cfg.timeout_s,
+        formats=("hocr", "alto", "txt"),
+        dpi=prepared.dpi,
+    )
+    texts = {kind: path.read_text(encoding="utf-8") for kind, path in produced.items()}
+    return prepared, texts
+
+
+def canvas_lines(page: hocr.Page, prepared: preprocess.Prepared) -> list[hocr.Line]:
+    """The page's lines with boxes in canvas coordinates (words keep OCR-image boxes)."""
+    size = (prepared.canvas_width, prepared.canvas_height)
+    return [
+        hocr.Line(
+            bbox=hocr.map_box(line.bbox, prepared.transform, size),
+            words=line.words,
+            paragraph=line.paragraph,
+            text=line.text,
+        )
+        for line in page.lines
+    ]
+
+
+def plain_text(lines: list[hocr.Line]) -> str:
+    """Lines in reading order, a blank line between paragraphs, NFC, ending with a newline."""
+    out: list[str] = []
+    previous = None
+    for line in lines:
+        if previous is not None and line.paragraph != previous:
+            out.append("")
+        out.append(line.text)
+        previous = line.paragraph
+    return unicodedata.normalize("NFC", "\n".join(out) + "\n") if out else ""
+
+
+def line_language(text: str, tags: list[str]) -> str:
+    """The language of one line: of the page's languages, the one whose script dominates."""
+    if len(tags) == 1:
+        return tags[0]
+    counts = dict.fromkeys(tags, 0)
+    scripts = {tag: tesseract.script_of(tag) for tag in tags}
+    for char in text:
+        name = unicodedata.name(char, "")
+        for tag, script in scripts.items():
+            if script and name.startswith(script):
+                counts[tag] += 1
+    best = max(tags, key=lambda t: counts[t])
+    return best if counts[best] else tags[0]
+
+
+def annotation_page(
+    lines: list[hocr.Line], *, volume: str, page: str, paths: Layout, lang: str, engine: str
+) -> dict[str, Any]:
+    """One ``supplementing`` annotation per line, targeting its box on the canvas.
+
+    Args:
+        lines: Lines with canvas boxes and text.
+        volume: Volume id.
+        page: Page id.
+        paths: The layout (ids and URLs).
+        lang: The tesseract language spec (``kor+rus``).
+        engine: ``tesseract 5.3.0``, recorded as the creator of every annotation.
+
+    Returns:
+        The AnnotationPage as JSON-ready data (validated by iiif-prezi3).
+    """
+    canvas = paths.canvas_id(volume, page)
+    tags = tesseract.language_tags(lang)
+    creator = Agent(type="Software", name=f"{engine} (machine-generated OCR)")
+    items = []
+    for n, line in enumerate(lines, start=1):
+        x0, y0, x1, y1 = line.bbox
+        body = TextualBody(
+            value=line.text, format="text/plain", language=line_language(line.text, tags)
+        )
+        items.append(
+            Annotation(
+                id=paths.annotation_id(volume, page, n),
+                motivation="supplementing",
+                body=body,
+                target=f"{canvas}#xywh={x0},{y0},{max(1, x1 - x0)},{max(1, y1 - y0)}",
+                creator=creator,
+            )
+        )
+    label = f"Machine-generated OCR text ({engine}, {lang}); not a human transcription"
+    doc = AnnotationPage(id=paths.annotations_id(volume, page), label={"en": [label]}, items=items)
+    data: dict[str, Any] = json.loads(doc.jsonld())
+    return data
+
+
+def _write(paths: Layout, outputs: dict[str, str], path: Path, text: str) -> str:
+    outputs[paths.rel(path)] = write_text_atomic(path, text)
+    return paths.rel(path)
 
 
 def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
-    """Recognise one page and write its hOCR, ALTO and text.
+    """Recognise one page; write hOCR, ALTO, text and annotations in canvas coordinates.
 
     Raises:
-        OcrError: Tesseract failed or timed out.
+        OcrError: The image could not be prepared, tesseract failed or timed out, or a page
+            language is not installed.
+        ScanError: The master cannot be read.
     """
-    item = inp.item
-    if not settings.ocr.enabled:
+    item, cfg = inp.item, settings.ocr
+    if not cfg.enabled:
         return StageRecord(stage=NAME, volume=item.volume, page=item.page, status="ok")
     lang = "+".join(item.ocr_languages)
     try:
         tesseract.check_languages([lang])
     except MissingDependencyError as exc:
-        # A per-page language, or a worker set up differently from this machine.
+        # A language named by this page's volume.toml, not by the configuration.
         raise OcrError(str(exc)) from None
     tmp_root = paths.work_dir / "tmp"
     tmp_root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"ocr-{item.page}-", dir=tmp_root))
+    work = Path(tempfile.mkdtemp(prefix=f"ocr-{item.page}-", dir=tmp_root))
+    orientation = int(inp.upstream.get("ingest", {}).get("orientation", 1) or 1)
     try:
-        image = tmp / f"{item.page}.png"
-        _page_image(Path(item.source), image, settings.ingest.max_pixels)
-        produced = tesseract.recognize(
-            image=image,
-            out_base=tmp / item.page,
+        prepared, texts = recognise(
+            Path(item.source),
+            work,
             lang=lang,
-            psm=settings.ocr.psm,
-            timeout_s=settings.ocr.timeout_s,
-            formats=("hocr", "txt", "alto"),
+            cfg=cfg,
+            max_pixels=settings.ingest.max_pixels,
+            random_access=orientation != 1,
         )
-        # Tesseract writes the temporary image path into its output; name the page instead.
-        texts = {
-            kind: path.read_text(encoding="utf-8").replace(str(image), f"{item.page}.png")
-            for kind, path in produced.items()
-        }
     finally:
-        shutil.rmtree(tmp)
-    plain = unicodedata.normalize("NFC", texts["txt"])
-    confs = [int(c) for c in _WCONF.findall(texts["hocr"])]
+        shutil.rmtree(work)
+    try:
+        page = hocr.line_texts(hocr.parse(texts["hocr"]), texts["txt"])
+        name = Path(item.source).name
+        size = {"width": prepared.canvas_width, "height": prepared.canvas_height}
+        hocr_doc = hocr.rewrite(
+            texts["hocr"], prepared.transform, image=name, dpi=prepared.source_dpi, **size
+        )
+        alto_doc = alto.rewrite(texts["alto"], prepared.transform, image=name, **size)
+    except (hocr.HocrError, alto.AltoError) as exc:
+        raise OcrError(f"tesseract wrote unreadable output: {exc}") from None
+    lines = canvas_lines(page, prepared)
+    confs = [w.confidence for w in page.words]
+    blank = not confs
+    confidence = round(sum(confs) / len(confs), 2) if confs else None
+    needs_review = confidence is not None and confidence < cfg.review_confidence
+    published = not needs_review or cfg.publish_low_confidence
+    engine = f"tesseract {tesseract.version()}"
+
     outputs: dict[str, str] = {}
-    for kind, text in (("hocr", texts["hocr"]), ("alto", texts["alto"]), ("txt", plain)):
-        path = paths.ocr_path(item.volume, item.page, kind)
-        outputs[paths.rel(path)] = write_bytes_atomic(path, text.encode("utf-8"))
+    files: dict[str, str | None] = {}
+    for kind, text in (("hocr", hocr_doc), ("alto", alto_doc), ("txt", plain_text(lines))):
+        keep = paths.ocr_path if published else paths.withheld_ocr_path
+        drop = paths.withheld_ocr_path if published else paths.ocr_path
+        files[kind] = _write(paths, outputs, keep(item.volume, item.page, kind), text)
+        drop(item.volume, item.page, kind).unlink(missing_ok=True)
+    annotations = paths.annotations_path(item.volume, item.page)
+    files["annotations"] = None
+    if published and lines:
+        doc = annotation_page(
+            lines, volume=item.volume, page=item.page, paths=paths, lang=lang, engine=engine
+        )
+        files["annotations"] = _write(paths, outputs, annotations, dump_json(doc))
+    else:
+        annotations.unlink(missing_ok=True)
+    tags = tesseract.language_tags(lang)
+    if needs_review:
+        log.info("%s/%s: mean OCR confidence %s, needs review", item.volume, item.page, confidence)
     return StageRecord(
         stage=NAME,
         volume=item.volume,
@@ -116,9 +268,16 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
         outputs=outputs,
         data={
             "language": lang,
+            "bcp47": tags[0] if len(tags) == 1 else tags,
             "words": len(confs),
-            "confidence": round(sum(confs) / len(confs), 2) if confs else None,
-            "characters": len("".join(plain.split())),
+            "lines": len(lines),
+            "characters": sum(len("".join(line.text.split())) for line in lines),
+            "confidence": confidence,
+            "needs_review": needs_review,
+            "blank": blank,
+            "published": published,
+            "preprocessing": list(prepared.steps),
+            **files,
         },
         tool_versions={"tesseract": tesseract.version()},
     )

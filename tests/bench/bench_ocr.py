@@ -1,0 +1,224 @@
+"""OCR: our stage vs plain ``tesseract PAGE out -l kor hocr`` on generated 600-dpi pages.
+
+The volume comes from ``pipeline.samples`` with ground truth: A4 at 600 dpi (4960 x 7016, the
+masters the first collection is scanned at), printed fonts (Myeongjo, Gothic) and three
+handwriting-like ones (Pen, Barunpen, Brush), each clean, degraded (stains, blots, dust) and
+faded, one page per combination. In the same run and on the same pages:
+
+- our stage: ``pipeline run --stages ocr`` through the runner as configured by default
+  (libvips preprocessing, one single-threaded tesseract per page, hOCR + ALTO + text in one
+  pass, coordinates mapped back, annotations written), ``WORKERS`` worker processes;
+- the peer: what a user would run by hand, ``tesseract PAGE out -l kor hocr`` at default
+  settings (psm 3, tesseract's own threading and thresholding) on the full-resolution master,
+  ``WORKERS`` processes side by side.
+
+Character error rate = edit distance / reference length, after NFC and with all white space
+removed, summed over the pages of a font and condition. Further rows run our stage with one
+setting changed from the default (same pages, CER over all pages), which is how the defaults
+were chosen; ratio < 1 there means the default is better.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline import hocr
+from pipeline.config import load_config
+from pipeline.runner import layout_for, run_job
+from pipeline.samples import CONDITIONS, generate_volume
+from pipeline.state import StateStore
+from tests.bench.common import Row
+
+A4_600 = (4960, 7016)
+FONTS = ("print", "gothic", "hand", "hand2", "brush")
+PRINTED = frozenset({"print", "gothic"})
+WORKERS = 2
+SEED = 4
+VOLUME = "ocr-bench-1"
+BASE_URL = "https://example.org/iiif/"
+# One setting changed from the default each: (row label, [ocr] overrides).
+VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("binarize = none (tesseract's Otsu)", {"binarize": "none"}),
+    ("binarize = otsu (libvips, global)", {"binarize": "otsu"}),
+    ("dpi = 300", {"dpi": 300}),
+    ("psm = 3", {"psm": 3}),
+    ("deskew = true", {"deskew": True}),
+)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def squeeze(text: str) -> str:
+    """NFC without any white space: what CER compares."""
+    return "".join(unicodedata.normalize("NFC", text).split())
+
+
+@dataclass
+class PageResult:
+    """One page's recognised text and, for our stage, its mean confidence."""
+
+    page: str
+    text: str
+    confidence: float | None = None
+    needs_review: bool = False
+
+
+def cer(pages: list[Any], results: dict[str, PageResult]) -> float:
+    """Character error rate over ``pages`` (SamplePage) against ``results``, in percent."""
+    edits = sum(edit_distance(squeeze(p.text), squeeze(results[p.page_id].text)) for p in pages)
+    total = sum(len(squeeze(p.text)) for p in pages)
+    return 100.0 * edits / max(1, total)
+
+
+def run_stage(workdir: Path, name: str, ocr: dict[str, Any]) -> tuple[float, dict[str, PageResult]]:
+    """Run ingest (untimed), then time the OCR stage through the runner."""
+    cfg = load_config(
+        None,
+        overrides={
+            "site": {
+                "scans": str(workdir / "scans"),
+                "out": str(workdir / f"out-{name}"),
+                "base_url": BASE_URL,
+            },
+            "run": {"workers": WORKERS},
+            "ocr": ocr,
+        },
+        environ={},
+    )
+    run_job(cfg, stages=["ingest"])
+    started = time.perf_counter()
+    report = run_job(cfg, stages=["ocr"])
+    wall = time.perf_counter() - started
+    if report.failures:
+        raise RuntimeError(f"{name}: {[f.error for f in report.failures]}")
+    layout = layout_for(cfg)
+    results: dict[str, PageResult] = {}
+    with StateStore(layout.state_db) as state:
+        for rec in state.records(VOLUME):
+            if rec.stage != "ocr":
+                continue
+            text = layout.path(rec.data["txt"]).read_text(encoding="utf-8")
+            results[rec.page] = PageResult(
+                rec.page, text, rec.data["confidence"], rec.data["needs_review"]
+            )
+    return wall, results
+
+
+def run_peer(workdir: Path, files: list[Path]) -> tuple[float, dict[str, PageResult]]:
+    """``tesseract PAGE out -l kor hocr`` per page, WORKERS side by side, default environment."""
+    out = workdir / "peer"
+    out.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+
+    def one(path: Path) -> None:
+        argv = ["tesseract", str(path), str(out / path.stem), "-l", "kor", "hocr"]
+        subprocess.run(argv, env=env, check=True, capture_output=True)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(WORKERS) as pool:
+        list(pool.map(one, files))
+    wall = time.perf_counter() - started
+    results = {}
+    for path in files:
+        page = hocr.parse((out / f"{path.stem}.hocr").read_text(encoding="utf-8"))
+        results[path.stem] = PageResult(path.stem, " ".join(w.text for w in page.words))
+    return wall, results
+
+
+def run(workdir: Path) -> list[Row]:
+    """Generate the volume, run our stage, the peer and the variants; compare."""
+    # Explicit per-page cycles, one page per font and condition.
+    combos = [(font, condition) for font in FONTS for condition in CONDITIONS]
+    pages = generate_volume(
+        workdir / "scans",
+        volume_id=VOLUME,
+        pages=len(combos),
+        seed=SEED,
+        width=A4_600[0],
+        height=A4_600[1],
+        fonts=[f for f, _ in combos],
+        conditions=[c for _, c in combos],
+    )
+    files = [workdir / "scans" / VOLUME / p.file for p in pages]
+    ours_s, ours = run_stage(workdir, "default", {})
+    peer_s, peer = run_peer(workdir, files)
+    n = len(pages)
+    rows = [
+        Row(
+            name=f"ocr: pages/min, {n} A4 600-dpi pages, {WORKERS} workers",
+            ours=60 * n / ours_s,
+            peer=60 * n / peer_s,
+            unit="p/min",
+            higher_is_better=True,
+            peer_name="tesseract PAGE out -l kor hocr",
+            target=">= 5x the peer",
+        )
+    ]
+    for font in FONTS:
+        target = "< 3%" if font in PRINTED else "< 15%"
+        for condition in CONDITIONS:
+            group = [p for p in pages if p.font == font and p.condition == condition]
+            confs = ", ".join(f"{ours[p.page_id].confidence}" for p in group)
+            flagged = sum(ours[p.page_id].needs_review for p in group)
+            rows.append(
+                Row(
+                    name=f"ocr: CER {font}/{condition}",
+                    ours=cer(group, ours),
+                    peer=cer(group, peer),
+                    unit="%",
+                    peer_name="plain tesseract",
+                    target=f"{target}, never worse than the peer",
+                    note=f"mean conf {confs}" + (", needs review" if flagged else ""),
+                )
+            )
+    for kind, fonts in (("printed", PRINTED), ("handwriting", set(FONTS) - PRINTED)):
+        group = [p for p in pages if p.font in fonts]
+        rows.append(
+            Row(
+                name=f"ocr: CER all {kind} pages",
+                ours=cer(group, ours),
+                peer=cer(group, peer),
+                unit="%",
+                peer_name="plain tesseract",
+            )
+        )
+    for p in pages:
+        print(
+            f"[ocr] {p.page_id} {p.font:<6} {p.condition:<8} CER ours {cer([p], ours):5.1f}% "
+            f"peer {cer([p], peer):5.1f}%  mean conf {ours[p.page_id].confidence}",
+            file=sys.stderr,
+        )
+    default_cer = cer(pages, ours)
+    for label, overrides in VARIANTS:
+        name = "-".join(f"{k}{v}" for k, v in overrides.items())
+        variant_s, variant = run_stage(workdir, name, overrides)
+        rows.append(
+            Row(
+                name=f"ocr: CER all pages, default vs {label}",
+                ours=default_cer,
+                peer=cer(pages, variant),
+                unit="%",
+                peer_name=label,
+                note=f"{60 * n / variant_s:.1f} vs {60 * n / ours_s:.1f} p/min (default)",
+            )
+        )
+    return rows

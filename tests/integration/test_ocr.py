@@ -1,0 +1,266 @@
+"""OCR with real tesseract on small generated pages: text, hOCR, ALTO, annotations, coordinates.
+
+Pages are A4 at 150 dpi (1240 x 1754), the resolution the stage resamples to anyway, so each
+page costs tesseract one to two seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import pytesseract
+import pytest
+import pyvips
+from lxml import etree
+
+from pipeline import hocr
+from pipeline.config import Config, load_config
+from pipeline.errors import MissingDependencyError, OcrError
+from pipeline.layout import Layout
+from pipeline.records import PageInput, PageItem, StageRecord
+from pipeline.runner import layout_for, run_job
+from pipeline.samples import HEADER_PHRASE, generate_volume
+from pipeline.stages import ocr
+from pipeline.state import StateStore
+from tests.conftest import SCHEMAS
+from tests.unit.test_hocr import alto_schema
+
+pytestmark = pytest.mark.tesseract
+
+CONTRACT = {
+    "language", "bcp47", "words", "lines", "confidence", "needs_review", "blank", "published",
+    "hocr", "alto", "txt", "annotations",
+}  # fmt: skip
+
+
+@pytest.fixture
+def volume(tmp_path: Path, nanum_fonts: None, tesseract_kor: None) -> Path:
+    generate_volume(
+        tmp_path / "scans",
+        volume_id="vol-1",
+        pages=1,
+        seed=3,
+        fonts=["print"],
+        conditions=["clean"],
+    )
+    return tmp_path / "scans" / "vol-1"
+
+
+def records(cfg: Config, stage: str) -> dict[str, StageRecord]:
+    with StateStore(layout_for(cfg).state_db) as state:
+        return {r.page: r for r in state.records("vol-1") if r.stage == stage}
+
+
+def boxes_inside(root: etree._Element, width: int, height: int) -> int:
+    count = 0
+    for element in root.iter():
+        props = hocr.properties(element.get("title") or "")
+        if "bbox" in props:
+            x0, y0, x1, y1 = (int(v) for v in props["bbox"].split())
+            assert 0 <= x0 <= x1 <= width and 0 <= y0 <= y1 <= height, props["bbox"]
+            count += 1
+    return count
+
+
+def test_page_outputs_are_readable_valid_and_in_canvas_coordinates(
+    volume: Path, make_cfg: Callable[..., Config]
+) -> None:
+    cfg = make_cfg()
+    report = run_job(cfg, stages=["ingest", "ocr", "text"])
+    assert not report.failures, [f.error for f in report.failures]
+    layout = layout_for(cfg)
+    rec = records(cfg, "ocr")["p001"]
+    data = rec.data
+    assert set(data) >= CONTRACT
+    assert data["language"] == "kor" and data["bcp47"] == "ko"
+    assert data["confidence"] > 80 and not data["needs_review"] and data["published"]
+    assert not data["blank"] and data["words"] > 20 and data["lines"] > 10
+    assert set(rec.outputs) == {data[k] for k in ("hocr", "alto", "txt", "annotations")}
+
+    text = layout.path(data["txt"]).read_text(encoding="utf-8")
+    assert HEADER_PHRASE in text.replace(" ", "")
+
+    hocr_text = layout.path(data["hocr"]).read_text(encoding="utf-8")
+    root = etree.fromstring(hocr_text.encode("utf-8"))
+    classes = {c for e in root.iter() for c in (e.get("class") or "").split()}
+    assert {"ocr_page", "ocr_line", "ocrx_word"} <= classes
+    assert boxes_inside(root, 1240, 1754) > 50
+    # No temporary path leaks into the output: tesseract's input is named as the master.
+    page_title = hocr.properties(root.find(".//{*}div").get("title"))
+    assert page_title["image"] == '"p001.tif"'
+    assert "page.png" not in hocr_text and "ocr-p001-" not in hocr_text
+
+    alto_doc = etree.parse(str(layout.path(data["alto"])))
+    schema = alto_schema()
+    assert schema.validate(alto_doc), schema.error_log
+    assert alto_doc.findtext(".//{*}fileName") == "p001.tif"
+
+    annotations = json.loads(layout.path(data["annotations"]).read_text(encoding="utf-8"))
+    pres = json.loads((SCHEMAS / "presentation-3.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator(pres).validate(annotations)
+    assert annotations["id"] == layout.annotations_id("vol-1", "p001")
+    assert len(annotations["items"]) == data["lines"]
+    canvas = layout.canvas_id("vol-1", "p001")
+    for anno in annotations["items"]:
+        target, _, xywh = anno["target"].partition("#xywh=")
+        x, y, w, h = (int(v) for v in xywh.split(","))
+        assert target == canvas and w > 0 and h > 0
+        assert x >= 0 and y >= 0 and x + w <= 1240 and y + h <= 1754
+    assert HEADER_PHRASE in annotations["items"][0]["body"]["value"].replace(" ", "")
+
+    volume_text = layout.text_path("vol-1").read_text(encoding="utf-8")
+    assert "=== p001 (1) ===" in volume_text and HEADER_PHRASE in volume_text.replace(" ", "")
+
+
+def header_box(layout: Layout, rec: StageRecord) -> tuple[int, int, int, int]:
+    """Canvas box of the line holding the header phrase."""
+    page = hocr.parse(layout.path(rec.data["hocr"]).read_text(encoding="utf-8"))
+    for line in page.lines:
+        if HEADER_PHRASE[:2] in "".join(w.text for w in line.words):
+            return line.bbox
+    raise AssertionError("header line not found")
+
+
+def run_page(
+    tmp_path: Path, source: Path, name: str, **ocr_cfg: object
+) -> tuple[Layout, StageRecord]:
+    """Run the OCR stage alone on one file."""
+    layout = Layout(out=tmp_path / name, base_url="https://example.org/iiif/")
+    cfg = load_config(None, overrides={"ocr": ocr_cfg}, environ={})
+    item = PageItem(
+        volume="vol-1",
+        page=source.stem,
+        source=str(source),
+        index=0,
+        label={"none": ["1"]},
+        ocr_languages=("kor",),
+    )
+    rec = ocr.run(PageInput(item=item, upstream={"ingest": {}}), ocr.settings(cfg), layout)
+    return layout, rec
+
+
+@pytest.mark.slow
+def test_downscaled_and_cropped_runs_map_to_the_same_canvas_boxes(
+    volume: Path, tmp_path: Path
+) -> None:
+    original = volume / "p001.tif"
+    base_layout, base = run_page(tmp_path, original, "base")
+    x0, y0, x1, y1 = header_box(base_layout, base)
+
+    # The same page at 300 dpi: the stage resamples it to 150 dpi and maps boxes back up.
+    big = tmp_path / "big" / "p001.tif"
+    big.parent.mkdir()
+    pyvips.Image.new_from_file(str(original)).resize(2, kernel="linear").copy(
+        xres=300 / 25.4, yres=300 / 25.4
+    ).tiffsave(str(big))
+    big_layout, big_rec = run_page(tmp_path, big, "big")
+    assert "resampled to 150 dpi" in big_rec.data["preprocessing"]
+    bx0, by0, bx1, by1 = header_box(big_layout, big_rec)
+    tolerance = 8  # px at 300 dpi: tesseract's boxes on two renderings of the same page
+    assert abs(bx0 - 2 * x0) <= tolerance and abs(by0 - 2 * y0) <= tolerance
+    assert abs(bx1 - 2 * x1) <= tolerance and abs(by1 - 2 * y1) <= tolerance
+
+    # The same page inside a black scanner border: cropped off, boxes shifted back.
+    framed = tmp_path / "framed" / "p001.tif"
+    framed.parent.mkdir()
+    image = pyvips.Image.new_from_file(str(original))
+    image.embed(70, 50, image.width + 140, image.height + 90, background=[0]).copy(
+        xres=150 / 25.4, yres=150 / 25.4
+    ).tiffsave(str(framed))
+    framed_layout, framed_rec = run_page(tmp_path, framed, "framed")
+    assert any("border cropped" in s for s in framed_rec.data["preprocessing"])
+    fx0, fy0, fx1, fy1 = header_box(framed_layout, framed_rec)
+    assert abs(fx0 - 70 - x0) <= 2 and abs(fy0 - 50 - y0) <= 2
+    assert abs(fx1 - 70 - x1) <= 2 and abs(fy1 - 50 - y1) <= 2
+
+
+def test_blank_page_is_ok_and_not_flagged(tmp_path: Path, tesseract_kor: None) -> None:
+    blank = tmp_path / "blank" / "p009.tif"
+    blank.parent.mkdir()
+    (pyvips.Image.black(1240, 1754) + 245).cast("uchar").copy(
+        xres=150 / 25.4, yres=150 / 25.4
+    ).tiffsave(str(blank))
+    layout, rec = run_page(tmp_path, blank, "out")
+    assert rec.status == "ok"
+    assert rec.data["blank"] and rec.data["confidence"] is None
+    assert not rec.data["needs_review"] and rec.data["published"]
+    assert rec.data["annotations"] is None and rec.data["lines"] == 0
+    assert layout.path(rec.data["txt"]).read_text(encoding="utf-8") == ""
+
+
+def test_low_confidence_pages_are_flagged_and_withheld(
+    volume: Path, make_cfg: Callable[..., Config]
+) -> None:
+    published_cfg = make_cfg()
+    run_job(published_cfg, stages=["ingest", "ocr"])
+    layout = layout_for(published_cfg)
+    public = [layout.ocr_path("vol-1", "p001", k) for k in ("hocr", "alto", "txt")]
+    public.append(layout.annotations_path("vol-1", "p001"))
+    assert all(p.exists() for p in public)
+
+    # Same output folder, stricter policy: the public files must go, the review copy stays.
+    cfg = make_cfg(ocr={"review_confidence": 99.9, "publish_low_confidence": False})
+    report = run_job(cfg, stages=["ingest", "ocr", "text"])
+    assert not report.failures
+    data = records(cfg, "ocr")["p001"].data
+    assert data["needs_review"] and not data["published"] and data["annotations"] is None
+    assert data["txt"].startswith(".pipeline/") and layout.path(data["hocr"]).exists()
+    assert not any(p.exists() for p in public)
+    assert not any(layout.is_published(layout.path(data[k])) for k in ("hocr", "alto", "txt"))
+    review = layout.review_list_path("vol-1").read_text(encoding="utf-8")
+    assert review.splitlines()[0].startswith("page_number,page,file")
+    assert ",p001,p001.tif,ocr," in review
+    volume_text = layout.text_path("vol-1").read_text(encoding="utf-8")
+    assert "[text withheld" in volume_text and HEADER_PHRASE not in volume_text.split("===")[-1]
+
+
+def test_missing_languages_are_named_with_their_package(
+    volume: Path, tmp_path: Path, make_cfg: Callable[..., Config]
+) -> None:
+    with pytest.raises(MissingDependencyError, match="tesseract-ocr-xyz"):
+        run_job(make_cfg(ocr={"languages": ["kor+xyz"]}), stages=["ocr"])
+    with pytest.raises(OcrError, match="'xyz' is not installed"):
+        item = PageItem("vol-1", "p001", str(volume / "p001.tif"), 0, {}, ("kor", "xyz"))
+        cfg = make_cfg()
+        ocr.run(PageInput(item=item), ocr.settings(cfg), layout_for(cfg))
+
+
+def fake_tesseract(tmp_path: Path, body: str) -> str:
+    """A tesseract that answers version and language probes but fails when asked to read."""
+    real = pytesseract.pytesseract.tesseract_cmd
+    script = tmp_path / "fake-tesseract"
+    script.write_text(
+        f'#!/bin/sh\ncase "$1" in --version|--list-langs) exec {real} "$@";; esac\n{body}\n',
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.mark.parametrize(
+    ("body", "timeout", "message"),
+    [
+        pytest.param(
+            'echo "Error in pixReadStream: Unknown format" >&2; exit 1',
+            30,
+            r"tesseract failed \(exit 1\): Error in pixReadStream: Unknown format",
+            id="crash",
+        ),
+        pytest.param("sleep 10", 0.5, r"tesseract timed out after 0.5 s \(raise ocr", id="timeout"),
+    ],
+)
+def test_tesseract_failures_become_page_errors(
+    volume: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    body: str,
+    timeout: float,
+    message: str,
+) -> None:
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", fake_tesseract(tmp_path, body))
+    with pytest.raises(OcrError, match=message):
+        run_page(tmp_path, volume / "p001.tif", "out", timeout_s=timeout)
+    assert not any((tmp_path / "out" / ".pipeline" / "tmp").iterdir())
