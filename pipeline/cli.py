@@ -121,6 +121,16 @@ def cli(
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed page.")
 @click.option("--allow-partial", is_flag=True, help="Build manifests of volumes with failed pages.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    help="Where pages run: 'local' process pool or a 'dask' cluster (run.executor).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDR",
+    help="Dask scheduler address, e.g. tcp://host:8786 (run.scheduler; implies --executor dask).",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -130,6 +140,8 @@ def run(
     fail_fast: bool,
     allow_partial: bool,
     quiet: bool,
+    executor: str | None,
+    scheduler: str | None,
 ) -> None:
     """Run the pipeline over VOLUMES (default: every volume in the scans folder)."""
     from pipeline.progress import make_reporter, setup_logging
@@ -138,6 +150,9 @@ def run(
     extra: dict[str, Any] = {}
     if jobs is not None or fail_fast:
         extra["run"] = {k: v for k, v in (("workers", jobs), ("fail_fast", fail_fast or None)) if v is not None}
+    if executor is not None or scheduler is not None:
+        cluster = {"executor": executor or "dask", "scheduler": scheduler}
+        extra.setdefault("run", {}).update({k: v for k, v in cluster.items() if v is not None})
     if allow_partial:
         extra["manifest"] = {"allow_partial": True}
     ctx.obj["extra"] = extra
@@ -438,6 +453,37 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         click.echo("stopped", err=True)
     finally:
         server.server_close()
+
+
+@cli.command()
+@click.option(
+    "--scheduler",
+    metavar="ADDR",
+    help="Also check every worker of this Dask scheduler (default: run.scheduler).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.pass_context
+def doctor(ctx: click.Context, scheduler: str | None, as_json: bool) -> None:
+    """Check this machine (and every worker of a Dask cluster): libvips, tesseract, languages.
+
+    Prints the versions each machine runs; exits with 3 if a tool, a configured language or a
+    folder is missing anywhere.
+    """
+    from pipeline.doctor import check, describe
+
+    cfg = _config(ctx)
+    result = check(cfg, scheduler=scheduler or cfg.run.scheduler)
+    facts, problems = describe(result)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        for line in facts:
+            click.echo(line)
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    machines = len(result["machines"])
+    click.echo(f"checked {machines} machine(s): {len(problems)} problem(s)", err=True)
+    ctx.exit(int(ExitCode.MISSING_DEPENDENCY if problems else ExitCode.OK))
 
 
 def main() -> None:

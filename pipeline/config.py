@@ -213,7 +213,17 @@ class RunConfig(Section):
     workers: int = Field(default=0, ge=0, le=512)
     executor: Literal["local", "dask"] = "local"
     scheduler: str | None = None
+    worker_wait_s: float = Field(default=120.0, gt=0)
     fail_fast: bool = False
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(
+            r"^((tcp|tls|ucx|ws|wss)://\S+|[^\s/:]+:\d+)$", value
+        ):
+            raise ValueError("must be a Dask scheduler address such as tcp://host:8786")
+        return value
 
 
 MasterFormat = Literal["tiff", "jpeg", "png", "jp2k"]

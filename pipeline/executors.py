@@ -1,4 +1,4 @@
-"""Executors run stage tasks: in this process, in a local process pool, or (later) on a cluster.
+"""Executors run stage tasks: in this process, in a local process pool, or on a Dask cluster.
 
 A task and the record it returns are small and picklable; the parent process alone stores
 records, so an executor needs nothing but ``map`` and ``close``.
@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipeline.errors import PageError
+from pipeline.errors import MissingDependencyError, PageError
 from pipeline.fixity import complete_outputs
 from pipeline.layout import Layout
 from pipeline.records import PageInput, StageRecord
@@ -240,13 +240,28 @@ class LocalExecutor:
             proc.join(timeout=5)
 
 
-def make_executor(kind: str, workers: int) -> Executor:
+def make_executor(
+    kind: str, workers: int, *, scheduler: str | None = None, wait_s: float = 120.0
+) -> Executor:
     """Create the configured executor.
 
     Args:
-        kind: ``local`` (``dask`` comes with its own issue).
-        workers: Worker processes; 0 means one per core.
+        kind: ``local`` (a process pool, or this process with one worker) or ``dask``.
+        workers: Worker processes; 0 means one per core (for ``dask``: of a local cluster).
+        scheduler: The Dask scheduler's address; ``None`` starts a local Dask cluster.
+        wait_s: How long ``dask`` waits for a first worker.
+
+    Raises:
+        MissingDependencyError: ``dask`` without Dask installed.
     """
+    if kind == "dask":
+        try:  # imported here: the default executor needs no Dask
+            from pipeline.executors_dask import DaskExecutor
+        except ImportError as exc:
+            raise MissingDependencyError(
+                f"--executor dask needs Dask ({exc}): pip install 'pipeline[dask]'"
+            ) from None
+        return DaskExecutor(scheduler, workers, wait_s)
     count = workers or os.cpu_count() or 1
     if kind == "local" and count == 1:
         return SerialExecutor()

@@ -377,7 +377,12 @@ def run_job(
             log.info("removed %d temporary file(s) left by an interrupted job", removed)
         run_id = state.start_run("run")
         own = executor is None
-        executor = executor or make_executor(cfg.run.executor, cfg.run.workers)
+        executor = executor or make_executor(
+            cfg.run.executor,
+            cfg.run.workers,
+            scheduler=cfg.run.scheduler,
+            wait_s=cfg.run.worker_wait_s,
+        )
         job = _Job(cfg, layout, state, executor, reporter or NullReporter(), report, found)
         for rec in broken:
             job.record(rec)
