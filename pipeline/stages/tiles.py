@@ -311,8 +311,12 @@ def run(inp: PageInput, settings: TilesSettings, paths: Layout) -> StageRecord:
             missing = iiif.find_missing(info, present.__contains__)
             if missing:
                 shown = ", ".join(missing[:MAX_LISTED_MISSING])
-                more = f" and {len(missing) - MAX_LISTED_MISSING} more" if len(missing) > 5 else ""
-                raise TilingError(f"viewer replay: missing {shown}{more} (this is a bug)")
+                extra = len(missing) - MAX_LISTED_MISSING
+                more = f" and {extra} more" if extra > 0 else ""
+                raise TilingError(
+                    f"viewer replay: IIIF viewers would request {shown}{more}, which were not "
+                    "written (a bug in the tiles stage: please report it with this page)"
+                )
             for rel in (iiif.INFO, iiif.FULL_MAX):
                 outputs[paths.rel(final / rel)] = sha256_file(work / rel)
         tiff = paths.pyramid_tiff_path(item.volume, item.page)
