@@ -1,0 +1,165 @@
+"""The Dask executor's seams that need no cluster: pickling, dispatch, keys, messages, config."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Config
+from pipeline.errors import ConfigError, MissingDependencyError
+from pipeline.executors import Task, make_executor
+from pipeline.records import CollectionInput, PageInput, PageItem, StageRecord, VolumeInput
+from pipeline.runner import layout_for
+from pipeline.stages import STAGES
+
+
+def page_item(tmp_path: Path, page: str = "p001") -> PageItem:
+    return PageItem(
+        volume="vol-1",
+        page=page,
+        source=str(tmp_path / "scans" / "vol-1" / f"{page}.tif"),
+        index=0,
+        label={"none": ["1"]},
+        ocr_languages=("kor", "rus"),
+    )
+
+
+def tasks_of_every_stage(cfg: Config, tmp_path: Path) -> list[Task]:
+    """A task per stage, with inputs shaped as the runner builds them."""
+    layout = layout_for(cfg)
+    page = PageInput(item=page_item(tmp_path), upstream={"ingest": {"width": 600, "sha256": "ab"}})
+    inputs = {
+        "page": page,
+        "volume": VolumeInput(
+            volume="vol-1",
+            descriptor={"label": {"en": ["Vol"]}},
+            pages=(page,),
+            missing=("p002",),
+            upstream={},
+            order=("p001", "p002"),
+        ),  # fmt: skip
+        "collection": CollectionInput(volumes=(("vol-1", {"manifest": "vol-1/manifest.json"}),)),
+    }
+    tasks = []
+    for stage in STAGES:
+        inp = inputs[stage.SCOPE]
+        page_id = "p001" if stage.SCOPE == "page" else ""
+        tasks.append(Task(stage.NAME, "vol-1", page_id, inp, stage.settings(cfg), layout, "f" * 64))
+    return tasks
+
+
+def test_tasks_and_records_cross_process_boundaries_by_plain_pickle(
+    make_cfg: Callable[..., Config], tmp_path: Path
+) -> None:
+    """What Dask ships: plain pickle suffices (no closures, no open handles, no locks)."""
+    for task in tasks_of_every_stage(make_cfg(), tmp_path):
+        back = pickle.loads(pickle.dumps(task))
+        assert back == task, task.stage
+        assert back.settings.model_dump() == task.settings.model_dump()
+    record = StageRecord(
+        stage="ocr", volume="vol-1", page="p001", status="failed", fingerprint="f" * 64,
+        outputs={"vol-1/ocr/p001.txt": "0" * 64}, data={"file": "p001.tif", "lines": [1, 2]},
+        tool_versions={"tesseract": "5.3.0"}, error_type="OcrError", error="x", duration_s=1.5,
+    )  # fmt: skip
+    assert pickle.loads(pickle.dumps(record)) == record
+
+
+def test_task_keys_are_unique_per_submission_and_name_the_work(
+    make_cfg: Callable[..., Config], tmp_path: Path
+) -> None:
+    pytest.importorskip("distributed")
+    from pipeline.executors_dask import _key
+
+    task = tasks_of_every_stage(make_cfg(), tmp_path)[0]
+    first, second = _key(task), _key(task)
+    assert first != second  # a rerun must run again, not be served a remembered result
+    assert first.startswith(f"{task.stage}-vol-1-p001-")
+
+
+def test_workers_must_see_the_output_folder_and_every_scan_folder(
+    make_cfg: Callable[..., Config], tmp_path: Path
+) -> None:
+    pytest.importorskip("distributed")
+    from pipeline.executors_dask import _visible_paths
+
+    cfg = make_cfg()
+    tasks = tasks_of_every_stage(cfg, tmp_path)
+    paths = _visible_paths(tasks)
+    assert str(cfg.site.out.absolute()) in paths
+    assert str(tmp_path / "scans" / "vol-1") in paths
+    assert len(paths) == 2
+
+
+def test_only_ocr_holds_the_tesseract_resource() -> None:
+    pytest.importorskip("distributed")
+    from pipeline.executors_dask import TASK_RESOURCES, TESSERACT
+
+    assert TASK_RESOURCES == {"ocr": {TESSERACT: 1}}
+
+
+def test_a_failure_on_a_worker_names_it(make_cfg: Callable[..., Config], tmp_path: Path) -> None:
+    """Outside a worker the message names the host; on a worker, the worker (integration)."""
+    pytest.importorskip("distributed")
+    from pipeline.executors_dask import run_task
+
+    ingest = tasks_of_every_stage(make_cfg(), tmp_path)[0]  # its scan does not exist
+    record = run_task(ingest)
+    assert record.status == "failed"
+    assert record.error_type == "ScanError"
+    assert record.error.endswith(")") and "(on host " in record.error
+    assert record.data == {"file": "p001.tif"}
+    assert record.fingerprint == "f" * 64
+
+
+def test_dask_executor_without_dask_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    monkeypatch.delitem(sys.modules, "pipeline.executors_dask", raising=False)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'pipeline\[dask\]'"):
+        make_executor("dask", 2, scheduler="tcp://127.0.0.1:8786")
+
+
+def test_the_default_executor_never_imports_dask() -> None:
+    code = (
+        "import sys\n"
+        "from pipeline.cli import cli\n"
+        "from pipeline.runner import run_job\n"
+        "from pipeline.executors import make_executor\n"
+        "make_executor('local', 1).close()\n"
+        "assert 'distributed' not in sys.modules and 'dask' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_dask_executor_connects_only_when_there_is_work() -> None:
+    pytest.importorskip("distributed")
+    executor = make_executor("dask", 2, scheduler="tcp://127.0.0.1:1")
+    assert list(executor.map([])) == []  # all up to date: no cluster needed
+    executor.close()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "tcp://127.0.0.1:8786",
+        "tls://scheduler.example.org:8786",
+        "10.0.0.5:8786",
+        "tcp://[::1]:8786",
+    ],
+)
+def test_scheduler_addresses_dask_accepts(make_cfg: Callable[..., Config], address: str) -> None:
+    assert make_cfg(run={"executor": "dask", "scheduler": address}).run.scheduler == address
+
+
+@pytest.mark.parametrize(
+    "address", ["http://scheduler:8786", "scheduler", "tcp:/scheduler:8786", "tcp://a b:1"]
+)
+def test_scheduler_addresses_that_are_not(make_cfg: Callable[..., Config], address: str) -> None:
+    with pytest.raises(ConfigError, match=r"run\.scheduler: must be a Dask scheduler address"):
+        make_cfg(run={"executor": "dask", "scheduler": address})
