@@ -80,7 +80,7 @@ def check(cfg: Config, scheduler: str | None = None) -> dict[str, Any]:
     machines: dict[str, dict[str, Any]] = {LOCAL: probe(languages)}
     if scheduler:
         try:
-            from pipeline.executors_dask import connect
+            from pipeline.executors_dask import connect, worker_label
         except ImportError as exc:
             raise MissingDependencyError(
                 f"checking a cluster needs Dask ({exc}): pip install 'pipeline[dask]'"
@@ -104,10 +104,7 @@ def check(cfg: Config, scheduler: str | None = None) -> dict[str, Any]:
                 answer["problems"].append(
                     f"runs pipeline {answer['pipeline']}, this machine {__version__}"
                 )
-            name = names.get(address, address)
-            machines[f"worker {address}" if name == address else f"worker {name} ({address})"] = (
-                answer
-            )
+            machines[f"worker {worker_label(names.get(address, address), address)}"] = answer
     return {"machines": machines}
 
 

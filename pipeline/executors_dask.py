@@ -133,9 +133,12 @@ def where() -> str:
         worker = get_worker()
     except ValueError:
         return f"host {host}"
-    name = str(worker.name)
-    label = worker.address if name == worker.address else f"{name} ({worker.address})"
-    return f"dask worker {label} on host {host}"
+    return f"dask worker {worker_label(worker.name, worker.address)} on host {host}"
+
+
+def worker_label(name: object, address: str) -> str:
+    """``NAME (ADDRESS)``, or the address alone for a worker without a name of its own."""
+    return address if str(name) == address else f"{name} ({address})"
 
 
 def _preflight(stage: str, settings: Any) -> str:
@@ -403,29 +406,34 @@ class DaskExecutor:
             )
         finally:
             Path(token_file).unlink(missing_ok=True)
+        names = {a: w.get("name", a) for a, w in client.scheduler_info()["workers"].items()}
         for address, answer in sorted(answers.items()):
+            label = worker_label(names.get(address, address), address)
+            if isinstance(answer, OSError):  # it went away (Dask will not use it), or is going
+                log.info("dask worker %s did not answer the check: %s", label, _reason(answer))
+                continue
             if isinstance(answer, BaseException):
                 raise MissingDependencyError(
-                    f"dask worker {address} cannot run this pipeline ({_reason(answer)}): install "
+                    f"dask worker {label} cannot run this pipeline ({_reason(answer)}): install "
                     f"pipeline {__version__} with its tools on every worker ('pipeline doctor "
                     f"--scheduler {self.address}' checks them)"
                 )
             host = answer["host"]
             if answer["problems"]:
                 raise MissingDependencyError(
-                    f"dask worker {address} on host {host} {answer['problems'][0]}: every worker "
+                    f"dask worker {label} on host {host} {answer['problems'][0]}: every worker "
                     "must mount the scans and output folders at the same path as this machine "
                     "(a shared filesystem)"
                 )
             if answer["version"] != __version__:
                 raise MissingDependencyError(
-                    f"dask worker {address} on host {host} runs pipeline {answer['version']}, "
+                    f"dask worker {label} on host {host} runs pipeline {answer['version']}, "
                     f"this machine {__version__}: install the same version everywhere"
                 )
             for problem in answer["missing"]:
                 log.warning(
                     "dask worker %s on host %s cannot run %s; its tasks will fail",
-                    address,
+                    label,
                     host,
                     problem,
                 )
