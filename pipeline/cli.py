@@ -175,6 +175,7 @@ def status(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
     Safe to run while a job is running; it changes nothing. --json prints the same data as the
     volumes' reports (OUT/.pipeline/reports/<volume>.json).
     """
+    from pipeline.report import html_file, report_file
     from pipeline.runner import layout_for
     from pipeline.runner import status as job_status
 
@@ -187,7 +188,7 @@ def status(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
     for vol in data["volumes"]:
         for line in status_lines(vol):
             click.echo(line)
-        html = layout.report_path(vol["volume"]).with_suffix(".html")
+        html = html_file(report_file(layout, vol["volume"]))
         if html.is_file():
             click.echo(f"  report: {html}")
 

@@ -6,12 +6,13 @@ records, so an executor needs nothing but ``map`` and ``close``.
 
 from __future__ import annotations
 
-import ctypes
+import contextlib
 import logging
 import multiprocessing
 import os
+import select
 import signal
-import sys
+import threading
 import time
 import traceback
 from collections import deque
@@ -43,6 +44,21 @@ class Task:
     fingerprint: str
 
 
+class _Demote(logging.Filter):
+    """Turn libvips' own warnings into debug records: job log yes, terminal no.
+
+    A damaged file makes libvips warn ("error in tile 0 x 88") before the stage raises the
+    error that is recorded and reported in one line; the warning would only add noise.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+_DEMOTE = _Demote()
+
+
 def worker_setup() -> None:
     """Process-wide settings for a process that runs stages (called once per worker)."""
     from pipeline.external.tesseract import limit_threads
@@ -50,28 +66,51 @@ def worker_setup() -> None:
 
     configure_vips()
     limit_threads()
+    vips_log = logging.getLogger("pyvips")
+    if _DEMOTE not in vips_log.filters:
+        vips_log.addFilter(_DEMOTE)
 
 
-def _die_with_parent() -> None:
-    """Have Linux kill this worker when its parent dies.
-
-    A worker whose job was killed (``kill -9``, out of memory) must not go on writing into the
-    output folder while a new job starts there. The forkserver that started the worker exits
-    with the job, and takes its workers with it.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    parent = os.getppid()
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
+def _kill_children() -> None:
+    """SIGKILL the programs this process started (tesseract), before it exits itself."""
+    pids: set[int] = set()
+    with contextlib.suppress(OSError):
+        for task in Path("/proc/self/task").iterdir():
+            with contextlib.suppress(OSError):
+                pids.update(int(p) for p in (task / "children").read_text().split())
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
-def _pool_initializer() -> None:
+def _watch_job(job_pid: int) -> None:
+    """Exit at once, with the tools this worker runs, when the job process is gone."""
+    try:
+        fd = os.pidfd_open(job_pid)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])  # readable once the job process has exited
+    else:
+        while True:
+            try:
+                os.kill(job_pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+            time.sleep(0.5)
+    _kill_children()
+    os._exit(1)
+
+
+def _pool_initializer(job_pid: int) -> None:
     # The parent owns Ctrl-C: it cancels outstanding work and stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
+    # A worker whose job was killed (kill -9, out of memory) must not go on writing into the
+    # output folder while a new job starts there. Nothing else ends it: the forkserver and
+    # the task queue stay open as long as any worker lives.
+    threading.Thread(target=_watch_job, args=(job_pid,), name="watch-job", daemon=True).start()
     worker_setup()
 
 
@@ -179,6 +218,7 @@ class LocalExecutor:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("forkserver"),
             initializer=_pool_initializer,
+            initargs=(os.getpid(),),
         )
 
     def map(self, tasks: Sequence[Task]) -> Iterator[StageRecord]:

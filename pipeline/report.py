@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.fsio import write_text_atomic
-from pipeline.layout import Layout
+from pipeline.layout import SAFE_ID, Layout
 from pipeline.records import StageRecord
 from pipeline.review import write_review_list
 from pipeline.stages import STAGES
 from pipeline.state import StateStore
-from pipeline.volumes import Volume
+from pipeline.volumes import Volume, page_id_for
 
 REPORT_VERSION = 2
 LOW_CONFIDENCE = 60.0
@@ -254,16 +254,30 @@ def write_volume_report(
     volume_id: str | None = None,
     error: str | None = None,
 ) -> Path:
-    """Write ``<work>/reports/<volume>.json`` and its HTML rendering; return the JSON path."""
+    """Write ``<work>/reports/<volume>.json`` and its HTML rendering; return the JSON path.
+
+    A volume whose folder name is not a safe id (it failed for that reason) is reported under
+    a derived safe name, like a page id.
+    """
     vid = volume.id if volume else str(volume_id)
-    path = layout.report_path(vid)
+    path = report_file(layout, vid)
     data = volume_report(state, volume, vid, error=error)
     if volume is not None:
         review_list = write_review_list(layout, vid, data)
         data["ocr"]["review_list"] = str(review_list) if review_list else None
     write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
-    write_text_atomic(path.with_suffix(".html"), render_html(data))
+    write_text_atomic(html_file(path), render_html(data))
     return path
+
+
+def report_file(layout: Layout, volume_id: str) -> Path:
+    """Return where a volume's JSON report goes (any volume id, safe or not)."""
+    return layout.report_path(volume_id if SAFE_ID.match(volume_id) else page_id_for(volume_id))
+
+
+def html_file(report_path: Path) -> Path:
+    """Return the HTML rendering's path beside a JSON report."""
+    return report_path.with_suffix(".html")
 
 
 # -- HTML ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -92,24 +93,39 @@ def job_lock(layout: Layout) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM (a scheduler or service manager stopping the job) like Ctrl-C.
+def stop_signals() -> Iterator[threading.Event]:
+    """Make Ctrl-C (SIGINT) and SIGTERM stop a job cleanly, without losing the request.
 
-    The job then stops the same clean way: finished work stays recorded, reports are written,
-    the exit code is 130. Outside the main thread signals cannot be handled; nothing changes.
+    Both raise KeyboardInterrupt, so finished work stays recorded, reports are written and
+    the exit code is 130. Python raises it wherever the main thread happens to be, which may
+    be inside a callback from libvips, where it is ignored: the returned event stays set, and
+    the runner stops at the next finished task instead. Outside the main thread signals
+    cannot be handled and nothing changes.
     """
+    requested = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield requested
         return
 
-    def interrupt(signum: int, frame: object) -> None:
+    def stop(signum: int, frame: object) -> None:
+        requested.set()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous_hook = sys.unraisablehook
+
+    def unraisable(info: Any) -> None:
+        # An interrupt swallowed by a C callback: already noted in ``requested``.
+        if not isinstance(info.exc_value, KeyboardInterrupt):
+            previous_hook(info)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    sys.unraisablehook = unraisable
     try:
-        yield
+        yield requested
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = previous_hook
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _digest(obj: Any) -> str:
@@ -152,6 +168,7 @@ class _Job:
     volumes: list[Volume]
     failed_volumes: dict[str, StageRecord] = field(default_factory=dict)
     stop: bool = False
+    interrupted: threading.Event = field(default_factory=threading.Event)
 
     def current(self, volume: str, page: str, stage: str, fp: str) -> StageRecord | None:
         """The stored record if it is ok, has the same fingerprint and its outputs exist."""
@@ -208,6 +225,8 @@ class _Job:
                 bar.advance(rec.subject)
                 if rec.status == "failed":
                     log.info("failed: %s [%s]: %s", rec.subject, rec.stage, rec.error)
+                if self.interrupted.is_set():
+                    raise KeyboardInterrupt
                 if self.stop:
                     break
 
@@ -370,7 +389,7 @@ def run_job(
     layout = layout_for(cfg)
     found, broken = load_volumes(cfg, volumes)
     report = JobReport()
-    with terminate_as_interrupt(), job_lock(layout), StateStore(layout.state_db) as state:
+    with stop_signals() as interrupted, job_lock(layout), StateStore(layout.state_db) as state:
         # Under the lock, every temporary file is a leftover of a killed job.
         removed = remove_stale_temps(layout.out, scratch=layout.work_dir / "tmp")
         if removed:
@@ -384,6 +403,7 @@ def run_job(
             wait_s=cfg.run.worker_wait_s,
         )
         job = _Job(cfg, layout, state, executor, reporter or NullReporter(), report, found)
+        job.interrupted = interrupted
         for rec in broken:
             job.record(rec)
         for volume in found:

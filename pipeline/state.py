@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import JobInputError
 from pipeline.records import StageRecord
 
 SCHEMA = """
@@ -63,12 +64,28 @@ class StateStore:
     """Per page and stage records, written only by the parent process (WAL mode)."""
 
     def __init__(self, path: Path) -> None:
+        """Open (or create) the store.
+
+        Raises:
+            JobInputError: The file is not a state store, or stays locked (a job being set up
+                or stopped at an awkward moment).
+
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        try:
+            if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            if "locked" in str(exc) or "busy" in str(exc):
+                hint = "another job holds it: try again in a moment"
+            else:
+                hint = "it is damaged: move it aside and run again (all work is then redone)"
+            raise JobInputError(f"{path}: cannot open the state store ({exc}); {hint}") from None
 
     @classmethod
     def existing(cls, path: Path) -> StateStore | None:

@@ -1,0 +1,177 @@
+"""BagIt export: a valid bag of masters, derivatives and report that detects tampering."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import bagit
+import pytest
+from click.testing import CliRunner, Result
+
+from pipeline.cli import cli
+from pipeline.config import load_config
+from pipeline.runner import run_job
+from pipeline.samples import generate_volume
+from tests.conftest import BASE_URL, have_tesseract, require
+
+pytestmark = [pytest.mark.tesseract, pytest.mark.slow]
+
+VOLUME = "vol-1"
+ORG = "Test Library of Manuscripts"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two sample pages through every stage (real tesseract), built once per module."""
+    require(have_tesseract("kor"), "tesseract with kor.traineddata not installed")
+    require(Path("/usr/share/fonts/truetype/nanum").is_dir(), "fonts-nanum not installed")
+    root = tmp_path_factory.mktemp("built")
+    generate_volume(
+        root / "scans", volume_id=VOLUME, pages=2, seed=5, width=700, height=990, fonts=["print"]
+    )
+    site = {"scans": str(root / "scans"), "out": str(root / "out"), "base_url": BASE_URL}
+    cfg = load_config(None, overrides={"site": site, "run": {"workers": 1}}, environ={})
+    report = run_job(cfg)
+    assert not report.failures, [(f.subject, f.stage, f.error) for f in report.failures]
+    return root
+
+
+@pytest.fixture
+def work(built: Path, tmp_path: Path) -> Path:
+    shutil.copytree(built, tmp_path / "ws", symlinks=True)
+    return tmp_path / "ws"
+
+
+@pytest.fixture(autouse=True)
+def _logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
+def invoke(root: Path, *args: str, org: str | None = ORG) -> Result:
+    base = ["--scans", str(root / "scans"), "--out", str(root / "out"), "--base-url", BASE_URL]
+    env = {"PIPELINE_RUN__WORKERS": "1", "PIPELINE_BAG__CONTACT_EMAIL": "scans@library.example"}
+    if org is not None:
+        env["PIPELINE_BAG__SOURCE_ORGANIZATION"] = f'"{org}"'
+    return CliRunner().invoke(cli, [*base, *args], env=env)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def payload(bag: Path) -> set[str]:
+    return {
+        p.relative_to(bag / "data").as_posix() for p in (bag / "data").rglob("*") if p.is_file()
+    }
+
+
+def test_export_writes_a_valid_bag(work: Path) -> None:
+    dest = work / "bags" / VOLUME
+    result = invoke(work, "export-bag", VOLUME, str(dest))
+    assert result.exit_code == 0, result.output
+    assert f"bag written: {dest} (" in result.output and "without tiles" in result.output
+
+    bag = bagit.Bag(str(dest))
+    bag.validate()  # full validation: every checksum of both manifests
+    assert set(bag.algorithms) == {"sha256", "sha512"}
+    assert (dest / "manifest-sha256.txt").is_file() and (dest / "manifest-sha512.txt").is_file()
+    info: dict[str, Any] = bag.info
+    assert info["Source-Organization"] == ORG
+    assert info["External-Identifier"] == VOLUME
+    assert info["Contact-Email"] == "scans@library.example"
+    assert info["IIIF-Manifest"] == f"{BASE_URL}{VOLUME}/manifest.json"
+    assert len(info["Bagging-Date"]) == 10 and info["Payload-Oxum"]
+
+    files = payload(dest)
+    for page in ("p001", "p002"):
+        master = work / "scans" / VOLUME / f"{page}.tif"
+        copy = dest / "data" / "masters" / f"{page}.tif"
+        assert sha256(copy) == sha256(master)
+        assert copy.stat().st_mtime_ns == master.stat().st_mtime_ns
+        for suffix in (".hocr", ".alto.xml", ".txt"):
+            assert f"derivatives/ocr/{page}{suffix}" in files
+    assert "derivatives/manifest.json" in files
+    assert "metadata/volume.toml" in files
+    assert not any(f.startswith("derivatives/images/") for f in files)
+    report = json.loads((dest / "data" / "report.json").read_text(encoding="utf-8"))
+    assert report["volume"] == VOLUME and report["pages_found"] == 2 and not report["failures"]
+    assert not [p for p in dest.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_tiles_are_optional(work: Path) -> None:
+    dest = work / "bag-with-tiles"
+    result = invoke(work, "export-bag", "--tiles", VOLUME, str(dest))
+    assert result.exit_code == 0, result.output
+    files = payload(dest)
+    assert "derivatives/images/p001/info.json" in files
+    assert sum(f.endswith("default.jpg") for f in files) > 4
+    bagit.Bag(str(dest)).validate()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param("data/masters/p001.tif", id="master"),
+        pytest.param("data/derivatives/manifest.json", id="manifest"),
+        pytest.param("data/report.json", id="report"),
+    ],
+)
+def test_a_tampered_bag_fails_validation(work: Path, target: str) -> None:
+    dest = work / "bag"
+    assert invoke(work, "export-bag", VOLUME, str(dest)).exit_code == 0
+    path = dest / target
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(bagit.BagValidationError):
+        bagit.Bag(str(dest)).validate()
+
+
+def test_a_missing_payload_file_fails_validation(work: Path) -> None:
+    dest = work / "bag"
+    assert invoke(work, "export-bag", VOLUME, str(dest)).exit_code == 0
+    (dest / "data" / "derivatives" / "ocr" / "p002.txt").unlink()
+    with pytest.raises(bagit.BagValidationError):
+        bagit.Bag(str(dest)).validate()
+
+
+def test_a_drifted_master_is_never_bagged(work: Path) -> None:
+    master = work / "scans" / VOLUME / "p002.tif"
+    data = bytearray(master.read_bytes())
+    data[-1] ^= 0xFF
+    master.write_bytes(bytes(data))
+    dest = work / "bags" / "vol"
+    result = invoke(work, "export-bag", VOLUME, str(dest))
+    assert result.exit_code == 4, result.output
+    assert "p002.tif: differs from the checksum recorded" in result.output
+    assert "Traceback" not in result.output
+    assert not dest.exists()
+    assert list((work / "bags").iterdir()) == []  # no half-built bag left behind
+
+
+def test_an_unfinished_volume_is_refused(work: Path) -> None:
+    shutil.copy(work / "scans" / VOLUME / "p002.tif", work / "scans" / VOLUME / "p003.tif")
+    result = invoke(work, "export-bag", VOLUME, str(work / "bag"))
+    assert result.exit_code == 4, result.output
+    assert "is not finished (p003.tif [ingest]: not run" in result.output
+    assert "run 'pipeline run vol-1' first" in result.output
+
+
+def test_source_organisation_is_required(work: Path) -> None:
+    result = invoke(work, "export-bag", VOLUME, str(work / "bag"), org=None)
+    assert result.exit_code == 2, result.output
+    assert "bag.source_organization is not set" in result.output
+    assert not (work / "bag").exists()
