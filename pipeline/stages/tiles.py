@@ -243,15 +243,6 @@ def write_pyramid_tiff(image: pyvips.Image, path: Path, quality: int) -> str:
     return sha256_file(path)
 
 
-def normalise(image: pyvips.Image) -> pyvips.Image:
-    """Return :func:`pipeline.imaging.normalise` without its notes.
-
-    Kept for callers of the earlier API; new code should use :mod:`pipeline.imaging`.
-
-    """
-    return imaging.normalise(image)[0]
-
-
 def _open(source: Path, max_pixels: int) -> tuple[pyvips.Image, list[str]]:
     """Open and normalise the master, streamed unless its orientation needs random access."""
     image = open_master(source, max_pixels=max_pixels)
