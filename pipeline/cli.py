@@ -391,7 +391,7 @@ def verify(ctx: click.Context, volumes: tuple[str, ...], repair: bool, as_json: 
         click.echo(f"forgotten: {forgotten} (the next 'pipeline run' rebuilds it)", err=True)
     click.echo(
         f"verified: {result.masters} masters and {result.derivatives} derivative files in "
-        f"{len(result.volumes)} volume(s): {len(result.problems)} problem(s) in "
+        f"{result.volume_count} volume(s): {len(result.problems)} problem(s) in "
         f"{_duration(result.duration_s)}",
         err=True,
     )

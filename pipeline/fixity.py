@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 VERIFY_VERSION = 1
 COMMAND = "verify"
+COLLECTION = "(collection)"
 
 Kind = Literal["master", "derivative"]
 
@@ -95,6 +96,11 @@ class VerifyResult:
     checked_at: float = 0.0
     duration_s: float = 0.0
     version: int = VERIFY_VERSION
+
+    @property
+    def volume_count(self) -> int:
+        """Volumes checked (the collection document is not one)."""
+        return sum(1 for v in self.volumes if v != COLLECTION)
 
     @property
     def masters(self) -> int:
@@ -206,16 +212,18 @@ def verify(
     records = [r for vid in selected for r in state.records(vid)]
     checks = list(_checks(records, scans, layout))
     for vid in selected:
-        result.volumes[vid or "(collection)"] = {"masters": 0, "derivatives": 0, "problems": 0}
+        result.volumes[vid or COLLECTION] = {"masters": 0, "derivatives": 0, "problems": 0}
     count = workers or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=count) as pool:
         hashed = list(pool.map(_hash, checks))
     for check, (digest, why, stat) in zip(checks, hashed, strict=True):
-        entry = result.volumes[check.volume or "(collection)"]
+        entry = result.volumes[check.volume or COLLECTION]
         entry["masters" if check.kind == "master" else "derivatives"] += 1
         found: Problem | None = None
         if digest is None:
             detail = "the file is gone" if why == "missing" else why
+            if check.kind == "master" and why == "missing":
+                detail = f"not found at {check.file} (if the scans moved, set --scans)"
             found = _problem(check, "missing" if why == "missing" else "unreadable", detail)
         elif digest != check.sha256:
             found = _problem(
@@ -248,7 +256,7 @@ def forget_damaged(state: StateStore, result: VerifyResult) -> list[str]:
         volume, page, stage = key
         state.delete(volume, page, stage)
         forgotten.append(
-            f"{volume}/{page} [{stage}]" if page else f"{volume or '(collection)'} [{stage}]"
+            f"{volume}/{page} [{stage}]" if page else f"{volume or COLLECTION} [{stage}]"
         )
     return forgotten
 
@@ -307,7 +315,7 @@ def verify_workspace(
             "problems": len(result.problems),
         }
         state.finish_run(run_id, json.dumps(summary, sort_keys=True))
-        _refresh_reports(cfg, layout, state, [v for v in result.volumes if v != "(collection)"])
+        _refresh_reports(cfg, layout, state, [v for v in result.volumes if v != COLLECTION])
     for problem in result.problems:
         log.info("fixity: %s", problem.line())
     return result

@@ -116,17 +116,21 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 @contextlib.contextmanager
-def atomic_dir(final: Path, *, durable: bool = True) -> Iterator[Path]:
+def atomic_dir(final: Path, *, durable: bool = False) -> Iterator[Path]:
     """Yield a not-yet-existing folder path whose content replaces ``final`` as a whole.
 
     The yielded path has the same base name as ``final`` (tools such as dzsave derive names from
-    it) and sits in a hidden temporary folder beside ``final``. When the block succeeds its
-    files are flushed to disk (unless ``durable`` is false) and the folder takes the place of
-    ``final``: on Linux an existing ``final`` is swapped out in one step, so ``final`` is never
-    missing, not even for an instant; elsewhere the old one is moved aside first. The old
-    content is deleted afterwards. On failure the temporary folder is removed and ``final``
-    stays as it was. Anything a killed process leaves behind carries the temporary prefix and
-    is removed by :func:`remove_stale_temps`.
+    it) and sits in a hidden temporary folder beside ``final``. When the block succeeds the
+    folder takes the place of ``final``: on Linux an existing ``final`` is swapped out in one
+    step, so ``final`` is never missing, not even for an instant; elsewhere the old one is
+    moved aside first. The old content is deleted afterwards. On failure the temporary folder
+    is removed and ``final`` stays as it was. Anything a killed process leaves behind carries
+    the temporary prefix and is removed by :func:`remove_stale_temps`.
+
+    A killed process loses nothing that was renamed into place. Surviving a power cut as well
+    needs ``durable=True``, which flushes every file first: for a tile pyramid that costs
+    more than writing it (measured: 0.8-2 s on top of 0.5-0.7 s for a 35-megapixel page), so
+    pyramids rely on their recorded checksums instead (``pipeline verify --repair``).
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     container = temp_sibling(final)

@@ -145,8 +145,7 @@ def volume_report(
         ocr = records.get((page, "ocr"))
         entry: dict[str, Any] = {"page": page, "file": files.get(page, ""), "index": index}
         if ingest and ingest.status == "ok":
-            done = tiles.data.get("conversions") if tiles and tiles.status == "ok" else None
-            entry["conversions"] = list(done) if done is not None else conversions(ingest.data)
+            entry["conversions"] = conversions(ingest.data)
             for what in entry["conversions"]:
                 converted.setdefault(what, []).append(page)
             warnings += [f"{entry['file']}: {w}" for w in ingest.data.get("warnings", [])]
@@ -207,10 +206,13 @@ def volume_report(
                 "error_type": "ConfigError",
             },
         )
+    # Viewer replay checks (tiles, publish) record ``replay*`` keys; show them as they are.
     replay = {
-        f"{rec.page or volume_id} [{rec.stage}]": rec.data["replay"]
+        f"{rec.page or volume_id} [{rec.stage}]": {
+            k: v for k, v in rec.data.items() if k.startswith("replay")
+        }
         for rec in records.values()
-        if "replay" in rec.data
+        if any(k.startswith("replay") for k in rec.data)
     }
     scores = [c for _, c in confidences]
     return {

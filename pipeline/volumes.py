@@ -261,12 +261,15 @@ def _check_ranges(
             )
         if (entry.first is None) != (entry.last is None):
             raise ConfigError(f"{path}: ranges[{here}]: give both 'first' and 'last' (or neither)")
-        if entry.first is not None and entry.last is not None:
-            if order.index(entry.last) < order.index(entry.first):
-                raise ConfigError(
-                    f"{path}: ranges[{here}]: last = {entry.last!r} comes before "
-                    f"first = {entry.first!r} in page order"
-                )
+        if (
+            entry.first is not None
+            and entry.last is not None
+            and order.index(entry.last) < order.index(entry.first)
+        ):
+            raise ConfigError(
+                f"{path}: ranges[{here}]: last = {entry.last!r} comes before "
+                f"first = {entry.first!r} in page order"
+            )
         _check_ranges(path, entry.ranges, order, files, f"{here}.")
 
 
