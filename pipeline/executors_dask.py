@@ -20,6 +20,7 @@ import signal
 import socket
 import tempfile
 import threading
+import traceback
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import CancelledError
@@ -276,7 +277,7 @@ def _internal(task: Task, exc: BaseException) -> StageRecord:
         fingerprint=task.fingerprint,
         error_type="internal",
         error=f"the Dask task failed: {_reason(exc)}",
-        data=_file_of(task),
+        data={"traceback": "".join(traceback.format_exception(exc)), **_file_of(task)},
     )
 
 

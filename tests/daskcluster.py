@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,13 +37,13 @@ class Cluster:
     workers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def _spawn(
-        self, name: str, argv: list[str], env: Mapping[str, str] | None
+        self, name: str, argv: list[str], env: Mapping[str, str] | None, wrap: Sequence[str] = ()
     ) -> subprocess.Popen[bytes]:
         log = (self.root / f"{name}.log").open("wb")
         environ = {**os.environ, "DASK_TEMPORARY_DIRECTORY": str(self.root), **(env or {})}
         try:
             return subprocess.Popen(
-                [sys.executable, "-m", "dask", *argv],
+                [*wrap, sys.executable, "-m", "dask", *argv],
                 stdout=log, stderr=subprocess.STDOUT, env=environ, cwd=self.root,
                 start_new_session=True,
             )  # fmt: skip
@@ -63,14 +63,15 @@ class Cluster:
 
     def start_worker(
         self, name: str, *, env: Mapping[str, str] | None = None, nthreads: int = 1,
-        resources: str = "tesseract=1",
+        resources: str = "tesseract=1", wrap: Sequence[str] = (),
     ) -> subprocess.Popen[bytes]:  # fmt: skip
+        """A worker; ``wrap`` is a command prefix it runs under (it must ``exec`` the rest)."""
         argv = ["worker", self.address, "--name", name, "--host", "127.0.0.1",
                 "--nthreads", str(nthreads), "--no-nanny", "--no-dashboard",
                 "--local-directory", str(self.root / name), "--death-timeout", "60"]  # fmt: skip
         if resources:
             argv += ["--resources", resources]
-        proc = self._spawn(f"worker-{name}", argv, env)
+        proc = self._spawn(f"worker-{name}", argv, env, wrap)
         self.workers[name] = proc
         log = self.root / f"worker-{name}.log"
         _wait(lambda: "Registered to:" in log.read_text(errors="replace"), f"worker {name}")

@@ -216,6 +216,10 @@ def test_a_cluster_run_matches_the_local_pool_byte_for_byte(
     assert f"error: {BAD}/p002.tif [ingest]: " in output
     assert {ON_WORKER.search(ln)[1] for ln in failures} <= {"w1", "w2"}  # type: ignore[index]
     assert leftovers(out) == []
+    # Up-to-date work never reaches a cluster: rerunning a finished volume needs no scheduler.
+    nowhere = "tcp://127.0.0.1:9"
+    code, output = run(baseline.scans, out, "run", "--quiet", "--scheduler", nowhere, GOOD)
+    assert code == 0 and "done: 0 ok, 0 failed, 0 skipped, " in output, output
 
 
 def test_a_local_dask_cluster_matches_the_local_pool(baseline: Baseline, tmp_path: Path) -> None:
@@ -291,6 +295,30 @@ def test_a_worker_without_a_configured_language_fails_its_pages_and_says_which(
     assert re.search(r"^error: worker nokor \(tcp://\S+\): tesseract language 'kor' is not "
                      r"installed", doctor, re.M), doctor  # fmt: skip
     assert re.search(r"^worker good \(tcp://\S+\) \(host \S+\): python ", doctor, re.M), doctor
+
+
+def test_a_worker_that_cannot_see_the_folders_stops_the_job_naming_it(tmp_path: Path) -> None:
+    """A worker where the shared folder is not mounted (here: an empty tmpfs over it)."""
+    blind = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+             'mount -t tmpfs tmpfs "$0" && exec "$@"']  # fmt: skip
+    probe = subprocess.run([*blind, str(tmp_path), "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"needs mount namespaces (root): {probe.stderr.decode().strip()}")
+    data = tmp_path / "data"
+    generate_volume(data / "scans", volume_id=GOOD, pages=1, seed=5, width=300, height=400)
+    with dask_cluster(tmp_path / "cluster", workers=0) as cluster:
+        cluster.start_worker("sighted")
+        cluster.start_worker("blind", wrap=[*blind, str(data)])
+        code, output = run(data / "scans", data / "out", "run", "--quiet", "--scheduler",
+                           cluster.address)  # fmt: skip
+    assert code == 3, output
+    assert re.search(
+        rf"^error: dask worker blind \(tcp://127\.0\.0\.1:\d+\) on host \S+ cannot see "
+        rf"{re.escape(str(data / 'out'))}: every worker must mount the scans and output folders "
+        r"at the same path as this machine \(a shared filesystem\)$", output, re.M,
+    ), output  # fmt: skip
+    assert "Traceback" not in output
+    assert not (data / "out" / GOOD).exists()  # nothing ran
 
 
 def test_ctrl_c_cancels_outstanding_tasks_and_keeps_finished_work(

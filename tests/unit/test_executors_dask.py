@@ -163,3 +163,48 @@ def test_scheduler_addresses_dask_accepts(make_cfg: Callable[..., Config], addre
 def test_scheduler_addresses_that_are_not(make_cfg: Callable[..., Config], address: str) -> None:
     with pytest.raises(ConfigError, match=r"run\.scheduler: must be a Dask scheduler address"):
         make_cfg(run={"executor": "dask", "scheduler": address})
+
+
+def test_the_worker_check_tells_a_same_named_folder_from_the_shared_one(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    from pipeline.executors_dask import probe_worker
+
+    work = tmp_path / "out" / ".pipeline"
+    work.mkdir(parents=True)
+    token = work / ".tmp-cluster-x"
+    token.write_text("written-by-this-machine")
+    ok = probe_worker([str(tmp_path / "out")], str(token), "written-by-this-machine", [])
+    assert ok["problems"] == [] and ok["missing"] == []
+    other = probe_worker([str(tmp_path / "out")], str(token), "another-machine's", [])
+    assert other["problems"] == [f"sees a different {tmp_path / 'out'} than this machine"]
+    gone = probe_worker([str(tmp_path / "elsewhere")], str(token), "x", [])
+    assert gone["problems"] == [f"cannot see {tmp_path / 'elsewhere'}"]
+
+
+def test_what_a_task_that_returned_no_record_becomes(
+    make_cfg: Callable[..., Config], tmp_path: Path
+) -> None:
+    pytest.importorskip("distributed")
+    from concurrent.futures import CancelledError
+    from types import SimpleNamespace
+
+    from distributed.scheduler import KilledWorker
+
+    from pipeline.executors_dask import DaskExecutor
+
+    task = tasks_of_every_stage(make_cfg(), tmp_path)[2]
+    executor = DaskExecutor("tcp://127.0.0.1:1")
+    died = executor._record(task, KilledWorker("k", SimpleNamespace(address="tcp://h:1"), 3))
+    assert (died.status, died.error_type, died.fingerprint) == ("failed", "WorkerDied", "f" * 64)
+    assert "tcp://h:1" in died.error and "a rerun tries again" in died.error
+    try:
+        raise ValueError("cannot unpickle")
+    except ValueError as exc:
+        bug = executor._record(task, exc)
+    assert (bug.error_type, bug.error) == (
+        "internal",
+        "the Dask task failed: ValueError: cannot unpickle",
+    )
+    assert "Traceback" in bug.data["traceback"] and bug.data["file"] == "p001.tif"
+    with pytest.raises(MissingDependencyError, match="dropped this job's tasks"):
+        executor._record(task, CancelledError("lost"))
