@@ -202,10 +202,10 @@ def _worker_died(task: Task) -> StageRecord:
 class LocalExecutor:
     """A pool of worker processes on this machine (the default).
 
-    At most one task per worker is in flight, so that when a worker dies (the kernel's
-    out-of-memory killer, a crash in a native library) the suspects are few: they are rerun one
-    at a time in a fresh pool, and only the task that kills a worker on its own is recorded as
-    failed. The batch goes on.
+    At most two tasks per worker are in flight (one running, one queued), so that when a
+    worker dies (the kernel's out-of-memory killer, a crash in a native library) the suspects
+    are few: they are rerun one at a time in a fresh pool, and only the task that kills a
+    worker on its own is recorded as failed. The batch goes on.
     """
 
     def __init__(self, workers: int) -> None:
@@ -236,7 +236,7 @@ class LocalExecutor:
                         alone = True
                 else:
                     alone = False
-                    while todo and len(running) < self.workers:
+                    while todo and len(running) < 2 * self.workers:
                         task = todo.popleft()
                         running[self._pool.submit(execute, task)] = task
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)

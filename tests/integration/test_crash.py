@@ -309,3 +309,41 @@ def test_no_stale_temp_survives_a_new_job(scans: Path) -> None:
     assert code == 0, output
     assert leftovers(scans) == []
     shutil.rmtree(out)
+
+
+class KillsItsWorker:
+    """A page input whose file name cannot be read without the worker process dying."""
+
+    @property
+    def item(self) -> object:
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("unreachable")
+
+
+def test_a_task_that_kills_its_worker_fails_alone(tmp_path: Path, make_scan) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.config import load_config
+    from pipeline.executors import LocalExecutor, Task
+    from pipeline.records import PageInput, PageItem
+    from pipeline.runner import layout_for
+    from pipeline.stages import ingest
+
+    cfg = load_config(None, overrides={"site": {"out": str(tmp_path / "out")}}, environ={})
+    layout, settings = layout_for(cfg), ingest.settings(cfg)
+
+    def task(page: str, inp: object) -> Task:
+        return Task("ingest", VOLUME, page, inp, settings, layout, f"fp-{page}")
+
+    tasks = [task("bad", KillsItsWorker())]
+    for n in (1, 2, 3):
+        source = make_scan(f"{VOLUME}/p{n}.tif", 200, 300)
+        item = PageItem(VOLUME, f"p{n}", str(source), n, {"none": [str(n)]}, ("kor",))
+        tasks.append(task(f"p{n}", PageInput(item=item)))
+    executor = LocalExecutor(2)
+    try:
+        records = {r.page: r for r in executor.map(tasks)}
+    finally:
+        executor.close()
+    assert set(records) == {"bad", "p1", "p2", "p3"}
+    assert records["bad"].status == "failed" and records["bad"].error_type == "WorkerDied"
+    assert "worker process died" in records["bad"].error
+    assert all(records[f"p{n}"].status == "ok" for n in (1, 2, 3))
