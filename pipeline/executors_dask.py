@@ -302,7 +302,7 @@ class _Watch:
         while not self._stop.wait(WATCH_INTERVAL_S):
             try:
                 now = self.workers()
-            except Exception:  # the client is closing; the main thread sees why
+            except (OSError, RuntimeError, TimeoutError, CancelledError):  # client closing
                 log.debug("cannot ask the scheduler for its workers", exc_info=True)
                 return
             if not now and not alone:
@@ -500,7 +500,8 @@ class DaskExecutor:
         finally:
             outstanding = [f for f in futures if f.key not in done]
             if outstanding:
-                with contextlib.suppress(Exception):  # the client may be gone already
+                # The client may be gone already (the scheduler then drops them itself).
+                with contextlib.suppress(OSError, RuntimeError, TimeoutError, CancelledError):
                     client.cancel(outstanding, reason="the pipeline job stopped")  # type: ignore[no-untyped-call]
 
     def _record(self, task: Task, result: Any) -> StageRecord:
@@ -520,10 +521,13 @@ class DaskExecutor:
     def _clean_after_lost(self, task: Task, lost: set[str]) -> None:
         """Remove the temporary files lost workers left: every task of the stage has finished."""
         layout = task.layout
-        removed = remove_stale_temps(layout.out, scratch=layout.work_dir / "tmp")
+        try:
+            removed = str(remove_stale_temps(layout.out, scratch=layout.work_dir / "tmp"))
+        except OSError as exc:  # a tool the lost worker started may still be writing
+            removed = f"not all: {exc}; the next job removes the rest"
         log.warning(
-            "lost Dask worker(s) %s during %s; their tasks ran again elsewhere (%d temporary "
-            "file(s) removed)",
+            "lost Dask worker(s) %s during %s; their tasks ran again elsewhere (temporary "
+            "files removed: %s)",
             ", ".join(sorted(lost)),
             task.stage,
             removed,
