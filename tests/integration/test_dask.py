@@ -341,3 +341,18 @@ def test_ctrl_c_cancels_outstanding_tasks_and_keeps_finished_work(
     assert code == baseline.code, output
     assert published(out) == published(baseline.out)
     assert records(out) == records(baseline.out)
+
+
+def test_doctor_checks_this_machine_alone(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, output = run(tmp_path / "scans", out, "doctor", "--json")
+    assert code == 0, output
+    here = json.loads(output[: output.rindex("}") + 1])["machines"]["this machine"]
+    assert here["problems"] == [] and "kor" in here["languages"]
+    assert {"python", "pipeline", "pyvips", "libvips", "tesseract"} <= set(here)
+    config = tmp_path / "site.toml"
+    config.write_text('[ocr]\nlanguages = ["kor", "zzz"]\n')
+    code, output = run(tmp_path / "scans", out, "--config", str(config), "doctor")
+    assert code == 3, output
+    assert "error: this machine: tesseract language 'zzz' is not installed" in output
+    assert output.rstrip().endswith("checked 1 machine(s): 1 problem(s)")
