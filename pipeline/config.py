@@ -260,10 +260,10 @@ class OcrConfig(Section):
     timeout_s: float = Field(default=300.0, gt=0)
     dpi: int = Field(default=150, ge=0, le=1200)
     assume_dpi: int = Field(default=300, ge=50, le=4800)
-    binarize: Literal["sauvola", "otsu", "none"] = "sauvola"
+    binarize: Literal["wolf", "sauvola", "otsu", "none"] = "wolf"
     deskew: bool = False
     crop_border: bool = True
-    review_confidence: float = Field(default=70.0, ge=0, le=100)
+    review_confidence: float = Field(default=82.0, ge=0, le=100)
     publish_low_confidence: bool = True
 
     @field_validator("languages")

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 NAME = "ocr"
 SCOPE = "page"
-VERSION = 2
+VERSION = 3
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
 
@@ -147,7 +147,15 @@ def line_language(text: str, tags: list[str]) -> str:
 
 
 def annotation_page(
-    lines: list[hocr.Line], *, volume: str, page: str, paths: Layout, lang: str, engine: str
+    lines: list[hocr.Line],
+    *,
+    volume: str,
+    page: str,
+    paths: Layout,
+    lang: str,
+    engine: str,
+    confidence: float | None = None,
+    needs_review: bool = False,
 ) -> dict[str, Any]:
     """One ``supplementing`` annotation per line, targeting its box on the canvas.
 
@@ -158,6 +166,8 @@ def annotation_page(
         paths: The layout (ids and URLs).
         lang: The tesseract language spec (``kor+rus``).
         engine: ``tesseract 5.3.0``, recorded as the creator of every annotation.
+        confidence: The page's mean word confidence, shown in the label.
+        needs_review: Whether the page is under the review threshold (said in the label).
 
     Returns:
         The AnnotationPage as JSON-ready data (validated by iiif-prezi3).
@@ -180,7 +190,10 @@ def annotation_page(
                 creator=creator,
             )
         )
-    label = f"Machine-generated OCR text ({engine}, {lang}); not a human transcription"
+    label = f"Machine-generated OCR text ({engine}, {lang})"
+    if confidence is not None:
+        label += f", mean word confidence {confidence:g}"
+    label += "; low confidence, not reviewed" if needs_review else "; not a human transcription"
     doc = AnnotationPage(id=paths.annotations_id(volume, page), label={"en": [label]}, items=items)
     data: dict[str, Any] = json.loads(doc.jsonld())
     return data
@@ -252,7 +265,14 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
     files["annotations"] = None
     if published and lines:
         doc = annotation_page(
-            lines, volume=item.volume, page=item.page, paths=paths, lang=lang, engine=engine
+            lines,
+            volume=item.volume,
+            page=item.page,
+            paths=paths,
+            lang=lang,
+            engine=engine,
+            confidence=confidence,
+            needs_review=needs_review,
         )
         files["annotations"] = _write(paths, outputs, annotations, dump_json(doc))
     else:

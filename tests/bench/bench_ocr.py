@@ -46,12 +46,16 @@ VOLUME = "ocr-bench-1"
 BASE_URL = "https://example.org/iiif/"
 # One setting changed from the default each: (row label, [ocr] overrides).
 VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("binarize = none (tesseract's Otsu)", {"binarize": "none"}),
-    ("binarize = otsu (libvips, global)", {"binarize": "otsu"}),
+    ("binarize = sauvola", {"binarize": "sauvola"}),
+    ("binarize = otsu (global)", {"binarize": "otsu"}),
+    ("binarize = none (tesseract's own)", {"binarize": "none"}),
     ("dpi = 300", {"dpi": 300}),
-    ("psm = 3", {"psm": 3}),
+    ("psm = 3 (tesseract's default)", {"psm": 3}),
     ("deskew = true", {"deskew": True}),
 )
+# Timings: the best of this many runs each, ours and the peer alternating (other work on the
+# machine only ever adds time).
+REPEATS = 2
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -123,9 +127,9 @@ def run_stage(workdir: Path, name: str, ocr: dict[str, Any]) -> tuple[float, dic
     return wall, results
 
 
-def run_peer(workdir: Path, files: list[Path]) -> tuple[float, dict[str, PageResult]]:
+def run_peer(workdir: Path, files: list[Path], name: str) -> tuple[float, dict[str, PageResult]]:
     """``tesseract PAGE out -l kor hocr`` per page, WORKERS side by side, default environment."""
-    out = workdir / "peer"
+    out = workdir / name
     out.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
 
@@ -159,8 +163,13 @@ def run(workdir: Path) -> list[Row]:
         conditions=[c for _, c in combos],
     )
     files = [workdir / "scans" / VOLUME / p.file for p in pages]
-    ours_s, ours = run_stage(workdir, "default", {})
-    peer_s, peer = run_peer(workdir, files)
+    ours_times, peer_times = [], []
+    for n in range(REPEATS):
+        ours_s, ours = run_stage(workdir, f"default{n}", {})
+        peer_s, peer = run_peer(workdir, files, f"peer{n}")
+        ours_times.append(ours_s)
+        peer_times.append(peer_s)
+    ours_s, peer_s = min(ours_times), min(peer_times)
     n = len(pages)
     rows = [
         Row(
@@ -171,6 +180,7 @@ def run(workdir: Path) -> list[Row]:
             higher_is_better=True,
             peer_name="tesseract PAGE out -l kor hocr",
             target=">= 5x the peer",
+            note=f"best of {REPEATS}: {ours_s:.0f} s vs {peer_s:.0f} s",
         )
     ]
     for font in FONTS:

@@ -191,6 +191,7 @@ def test_blank_page_is_ok_and_not_flagged(tmp_path: Path, tesseract_kor: None) -
     assert layout.path(rec.data["txt"]).read_text(encoding="utf-8") == ""
 
 
+@pytest.mark.slow
 def test_low_confidence_pages_are_flagged_and_withheld(
     volume: Path, make_cfg: Callable[..., Config]
 ) -> None:

@@ -42,6 +42,17 @@ def test_annotation_page_is_valid_iiif_with_one_line_per_annotation(layout: Layo
     AnnotationPage(**data)  # round-trips through the prezi3 model
     assert data["id"] == "https://example.org/iiif/vol-1/annotations/p001.json"
     assert "Machine-generated" in data["label"]["en"][0]
+    flagged = ocr.annotation_page(
+        lines[:1],
+        volume="vol-1",
+        page="p001",
+        paths=layout,
+        lang="kor",
+        engine="tesseract 5.3.0",
+        confidence=74.5,
+        needs_review=True,
+    )
+    assert "74.5" in flagged["label"]["en"][0] and "not reviewed" in flagged["label"]["en"][0]
     first, second = data["items"]
     assert first["motivation"] == "supplementing"
     assert first["target"] == "https://example.org/iiif/vol-1/canvas/p001#xywh=516,760,876,132"

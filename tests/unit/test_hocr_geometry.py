@@ -62,7 +62,11 @@ def test_estimate_skew_undoes_a_rotation(angle: float) -> None:
 
 def test_binarised_images_are_two_level() -> None:
     page = page_with_lines() + (pyvips.Image.xyz(800, 600)[0] / 20).cast("uchar")
-    for image in (preprocess.binarise_sauvola(page, 150), preprocess.binarise_otsu(page)):
+    for image in (
+        preprocess.binarise_wolf(page, 150),
+        preprocess.binarise_sauvola(page, 150),
+        preprocess.binarise_otsu(page),
+    ):
         hist = preprocess.histogram(image)
         assert sum(c for i, c in enumerate(hist) if i not in (0, 255)) == 0
         assert hist[0] > 0 and hist[255] > 0
@@ -74,3 +78,16 @@ def test_source_resolution_reads_or_assumes() -> None:
     assert declared and round(dpi) == 600
     bare = pyvips.Image.black(10, 10).copy(xres=1.0, yres=1.0)  # 25 dpi: a library default
     assert preprocess.source_resolution(bare, 300) == (300.0, False)
+
+
+def test_wolf_keeps_faded_strokes_that_sauvola_breaks() -> None:
+    faded = (page_with_lines() * 0 + 232).cast("uchar")
+    for y in range(100, 500, 60):
+        faded = faded.draw_rect(195, 40, y, 520, 3, fill=True)  # faint ink, 3-px strokes
+    strokes = 7 * 520 * 3
+
+    def ink(image: pyvips.Image) -> int:
+        return preprocess.histogram(image)[0]
+
+    assert ink(preprocess.binarise_wolf(faded, 150)) >= 0.9 * strokes
+    assert ink(preprocess.binarise_sauvola(faded, 150)) < 0.5 * strokes
