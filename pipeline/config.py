@@ -265,6 +265,7 @@ class OcrConfig(Section):
     crop_border: bool = True
     review_confidence: float = Field(default=82.0, ge=0, le=100)
     publish_low_confidence: bool = True
+    alto_version: Literal[3, 4] = 4
 
     @field_validator("languages")
     @classmethod

@@ -22,7 +22,7 @@ import pyvips
 from iiif_prezi3 import Agent, Annotation, AnnotationPage, TextualBody
 from pydantic import BaseModel, ConfigDict
 
-from pipeline import alto, hocr, preprocess
+from pipeline import __version__, alto, hocr, preprocess
 from pipeline.config import Config, IngestConfig, OcrConfig
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.external import tesseract
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 NAME = "ocr"
 SCOPE = "page"
-VERSION = 3
+VERSION = 4
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
 
@@ -243,7 +243,16 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
         hocr_doc = hocr.rewrite(
             texts["hocr"], prepared.transform, image=name, dpi=prepared.source_dpi, **size
         )
-        alto_doc = alto.rewrite(texts["alto"], prepared.transform, image=name, **size)
+        alto_doc = alto.rewrite(
+            texts["alto"],
+            prepared.transform,
+            image=name,
+            steps=[*prepared.steps, "coordinates mapped back to the full-resolution master"],
+            software=("pipeline", __version__),
+            settings=f"-l {lang} --psm {cfg.psm} --dpi {prepared.dpi}",
+            version=cfg.alto_version,
+            **size,
+        )
     except (hocr.HocrError, alto.AltoError) as exc:
         raise OcrError(f"tesseract wrote unreadable output: {exc}") from None
     lines = canvas_lines(page, prepared)
@@ -297,6 +306,7 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
             "blank": blank,
             "published": published,
             "preprocessing": list(prepared.steps),
+            "alto_profile": alto.PROFILES[cfg.alto_version],
             **files,
         },
         tool_versions={"tesseract": tesseract.version()},

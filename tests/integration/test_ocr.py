@@ -16,7 +16,7 @@ import pytest
 import pyvips
 from lxml import etree
 
-from pipeline import hocr
+from pipeline import alto, hocr
 from pipeline.config import Config, load_config
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.layout import Layout
@@ -94,7 +94,8 @@ def test_page_outputs_are_readable_valid_and_in_canvas_coordinates(
     assert "page.png" not in hocr_text and "ocr-p001-" not in hocr_text
 
     alto_doc = etree.parse(str(layout.path(data["alto"])))
-    schema = alto_schema()
+    assert data["alto_profile"] == alto.ALTO4
+    schema = alto_schema("alto-4-4.xsd")
     assert schema.validate(alto_doc), schema.error_log
     assert alto_doc.findtext(".//{*}fileName") == "p001.tif"
 
@@ -156,8 +157,13 @@ def test_downscaled_and_cropped_runs_map_to_the_same_canvas_boxes(
     pyvips.Image.new_from_file(str(original)).resize(2, kernel="linear").copy(
         xres=300 / 25.4, yres=300 / 25.4
     ).tiffsave(str(big))
-    big_layout, big_rec = run_page(tmp_path, big, "big")
+    big_layout, big_rec = run_page(tmp_path, big, "big", alto_version=3)
     assert "resampled to 150 dpi" in big_rec.data["preprocessing"]
+    schema = alto_schema("alto-3-0.xsd")
+    alto3 = etree.parse(str(big_layout.path(big_rec.data["alto"])))
+    assert schema.validate(alto3), schema.error_log
+    page = alto3.find(".//{*}Page")
+    assert page is not None and (page.get("WIDTH"), page.get("HEIGHT")) == ("2480", "3508")
     bx0, by0, bx1, by1 = header_box(big_layout, big_rec)
     tolerance = 8  # px at 300 dpi: tesseract's boxes on two renderings of the same page
     assert abs(bx0 - 2 * x0) <= tolerance and abs(by0 - 2 * y0) <= tolerance

@@ -175,6 +175,39 @@ def test_alto_rewrite_maps_coordinates_and_stays_valid() -> None:
     assert schema.validate(root), schema.error_log
 
 
+@pytest.mark.parametrize(("version", "xsd"), [(3, "alto-3-0.xsd"), (4, "alto-4-4.xsd")])
+def test_alto_records_preprocessing_and_validates(version: int, xsd: str) -> None:
+    out = alto.rewrite(
+        ALTO,
+        Affine(a=4.0, e=4.0),
+        width=4960,
+        height=7016,
+        image="f017r.tif",
+        steps=["source 600 dpi", "resampled to 150 dpi", "binarised (Wolf-Jolion)"],
+        software=("pipeline", "0.1.0"),
+        settings="-l kor --psm 4 --dpi 150",
+        version=version,
+    )
+    root = etree.fromstring(out.encode())
+    ns = {"a": alto.PROFILES[version]}
+    assert root.tag == f"{{{alto.PROFILES[version]}}}alto"
+    schema = alto_schema(xsd)
+    assert schema.validate(root), schema.error_log
+    descriptions = root.xpath("//a:processingStepDescription/text()", namespaces=ns)
+    assert descriptions == ["source 600 dpi", "resampled to 150 dpi", "binarised (Wolf-Jolion)"]
+    assert root.xpath("//a:processingStepSettings/text()", namespaces=ns) == [
+        "-l kor --psm 4 --dpi 150"
+    ]
+    names = root.xpath("//a:softwareName/text()", namespaces=ns)
+    assert names == ["pipeline", "tesseract 5.3.0"]
+    if version == 4:
+        assert not root.xpath("//a:OCRProcessing", namespaces=ns)
+        assert root.xpath("//a:Processing/@ID", namespaces=ns) == ["OCR_0_0", "OCR_0"]
+        assert alto.ALTO4_XSD in root.get(f"{{{alto.XSI}}}schemaLocation")
+    string = root.find(".//a:String", ns)
+    assert string is not None and string.get("HPOS") == "400" and string.get("CONTENT") == "인물"
+
+
 def test_alto_rewrite_refuses_other_documents() -> None:
     with pytest.raises(alto.AltoError):
         alto.rewrite("<x/>", Affine(), width=1, height=1, image="a")
