@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +148,8 @@ def run(
 
     extra: dict[str, Any] = {}
     if jobs is not None or fail_fast:
-        extra["run"] = {k: v for k, v in (("workers", jobs), ("fail_fast", fail_fast or None)) if v is not None}
+        pairs = (("workers", jobs), ("fail_fast", fail_fast or None))
+        extra["run"] = {k: v for k, v in pairs if v is not None}
     if executor is not None or scheduler is not None:
         cluster = {"executor": executor or "dask", "scheduler": scheduler}
         extra.setdefault("run", {}).update({k: v for k, v in cluster.items() if v is not None})
@@ -493,4 +493,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -149,9 +149,13 @@ def execute(task: Task) -> StageRecord:
             status="failed",
             error_type="internal",
             error=f"{type(exc).__name__}: {exc}",
-            data={"traceback": traceback.format_exc(), **({"file": Path(source).name} if source else {})},
+            data={
+                "traceback": traceback.format_exc(),
+                **({"file": Path(source).name} if source else {}),
+            },
         )
-    return replace(record, fingerprint=task.fingerprint, duration_s=round(time.monotonic() - started, 3))
+    elapsed = round(time.monotonic() - started, 3)
+    return replace(record, fingerprint=task.fingerprint, duration_s=elapsed)
 
 
 class Executor(Protocol):

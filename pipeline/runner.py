@@ -58,7 +58,8 @@ def select_stages(names: Sequence[str] | None) -> tuple[Stage, ...]:
         return STAGES
     unknown = [n for n in names if n not in STAGE_NAMES]
     if unknown:
-        raise ConfigError(f"--stages: unknown stage {unknown[0]!r} (known: {', '.join(STAGE_NAMES)})")
+        known = ", ".join(STAGE_NAMES)
+        raise ConfigError(f"--stages: unknown stage {unknown[0]!r} (known: {known})")
     return tuple(s for s in STAGES if s.NAME in names)
 
 
@@ -279,7 +280,12 @@ class _Job:
                     [_item_key(item), {n: result_digest(r) for n, r in sorted(up.items())}]
                 )
             descriptor = volume.descriptor.model_dump(mode="json", exclude_none=True)
-            key = {"volume": volume.id, "descriptor": descriptor, "pages": digests, "missing": missing}
+            key = {
+                "volume": volume.id,
+                "descriptor": descriptor,
+                "pages": digests,
+                "missing": missing,
+            }
             volume_up = self.volume_upstream(stage, volume.id)
             if volume_up:
                 key["volume_upstream"] = {n: result_digest(r) for n, r in sorted(volume_up.items())}

@@ -22,7 +22,7 @@ class Stage(Protocol):
     """
 
     NAME: str
-    SCOPE: Scope
+    SCOPE: str  # "page", "volume" or "collection"
     VERSION: int
     REQUIRES: tuple[str, ...]
     USES: tuple[str, ...]
@@ -53,6 +53,6 @@ STAGE_NAMES: tuple[str, ...] = tuple(s.NAME for s in STAGES)
 def stage_by_name(name: str) -> Stage:
     """Look a stage up by ``NAME``."""
     for stage in STAGES:
-        if stage.NAME == name:
+        if name == stage.NAME:
             return stage
     raise KeyError(name)
