@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,8 @@ import click
 
 from pipeline import __version__
 from pipeline.config import Config, load_config
-from pipeline.errors import ExitCode, PipelineError
+from pipeline.errors import ConfigError, ExitCode, PipelineError
+from pipeline.layout import SAFE_ID
 from pipeline.records import JobReport
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,45 @@ class PipelineGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(int(ExitCode.INTERRUPTED))
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # the one boundary where an unexpected error is caught
+            report_bug(ctx, exc)
+            ctx.exit(int(ExitCode.INTERNAL))
+
+
+def _bug_log(ctx: click.Context) -> Path | None:
+    """The job log of this invocation's output folder, when it already exists."""
+    cfg = ctx.find_root().ensure_object(dict).get("config")
+    if cfg is None:
+        return None
+    from pipeline.runner import layout_for
+
+    log_path = layout_for(cfg).log_path
+    return log_path if log_path.parent.is_dir() else None
+
+
+def report_bug(ctx: click.Context, exc: Exception) -> None:
+    """Record an unexpected exception's traceback and tell the user, in two lines, it is a bug.
+
+    The traceback goes to the job log when the output folder has one, and to stderr with -v.
+    """
+    trace = "".join(traceback.format_exception(exc))
+    log_path = _bug_log(ctx)
+    if log_path is not None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        try:
+            with log_path.open("a", encoding="utf-8") as fh:
+                fh.write(f"{stamp} CRITICAL pipeline.cli: internal error\n{trace}")
+        except OSError:
+            log_path = None
+    if ctx.find_root().ensure_object(dict).get("verbose"):
+        click.echo(trace, err=True, nl=False)
+    click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+    if log_path is not None:
+        click.echo(f"this is a bug, please report it with {log_path}", err=True)
+    else:
+        click.echo("this is a bug, please report it (run with -v to see the traceback)", err=True)
 
 
 def _config(ctx: click.Context) -> Config:
@@ -47,6 +89,22 @@ def _config(ctx: click.Context) -> Config:
         obj["config"] = load_config(obj.get("config_path"), overrides=overrides)
     cfg: Config = obj["config"]
     return cfg
+
+
+def check_volume_ids(volumes: tuple[str, ...], option: str = "") -> tuple[str, ...]:
+    """Refuse volume ids that are not plain folder names before anything joins them to a path.
+
+    Raises:
+        ConfigError: Naming the option (if any) and the id.
+    """
+    for vid in volumes:
+        if not SAFE_ID.match(vid) or vid in {".", ".."}:
+            where = f"{option}: " if option else ""
+            raise ConfigError(
+                f"{where}volume {vid!r}: not a volume id (a folder name of letters, digits, "
+                "'.', '_' and '-'; no paths)"
+            )
+    return volumes
 
 
 def _duration(seconds: float) -> str:
@@ -235,6 +293,7 @@ def samples(dest: Path, volume_id: str, pages: int, seed: int, width: int, heigh
     """Generate a volume of synthetic scanned pages (with ground truth) under DEST."""
     from pipeline.samples import generate_volume
 
+    check_volume_ids((volume_id,), "--volume-id")
     made = generate_volume(
         dest, volume_id=volume_id, pages=pages, seed=seed, width=width, height=height
     )
@@ -346,7 +405,7 @@ def check(ctx: click.Context, volumes: tuple[str, ...]) -> None:
     from pipeline.iiif_image import replay_output
     from pipeline.runner import layout_for
 
-    report = replay_output(layout_for(_config(ctx)), volumes)
+    report = replay_output(layout_for(_config(ctx)), check_volume_ids(volumes))
     for url in report.missing:
         click.echo(url)
     for problem in report.problems:

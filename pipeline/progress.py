@@ -19,6 +19,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from pipeline.errors import JobInputError
+
 
 class Reporter(Protocol):
     """What the runner tells about its progress."""
@@ -88,7 +90,11 @@ def make_reporter(*, quiet: bool = False) -> Reporter:
 
 
 def setup_logging(*, verbose: int, log_path: Path | None = None) -> None:
-    """Log warnings (or more with ``-v``) to stderr and everything to the job log file."""
+    """Log warnings (or more with ``-v``) to stderr and everything to the job log file.
+
+    Raises:
+        JobInputError: The job log's folder cannot be created or the log cannot be opened.
+    """
     root = logging.getLogger()
     root.setLevel(logging.DEBUG)
     for handler in list(root.handlers):
@@ -99,8 +105,14 @@ def setup_logging(*, verbose: int, log_path: Path | None = None) -> None:
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root.addHandler(console)
     if log_path is not None:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(log_path, encoding="utf-8")
+        try:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(log_path, encoding="utf-8")
+        except OSError as exc:
+            raise JobInputError(
+                f"{exc.filename or log_path}: cannot write the job log here ({exc.strerror}); "
+                "choose another --out (site.out)"
+            ) from None
         handler.setLevel(logging.DEBUG)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)

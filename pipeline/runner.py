@@ -70,7 +70,13 @@ def job_lock(layout: Layout) -> Iterator[None]:
     Raises:
         JobInputError: Another job is running on the same output folder.
     """
-    layout.work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        layout.work_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise JobInputError(
+            f"{layout.out}: cannot create the output folder ({exc.strerror}: {exc.filename}); "
+            "choose another --out (site.out)"
+        ) from None
     with layout.lock_path.open("a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -169,3 +169,94 @@ def test_status_lists_listing_problems(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "missing: p9.tif is listed in volume.toml" in result.output
     assert "warning: p2.tif is not listed in volume.toml" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        pytest.param(["check", "../x"], "volume '../x': not a volume id", id="check-parent"),
+        pytest.param(["check", "a/b"], "volume 'a/b': not a volume id", id="check-path"),
+        pytest.param(
+            ["samples", "dest", "--volume-id", "../x"],
+            "--volume-id: volume '../x': not a volume id",
+            id="samples-volume-id",
+        ),
+    ],
+)
+def test_volume_ids_are_checked_at_the_command_line(
+    tmp_path: Path, args: list[str], needle: str
+) -> None:
+    (tmp_path / "out" / "vol-1" / "images").mkdir(parents=True)
+    result = invoke(tmp_path, *args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and needle in result.output
+    assert len(result.output.splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+    _no_traceback(result)
+
+
+@pytest.mark.parametrize("command", ["run", "publish"])
+def test_output_folder_under_a_file(tmp_path: Path, command: str) -> None:
+    _volume(tmp_path)
+    (tmp_path / "file").write_text("x")
+    out = tmp_path / "file" / "out"
+    result = CliRunner().invoke(
+        cli, ["--scans", str(tmp_path / "scans"), "--out", str(out), "--base-url", BASE, command]
+    )
+    assert result.exit_code == 4, result.output
+    assert result.output.startswith("error: ") and str(out) in result.output
+    _no_traceback(result)
+
+
+def test_job_lock_names_the_output_folder(tmp_path: Path) -> None:
+    from pipeline.errors import JobInputError
+    from pipeline.layout import Layout
+    from pipeline.runner import job_lock
+
+    (tmp_path / "file").write_text("x")
+    layout = Layout(out=tmp_path / "file" / "out", base_url=BASE)
+    with pytest.raises(JobInputError, match="cannot create the output folder") as info:
+        job_lock(layout).__enter__()
+    assert str(layout.out) in str(info.value)
+
+
+def _boom(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom")
+
+
+def test_unexpected_error_is_a_bug_with_exit_70(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _volume(tmp_path)
+    monkeypatch.setattr("pipeline.runner.status", _boom)
+    result = invoke(tmp_path, "status")
+    assert result.exit_code == 70, result.output
+    assert result.output.splitlines() == [
+        "error: RuntimeError: boom",
+        "this is a bug, please report it (run with -v to see the traceback)",
+    ]
+    _no_traceback(result)
+    verbose = invoke(tmp_path, "-v", "status")
+    assert verbose.exit_code == 70, verbose.output
+    assert "Traceback" in verbose.output and "_boom" in verbose.output
+
+
+def test_unexpected_error_goes_to_the_job_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _volume(tmp_path)
+    log_path = tmp_path / "out" / ".pipeline" / "job.log"
+    log_path.parent.mkdir(parents=True)
+    monkeypatch.setattr("pipeline.runner.status", _boom)
+    result = invoke(tmp_path, "status")
+    assert result.exit_code == 70, result.output
+    assert f"this is a bug, please report it with {log_path}" in result.output
+    assert "Traceback" in log_path.read_text() and "RuntimeError: boom" in log_path.read_text()
+    _no_traceback(result)
+
+
+def test_click_usage_errors_keep_their_behaviour(tmp_path: Path) -> None:
+    result = invoke(tmp_path, "run", "--jobs", "-1")
+    assert result.exit_code == 2, result.output
+    assert "Usage:" in result.output
+    assert invoke(tmp_path, "--help").exit_code == 0
