@@ -68,6 +68,8 @@ class StageRecord:
     @property
     def subject(self) -> str:
         """``volume/page`` or ``volume`` for volume stages."""
+        if not self.volume:
+            return "collection"
         return f"{self.volume}/{self.page}" if self.page else self.volume
 
     def to_json(self) -> str:

@@ -34,7 +34,7 @@ from pipeline.records import (
     VolumeInput,
 )
 from pipeline.report import status_report, write_volume_report
-from pipeline.stages import STAGE_NAMES, STAGES, Stage
+from pipeline.stages import STAGE_NAMES, STAGES, Stage, stage_by_name
 from pipeline.state import StateStore
 from pipeline.volumes import Volume, find_volumes, load_volume, natural_key
 
@@ -141,27 +141,46 @@ def _digest(obj: Any) -> str:
 
 
 def result_digest(record: StageRecord) -> str:
-    """What downstream fingerprints depend on: a record's outputs and data, not its timing."""
-    return _digest({"outputs": record.outputs, "data": record.data})
+    """What downstream fingerprints depend on: a record's outputs and data.
+
+    Timings live outside ``data``; keys the producing stage declares ``VOLATILE`` (a master's
+    modification time, say) are left out, so touching a file does not redo its derivatives.
+    """
+    volatile = set(getattr(stage_by_name(record.stage), "VOLATILE", ()))
+    data = {k: v for k, v in record.data.items() if k not in volatile}
+    return _digest({"outputs": record.outputs, "data": data})
 
 
-def fingerprint(stage: Stage, settings: BaseModel, key: Any) -> str:
-    """Digest of everything a stage's result depends on."""
+def fingerprint(stage: Stage, settings: BaseModel, key: Any, tools: dict[str, str]) -> str:
+    """Digest of everything a stage's result depends on.
+
+    Args:
+        stage: The stage.
+        settings: Its configuration section.
+        key: Its input: the item fields it reads and its upstream results.
+        tools: Versions of the programs it runs (a new tesseract redoes OCR).
+
+    Returns:
+        A hex SHA-256.
+    """
     return _digest(
         {
             "stage": stage.NAME,
             "version": stage.VERSION,
             "settings": settings.model_dump(mode="json"),
+            "tools": tools,
             "input": key,
         }
     )
 
 
-def _item_key(item: PageItem) -> dict[str, Any]:
-    # Where the scans folder lives does not change a derivative: leave the path out.
+def _item_key(item: PageItem, fields: Sequence[str] | None = None) -> dict[str, Any]:
+    """The page item fields a stage depends on; never where the scans folder lives."""
     data = asdict(item)
     data.pop("source")
-    return data
+    if fields is None:
+        return data
+    return {k: v for k, v in data.items() if k in {"volume", "page", *fields}}
 
 
 @dataclass
@@ -176,15 +195,20 @@ class _Job:
     failed_volumes: dict[str, StageRecord] = field(default_factory=dict)
     stop: bool = False
     interrupted: threading.Event = field(default_factory=threading.Event)
+    tools: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def current(self, volume: str, page: str, stage: str, fp: str) -> StageRecord | None:
         """The stored record if it is ok, has the same fingerprint and its outputs exist."""
         rec = self.state.get(volume, page, stage)
         if rec is None or rec.status != "ok" or rec.fingerprint != fp:
             return None
-        if not all(self.layout.path(rel).exists() for rel in rec.outputs):
+        if not self.outputs_exist(rec):
             return None
         return rec
+
+    def outputs_exist(self, rec: StageRecord) -> bool:
+        """Whether every file a record lists is still there."""
+        return all(self.layout.path(rel).exists() for rel in rec.outputs)
 
     def upstream(
         self, stage: Stage, volume: str, page: str
@@ -193,10 +217,15 @@ class _Job:
         found: dict[str, StageRecord] = {}
         for name in stage.REQUIRES + stage.USES:
             rec = self.state.get(volume, page, name)
-            if rec is not None and rec.status == "ok":
+            if rec is not None and rec.status == "ok" and self.outputs_exist(rec):
                 found[name] = rec
             elif name in stage.REQUIRES:
-                why = f"upstream failed: {name}" if rec else f"upstream not run: {name}"
+                if rec is None:
+                    why = f"upstream not run: {name}"
+                elif rec.status == "ok":
+                    why = f"upstream output missing: {name} (run that stage again)"
+                else:
+                    why = f"upstream failed: {name}"
                 skipped = StageRecord(
                     stage=stage.NAME, volume=volume, page=page, status="skipped", error=why
                 )
@@ -232,6 +261,14 @@ class _Job:
                 bar.advance(rec.subject)
                 if rec.status == "failed":
                     log.info("failed: %s [%s]: %s", rec.subject, rec.stage, rec.error)
+                    if rec.error_type == "internal":
+                        # Workers have no log handlers: the traceback travels in the record.
+                        log.debug(
+                            "traceback of %s [%s]:\n%s",
+                            rec.subject,
+                            rec.stage,
+                            rec.data.get("traceback", "(none recorded)"),
+                        )
                 if self.interrupted.is_set():
                     raise KeyboardInterrupt
                 if self.stop:
@@ -248,18 +285,18 @@ class _Job:
                 if skipped is not None:
                     self.record(skipped)
                     continue
-                if stage.REQUIRES:
-                    key: Any = {
-                        "item": _item_key(item),
-                        "upstream": {n: result_digest(r) for n, r in sorted(up.items())},
-                    }
-                else:
-                    stat = Path(item.source).stat() if Path(item.source).exists() else None
-                    key = {
-                        "item": asdict(item),
-                        "stat": [stat.st_size, stat.st_mtime_ns] if stat else None,
-                    }
-                fp = fingerprint(stage, settings, key)
+                key: Any = {
+                    "item": _item_key(item, getattr(stage, "ITEM_FIELDS", None)),
+                    "upstream": {n: result_digest(r) for n, r in sorted(up.items())},
+                }
+                if not stage.REQUIRES:
+                    # A stage reading the master directly: its name and stat stand for its
+                    # bytes (ingest hashes them; downstream stages depend on that hash).
+                    source = Path(item.source)
+                    stat = source.stat() if source.exists() else None
+                    key["file"] = source.name
+                    key["stat"] = [stat.st_size, stat.st_mtime_ns] if stat else None
+                fp = fingerprint(stage, settings, key, self.tools.get(stage.NAME, {}))
                 rec = self.current(item.volume, item.page, stage.NAME, fp)
                 if rec is not None:
                     self.record(rec, current=True)
@@ -295,7 +332,7 @@ class _Job:
             volume_up = self.volume_upstream(stage, volume.id)
             if volume_up:
                 key["volume_upstream"] = {n: result_digest(r) for n, r in sorted(volume_up.items())}
-            fp = fingerprint(stage, settings, key)
+            fp = fingerprint(stage, settings, key, self.tools.get(stage.NAME, {}))
             rec = self.current(volume.id, "", stage.NAME, fp)
             if rec is not None:
                 self.record(rec, current=True)
@@ -321,7 +358,7 @@ class _Job:
                 rec = self.state.get(vid, "", name)
                 if rec is not None and rec.status == "ok":
                     entries.append((vid, rec.data))
-        fp = fingerprint(stage, settings, entries)
+        fp = fingerprint(stage, settings, entries, self.tools.get(stage.NAME, {}))
         rec = self.current(COLLECTION_KEY, "", stage.NAME, fp)
         if rec is not None:
             self.record(rec, current=True)
@@ -331,6 +368,21 @@ class _Job:
         inp = CollectionInput(volumes=tuple(entries))
         task = Task(stage.NAME, COLLECTION_KEY, "", inp, settings, self.layout, fp)
         self.run_tasks(stage, [task], 1)
+
+
+def _withdraw_volume_results(state: StateStore, failure: StageRecord) -> None:
+    """A volume that no longer reads keeps no ok manifest: the collection and publish skip it."""
+    for stage in STAGES:
+        if stage.SCOPE != "volume":
+            continue
+        old = state.get(failure.volume, "", stage.NAME)
+        if old is not None and old.status == "ok":
+            why = f"volume could not be read: {failure.error}"
+            state.put(
+                StageRecord(
+                    stage=stage.NAME, volume=failure.volume, page="", status="skipped", error=why
+                )
+            )
 
 
 def load_volumes(cfg: Config, selected: Sequence[str]) -> tuple[list[Volume], list[StageRecord]]:
@@ -358,16 +410,20 @@ def load_volumes(cfg: Config, selected: Sequence[str]) -> tuple[list[Volume], li
     return volumes, failures
 
 
-def preflight(cfg: Config, stages: Sequence[Stage]) -> dict[str, str]:
+def preflight(cfg: Config, stages: Sequence[Stage]) -> dict[str, dict[str, str]]:
     """Check every tool the selected stages need, before any page is touched.
+
+    Args:
+        cfg: The configuration.
+        stages: The stages about to run.
+
+    Returns:
+        Per stage, the versions of the tools it uses (part of its fingerprints).
 
     Raises:
         MissingDependencyError: A tool or language is missing.
     """
-    versions: dict[str, str] = {}
-    for stage in stages:
-        versions.update(stage.preflight(stage.settings(cfg)))
-    return versions
+    return {stage.NAME: stage.preflight(stage.settings(cfg)) for stage in stages}
 
 
 def run_job(
@@ -397,7 +453,7 @@ def run_job(
     """
     started = time.monotonic()
     selected = select_stages(stages)
-    preflight(cfg, selected)
+    tools = preflight(cfg, selected)
     layout = layout_for(cfg)
     found, broken = load_volumes(cfg, volumes)
     report = JobReport()
@@ -416,8 +472,10 @@ def run_job(
         )
         job = _Job(cfg, layout, state, executor, reporter or NullReporter(), report, found)
         job.interrupted = interrupted
+        job.tools = tools
         for rec in broken:
             job.record(rec)
+            _withdraw_volume_results(state, rec)
         for volume in found:
             state.forget_volume_pages(volume.id, {p.page for p in volume.pages})
             # Its descriptor reads again: forget an earlier "broken volume.toml" failure.

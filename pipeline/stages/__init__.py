@@ -19,6 +19,12 @@ class Stage(Protocol):
     ``REQUIRES`` names earlier stages whose records must be ``ok`` for this one to run;
     ``USES`` names earlier stages whose records are passed along when present.
     ``VERSION`` is part of the fingerprint: bump it when the stage's output changes.
+
+    Two optional attributes narrow what a fingerprint depends on, so that a rerun redoes only
+    what a change affects: ``ITEM_FIELDS`` names the ``PageItem`` fields (besides volume and
+    page) a page stage's output depends on (default: all of them but the source path), and
+    ``VOLATILE`` names keys of the stage's record data that describe the run or the source file
+    rather than the result (e.g. modification times), which downstream fingerprints ignore.
     """
 
     NAME: str

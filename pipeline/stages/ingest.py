@@ -23,6 +23,9 @@ SCOPE = "page"
 VERSION = 2
 REQUIRES: tuple[str, ...] = ()
 USES: tuple[str, ...] = ()
+ITEM_FIELDS: tuple[str, ...] = ()
+# Touching or copying a master changes these but not a single derivative.
+VOLATILE: tuple[str, ...] = ("file", "size", "mtime_ns")
 
 # Formats a master may be in (``ingest.formats``), their display names and libvips loaders.
 FORMAT_NAMES = {"tiff": "TIFF", "jpeg": "JPEG", "png": "PNG", "jp2k": "JPEG 2000"}

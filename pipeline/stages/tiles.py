@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline import iiif_image as iiif
 from pipeline import imaging
-from pipeline.config import Config, IngestConfig, TilesConfig
+from pipeline.config import Config, TilesConfig
 from pipeline.errors import TilingError
 from pipeline.fsio import atomic_dir, sha256_file, temp_sibling
 from pipeline.imaging import (
@@ -33,6 +33,7 @@ SCOPE = "page"
 VERSION = 2
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
+ITEM_FIELDS: tuple[str, ...] = ()
 
 # A level made of more tiles than this is written from the master instead of joined from its
 # tiles, which keeps every tile file open at once.
@@ -46,13 +47,15 @@ class TilesSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     tiles: TilesConfig
-    ingest: IngestConfig
+    max_pixels: int
     base_url: str
 
 
 def settings(cfg: Config) -> TilesSettings:
     """Return the tiles section plus the base URL written into info.json."""
-    return TilesSettings(tiles=cfg.tiles, ingest=cfg.ingest, base_url=cfg.site.base_url)
+    return TilesSettings(
+        tiles=cfg.tiles, max_pixels=cfg.ingest.max_pixels, base_url=cfg.site.base_url
+    )
 
 
 def preflight(settings: TilesSettings) -> dict[str, str]:
@@ -265,12 +268,12 @@ def run(inp: PageInput, settings: TilesSettings, paths: Layout) -> StageRecord:
     source = Path(item.source)
 
     def master() -> pyvips.Image:
-        return _open(source, settings.ingest.max_pixels)[0]
+        return _open(source, settings.max_pixels)[0]
 
     outputs: dict[str, str] = {}
     try:
         with atomic_dir(final) as work:
-            image, colour = _open(source, settings.ingest.max_pixels)
+            image, colour = _open(source, settings.max_pixels)
             width, height = image.width, image.height
             image.dzsave(
                 str(work),

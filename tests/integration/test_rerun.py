@@ -1,0 +1,75 @@
+"""Reruns redo only what a change affects (asserted on the state store, never on timing)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Config
+from pipeline.records import StageRecord
+from pipeline.runner import layout_for, run_job
+from pipeline.state import StateStore
+
+
+def _records(cfg: Config) -> dict[tuple[str, str], StageRecord]:
+    with StateStore(layout_for(cfg).state_db) as state:
+        return {(r.page, r.stage): r for r in state.records()}
+
+
+def _rerun(cfg: Config) -> set[tuple[str, str]]:
+    """Run again; return the (page, stage) pairs whose record changed."""
+    before = {k: r.to_json() for k, r in _records(cfg).items()}
+    report = run_job(cfg)
+    assert not report.failures, [f.error for f in report.failures]
+    after = {k: r.to_json() for k, r in _records(cfg).items()}
+    return {k for k in after if before.get(k) != after[k]}
+
+
+@pytest.fixture
+def built(make_scan: Callable[..., Path], make_cfg: Callable[..., Config]) -> Config:
+    for n in (1, 2, 3):
+        make_scan(f"vol/p{n}.tif", 300 + n, 400)
+    cfg = make_cfg(ocr={"enabled": False})
+    assert not run_job(cfg).failures
+    return cfg
+
+
+def test_touching_a_master_redoes_no_derivative(built: Config, tmp_path: Path) -> None:
+    master = tmp_path / "scans" / "vol" / "p2.tif"
+    stat = master.stat()
+    os.utime(master, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    changed = _rerun(built)
+    assert changed == {("p2", "ingest")}
+
+
+def test_a_new_first_page_leaves_the_other_pages_alone(
+    built: Config, make_scan: Callable[..., Path]
+) -> None:
+    make_scan("vol/p0.tif", 320, 400)
+    changed = _rerun(built)
+    assert {page for page, stage in changed if stage in ("ingest", "tiles", "ocr")} == {"p0"}
+    assert ("", "manifest") in changed
+
+
+def test_moving_the_scans_folder_redoes_nothing(
+    built: Config, tmp_path: Path, make_cfg: Callable[..., Config]
+) -> None:
+    shutil.move(tmp_path / "scans", tmp_path / "moved")
+    cfg = make_cfg(ocr={"enabled": False}, site={"scans": str(tmp_path / "moved")})
+    assert _rerun(cfg) == set()
+
+
+def test_a_deleted_upstream_output_is_reported_not_a_crash(
+    built: Config, tmp_path: Path
+) -> None:
+    info = tmp_path / "out" / "vol" / "images" / "p1" / "info.json"
+    info.unlink()
+    report = run_job(built, stages=["manifest"])
+    assert report.internal_errors == 0
+    recs = _records(built)
+    assert recs[("", "manifest")].status == "failed"
+    assert "p1" in recs[("", "manifest")].error
