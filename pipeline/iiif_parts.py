@@ -52,11 +52,6 @@ LINK_LABELS: dict[str, LangMap] = {
         "en": ["OCR text of the volume (plain text)"],
         "ru": ["Распознанный текст тома (текст)"],
     },
-    "pdf": {
-        "ko": ["PDF (이미지와 OCR 본문)"],
-        "en": ["PDF (images with OCR text)"],
-        "ru": ["PDF (изображения с распознанным текстом)"],
-    },
 }
 
 # Labels of the catalogue fields of a volume descriptor (pipeline.volumes.CATALOGUE_FIELDS).

@@ -36,8 +36,8 @@ NAME = "manifest"
 SCOPE = "volume"
 VERSION = 2
 REQUIRES: tuple[str, ...] = ("ingest", "tiles")
-# "text" and "pdf" are volume stages: their records arrive in VolumeInput.upstream.
-USES: tuple[str, ...] = ("ocr", "text", "pdf")
+# "text" is a volume stage: its record arrives in VolumeInput.upstream.
+USES: tuple[str, ...] = ("ocr", "text")
 
 
 class ManifestSettings(BaseModel):
@@ -284,14 +284,9 @@ def _metadata(desc: dict[str, Any]) -> list[Any]:
 
 
 def _renderings(make: Make, upstream: dict[str, dict[str, Any]], paths: Layout) -> list[Any]:
-    found = []
-    if upstream.get("text", {}).get("text"):
-        url = paths.url_of(upstream["text"]["text"])
-        found.append(parts.link(make, url, "text", "Text", "text/plain"))
-    if upstream.get("pdf", {}).get("pdf"):
-        url = paths.url_of(upstream["pdf"]["pdf"])
-        found.append(parts.link(make, url, "pdf", "Text", "application/pdf"))
-    return found
+    """Return the volume's own renderings: the plain text of the text stage, when it ran."""
+    text = upstream.get("text", {}).get("text")
+    return [parts.link(make, paths.url_of(text), "text", "Text", "text/plain")] if text else []
 
 
 def _shell(
