@@ -20,6 +20,21 @@ from pipeline.records import JobReport
 log = logging.getLogger(__name__)
 
 MAX_LISTED_FAILURES = 20
+# The option behind each setting a command line can override, named by errors in its value.
+OPTION_NAMES = {
+    "site.scans": "--scans",
+    "site.out": "--out",
+    "site.base_url": "--base-url",
+    "run.workers": "--jobs",
+    "run.fail_fast": "--fail-fast",
+    "run.executor": "--executor",
+    "run.scheduler": "--scheduler",
+    "manifest.allow_partial": "--allow-partial",
+    "publish.threads": "--threads",
+    "publish.cors": "--cors",
+    "serve.host": "--host",
+    "serve.port": "--port",
+}
 
 
 class PipelineGroup(click.Group):
@@ -86,7 +101,9 @@ def _config(ctx: click.Context) -> Config:
                 site[key] = obj[key]
         overrides: dict[str, Any] = {"site": site} if site else {}
         overrides.update(obj.get("extra", {}))
-        obj["config"] = load_config(obj.get("config_path"), overrides=overrides)
+        obj["config"] = load_config(
+            obj.get("config_path"), overrides=overrides, option_names=OPTION_NAMES
+        )
     cfg: Config = obj["config"]
     return cfg
 
@@ -174,7 +191,9 @@ def cli(
 @cli.command()
 @click.argument("volumes", nargs=-1)
 @click.option("--stages", help="Comma-separated stages to run (default: all).")
-@click.option("-j", "--jobs", type=click.IntRange(min=0), help="Worker processes (0: one per core).")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(0, 512), help="Worker processes (0: one per core)."
+)
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed page.")
 @click.option("--allow-partial", is_flag=True, help="Build manifests of volumes with failed pages.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
@@ -208,6 +227,11 @@ def run(
     if jobs is not None or fail_fast:
         pairs = (("workers", jobs), ("fail_fast", fail_fast or None))
         extra["run"] = {k: v for k, v in pairs if v is not None}
+    if executor == "local" and scheduler is not None:
+        raise ConfigError(
+            "--scheduler: a Dask scheduler needs --executor dask (or no --executor); "
+            "--executor local runs on this machine only"
+        )
     if executor is not None or scheduler is not None:
         cluster = {"executor": executor or "dask", "scheduler": scheduler}
         extra.setdefault("run", {}).update({k: v for k, v in cluster.items() if v is not None})

@@ -458,11 +458,43 @@ def describe_validation_error(source: str, exc: ValidationError) -> str:
     return f"{source}: {where}: {msg}{more}"
 
 
+def _leaf_at(tree: Mapping[str, Any], keys: list[str]) -> bool:
+    """Whether ``tree`` gives a value (not a table to merge into) at the key path ``keys``."""
+    node: Any = tree
+    for key in keys:
+        if not isinstance(node, Mapping) or key not in node:
+            return False
+        node = node[key]
+    return not isinstance(node, Mapping)
+
+
+def _blame(
+    exc: ValidationError,
+    file_source: str,
+    env: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    option_names: Mapping[str, str],
+) -> str:
+    """Which layer set the value of the first error: an option, a variable or the file.
+
+    The command line wins over variables and variables over the file, so the deepest key path
+    of the error that one of them sets, checked in that order, is where the value came from.
+    """
+    keys = [str(p) for p in exc.errors()[0]["loc"]]
+    for n in range(len(keys), 0, -1):
+        if _leaf_at(overrides, keys[:n]):
+            return option_names.get(".".join(keys[:n]), "command line")
+        if _leaf_at(env, keys[:n]):
+            return ENV_PREFIX + "__".join(keys[:n]).upper()
+    return file_source
+
+
 def load_config(
     path: Path | None = None,
     *,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    option_names: Mapping[str, str] | None = None,
 ) -> Config:
     """Build the job configuration.
 
@@ -471,12 +503,14 @@ def load_config(
             folder, else the built-in defaults.
         overrides: Values from the command line, nested by section.
         environ: Environment to read ``PIPELINE_SECTION__KEY`` variables from.
+        option_names: The command-line option behind each dotted key of ``overrides``
+            (``{"site.base_url": "--base-url"}``), named by errors in the value.
 
     Returns:
         The validated configuration.
 
     Raises:
-        ConfigError: Naming the file (or variable) and the key at fault.
+        ConfigError: Naming the file, variable or option and the key at fault.
     """
     data: dict[str, Any] = {}
     source = "built-in defaults"
@@ -486,12 +520,10 @@ def load_config(
         data = read_toml(path)
         source = str(path)
     env = _env_overrides(os.environ if environ is None else environ)
-    if env:
-        data = _merge(data, env)
-        source = f"{source} + {ENV_PREFIX}* variables"
-    if overrides:
-        data = _merge(data, overrides)
+    data = _merge(data, env)
+    data = _merge(data, overrides or {})
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(source, exc)) from None
+        blamed = _blame(exc, source, env, overrides or {}, option_names or {})
+        raise ConfigError(describe_validation_error(blamed, exc)) from None

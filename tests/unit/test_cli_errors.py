@@ -78,7 +78,7 @@ def test_missing_config_file(tmp_path: Path) -> None:
 def test_bad_environment_variable(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["status"], env={"PIPELINE_TILES__QUALITY": "best"})
     assert result.exit_code == 2, result.output
-    assert "PIPELINE_* variables: tiles.quality" in result.output
+    assert "PIPELINE_TILES__QUALITY: tiles.quality: " in result.output
     _no_traceback(result)
 
 

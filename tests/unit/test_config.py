@@ -172,7 +172,7 @@ def test_environment_overrides_file_and_bad_values_name_the_variable(tmp_path: P
         path, environ={"PIPELINE_TILES__QUALITY": "90", "PIPELINE_OCR__ENABLED": "false"}
     )
     assert cfg.tiles.quality == 90 and cfg.ocr.enabled is False
-    with pytest.raises(ConfigError, match=r"PIPELINE_\* variables: tiles\.quality"):
+    with pytest.raises(ConfigError, match=r"^PIPELINE_TILES__QUALITY: tiles\.quality: "):
         load_config(path, environ={"PIPELINE_TILES__QUALITY": "best"})
 
 
@@ -189,3 +189,105 @@ def test_ingest_defaults_guard_against_bombs_and_placeholders() -> None:
     assert cfg.ingest.max_pixels < 100_000 * 100_000
     assert cfg.ingest.min_side > 1
     assert cfg.ingest.formats == ["tiff", "jpeg", "png"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "environ", "options", "needle"),
+    [
+        pytest.param(
+            {"site": {"base_url": "ftp://x"}},
+            {},
+            {"site.base_url": "--base-url"},
+            "--base-url: site.base_url: must be an http(s) URL",
+            id="option-named",
+        ),
+        pytest.param(
+            {"run": {"scheduler": "nowhere"}},
+            {},
+            {},
+            "command line: run.scheduler: must be a Dask scheduler address",
+            id="option-unnamed",
+        ),
+        pytest.param(
+            {},
+            {"PIPELINE_SITE__BASE_URL": "ftp://x"},
+            {},
+            "PIPELINE_SITE__BASE_URL: site.base_url: must be an http(s) URL",
+            id="variable",
+        ),
+        pytest.param(
+            {"site": {"base_url": "ftp://x"}},
+            {"PIPELINE_SITE__BASE_URL": "https://example.org/"},
+            {"site.base_url": "--base-url"},
+            "--base-url: site.base_url",
+            id="option-over-variable",
+        ),
+        pytest.param(
+            {"site": {"base_url": "https://example.org/"}},
+            {"PIPELINE_OCR__LANGUAGES": "['kor', 'no lang']"},
+            {},
+            "PIPELINE_OCR__LANGUAGES: ocr.languages: 'no lang' is not",
+            id="variable-list-item",
+        ),
+        pytest.param(
+            {"tiles": {"quality": 9}},
+            {"PIPELINE_TILES__QUALTY": "9"},
+            {},
+            "PIPELINE_TILES__QUALTY: tiles.qualty: unknown key",
+            id="variable-unknown-key",
+        ),
+    ],
+)
+def test_errors_name_the_option_or_variable(
+    tmp_path: Path,
+    overrides: dict[str, Any],
+    environ: dict[str, str],
+    options: dict[str, str],
+    needle: str,
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(None, overrides=overrides, environ=environ, option_names=options)
+    assert str(info.value).startswith(needle), str(info.value)
+
+
+def test_file_errors_still_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text("[site]\nbase_url = 'ftp://x'\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(
+            path,
+            overrides={"site": {"out": "o"}},
+            environ={"PIPELINE_TILES__QUALITY": "90"},
+            option_names={"site.out": "--out"},
+        )
+    assert str(info.value).startswith(f"{path}: site.base_url: must be an http(s) URL")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        pytest.param(["--base-url", "ftp://x", "status"], "--base-url: site.base_url", id="url"),
+        pytest.param(["run", "-j", "513"], "513 is not in the range 0<=x<=512", id="jobs-max"),
+        pytest.param(
+            ["run", "--executor", "local", "--scheduler", "tcp://h:8786"],
+            "--scheduler: a Dask scheduler needs --executor dask",
+            id="local-with-scheduler",
+        ),
+        pytest.param(["run", "--scheduler", "nowhere"], "--scheduler: run.scheduler", id="sched"),
+    ],
+)
+def test_command_line_errors_name_the_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], needle: str
+) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scans" / "v").mkdir(parents=True)
+    base = ["--scans", str(tmp_path / "scans"), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(cli, [*base, *args], env={"PIPELINE_TILES__QUALITY": None})
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "out").exists()
