@@ -25,7 +25,9 @@ from dataclasses import is_dataclass
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+
+from pipeline.errors import ManifestError
 
 PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 
@@ -126,6 +128,26 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextlib.contextmanager
+def manifest_errors() -> Iterator[None]:
+    """Turn iiif-prezi3 refusing a value inside the block into a one-line ManifestError.
+
+    Yields:
+        Nothing: the block runs as is.
+
+    Raises:
+        ManifestError: iiif-prezi3 refused a value; the message names the first refused
+            field and the reason.
+
+    """
+    try:
+        yield
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ManifestError(f"iiif-prezi3 refused a value: {where}: {err['msg']}") from None
 
 
 class Assembler:

@@ -26,8 +26,6 @@ IMAGE_SERVICE_TYPE = "ImageService3"
 IMAGE_PROFILE = "level0"
 TILE_FORMAT = "image/jpeg"
 
-ALTO_V3 = "http://www.loc.gov/standards/alto/ns-v3#"
-ALTO_V4 = "http://www.loc.gov/standards/alto/ns-v4#"
 HOCR_PROFILE = "http://kba.github.io/hocr-spec/1.2/"
 
 # Labels of the links the pipeline makes itself, in the collection's languages.

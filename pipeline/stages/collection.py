@@ -6,13 +6,13 @@ import logging
 from typing import Any
 
 from iiif_prezi3 import AnnotationBody, Collection, ManifestRef
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from pipeline import iiif_parts as parts
 from pipeline.config import CollectionConfig, Config
 from pipeline.errors import ManifestError
 from pipeline.fsio import write_text_atomic
-from pipeline.iiif_models import to_data
+from pipeline.iiif_models import manifest_errors, to_data
 from pipeline.iiifjson import dump_json
 from pipeline.layout import Layout
 from pipeline.records import CollectionInput, StageRecord
@@ -94,12 +94,8 @@ def run(inp: CollectionInput, settings: CollectionSettings, paths: Layout) -> St
     coll = settings.collection
     if not inp.volumes:
         raise ManifestError("no volume has a manifest yet")
-    try:
+    with manifest_errors():
         data = to_data(build_collection(inp, coll, paths), context=True)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise ManifestError(f"iiif-prezi3 refused a value: {where}: {err['msg']}") from None
     path = paths.collection_path(coll.id)
     digest = write_text_atomic(path, dump_json(data))
     return StageRecord(

@@ -17,13 +17,21 @@ from iiif_prezi3 import (
     Manifest,
     Range,
 )
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from pipeline import iiif_parts as parts
+from pipeline.alto import ALTO3
 from pipeline.config import CollectionConfig, Config, ManifestConfig
 from pipeline.errors import ManifestError
 from pipeline.fsio import write_text_atomic
-from pipeline.iiif_models import Assembler, Make, gc_paused, to_data, validated
+from pipeline.iiif_models import (
+    Assembler,
+    Make,
+    gc_paused,
+    manifest_errors,
+    to_data,
+    validated,
+)
 from pipeline.iiif_text import LangMap, first_text
 from pipeline.iiifjson import dump_json
 from pipeline.layout import Layout
@@ -81,7 +89,7 @@ class CanvasParts:
     thumbnail: tuple[str, int, int] | None = None
     annotations: str | None = None
     alto: str | None = None
-    alto_profile: str = parts.ALTO_V3
+    alto_profile: str = ALTO3
     hocr: str | None = None
     text: str | None = None
 
@@ -140,7 +148,7 @@ def canvas_parts(page: PageInput, paths: Layout, *, ocr_links: bool) -> CanvasPa
         ),
         annotations=ocr_url("annotations"),
         alto=ocr_url("alto"),
-        alto_profile=ocr.get("alto_profile") or parts.ALTO_V3,
+        alto_profile=ocr.get("alto_profile") or ALTO3,
         hocr=ocr_url("hocr"),
         text=ocr_url("txt"),
     )
@@ -350,13 +358,8 @@ def build_manifest(
 
     """
     assembler = Assembler()
-    try:
-        with gc_paused():
-            return _build(inp, settings, paths, assembler), assembler
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise ManifestError(f"iiif-prezi3 refused a value: {where}: {err['msg']}") from None
+    with manifest_errors(), gc_paused():
+        return _build(inp, settings, paths, assembler), assembler
 
 
 def _build(

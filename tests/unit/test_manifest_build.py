@@ -12,7 +12,8 @@ from iiif_prezi3 import Canvas
 from pipeline.errors import ManifestError
 from pipeline.iiif_models import Assembler, ShapeMismatchError, to_data, validated
 from pipeline.layout import Layout
-from pipeline.records import PageInput
+from pipeline.records import CollectionInput, PageInput
+from pipeline.stages import collection as collection_stage
 from pipeline.stages import manifest as stage
 from tests.manifest_samples import (
     build_collection,
@@ -306,6 +307,19 @@ def test_no_tiles_at_all_is_an_error() -> None:
     inp = volume_input("v", [], missing=("p001",))
     with pytest.raises(ManifestError, match="no page of this volume has tiles"):
         build_manifest(inp, make_config(manifest={"allow_partial": True}))
+
+
+def test_a_value_iiif_prezi3_refuses_is_one_manifest_error(tmp_path: Any) -> None:
+    paths = layout()
+    desc = {"viewing_direction": "sideways"}
+    inp = volume_input("v", [page_input(paths, "v", 0)], descriptor=desc)
+    with pytest.raises(ManifestError, match=r"^iiif-prezi3 refused a value: viewingDirection\b"):
+        build_manifest(inp, make_config())
+    coll = CollectionInput(volumes=(("v", {"id": "not a URL", "label": {"none": ["v"]}}),))
+    settings = collection_stage.settings(make_config())
+    with pytest.raises(ManifestError, match=r"^iiif-prezi3 refused a value: id: .*valid URL"):
+        collection_stage.run(coll, settings, Layout(out=tmp_path, base_url=BASE))
+    assert not list(tmp_path.iterdir())
 
 
 def test_plain_canvases_equal_prezi3_objects(full: dict[str, Any]) -> None:
