@@ -120,6 +120,21 @@ def check_behaviors(value: list[str]) -> list[str]:
     return value
 
 
+def check_ocr_languages(value: list[str]) -> list[str]:
+    """Return ``value`` if it is a non-empty list of tesseract language names.
+
+    Raises:
+        ValueError: The list is empty or a name is not one tesseract would accept.
+
+    """
+    if not value:
+        raise ValueError("give at least one tesseract language such as 'kor'")
+    for lang in value:
+        if not _TESS_LANG.match(lang):
+            raise ValueError(f"{lang!r} is not a tesseract language name such as 'kor'")
+    return value
+
+
 class HomepageConfig(Section):
     """A web page about a resource (the catalogue record, the institution's site)."""
 
@@ -267,13 +282,7 @@ class OcrConfig(Section):
     publish_low_confidence: bool = True
     alto_version: Literal[3, 4] = 4
 
-    @field_validator("languages")
-    @classmethod
-    def _langs(cls, value: list[str]) -> list[str]:
-        for lang in value:
-            if not _TESS_LANG.match(lang):
-                raise ValueError(f"{lang!r} is not a tesseract language name such as 'kor'")
-        return value
+    _langs = field_validator("languages")(lambda v: check_ocr_languages(v))
 
     @field_validator("psm")
     @classmethod

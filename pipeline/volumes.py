@@ -21,6 +21,7 @@ from pipeline.config import (
     _lang_map,
     check_behaviors,
     check_http_url,
+    check_ocr_languages,
     check_rights,
     describe_validation_error,
     read_toml,
@@ -71,6 +72,7 @@ class PageEntry(Section):
     ocr_languages: list[str] | None = None
 
     _maps = field_validator("label", mode="before")(_lang_map)
+    _langs = field_validator("ocr_languages")(lambda v: v if v is None else check_ocr_languages(v))
 
 
 class LinkEntry(Section):
@@ -145,7 +147,9 @@ class Descriptor(Section):
     ocr_languages: list[str] | None = None
     metadata: list[MetadataEntry] = Field(default_factory=list)
     ranges: list[RangeEntry] = Field(default_factory=list)
-    pages: list[str | PageEntry] | None = None
+    # A plain string is shorthand for {file = "..."}; read as such, errors in a page entry
+    # name its key (pages.3.ocr_languages) instead of both readings of a union.
+    pages: list[PageEntry] | None = None
     # Catalogue description (CATALOGUE_FIELDS), each a language map or a plain string.
     title: LangMap | None = None
     creator: LangMap | None = None
@@ -168,11 +172,19 @@ class Descriptor(Section):
     _maps = field_validator("label", "summary", *CATALOGUE_FIELDS, mode="before")(_lang_map)
     _date = field_validator("nav_date", mode="before")(_nav_date)
     _behaviors = field_validator("behavior")(lambda v: v if v is None else check_behaviors(v))
+    _langs = field_validator("ocr_languages")(lambda v: v if v is None else check_ocr_languages(v))
 
     @field_validator("rights")
     @classmethod
     def _rights(cls, value: str | None) -> str | None:
         return None if value is None else check_rights(value)
+
+    @field_validator("pages", mode="before")
+    @classmethod
+    def _page_names(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        return [{"file": item} if isinstance(item, str) else item for item in value]
 
     @field_validator("homepage", mode="before")
     @classmethod
@@ -209,6 +221,15 @@ class Volume:
 def natural_key(name: str) -> list[Any]:
     """Sort key that orders ``p2`` before ``p10``."""
     return [int(t) if t.isdigit() else t.casefold() for t in re.split(r"(\d+)", name)]
+
+
+def sort_key(name: str) -> tuple[list[Any], str]:
+    """Natural order with ties (``p01``/``p1``, ``A``/``a``) broken by the name itself.
+
+    Without the tie-break, names that ``natural_key`` treats as equal would keep the order the
+    file system lists them in, which differs between machines and copies of a folder.
+    """
+    return natural_key(name), name
 
 
 def page_id_for(file_name: str) -> str:
@@ -313,7 +334,7 @@ def _scan_folder(folder: Path) -> tuple[list[str], list[str]]:
             images.append(name)
         else:
             ignored.append(name + "/" if entry.is_dir() else name)
-    return sorted(images, key=natural_key), sorted(ignored, key=natural_key)
+    return sorted(images, key=sort_key), sorted(ignored, key=sort_key)
 
 
 def load_volume(folder: Path, default_languages: list[str]) -> Volume:
@@ -353,8 +374,7 @@ def load_volume(folder: Path, default_languages: list[str]) -> Volume:
         unlisted: tuple[str, ...] = ()
     else:
         entries = []
-        for raw in desc.pages:
-            entry = PageEntry(file=raw) if isinstance(raw, str) else raw
+        for entry in desc.pages:
             name = _listed_name(folder, entry.file)
             actual = by_nfc.get(unicodedata.normalize("NFC", name))
             if actual is None:
@@ -436,7 +456,7 @@ def find_volumes(scans: Path, selected: tuple[str, ...] = ()) -> list[Path]:
         return [scans / vid for vid in selected]
     folders = sorted(
         (p for p in scans.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: natural_key(p.name),
+        key=lambda p: sort_key(p.name),
     )
     if not folders:
         raise JobInputError(f"{scans}: no volume folders found (run 'pipeline samples {scans}')")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
@@ -242,3 +243,55 @@ def test_find_volumes_skips_hidden_and_sorts_naturally(tmp_path: Path) -> None:
         (scans / name).mkdir(parents=True)
     (scans / "README.txt").write_text("x")
     assert [p.name for p in find_volumes(scans)] == ["v2", "v10"]
+
+
+# -- order ties and per-volume OCR languages ------------------------------------------------------
+def test_natural_order_ties_do_not_depend_on_the_file_system() -> None:
+    from pipeline.volumes import natural_key, sort_key
+
+    assert natural_key("p01.tif") == natural_key("p1.tif")
+    names = ["p1.tif", "p01.tif", "P2.tif", "p2.tif", "p10.tif"]
+    expected = ["p01.tif", "p1.tif", "P2.tif", "p2.tif", "p10.tif"]
+    assert sorted(names, key=sort_key) == expected
+    assert sorted(reversed(names), key=sort_key) == expected
+
+
+def test_tied_pages_and_volumes_sort_by_name(tmp_path: Path) -> None:
+    folder = _folder(tmp_path / "scans", "v1", ["p1.tif", "p01.tif", "p2.tif"])
+    _folder(tmp_path / "scans", "v01", ["a.tif"])
+    assert [p.page for p in _load(folder).pages] == ["p01", "p1", "p2"]
+    assert [p.name for p in find_volumes(tmp_path / "scans")] == ["v01", "v1"]
+
+
+@pytest.mark.parametrize(
+    ("toml", "match"),
+    [
+        pytest.param("ocr_languages = []\n", r"ocr_languages: give at least one", id="vol-empty"),
+        pytest.param(
+            "ocr_languages = ['kor', 'ko r']\n", r"ocr_languages: 'ko r' is not", id="vol-bad"
+        ),
+        pytest.param(
+            "pages = ['p1.tif', {file = 'p2.tif', ocr_languages = []}]\n",
+            r"pages\.1\.ocr_languages: give at least one",
+            id="page-empty",
+        ),
+        pytest.param(
+            "pages = [{file = 'p1.tif', ocr_languages = ['../kor']}]\n",
+            r"pages\.0\.ocr_languages: '\.\./kor' is not",
+            id="page-bad",
+        ),
+    ],
+)
+def test_ocr_languages_are_validated(tmp_path: Path, toml: str, match: str) -> None:
+    folder = _folder(tmp_path, "vol", ["p1.tif", "p2.tif"], toml)
+    with pytest.raises(ConfigError, match=rf"^{re.escape(str(folder / 'volume.toml'))}: {match}"):
+        _load(folder)
+
+
+def test_ocr_languages_per_volume_and_page(tmp_path: Path) -> None:
+    toml = (
+        "ocr_languages = ['kor', 'rus']\n"
+        "pages = ['p1.tif', {file = 'p2.tif', ocr_languages = ['rus']}]\n"
+    )
+    folder = _folder(tmp_path, "vol", ["p1.tif", "p2.tif"], toml)
+    assert [p.ocr_languages for p in _load(folder).pages] == [("kor", "rus"), ("rus",)]
