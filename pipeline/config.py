@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipeline.errors import ConfigError
+from pipeline.iiif_text import check_label_value
 
 ENV_PREFIX = "PIPELINE_"
 DEFAULT_CONFIG = Path("config") / "default.toml"
@@ -51,6 +52,7 @@ class LabelValue(Section):
     value: LangMap
 
     _maps = field_validator("label", "value", mode="before")(_lang_map)
+    _kept = field_validator("label", "value")(check_label_value)
 
 
 # -- IIIF vocabulary (manifest and collection stages) -------------------------------------------

@@ -83,33 +83,100 @@ def text_map(value: Mapping[str, Sequence[str]] | str, where: str) -> LangMap:
         raise ManifestError(f"{where}: {exc}") from None
 
 
-def html_map(value: Mapping[str, Sequence[str]] | str, where: str) -> LangMap:
-    """Return a language map that may carry the allowed HTML (summary, metadata values).
+def statement_map(
+    value: Mapping[str, Sequence[str]] | str, where: str, *, html_allowed: bool
+) -> LangMap:
+    """Return the language map of a statement, every string of which must survive sanitising.
+
+    For ``summary`` and the labels and values of ``metadata`` and ``requiredStatement``: text
+    there may be a legal attribution, so text that sanitising would remove is an error the
+    user sees, never silently left out.
+
+    Args:
+        value: The language map (or bare string) as configured or described.
+        where: The file and key it comes from, for the message.
+        html_allowed: Whether the property may carry HTML (summary and values).
+
+    Returns:
+        The sanitised language map; empty only if every string was blank.
 
     Raises:
-        ManifestError: A language key the IIIF schema refuses.
+        ManifestError: A language key the IIIF schema refuses, or a string that had text
+            and that sanitising empties.
 
     """
     try:
-        return lang_map(value, html_allowed=True)
+        return lang_map(value, html_allowed=html_allowed, keep_all=True)
     except ValueError as exc:
         raise ManifestError(f"{where}: {exc}") from None
 
 
-def label_value(label: LangMap, value: LangMap, where: str) -> KeyValueString | None:
-    """Return a metadata or requiredStatement entry, ``None`` if sanitising left it empty."""
-    clean_label, clean_value = text_map(label, f"{where}.label"), html_map(value, f"{where}.value")
-    if not clean_label or not clean_value:
-        return None
-    return KeyValueString(label=clean_label, value=clean_value)
+def label_value(label: LangMap, value: LangMap, where: str) -> KeyValueString:
+    """Return a metadata or ``requiredStatement`` entry.
+
+    Args:
+        label: Its label (plain text).
+        value: Its value (may carry the allowed HTML).
+        where: The file and key of the entry, e.g. ``volume.toml: metadata[3]``.
+
+    Returns:
+        The entry.
+
+    Raises:
+        ManifestError: The label or the value is blank, or sanitising leaves nothing of
+            one of their strings (see :func:`statement_map`).
+
+    """
+    maps = {
+        "label": statement_map(label, f"{where}.label", html_allowed=False),
+        "value": statement_map(value, f"{where}.value", html_allowed=True),
+    }
+    for key, text in maps.items():
+        if not text:
+            raise ManifestError(f"{where}.{key}: no text given")
+    return KeyValueString(**maps)
 
 
-def required_statement(statement: LabelValue | Mapping[str, Any] | None) -> KeyValueString | None:
-    """Return the ``requiredStatement`` from config or a descriptor."""
+def catalogue_entry(name: str, value: LangMap, where: str) -> KeyValueString | None:
+    """Return the metadata entry of a catalogue field, labelled in the collection's languages.
+
+    Args:
+        name: The field (a key of :data:`FIELD_LABELS`).
+        value: Its value as described.
+        where: The file and key it comes from, for the message.
+
+    Returns:
+        The entry, or ``None`` when the field is blank (nothing to show, nothing lost).
+
+    Raises:
+        ManifestError: Sanitising leaves nothing of one of its strings.
+
+    """
+    text = statement_map(value, where, html_allowed=True)
+    return KeyValueString(label=FIELD_LABELS[name], value=text) if text else None
+
+
+def required_statement(
+    statement: LabelValue | Mapping[str, Any] | None, where: str
+) -> KeyValueString | None:
+    """Return the ``requiredStatement`` from config or a descriptor.
+
+    Args:
+        statement: The configured or described label/value pair, if any.
+        where: The file and key it comes from, for the message.
+
+    Returns:
+        The entry, or ``None`` when there is no statement.
+
+    Raises:
+        ManifestError: Sanitising leaves nothing of its label, its value or one of their
+            strings.
+
+    """
     if statement is None:
         return None
     data = statement.model_dump() if isinstance(statement, LabelValue) else statement
-    return label_value(data["label"], data["value"], "required_statement")
+    return label_value(data["label"], data["value"], where)
 
 
 def image_format(url: str) -> str | None:

@@ -15,6 +15,10 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationInfo
 
 LangMap = dict[str, list[str]]
 
@@ -35,6 +39,12 @@ SRC_SCHEMES = ("http:", "https:")
 
 # The language keys the Presentation 3 JSON Schema and iiif-prezi3 accept.
 LANGUAGE_KEY = re.compile(r"^(none|[a-zA-Z-]+)$")
+EMPTIED = "nothing left after removing HTML the IIIF spec does not allow"
+_HINTS = {
+    True: "give plain text, or HTML with only a, b, br, i, img (with an http(s) src), p, small, "
+    "span, sub, sup",
+    False: "labels are plain text: give the text without markup",
+}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
 
@@ -199,18 +209,24 @@ def safe_html(text: str) -> str:
     return plain + " " if plain.startswith("<") and plain.endswith(">") else plain
 
 
-def lang_map(value: Mapping[str, Sequence[str]] | str, *, html_allowed: bool = False) -> LangMap:
+def lang_map(
+    value: Mapping[str, Sequence[str]] | str, *, html_allowed: bool = False, keep_all: bool = False
+) -> LangMap:
     """Clean a language map: every string sanitised, empty strings and languages dropped.
 
     Args:
         value: ``{"ko": ["..."], "en": ["..."]}``; a bare string means ``{"none": [...]}``.
         html_allowed: Whether the property may carry HTML (summary, metadata values).
+        keep_all: Whether every string with text must survive sanitising: for statements
+            (metadata, ``requiredStatement``, ``summary``), where dropping text could drop a
+            legal attribution without anyone noticing. Blank strings are still dropped.
 
     Returns:
         The cleaned map (possibly empty).
 
     Raises:
-        ValueError: A key is not a language tag the Presentation 3 schema accepts.
+        ValueError: A key is not a language tag the Presentation 3 schema accepts; or, with
+            ``keep_all``, a string had text and sanitising left nothing.
 
     """
     if isinstance(value, str):
@@ -220,10 +236,40 @@ def lang_map(value: Mapping[str, Sequence[str]] | str, *, html_allowed: bool = F
     for lang, texts in value.items():
         if not LANGUAGE_KEY.match(lang):
             raise ValueError(f"{lang!r} is not a language tag such as 'ko', 'en' or 'ko-Latn'")
-        kept = [t for t in (clean(x) for x in ([texts] if isinstance(texts, str) else texts)) if t]
+        kept: list[str] = []
+        for text in [texts] if isinstance(texts, str) else texts:
+            cleaned = clean(text)
+            if cleaned:
+                kept.append(cleaned)
+            elif keep_all and _normalise(text).strip():
+                shown = text if len(text) <= 60 else text[:57] + "..."
+                raise ValueError(f"{EMPTIED} ({lang}: {shown!r}); {_HINTS[html_allowed]}")
         if kept:
             out[lang] = kept
     return out
+
+
+def check_label_value(value: LangMap, info: ValidationInfo) -> LangMap:
+    """Refuse a label or value of a label/value pair that sanitising would remove.
+
+    A pydantic field validator for the ``label`` and ``value`` fields of a configured pair
+    (``requiredStatement``), so the problem stops the job before any work starts. ``value``
+    may carry the allowed HTML; ``label`` is plain text.
+
+    Args:
+        value: The field's language map.
+        info: Pydantic's validation info (``info.field_name`` says which field).
+
+    Returns:
+        ``value`` unchanged: the stages sanitise it when they build the documents.
+
+    Raises:
+        ValueError: A string had text and sanitising left nothing, or there is no text.
+
+    """
+    if not lang_map(value, html_allowed=info.field_name == "value", keep_all=True):
+        raise ValueError("no text given")
+    return value
 
 
 def first_text(value: Mapping[str, Sequence[str]], prefer: Sequence[str] = ("en", "none")) -> str:

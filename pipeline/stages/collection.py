@@ -72,8 +72,14 @@ def build_collection(inp: CollectionInput, coll: CollectionConfig, paths: Layout
     return Collection(
         id=paths.collection_id(coll.id),
         label=label,
-        summary=parts.html_map(coll.summary, "collection.summary") if coll.summary else None,
-        requiredStatement=parts.required_statement(coll.required_statement),
+        summary=(
+            parts.statement_map(coll.summary, "collection.summary", html_allowed=True)
+            if coll.summary
+            else None
+        ),
+        requiredStatement=parts.required_statement(
+            coll.required_statement, "collection.required_statement"
+        ),
         rights=coll.rights,
         provider=[parts.provider(coll.provider)] if coll.provider else None,
         homepage=[parts.homepage(coll.homepage, label)] if coll.homepage else None,

@@ -36,7 +36,7 @@ from pipeline.iiif_text import LangMap, first_text
 from pipeline.iiifjson import dump_json
 from pipeline.layout import Layout
 from pipeline.records import PageInput, StageRecord, VolumeInput
-from pipeline.volumes import CATALOGUE_FIELDS
+from pipeline.volumes import CATALOGUE_FIELDS, DESCRIPTOR
 
 log = logging.getLogger(__name__)
 
@@ -282,13 +282,21 @@ def build_range(make: Make, r: RangeParts) -> Any:
 
 # -- the manifest ------------------------------------------------------------------------------
 def _metadata(desc: dict[str, Any]) -> list[Any]:
-    entries = []
-    for name in CATALOGUE_FIELDS:
-        if desc.get(name):
-            entries.append(parts.label_value(parts.FIELD_LABELS[name], desc[name], name))
+    """Return the catalogue fields, then the free-form entries, of a descriptor.
+
+    Raises:
+        ManifestError: A free-form entry is blank, or sanitising leaves nothing of a string.
+
+    """
+    fields = (
+        parts.catalogue_entry(name, desc[name], f"{DESCRIPTOR}: {name}")
+        for name in CATALOGUE_FIELDS
+        if desc.get(name)
+    )
+    entries = [e for e in fields if e is not None]
     for n, m in enumerate(desc.get("metadata", []), start=1):
-        entries.append(parts.label_value(m["label"], m["value"], f"metadata[{n}]"))
-    return [e for e in entries if e is not None]
+        entries.append(parts.label_value(m["label"], m["value"], f"{DESCRIPTOR}: metadata[{n}]"))
+    return entries
 
 
 def _renderings(make: Make, upstream: dict[str, dict[str, Any]], paths: Layout) -> list[Any]:
@@ -309,7 +317,17 @@ def _shell(
     coll = settings.collection
     label = parts.text_map(desc.get("label") or desc.get("title") or {}, "label")
     label = label or {"none": [inp.volume]}
-    summary = parts.html_map(desc["summary"], "summary") if desc.get("summary") else None
+    summary = desc.get("summary")
+    if summary:
+        summary = parts.statement_map(summary, f"{DESCRIPTOR}: summary", html_allowed=True)
+    if desc.get("required_statement"):
+        statement = parts.required_statement(
+            desc["required_statement"], f"{DESCRIPTOR}: required_statement"
+        )
+    else:
+        statement = parts.required_statement(
+            coll.required_statement, "collection.required_statement"
+        )
     links = [
         LinkedResource(
             id=s["id"],
@@ -326,9 +344,7 @@ def _shell(
         label=label,
         summary=summary or None,
         metadata=_metadata(desc) or None,
-        requiredStatement=parts.required_statement(
-            desc.get("required_statement") or coll.required_statement
-        ),
+        requiredStatement=statement,
         rights=desc.get("rights") or coll.rights,
         provider=[parts.provider(coll.provider)] if coll.provider else None,
         homepage=[parts.homepage(desc["homepage"], label)] if desc.get("homepage") else None,

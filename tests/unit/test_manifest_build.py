@@ -16,6 +16,7 @@ from pipeline.records import CollectionInput, PageInput
 from pipeline.stages import collection as collection_stage
 from pipeline.stages import manifest as stage
 from tests.manifest_samples import (
+    COLLECTION,
     build_collection,
     build_manifest,
     check_presentation,
@@ -29,6 +30,7 @@ from tests.manifest_samples import (
 )
 
 BASE = "https://example.org/iiif/"
+LOGO = '<img src="logo.png">'  # a relative src: removed, so nothing is left
 
 
 def _ids(data: Any) -> Iterator[str]:
@@ -194,6 +196,59 @@ def test_label_with_script_never_reaches_a_viewer() -> None:
     data = build_manifest(volume_input("v", pages, descriptor=desc), make_config())
     assert data["label"] == {"en": ["Vol"]}
     assert data["items"][0]["label"] == {"none": ["1r"]}
+
+
+EMPTIED_STATEMENTS = [
+    pytest.param(
+        {"required_statement": {"label": {"en": "Attribution"}, "value": {"en": LOGO}}},
+        "volume.toml: required_statement.value",
+        id="required-statement",
+    ),
+    pytest.param(
+        {"metadata": [{"label": {"en": "A"}, "value": "a"}, {"label": "B", "value": LOGO}]},
+        "volume.toml: metadata[2].value",
+        id="metadata-value",
+    ),
+    pytest.param(
+        {"metadata": [{"label": {"en": "<script>x</script>"}, "value": "Courtesy of X"}]},
+        "volume.toml: metadata[1].label",
+        id="metadata-label",
+    ),
+    pytest.param(
+        {"summary": {"ko": ["원고"], "en": ["<style>p{}</style>"]}},
+        "volume.toml: summary",
+        id="summary-one-language",
+    ),
+    pytest.param({"source_collection": {"en": LOGO}}, "volume.toml: source_collection", id="field"),
+]
+
+
+@pytest.mark.parametrize(("descriptor", "where"), EMPTIED_STATEMENTS)
+def test_statements_that_sanitise_to_nothing_are_refused(
+    descriptor: dict[str, Any], where: str
+) -> None:
+    inp = volume_input("v", [page_input(layout(), "v", 0)], descriptor=descriptor)
+    with pytest.raises(ManifestError) as err:
+        build_manifest(inp, make_config())
+    assert str(err.value).startswith(f"{where}: nothing left after removing HTML"), err.value
+
+
+def test_blank_statements() -> None:
+    desc = {"title": "", "summary": {"en": " "}, "metadata": [{"label": "Note", "value": ""}]}
+    inp = volume_input("v", [page_input(layout(), "v", 0)], descriptor=desc)
+    with pytest.raises(ManifestError, match=r"^volume.toml: metadata\[1\].value: no text given$"):
+        build_manifest(inp, make_config())
+    data = build_manifest(
+        volume_input("v", inp.pages, descriptor=desc | {"metadata": []}), make_config()
+    )
+    assert "metadata" not in data and "summary" not in data  # nothing given, nothing lost
+
+
+def test_collection_summary_that_sanitises_to_nothing_is_refused() -> None:
+    cfg = make_config(collection=COLLECTION | {"summary": {"en": LOGO}})
+    vol = build_manifest(minimal_volume(layout()), make_config())
+    with pytest.raises(ManifestError, match=r"^collection.summary: nothing left after removing"):
+        build_collection([("vol-2", manifest_record(vol))], cfg)
 
 
 def test_metadata_catalogue_fields_first_in_four_languages(full: dict[str, Any]) -> None:

@@ -88,6 +88,12 @@ def test_homepage_as_a_string(tmp_path: Path) -> None:
             "not a language tag",
             id="homepage-language",
         ),
+        pytest.param(
+            'required_statement = { label = "Attribution", value = "<img src=\'logo.png\'>" }',
+            "required_statement.value",
+            "nothing left after removing HTML the IIIF spec does not allow",
+            id="required-statement-emptied",
+        ),
         pytest.param("start = 3", "start", "valid string", id="start-type"),
         pytest.param('thumbnail_page = "p1"', "thumbnail_page", "unknown key", id="unknown-key"),
     ],
@@ -128,6 +134,16 @@ def test_page_references_must_exist(tmp_path: Path, key: str) -> None:
         ),
         pytest.param(
             {"collection": {"provider": {"logo": "logo.png"}}}, "not an http(s) URL", id="logo"
+        ),
+        pytest.param(
+            {"collection": {"required_statement": {"label": "Credit", "value": "<img src=x>"}}},
+            "collection.required_statement.value: nothing left after removing HTML",
+            id="required-statement-emptied",
+        ),
+        pytest.param(
+            {"collection": {"required_statement": {"label": " ", "value": "Courtesy"}}},
+            "collection.required_statement.label: no text given",
+            id="required-statement-blank-label",
         ),
     ],
 )

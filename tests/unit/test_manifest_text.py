@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
 
-from pipeline.iiif_text import first_text, lang_map, plain_text, safe_html
+from pipeline.iiif_text import EMPTIED, first_text, lang_map, plain_text, safe_html
 
 
 @pytest.mark.parametrize(
@@ -82,6 +83,34 @@ def test_lang_map_cleans_and_drops_empty() -> None:
         html_allowed=False,
     )
     assert got == {"ko": ["력사"], "en": ["History"]}
+
+
+@pytest.mark.parametrize(
+    ("given", "html_allowed"),
+    [
+        pytest.param({"en": ['<img src="logo.png">']}, True, id="relative-img-src"),
+        pytest.param({"en": ["<script>credit()</script>"]}, True, id="script-only"),
+        pytest.param({"en": ["<!-- Courtesy of X -->"]}, True, id="comment-only"),
+        pytest.param({"ko": ["출처"], "en": ["<iframe>X</iframe>"]}, True, id="one-language"),
+        pytest.param({"en": ["Kept", "<style>x</style>"]}, True, id="one-string"),
+        pytest.param({"en": ['<img src="https://x.org/l.png">']}, False, id="img-in-a-label"),
+    ],
+)
+def test_keep_all_refuses_text_that_sanitising_removes(
+    given: dict[str, list[str]], html_allowed: bool
+) -> None:
+    lang_map(given, html_allowed=html_allowed)  # dropped silently without keep_all
+    with pytest.raises(ValueError, match=f"^{re.escape(EMPTIED)} "):
+        lang_map(given, html_allowed=html_allowed, keep_all=True)
+
+
+def test_keep_all_keeps_what_survives_and_drops_blanks() -> None:
+    given = {"en": ['<img src="https://x.org/l.png">', "  "], "ko": "<b>출처</b>", "ru": [""]}
+    assert lang_map(given, html_allowed=True, keep_all=True) == {
+        "en": ['<img src="https://x.org/l.png"/>'],
+        "ko": ["<b>출처</b>"],
+    }
+    assert lang_map({"en": ""}, keep_all=True) == {}
 
 
 def test_lang_map_string_means_none() -> None:
