@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 
 from pipeline.config import Config, load_config
 
@@ -67,7 +69,11 @@ def make_cfg(tmp_path: Path) -> Callable[..., Config]:
     """Build a config rooted in tmp_path: make_cfg(tiles={"quality": 90})."""
 
     def make(**sections: Any) -> Config:
-        site = {"scans": str(tmp_path / "scans"), "out": str(tmp_path / "out"), "base_url": BASE_URL}
+        site = {
+            "scans": str(tmp_path / "scans"),
+            "out": str(tmp_path / "out"),
+            "base_url": BASE_URL,
+        }
         site.update(sections.pop("site", {}))
         overrides: dict[str, Any] = {"site": site, "run": {"workers": 1}, **sections}
         return load_config(None, overrides=overrides, environ={})
@@ -102,3 +108,19 @@ def s3_server() -> Iterator[Any]:
 
     with start_server() as server:
         yield server
+
+
+# -- in-process CLI runs ---------------------------------------------------------------------------
+def assert_clean_exit(result: Result, code: int) -> None:
+    """The CLI ended by itself with ``code``: no uncaught exception and no traceback shown.
+
+    CliRunner catches an uncaught exception without printing it and reports exit code 1, the
+    same code as "some pages failed", so the exit code alone cannot tell the two apart.
+    """
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        assert result.exc_info is not None
+        raise AssertionError(
+            "uncaught exception:\n" + "".join(traceback.format_exception(*result.exc_info))
+        )
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output, result.output
