@@ -8,10 +8,11 @@ labels and sizes that are validated where they come from (``Layout`` URLs, descr
 language maps, integers from the tile records).
 
 So every resource is written once, as a builder over a ``make(cls, **fields)`` factory and a
-small dataclass of its parts (see ``pipeline.stages.manifest``). :class:`Assembler` runs each
-builder with :func:`plain`, which assembles the JSON of ``cls`` without instantiating it, and,
-the first time parts of a new shape appear, runs the same builder again with
-:func:`validated` (the real iiif-prezi3 classes) and checks that both give the same JSON.
+small dataclass of its parts (see ``pipeline.iiif_canvases`` and ``pipeline.iiif_ranges``).
+:class:`Assembler` runs each builder with :func:`plain`, which assembles the JSON of ``cls``
+without instantiating it, and, the first time parts of a new shape appear, runs the same
+builder again with :func:`validated` (the real iiif-prezi3 classes) and checks that both give
+the same JSON.
 The iiif-prezi3 models stay the definition of what is valid; they are just not asked to
 re-check identical structure 10,000 times.
 """

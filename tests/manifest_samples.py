@@ -1,6 +1,6 @@
 """Inputs for manifest and collection tests: page records as the upstream stages write them.
 
-The records follow the keys the tiles and OCR stages promise (see pipeline/stages/manifest.py);
+The records follow the keys the tiles and OCR stages promise (see pipeline/iiif_canvases.py);
 no files are needed, so the manifest builder can be tested (and its output pinned in
 tests/golden/) independently of libvips and tesseract.
 """

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from iiif_prezi3 import Canvas
 
+from pipeline import iiif_canvases as canvases
 from pipeline.errors import ManifestError
 from pipeline.iiif_models import Assembler, ShapeMismatchError, to_data, validated
 from pipeline.layout import Layout
@@ -381,8 +382,8 @@ def test_plain_canvases_equal_prezi3_objects(full: dict[str, Any]) -> None:
     """The fast path and iiif-prezi3 agree on every canvas, not just the ones checked."""
     paths = layout()
     for page, canvas in zip(full_volume(paths).pages, full["items"], strict=True):
-        parts = stage.canvas_parts(page, paths, ocr_links=True)
-        model = stage.build_canvas(validated, parts)
+        parts = canvases.canvas_parts(page, paths, ocr_links=True)
+        model = canvases.build_canvas(validated, parts)
         assert isinstance(model, Canvas)
         assert to_data(model) == canvas
 
