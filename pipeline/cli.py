@@ -91,7 +91,7 @@ def report_bug(ctx: click.Context, exc: Exception) -> None:
         click.echo("this is a bug, please report it (run with -v to see the traceback)", err=True)
 
 
-def _config(ctx: click.Context) -> Config:
+def cli_config(ctx: click.Context) -> Config:
     """Load the configuration once per invocation, with command-line overrides applied."""
     obj = ctx.ensure_object(dict)
     if "config" not in obj:
@@ -124,11 +124,6 @@ def check_volume_ids(volumes: tuple[str, ...], option: str = "") -> tuple[str, .
     return volumes
 
 
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{seconds:.1f}s"
-
-
 def exit_code_for(report: JobReport) -> ExitCode:
     """The exit code of a finished (or interrupted) job."""
     if report.interrupted:
@@ -142,6 +137,8 @@ def exit_code_for(report: JobReport) -> ExitCode:
 
 def print_summary(report: JobReport, log_path: Path) -> None:
     """The summary that always comes last, on stderr."""
+    from pipeline.progress import format_duration
+
     for rec in report.failures[:MAX_LISTED_FAILURES]:
         where = f"{rec.volume}/{rec.data['file']}" if rec.data.get("file") else rec.subject
         click.echo(f"error: {where} [{rec.stage}]: {rec.error}", err=True)
@@ -156,7 +153,7 @@ def print_summary(report: JobReport, log_path: Path) -> None:
     state = "interrupted" if report.interrupted else "done"
     click.echo(
         f"{state}: {c['ok']} ok, {c['failed']} failed, {c['skipped']} skipped, "
-        f"{c['current']} up to date in {_duration(report.duration_s)}{reports}",
+        f"{c['current']} up to date in {format_duration(report.duration_s)}{reports}",
         err=True,
     )
 
@@ -186,6 +183,35 @@ def cli(
     ctx.ensure_object(dict).update(
         config_path=config_path, scans=scans, out=out, base_url=base_url, verbose=verbose
     )
+
+
+def run_overrides(
+    jobs: int | None,
+    fail_fast: bool,
+    allow_partial: bool,
+    executor: str | None,
+    scheduler: str | None,
+) -> dict[str, Any]:
+    """The settings the options of ``pipeline run`` override, nested by section.
+
+    Raises:
+        ConfigError: ``--executor local`` together with ``--scheduler``.
+    """
+    if executor == "local" and scheduler is not None:
+        raise ConfigError(
+            "--scheduler: a Dask scheduler needs --executor dask (or no --executor); "
+            "--executor local runs on this machine only"
+        )
+    extra: dict[str, Any] = {}
+    if jobs is not None or fail_fast:
+        pairs = (("workers", jobs), ("fail_fast", fail_fast or None))
+        extra["run"] = {k: v for k, v in pairs if v is not None}
+    if executor is not None or scheduler is not None:
+        cluster = {"executor": executor or "dask", "scheduler": scheduler}
+        extra.setdefault("run", {}).update({k: v for k, v in cluster.items() if v is not None})
+    if allow_partial:
+        extra["manifest"] = {"allow_partial": True}
+    return extra
 
 
 @cli.command()
@@ -223,22 +249,8 @@ def run(
     from pipeline.progress import make_reporter, setup_logging
     from pipeline.runner import layout_for, run_job
 
-    extra: dict[str, Any] = {}
-    if jobs is not None or fail_fast:
-        pairs = (("workers", jobs), ("fail_fast", fail_fast or None))
-        extra["run"] = {k: v for k, v in pairs if v is not None}
-    if executor == "local" and scheduler is not None:
-        raise ConfigError(
-            "--scheduler: a Dask scheduler needs --executor dask (or no --executor); "
-            "--executor local runs on this machine only"
-        )
-    if executor is not None or scheduler is not None:
-        cluster = {"executor": executor or "dask", "scheduler": scheduler}
-        extra.setdefault("run", {}).update({k: v for k, v in cluster.items() if v is not None})
-    if allow_partial:
-        extra["manifest"] = {"allow_partial": True}
-    ctx.obj["extra"] = extra
-    cfg = _config(ctx)
+    ctx.obj["extra"] = run_overrides(jobs, fail_fast, allow_partial, executor, scheduler)
+    cfg = cli_config(ctx)
     layout = layout_for(cfg)
     setup_logging(verbose=ctx.obj["verbose"], log_path=layout.log_path)
     names = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
@@ -261,7 +273,7 @@ def status(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
     from pipeline.runner import layout_for
     from pipeline.runner import status as job_status
 
-    cfg = _config(ctx)
+    cfg = cli_config(ctx)
     data = job_status(cfg, volumes)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
@@ -324,99 +336,6 @@ def samples(dest: Path, volume_id: str, pages: int, seed: int, width: int, heigh
     click.echo(f"wrote {len(made)} page(s) to {dest / volume_id}", err=True)
 
 
-def _size(nbytes: int) -> str:
-    value = float(nbytes)
-    for unit in ("B", "KB", "MB"):
-        if value < 1000:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
-
-
-@cli.command()
-@click.argument("volumes", nargs=-1)
-@click.option("--to", "target", help="s3://BUCKET[/PREFIX] or a folder (publish.target).")
-@click.option("--dry-run", is_flag=True, help="List what would be uploaded and deleted only.")
-@click.option(
-    "--delete",
-    is_flag=True,
-    help="Remove objects of the published volumes that no longer belong (try --dry-run first).",
-)
-@click.option("--verify", is_flag=True, help="Replay viewer requests for unchanged volumes too.")
-@click.option("--cors", is_flag=True, help="Also set the bucket CORS rule viewers need.")
-@click.option("-t", "--threads", type=click.IntRange(1, 256), help="Requests in flight.")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
-@click.pass_context
-def publish(
-    ctx: click.Context,
-    volumes: tuple[str, ...],
-    target: str | None,
-    dry_run: bool,
-    delete: bool,
-    verify: bool,
-    cors: bool,
-    threads: int | None,
-    quiet: bool,
-) -> None:
-    """Publish built VOLUMES (default: all) to S3 or a folder: files, viewer check, manifests."""
-    from pipeline.progress import setup_logging
-    from pipeline.publish.job import publish as publish_job
-    from pipeline.publish.progress import make_progress
-    from pipeline.runner import layout_for
-
-    extra = {k: v for k, v in (("threads", threads), ("cors", cors or None)) if v is not None}
-    ctx.obj["extra"] = {"publish": extra} if extra else {}
-    cfg = _config(ctx)
-    setup_logging(verbose=ctx.obj["verbose"], log_path=layout_for(cfg).log_path)
-    report = publish_job(
-        cfg,
-        to=target,
-        volumes=volumes,
-        dry_run=dry_run,
-        delete=delete,
-        verify=verify,
-        progress=make_progress(quiet=quiet),
-    )
-    for action, key, size in report.plan:
-        click.echo(f"would {action} {key} ({_size(size)})", err=True)
-    for subject, message in report.failures[:MAX_LISTED_FAILURES]:
-        click.echo(f"error: {subject} [publish]: {message}", err=True)
-    for note in report.notes:
-        click.echo(f"note: {note}", err=True)
-    took = _duration(report.duration_s)
-    if dry_run:
-        ups = [s for a, _, s in report.plan if a == "upload"]
-        dels = [s for a, _, s in report.plan if a == "delete"]
-        click.echo(
-            f"dry run: would upload {len(ups)} object(s) ({_size(sum(ups))}) and delete "
-            f"{len(dels)} ({_size(sum(dels))}) on {report.target}; {report.unchanged} unchanged",
-            err=True,
-        )
-    else:
-        state = "interrupted" if report.interrupted else "done"
-        click.echo(
-            f"{state}: {len(report.published)} volume(s) published, {len(report.current)} up to "
-            f"date, {len(report.failures)} failed; {report.uploaded} object(s) uploaded "
-            f"({_size(report.uploaded_bytes)}), {report.unchanged} unchanged, {report.deleted} "
-            f"deleted on {report.target} in {took}",
-            err=True,
-        )
-    if report.interrupted:
-        ctx.exit(int(ExitCode.INTERRUPTED))
-    ctx.exit(int(ExitCode.PAGES_FAILED if report.failures else ExitCode.OK))
-
-
-@cli.command()
-@click.option("--to", "target", help="s3://BUCKET (default: publish.target).")
-@click.pass_context
-def cors(ctx: click.Context, target: str | None) -> None:
-    """Set the bucket CORS rule viewers need: GET and HEAD from any origin."""
-    from pipeline.publish.job import configure_cors
-
-    where = configure_cors(_config(ctx), to=target)
-    click.echo(f"CORS rule set on {where}: GET, HEAD from any origin", err=True)
-
-
 @cli.command()
 @click.argument("volumes", nargs=-1)
 @click.pass_context
@@ -429,7 +348,7 @@ def check(ctx: click.Context, volumes: tuple[str, ...]) -> None:
     from pipeline.iiif_image import replay_output
     from pipeline.runner import layout_for
 
-    report = replay_output(layout_for(_config(ctx)), check_volume_ids(volumes))
+    report = replay_output(layout_for(cli_config(ctx)), check_volume_ids(volumes))
     for url in report.missing:
         click.echo(url)
     for problem in report.problems:
@@ -443,131 +362,8 @@ def check(ctx: click.Context, volumes: tuple[str, ...]) -> None:
     ctx.exit(int(ExitCode.PAGES_FAILED if bad else ExitCode.OK))
 
 
-@cli.command()
-@click.argument("volumes", nargs=-1)
-@click.option(
-    "--repair",
-    is_flag=True,
-    help="Forget damaged or missing derivatives so that the next 'pipeline run' rebuilds "
-    "them (masters are never touched).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
-@click.pass_context
-def verify(ctx: click.Context, volumes: tuple[str, ...], repair: bool, as_json: bool) -> None:
-    """Re-hash masters and derivatives of VOLUMES (default: all) against recorded checksums.
-
-    A fixity check: every master recorded at ingest and every derivative recorded when it
-    was written is read again. Exit code 1 if any file changed or is missing.
-    """
-    from pipeline.fixity import verify_workspace
-
-    result = verify_workspace(_config(ctx), volumes, repair=repair)
-    if as_json:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2, sort_keys=True))
-    for problem in result.problems[:MAX_LISTED_FAILURES]:
-        click.echo(f"error: {problem.line()}", err=True)
-    if len(result.problems) > MAX_LISTED_FAILURES:
-        click.echo(f"... and {len(result.problems) - MAX_LISTED_FAILURES} more", err=True)
-    for note in result.notes[:MAX_LISTED_FAILURES]:
-        click.echo(f"note: {note}", err=True)
-    for forgotten in result.forgotten:
-        click.echo(f"forgotten: {forgotten} (the next 'pipeline run' rebuilds it)", err=True)
-    click.echo(
-        f"verified: {result.masters} masters and {result.derivatives} derivative files in "
-        f"{result.volume_count} volume(s): {len(result.problems)} problem(s) in "
-        f"{_duration(result.duration_s)}",
-        err=True,
-    )
-    ctx.exit(int(ExitCode.PAGES_FAILED if result.problems else ExitCode.OK))
-
-
-@cli.command("export-bag")
-@click.argument("volume")
-@click.argument("dest", type=click.Path(path_type=Path))
-@click.option("--tiles/--no-tiles", default=None, help="Include tile pyramids (bag.tiles).")
-@click.pass_context
-def export_bag(ctx: click.Context, volume: str, dest: Path, tiles: bool | None) -> None:
-    """Write a BagIt bag of finished VOLUME to DEST: masters, derivatives, report.
-
-    Files are checked against their recorded checksums on the way in; the bag carries SHA-256
-    and SHA-512 manifests. DEST must be a new folder.
-    """
-    from pipeline.bag import export_bag as make_bag
-
-    result = make_bag(_config(ctx), volume, dest, tiles=tiles)
-    what = "with tiles" if result.tiles else "without tiles"
-    click.echo(
-        f"bag written: {result.path} ({result.files} files, {result.bytes / 1e6:.1f} MB, "
-        f"{what}; sha256 and sha512 manifests)",
-        err=True,
-    )
-
-
-@cli.command()
-@click.option("--host", help="Address to listen on (serve.host, default 127.0.0.1).")
-@click.option("--port", type=click.IntRange(0, 65535), help="Port (serve.port, default 8000).")
-@click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Preview the output folder in Mirador before publishing (CORS, IIIF content types)."""
-    from pipeline.runner import layout_for
-    from pipeline.serve import VIEW_PREFIX, SiteServer
-
-    extra = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    ctx.obj["extra"] = {"serve": extra} if extra else {}
-    cfg = _config(ctx)
-    layout = layout_for(cfg)
-    server = SiteServer(
-        layout,
-        collection_id=cfg.collection.id,
-        mirador_url=cfg.serve.mirador_url,
-        host=cfg.serve.host,
-        port=cfg.serve.port,
-    )
-    if cfg.serve.host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"warning: on {cfg.serve.host}, others can read {layout.out}", err=True)
-    click.echo(
-        f"serving {layout.out} at {server.url}\n"
-        f"Mirador: {server.url} (the collection), {server.url}{VIEW_PREFIX}/VOLUME (one volume)\n"
-        "Ctrl-C to stop",
-        err=True,
-    )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("stopped", err=True)
-    finally:
-        server.server_close()
-
-
-@cli.command()
-@click.option(
-    "--scheduler",
-    metavar="ADDR",
-    help="Also check every worker of this Dask scheduler (default: run.scheduler).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
-@click.pass_context
-def doctor(ctx: click.Context, scheduler: str | None, as_json: bool) -> None:
-    """Check this machine (and every worker of a Dask cluster): libvips, tesseract, languages.
-
-    Prints the versions each machine runs; exits with 3 if a tool, a configured language or a
-    folder is missing anywhere.
-    """
-    from pipeline.doctor import check, describe
-
-    cfg = _config(ctx)
-    result = check(cfg, scheduler=scheduler or cfg.run.scheduler)
-    facts, problems = describe(result)
-    if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))
-    else:
-        for line in facts:
-            click.echo(line)
-    for problem in problems:
-        click.echo(f"error: {problem}", err=True)
-    machines = len(result["machines"])
-    click.echo(f"checked {machines} machine(s): {len(problems)} problem(s)", err=True)
-    ctx.exit(int(ExitCode.MISSING_DEPENDENCY if problems else ExitCode.OK))
+# The other commands register themselves on the group defined above.
+from pipeline import cli_archive, cli_publish  # noqa: E402, F401
 
 
 def main() -> None:

@@ -82,6 +82,12 @@ class RichReporter:
             yield _RichBar(progress, task)
 
 
+def format_duration(seconds: float) -> str:
+    """A duration for summaries: ``4.2s`` under a minute, else ``14m02s``."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{seconds:.1f}s"
+
+
 def make_reporter(*, quiet: bool = False) -> Reporter:
     """A bar on stderr when it is a terminal; nothing otherwise."""
     if quiet or not sys.stderr.isatty():
