@@ -42,6 +42,19 @@ class CanvasParts:
 def canvas_parts(page: PageInput, paths: Layout, *, ocr_links: bool) -> CanvasParts:
     """Collect a page's canvas from its tiles (and OCR) records.
 
+    The tiles record gives ``width``, ``height`` (the canvas), ``service_id``, ``full`` with
+    ``full_width``/``full_height`` (the painted image, which may be capped) and
+    ``thumbnail``; the OCR record gives layout-relative ``annotations``, ``alto``, ``hocr``
+    and ``txt`` paths, ``alto_profile`` and ``published`` (withheld text is not linked).
+
+    Args:
+        page: The page and its upstream records.
+        paths: The output layout.
+        ocr_links: Whether to link the OCR outputs (``manifest.ocr_links``).
+
+    Returns:
+        The canvas's parts.
+
     Raises:
         ManifestError: The tile record belongs to another base URL or lacks its size.
 
@@ -100,7 +113,20 @@ def canvas_parts(page: PageInput, paths: Layout, *, ocr_links: bool) -> CanvasPa
 
 
 def build_thumbnail(make: Make, c: CanvasParts) -> list[Any] | None:
-    """Build a canvas's ``thumbnail``: a size the tile set lists, with its image service."""
+    """Build a canvas's ``thumbnail``: a size the tile set lists, with its image service.
+
+    Args:
+        make: The factory (:func:`pipeline.iiif_models.plain` or ``validated``).
+        c: The canvas's parts.
+
+    Returns:
+        The ``thumbnail`` list, or ``None`` when the tile set lists no thumbnail size.
+
+    Raises:
+        pydantic.ValidationError: With :func:`pipeline.iiif_models.validated` as ``make``,
+            iiif-prezi3 refuses a value.
+
+    """
     if c.thumbnail is None:
         return None
     url, width, height = c.thumbnail
@@ -108,7 +134,20 @@ def build_thumbnail(make: Make, c: CanvasParts) -> list[Any] | None:
 
 
 def build_canvas(make: Make, c: CanvasParts) -> Any:
-    """Build one page: its image painted on the canvas, thumbnail and links to its OCR."""
+    """Build one page: its image painted on the canvas, thumbnail and links to its OCR.
+
+    Args:
+        make: The factory (:func:`pipeline.iiif_models.plain` or ``validated``).
+        c: The canvas's parts.
+
+    Returns:
+        The canvas.
+
+    Raises:
+        pydantic.ValidationError: With :func:`pipeline.iiif_models.validated` as ``make``,
+            iiif-prezi3 refuses a value.
+
+    """
     image = parts.image_resource(make, c.image_url, c.image_width, c.image_height, c.service_id)
     painting = make(
         Annotation, id=c.painting_id, motivation="painting", body=image, target=c.canvas_id

@@ -63,7 +63,19 @@ def to_data(model: BaseModel, *, context: bool = False) -> dict[str, Any]:
 
 
 def validated(cls: type[BaseModel], /, **fields: Any) -> Any:
-    """Create the iiif-prezi3 object, validating every field."""
+    """Create the iiif-prezi3 object, validating every field.
+
+    Args:
+        cls: The iiif-prezi3 class.
+        **fields: Its fields; ``None`` means unset.
+
+    Returns:
+        The object.
+
+    Raises:
+        pydantic.ValidationError: iiif-prezi3 refuses a value.
+
+    """
     return cls(**{k: v for k, v in fields.items() if v is not None})
 
 
@@ -75,7 +87,16 @@ def _default_type(cls: type[BaseModel]) -> str | None:
 
 
 def plain(cls: type[BaseModel], /, **fields: Any) -> dict[str, Any]:
-    """Assemble the JSON iiif-prezi3 would serialise for ``cls(**fields)``, unchecked."""
+    """Assemble the JSON iiif-prezi3 would serialise for ``cls(**fields)``, unchecked.
+
+    Args:
+        cls: The iiif-prezi3 class (gives the default ``type``).
+        **fields: Its fields, already JSON-ready; ``None`` means unset.
+
+    Returns:
+        The resource's JSON.
+
+    """
     out = {k: v for k, v in fields.items() if v is not None}
     if "type" not in out:
         default = _default_type(cls)
@@ -100,6 +121,16 @@ def shape(value: Any) -> Hashable:
     builder's output has the same structure for inputs of the same shape. Lists count by the
     distinct shapes of their items, so 2 and 200 canvases in a range are the same shape.
     Computed from the input rather than the output because it is about 20 times cheaper.
+
+    Args:
+        value: A builder's input: a dataclass, dict, list, tuple or scalar.
+
+    Returns:
+        A hashable description of its structure.
+
+    Raises:
+        TypeError: A value of another type, whose structure is unknown.
+
     """
     kind = type(value)
     if kind in _SCALARS:
@@ -121,6 +152,10 @@ def gc_paused() -> Iterator[None]:
     triggers a collection that walks everything built so far, which measured a third of the
     build time. The JSON being built holds no reference cycles, so there is nothing for the
     collector to find until the block ends.
+
+    Yields:
+        Nothing: the block runs with the collector off.
+
     """
     was_enabled = gc.isenabled()
     gc.disable()

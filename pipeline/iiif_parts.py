@@ -71,7 +71,14 @@ FIELD_LABELS: dict[str, LangMap] = {
 
 
 def text_map(value: Mapping[str, Sequence[str]] | str, where: str) -> LangMap:
-    """Return a plain-text language map (labels).
+    """Return a plain-text language map (labels); text without words is dropped.
+
+    Args:
+        value: The language map (or bare string) as configured or described.
+        where: The file and key it comes from, for the message.
+
+    Returns:
+        The sanitised language map (empty if nothing was left: callers fall back to an id).
 
     Raises:
         ManifestError: A language key the IIIF schema refuses.
@@ -180,13 +187,35 @@ def required_statement(
 
 
 def image_format(url: str) -> str | None:
-    """Return the media type of an image URL from its suffix (logos), if recognisable."""
+    """Return the media type of an image URL from its suffix (logos), if recognisable.
+
+    Args:
+        url: The image's URL.
+
+    Returns:
+        An ``image/*`` media type, or ``None``.
+
+    """
     guessed, _ = mimetypes.guess_type(url.split("?", 1)[0], strict=False)
     return guessed if guessed and guessed.startswith("image/") else None
 
 
 def homepage(config: HomepageConfig | Mapping[str, Any], fallback_label: LangMap) -> Homepage:
-    """Return a ``homepage`` entry: an HTML page, labelled (the spec requires a label)."""
+    """Return a ``homepage`` entry: an HTML page, labelled (the spec requires a label).
+
+    Args:
+        config: The configured or described homepage (``id``, optional ``label``, ``language``).
+        fallback_label: The label to use when it has none (the resource's own label).
+
+    Returns:
+        The entry.
+
+    Raises:
+        ManifestError: A language key the IIIF schema refuses.
+        pydantic.ValidationError: iiif-prezi3 refuses a value (the stages report it with
+            :func:`pipeline.iiif_models.manifest_errors`).
+
+    """
     data = config.model_dump() if isinstance(config, HomepageConfig) else dict(config)
     label = text_map(data.get("label") or fallback_label, "homepage.label")
     return Homepage(
@@ -199,7 +228,20 @@ def homepage(config: HomepageConfig | Mapping[str, Any], fallback_label: LangMap
 
 
 def provider(config: ProviderConfig) -> Provider:
-    """Return the ``provider`` agent: the institution, with its homepage and logo."""
+    """Return the ``provider`` agent: the institution, with its homepage and logo.
+
+    Args:
+        config: The ``collection.provider`` section.
+
+    Returns:
+        The agent.
+
+    Raises:
+        ManifestError: A language key the IIIF schema refuses.
+        pydantic.ValidationError: iiif-prezi3 refuses a value (the stages report it with
+            :func:`pipeline.iiif_models.manifest_errors`).
+
+    """
     label = text_map(config.label, "collection.provider.label")
     pages = [homepage({"id": config.homepage}, label)] if config.homepage else None
     logo = None
@@ -209,17 +251,55 @@ def provider(config: ProviderConfig) -> Provider:
 
 
 def collection_link(label: LangMap, collection_url: str) -> Class:
-    """Return a ``partOf`` entry pointing at a collection."""
+    """Return a ``partOf`` entry pointing at a collection.
+
+    Args:
+        label: The collection's label.
+        collection_url: The collection's id (the URL of its JSON).
+
+    Returns:
+        The entry.
+
+    Raises:
+        ManifestError: A language key the IIIF schema refuses.
+        pydantic.ValidationError: iiif-prezi3 refuses a value (the stages report it with
+            :func:`pipeline.iiif_models.manifest_errors`).
+
+    """
     return Class(id=collection_url, type="Collection", label=text_map(label, "collection label"))
 
 
 def nav_date(value: str | None) -> datetime | None:
-    """Return the ``navDate`` of a descriptor (already normalised to ISO 8601 UTC)."""
+    """Return the ``navDate`` of a descriptor.
+
+    Args:
+        value: The descriptor's ``nav_date``, already normalised to ISO 8601 UTC (``...Z``).
+
+    Returns:
+        The moment, or ``None`` when there is none.
+
+    """
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def image_resource(make: Make, url: str, width: int, height: int, service_id: str) -> Any:
-    """Return an image of a level-0 IIIF Image service: the painted image or a thumbnail."""
+    """Return an image of a level-0 IIIF Image service: the painted image or a thumbnail.
+
+    Args:
+        make: The factory (:func:`pipeline.iiif_models.plain` or ``validated``).
+        url: The image's URL (a size the tile set holds).
+        width: Its width in pixels.
+        height: Its height in pixels.
+        service_id: The id of the image service it belongs to.
+
+    Returns:
+        The image resource.
+
+    Raises:
+        pydantic.ValidationError: With :func:`pipeline.iiif_models.validated` as ``make``,
+            iiif-prezi3 refuses a value.
+
+    """
     service = [make(ServiceV3, id=service_id, type=IMAGE_SERVICE_TYPE, profile=IMAGE_PROFILE)]
     return make(
         AnnotationBody,
@@ -233,7 +313,24 @@ def image_resource(make: Make, url: str, width: int, height: int, service_id: st
 
 
 def link(make: Make, url: str, kind: str, type_: str, fmt: str, profile: str | None = None) -> Any:
-    """Return a ``seeAlso`` or ``rendering`` entry with one of the pipeline's own labels."""
+    """Return a ``seeAlso`` or ``rendering`` entry with one of the pipeline's own labels.
+
+    Args:
+        make: The factory (:func:`pipeline.iiif_models.plain` or ``validated``).
+        url: The linked file's URL.
+        kind: Which label of :data:`LINK_LABELS` it gets.
+        type_: The resource ``type`` (``Dataset``, ``Text``).
+        fmt: Its media type.
+        profile: The format's profile URI, if any.
+
+    Returns:
+        The entry.
+
+    Raises:
+        pydantic.ValidationError: With :func:`pipeline.iiif_models.validated` as ``make``,
+            iiif-prezi3 refuses a value.
+
+    """
     return make(
         LinkedResource, id=url, type=type_, label=LINK_LABELS[kind], format=fmt, profile=profile
     )

@@ -88,7 +88,20 @@ def _ranges(
 
 
 def build_range(make: Make, r: RangeParts) -> Any:
-    """Build a range of the manifest's ``structures``."""
+    """Build a range of the manifest's ``structures``, its nested ranges included.
+
+    Args:
+        make: The factory (:func:`pipeline.iiif_models.plain` or ``validated``).
+        r: The range's parts.
+
+    Returns:
+        The range.
+
+    Raises:
+        pydantic.ValidationError: With :func:`pipeline.iiif_models.validated` as ``make``,
+            iiif-prezi3 refuses a value.
+
+    """
     items = [
         build_range(make, i) if isinstance(i, RangeParts) else make(CanvasRef, id=i, type="Canvas")
         for i in r.items

@@ -273,7 +273,17 @@ def check_label_value(value: LangMap, info: ValidationInfo) -> LangMap:
 
 
 def first_text(value: Mapping[str, Sequence[str]], prefer: Sequence[str] = ("en", "none")) -> str:
-    """Return one string of a language map, for log lines and messages."""
+    """Return one string of a language map, for log lines and messages.
+
+    Args:
+        value: The language map.
+        prefer: Languages to look at first, in order.
+
+    Returns:
+        The first string of the first preferred language that has one, else of any
+        language, else ``""``.
+
+    """
     for lang in (*prefer, *value):
         texts = value.get(lang)
         if texts:

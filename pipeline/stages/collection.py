@@ -36,12 +36,28 @@ class CollectionSettings(BaseModel):
 
 
 def settings(cfg: Config) -> CollectionSettings:
-    """Return the collection section and the base URL."""
+    """Return what the collection depends on (hashed into the stage's fingerprint).
+
+    Args:
+        cfg: The job's configuration.
+
+    Returns:
+        The collection section and the base URL.
+
+    """
     return CollectionSettings(collection=cfg.collection, base_url=cfg.site.base_url)
 
 
 def preflight(settings: CollectionSettings) -> dict[str, str]:
-    """Check nothing: no external tool is needed."""
+    """Check the tools the stage needs: none, it only writes JSON.
+
+    Args:
+        settings: The stage's settings.
+
+    Returns:
+        No tool versions.
+
+    """
     return {}
 
 
@@ -54,8 +70,19 @@ def _thumbnail(data: dict[str, Any]) -> list[Any] | None:
 def build_collection(inp: CollectionInput, coll: CollectionConfig, paths: Layout) -> Collection:
     """Build the Collection of every volume whose manifest is ok, in volume order.
 
+    Args:
+        inp: Each volume's id and manifest record data, in volume order.
+        coll: The collection section of the configuration.
+        paths: The output layout.
+
+    Returns:
+        The iiif-prezi3 Collection.
+
     Raises:
-        ManifestError: A configured value is refused.
+        ManifestError: A configured value has text that sanitising would remove, or a
+            language key the IIIF schema refuses.
+        pydantic.ValidationError: iiif-prezi3 refuses a value (:func:`run` reports it as a
+            ManifestError).
 
     """
     label = parts.text_map(coll.label, "collection.label") or {"none": [coll.id]}
@@ -92,6 +119,14 @@ def build_collection(inp: CollectionInput, coll: CollectionConfig, paths: Layout
 
 def run(inp: CollectionInput, settings: CollectionSettings, paths: Layout) -> StageRecord:
     """Write the collection listing every volume whose manifest is ok, in volume order.
+
+    Args:
+        inp: Each volume's id and manifest record data, in volume order.
+        settings: The stage's settings.
+        paths: The output layout.
+
+    Returns:
+        The record: the collection file, its id and the volumes it lists.
 
     Raises:
         ManifestError: No volume has a manifest, or a configured value is refused.

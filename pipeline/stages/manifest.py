@@ -49,14 +49,30 @@ class ManifestSettings(BaseModel):
 
 
 def settings(cfg: Config) -> ManifestSettings:
-    """Manifest options, collection-wide statements and the base URL."""
+    """Return what a manifest depends on (hashed into the stage's fingerprint).
+
+    Args:
+        cfg: The job's configuration.
+
+    Returns:
+        Manifest options, collection-wide statements and the base URL.
+
+    """
     return ManifestSettings(
         manifest=cfg.manifest, collection=cfg.collection, base_url=cfg.site.base_url
     )
 
 
 def preflight(settings: ManifestSettings) -> dict[str, str]:
-    """Nothing external is needed."""
+    """Check the tools the stage needs: none, it only writes JSON.
+
+    Args:
+        settings: The stage's settings.
+
+    Returns:
+        No tool versions.
+
+    """
     return {}
 
 
@@ -145,12 +161,17 @@ def build_manifest(
 ) -> tuple[dict[str, Any], Assembler]:
     """Build the manifest of a volume as JSON-ready data.
 
+    Args:
+        inp: The volume: descriptor, page records, page order and other volume stages' records.
+        settings: The stage's settings.
+        paths: The output layout (every id and URL).
+
     Returns:
         The manifest and the assembler (which counts the shapes it validated).
 
     Raises:
-        ManifestError: No page has tiles, a record is inconsistent, or iiif-prezi3 refuses a
-            value.
+        ManifestError: No page has tiles, a record is inconsistent, a statement has text that
+            sanitising would remove, or iiif-prezi3 refuses a value.
 
     """
     assembler = Assembler()
@@ -186,9 +207,19 @@ def _build(
 def run(inp: VolumeInput, settings: ManifestSettings, paths: Layout) -> StageRecord:
     """Build and write the volume's manifest.
 
+    Args:
+        inp: The volume: descriptor, page records, page order and other volume stages' records.
+        settings: The stage's settings.
+        paths: The output layout.
+
+    Returns:
+        The record: the manifest file and, for the collection stage, its id, label, number of
+        canvases, thumbnail and any pages left out.
+
     Raises:
         ManifestError: The volume has failed pages (and partial manifests are off), no page
-            has tiles, or a value is refused.
+            has tiles, a statement has text that sanitising would remove, or a value is
+            refused.
 
     """
     if inp.missing and not settings.manifest.allow_partial:
