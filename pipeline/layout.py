@@ -183,6 +183,11 @@ class Layout:
         """Machine-readable report of the volume's latest run."""
         return self.work_dir / "reports" / f"{check_id(volume)}.json"
 
+    @property
+    def scratch_dir(self) -> Path:
+        """Temporary working files of running stages (removed at the start of every job)."""
+        return self.work_dir / "tmp"
+
     def review_list_path(self, volume: str) -> Path:
         """CSV of the volume's pages whose OCR needs review, for staff to work through."""
         return self.work_dir / "reports" / f"{check_id(volume)}-review.csv"

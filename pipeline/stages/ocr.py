@@ -30,7 +30,7 @@ from pipeline.fsio import write_text_atomic
 from pipeline.iiifjson import dump_json
 from pipeline.imaging import vips_message
 from pipeline.layout import Layout
-from pipeline.records import PageInput, StageRecord
+from pipeline.records import PageInput, PageItem, StageRecord
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ SCOPE = "page"
 VERSION = 4
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
+ITEM_FIELDS: tuple[str, ...] = ("ocr_languages",)
 
 
 class OcrSettings(BaseModel):
@@ -204,6 +205,38 @@ def _write(paths: Layout, outputs: dict[str, str], path: Path, text: str) -> str
     return paths.rel(path)
 
 
+def store(
+    paths: Layout,
+    item: PageItem,
+    documents: dict[str, str],
+    annotations: dict[str, Any] | None,
+    *,
+    published: bool,
+) -> tuple[dict[str, str], dict[str, str | None]]:
+    """Write the page's OCR files where the confidence policy puts them.
+
+    Published pages go to the public tree; withheld ones to the work folder, and any public
+    copy left by an earlier run is removed, so nothing withheld is ever uploaded.
+
+    Returns:
+        The record's outputs (path -> sha256) and the layout-relative path of each kind.
+    """
+    outputs: dict[str, str] = {}
+    files: dict[str, str | None] = {}
+    keep = paths.ocr_path if published else paths.withheld_ocr_path
+    drop = paths.withheld_ocr_path if published else paths.ocr_path
+    for kind, text in documents.items():
+        files[kind] = _write(paths, outputs, keep(item.volume, item.page, kind), text)
+        drop(item.volume, item.page, kind).unlink(missing_ok=True)
+    anno_path = paths.annotations_path(item.volume, item.page)
+    files["annotations"] = None
+    if annotations is not None:
+        files["annotations"] = _write(paths, outputs, anno_path, dump_json(annotations))
+    else:
+        anno_path.unlink(missing_ok=True)
+    return outputs, files
+
+
 def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
     """Recognise one page; write hOCR, ALTO, text and annotations in canvas coordinates.
 
@@ -221,9 +254,8 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
     except MissingDependencyError as exc:
         # A language named by this page's volume.toml, not by the configuration.
         raise OcrError(str(exc)) from None
-    tmp_root = paths.work_dir / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"ocr-{item.page}-", dir=tmp_root))
+    paths.scratch_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"ocr-{item.page}-", dir=paths.scratch_dir))
     orientation = int(inp.upstream.get("ingest", {}).get("orientation", 1) or 1)
     try:
         prepared, texts = recognise(
@@ -240,55 +272,45 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
         page = hocr.line_texts(hocr.parse(texts["hocr"]), texts["txt"])
         name = Path(item.source).name
         size = {"width": prepared.canvas_width, "height": prepared.canvas_height}
-        hocr_doc = hocr.rewrite(
-            texts["hocr"], prepared.transform, image=name, dpi=prepared.source_dpi, **size
-        )
-        alto_doc = alto.rewrite(
-            texts["alto"],
-            prepared.transform,
-            image=name,
-            steps=[*prepared.steps, "coordinates mapped back to the full-resolution master"],
-            software=("pipeline", __version__),
-            settings=f"-l {lang} --psm {cfg.psm} --dpi {prepared.dpi}",
-            version=cfg.alto_version,
-            **size,
-        )
+        documents = {
+            "hocr": hocr.rewrite(
+                texts["hocr"], prepared.transform, image=name, dpi=prepared.source_dpi, **size
+            ),
+            "alto": alto.rewrite(
+                texts["alto"],
+                prepared.transform,
+                image=name,
+                steps=[*prepared.steps, "coordinates mapped back to the full-resolution master"],
+                software=("pipeline", __version__),
+                settings=f"-l {lang} --psm {cfg.psm} --dpi {prepared.dpi}",
+                version=cfg.alto_version,
+                **size,
+            ),
+        }
     except (hocr.HocrError, alto.AltoError) as exc:
         raise OcrError(f"tesseract wrote unreadable output: {exc}") from None
     lines = canvas_lines(page, prepared)
+    documents["txt"] = plain_text(lines)
     confs = [w.confidence for w in page.words]
-    blank = not confs
     confidence = round(sum(confs) / len(confs), 2) if confs else None
     needs_review = confidence is not None and confidence < cfg.review_confidence
     published = not needs_review or cfg.publish_low_confidence
-    engine = f"tesseract {tesseract.version()}"
-
-    outputs: dict[str, str] = {}
-    files: dict[str, str | None] = {}
-    for kind, text in (("hocr", hocr_doc), ("alto", alto_doc), ("txt", plain_text(lines))):
-        keep = paths.ocr_path if published else paths.withheld_ocr_path
-        drop = paths.withheld_ocr_path if published else paths.ocr_path
-        files[kind] = _write(paths, outputs, keep(item.volume, item.page, kind), text)
-        drop(item.volume, item.page, kind).unlink(missing_ok=True)
-    annotations = paths.annotations_path(item.volume, item.page)
-    files["annotations"] = None
+    annotations = None
     if published and lines:
-        doc = annotation_page(
+        annotations = annotation_page(
             lines,
             volume=item.volume,
             page=item.page,
             paths=paths,
             lang=lang,
-            engine=engine,
+            engine=f"tesseract {tesseract.version()}",
             confidence=confidence,
             needs_review=needs_review,
         )
-        files["annotations"] = _write(paths, outputs, annotations, dump_json(doc))
-    else:
-        annotations.unlink(missing_ok=True)
-    tags = tesseract.language_tags(lang)
+    outputs, files = store(paths, item, documents, annotations, published=published)
     if needs_review:
         log.info("%s/%s: mean OCR confidence %s, needs review", item.volume, item.page, confidence)
+    tags = tesseract.language_tags(lang)
     return StageRecord(
         stage=NAME,
         volume=item.volume,
@@ -303,7 +325,7 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
             "characters": sum(len("".join(line.text.split())) for line in lines),
             "confidence": confidence,
             "needs_review": needs_review,
-            "blank": blank,
+            "blank": not confs,
             "published": published,
             "preprocessing": list(prepared.steps),
             "alto_profile": alto.PROFILES[cfg.alto_version],
