@@ -14,6 +14,8 @@ from statistics import NormalDist
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
+from pipeline.sample_text import FILLERS, PEOPLE, RUSSIAN_LINES, Person
+
 __all__ = [
     "CONDITIONS",
     "DEFAULT_CONDITIONS",
@@ -68,7 +70,6 @@ DEFAULT_FONT_DIRS: tuple[Path, ...] = (
 
 _HAND_STYLES = frozenset({"hand", "hand2", "brush"})
 _RUSSIAN_STYLES = frozenset({"mixed"})
-_RUSSIAN_LINES = ("Биография", "Копия верна", "Личное дело", "Характеристика")
 _FORMAT_ALIASES = {"tif": "tif", "tiff": "tif", "jpg": "jpg", "jpeg": "jpg", "png": "png"}
 _REFERENCE_WIDTH = 1240  # A4 at 150 dpi; all geometry is scaled from this width.
 _A4_WIDTH_INCH = 210 / 25.4
@@ -449,169 +450,6 @@ def render_page(
 # ----------------------------------------------------------------------------- text
 
 
-@dataclass(frozen=True)
-class _Person:
-    name_ko: str
-    name_en: str
-    role_ko: str
-    role_en: str
-    born: int
-    last: int
-    sentences: tuple[str, ...]  # chronological; the last two close the biography
-
-
-_PEOPLE: tuple[_Person, ...] = (
-    _Person(
-        name_ko="김철민",
-        name_en="Kim Chol Min",
-        role_ko="로동자",
-        role_en="worker",
-        born=1934,
-        last=1998,
-        sentences=(
-            "김철민은 1934년 5월 12일 평안남도 강서군의 한 농가에서 출생하였다.",
-            "아버지는 소작농이었고 어머니는 길쌈으로 살림을 도왔다.",
-            "어린 시절 그는 마을 서당에서 글을 배웠다.",
-            "1948년 그는 남포의 기계공장에 견습공으로 들어갔다.",
-            "선반 앞에서 그는 로동의 어려움과 보람을 함께 알게 되였다.",
-            "밤에는 공장 야간학교에서 기계 리론을 공부하였다.",
-            "1956년 그는 선반공 6급 기능 시험에 합격하였다.",
-            "동료들은 그를 말수가 적고 량심적인 일군으로 기억한다.",
-            "1962년 그는 작업반장으로 임명되였다.",
-            "그는 젊은 로동자들에게 공구 다루는 법을 꼼꼼히 가르쳤다.",
-            "1971년 그는 부품 가공 방법을 개선하는 제안을 내놓았다.",
-            "이 제안으로 한달 생산량이 눈에 띄게 늘었다.",
-            "1994년 그는 년로보장을 받고 공장을 떠났다.",
-            "그는 1998년 3월 고향 마을에서 세상을 떠났다.",
-        ),
-    ),
-    _Person(
-        name_ko="리정숙",
-        name_en="Ri Jong Suk",
-        role_ko="교원",
-        role_en="teacher",
-        born=1938,
-        last=1995,
-        sentences=(
-            "리정숙은 1938년 2월 3일 함경북도 경성군에서 태여났다.",
-            "그의 아버지는 철도 로동자였고 어머니는 재봉공이였다.",
-            "그는 어려서부터 책 읽기를 좋아하였다.",
-            "1956년 그는 도 교원대학에 입학하였다.",
-            "졸업 후 그는 산골 인민학교의 교원으로 배치되였다.",
-            "학생은 스무명 남짓이였고 교실은 하나뿐이였다.",
-            "그는 아이들에게 우리 말과 력사를 가르쳤다.",
-            "겨울이면 그는 일찍 나와 교실의 난로를 피웠다.",
-            "그는 례절과 정직을 무엇보다 중히 여겼다.",
-            "1967년 그는 읍 중학교의 국어 교원이 되였다.",
-            "그가 엮은 받아쓰기 교재는 여러 학교에서 리용되였다.",
-            "제자들은 지금도 그의 또박또박한 글씨를 기억한다.",
-            "1993년 그는 교단에서 물러났다.",
-            "그 뒤에도 그는 마을 아이들의 공부를 돌보았다.",
-        ),
-    ),
-    _Person(
-        name_ko="박영호",
-        name_en="Pak Yong Ho",
-        role_ko="과학자",
-        role_en="scientist",
-        born=1929,
-        last=1996,
-        sentences=(
-            "박영호는 1929년 9월 21일 황해남도 해주에서 출생하였다.",
-            "그는 해주의 중학교를 우수한 성적으로 졸업하였다.",
-            "1949년 그는 대학 농학부에 입학하였다.",
-            "전쟁 시기 그는 학업을 중단하고 후방에서 일하였다.",
-            "1954년 그는 대학에 돌아와 토양학을 공부하였다.",
-            "졸업 후 그는 농업과학연구소의 연구사가 되였다.",
-            "그는 서해안 간석지의 토양을 연구하였다.",
-            "그는 해마다 여러달을 륙지와 바다가 만나는 벌에서 보냈다.",
-            "그의 현장 일지는 열두권에 이른다.",
-            "1968년 그는 소금기 있는 땅을 개량하는 방법에 대한 론문을 발표하였다.",
-            "이 리론은 여러 농장의 벼농사에 리용되였다.",
-            "그는 젊은 연구사들과 자료를 나누기를 즐겼다.",
-            "1989년 그는 연구소에서 년로보장을 받았다.",
-            "그는 1996년 11월 해주에서 세상을 떠났다.",
-        ),
-    ),
-    _Person(
-        name_ko="로은희",
-        name_en="Ro Un Hui",
-        role_ko="의사",
-        role_en="physician",
-        born=1941,
-        last=1997,
-        sentences=(
-            "로은희는 1941년 7월 15일 자강도 강계에서 태여났다.",
-            "그는 어린 시절 어머니를 병으로 잃었다.",
-            "이 일은 그가 의사가 되기로 결심한 계기가 되였다.",
-            "1959년 그는 의학대학에 입학하였다.",
-            "1965년 그는 군 인민병원의 내과 의사가 되였다.",
-            "그는 먼 산골 마을까지 걸어서 왕진을 다녔다.",
-            "마을 로인들은 그를 친딸처럼 반겼다.",
-            "그는 환자의 이야기를 끝까지 듣는 의사였다.",
-            "1972년 그는 녀성 보건 일군 강습을 맡았다.",
-            "그는 산모와 어린이의 건강 기록을 꼼꼼히 남겼다.",
-            "1980년 그는 병원 내과 과장이 되였다.",
-            "그의 진료 수첩에는 수천명 환자의 이름이 적혀 있다.",
-            "1996년 그는 병원을 떠나 후배들을 가르쳤다.",
-            "그 뒤에도 그는 마을의 보건 상담을 도왔다.",
-        ),
-    ),
-    _Person(
-        name_ko="류명수",
-        name_en="Ryu Myong Su",
-        role_ko="농장원",
-        role_en="farmer",
-        born=1932,
-        last=1997,
-        sentences=(
-            "류명수는 1932년 4월 8일 평안북도 녕변군에서 출생하였다.",
-            "그의 집안은 대대로 농사를 지어 왔다.",
-            "그는 열네살부터 아버지와 함께 논밭에서 일하였다.",
-            "1958년 그는 협동농장의 농장원이 되였다.",
-            "그는 씨앗을 고르고 모를 기르는 일에 밝았다.",
-            "1963년 그는 작업반장으로 선거되였다.",
-            "그의 작업반은 해마다 량식 생산 계획을 넘쳐 수행하였다.",
-            "그는 비가 오는 날에도 논물을 살피러 나갔다.",
-            "1970년 그는 과수원을 새로 가꾸는 일을 맡았다.",
-            "그가 심은 사과나무는 지금도 열매를 맺는다.",
-            "그는 말보다 일로 모범을 보이는 사람이였다.",
-            "1992년 그는 년로보장을 받았다.",
-            "그는 손자들에게 농사의 래력을 이야기해 주군 하였다.",
-            "그는 1997년 8월 고향에서 세상을 떠났다.",
-        ),
-    ),
-)
-
-# Generic sentences used to lengthen a biography that spans many pages;
-# "{year}" is replaced by a year from the person's working life.
-_FILLERS: tuple[str, ...] = (
-    "{year}년 그는 모범 일군으로 표창을 받았다.",
-    "{year}년 여름 그는 고향을 찾아 친척들을 만났다.",
-    "그해 겨울은 류달리 추웠다.",
-    "그는 바쁜 가운데서도 일기를 빠짐없이 썼다.",
-    "이 기록은 그의 일기와 동료들의 증언에 기초한다.",
-    "그는 가족을 소중히 여기는 사람이였다.",
-    "동료들은 그의 성실함을 높이 평가하였다.",
-    "그는 어려운 일이 생기면 먼저 나섰다.",
-    "{year}년 봄 그는 새 일터로 옮겨 갔다.",
-    "그는 책을 가까이하고 늘 배우려 하였다.",
-    "그의 집에는 손님이 끊이지 않았다.",
-    "{year}년 그는 큰 병을 앓았으나 곧 회복하였다.",
-    "그는 이웃의 어려움을 자기 일처럼 도왔다.",
-    "그는 젊은이들에게 경험을 아낌없이 나누었다.",
-    "{year}년 가을 그는 강습에 참가하였다.",
-    "그는 맡은 일을 끝까지 책임지고 해냈다.",
-    "그의 편지 여러 통이 지금도 남아 있다.",
-    "그는 로동의 보람을 자주 이야기하였다.",
-    "그의 생활은 검소하고 소박하였다.",
-    "{year}년 그는 새 집으로 이사하였다.",
-    "그는 래일을 위해 오늘을 성실히 살았다.",
-    "그해 그는 여러달 동안 출장을 다녔다.",
-    "그는 휴식날이면 산에 오르기를 즐겼다.",
-    "{year}년 그는 리론 학습반에서 강의를 맡았다.",
-)
-
 _MIN_LINE_CHARS = 14
 _MAX_LINE_CHARS = 19
 
@@ -640,11 +478,11 @@ def _wrap(sentences: Sequence[str], seed: str) -> list[str]:
     return lines
 
 
-def _fillers(rng: random.Random, person: _Person, count: int) -> list[str]:
+def _fillers(rng: random.Random, person: Person, count: int) -> list[str]:
     """Return ``count`` filler sentences (pool reshuffled each round, years ascending)."""
     chosen: list[str] = []
     while len(chosen) < count:
-        pool = list(_FILLERS)
+        pool = list(FILLERS)
         rng.shuffle(pool)
         chosen.extend(pool)
     chosen = chosen[:count]
@@ -654,7 +492,7 @@ def _fillers(rng: random.Random, person: _Person, count: int) -> list[str]:
 
 
 def _biography_lines(
-    person: _Person, *, target: int, rng: random.Random, wrap_seed: str
+    person: Person, *, target: int, rng: random.Random, wrap_seed: str
 ) -> list[str]:
     """Return the title line plus wrapped prose of one biography, at most ``target`` lines."""
     title = f"{person.role_ko} {person.name_ko}"
@@ -722,7 +560,7 @@ def _toml_table(values: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class _Range:
-    person: _Person
+    person: Person
     first: str
     last: str
 
@@ -928,7 +766,7 @@ def generate_volume(
     ]
     page_ids = [f"p{i + 1:03d}" for i in range(pages)]
     spans = _split_pages(pages)
-    people = text_rng.sample(_PEOPLE, len(spans))
+    people = text_rng.sample(PEOPLE, len(spans))
 
     page_lines: list[list[str]] = []
     ranges: list[_Range] = []
@@ -936,7 +774,7 @@ def generate_volume(
     for b, (person, span) in enumerate(zip(people, spans, strict=True)):
         idx = range(start, start + span)
         prefixes = [
-            [header, text_rng.choice(_RUSSIAN_LINES)] if styles[i] in _RUSSIAN_STYLES else [header]
+            [header, text_rng.choice(RUSSIAN_LINES)] if styles[i] in _RUSSIAN_STYLES else [header]
             for i in idx
         ]
         caps = [capacity - len(p) for p in prefixes]
