@@ -29,7 +29,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev,dask]'
 	touch $@
 
-demo: setup
+# viewer: the closing hint runs `pipeline serve`, which needs Mirador from viewer/node_modules.
+demo: setup viewer
 	@test -d scans/$(DEMO_VOLUME) || $(PIPELINE) samples scans --volume-id $(DEMO_VOLUME) --pages 4
 	$(PIPELINE) run
 	@echo
