@@ -36,7 +36,7 @@ from pipeline.records import (
 from pipeline.report import status_report, write_volume_report
 from pipeline.stages import STAGE_NAMES, STAGES, Stage, stage_by_name
 from pipeline.state import StateStore
-from pipeline.volumes import Volume, find_volumes, load_volume, natural_key
+from pipeline.volumes import Volume, find_volumes, load_volume, sort_key
 
 log = logging.getLogger(__name__)
 
@@ -351,7 +351,7 @@ class _Job:
     def collection_stage(self, stage: Stage, settings: BaseModel) -> None:
         scans = self.cfg.site.scans
         entries = []
-        for vid in sorted(self.state.volumes(), key=natural_key):
+        for vid in sorted(self.state.volumes(), key=sort_key):
             if not vid or not (scans / vid).is_dir():
                 continue
             for name in stage.REQUIRES:
