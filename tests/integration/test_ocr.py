@@ -7,6 +7,7 @@ page costs tesseract one to two seconds.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from pipeline.runner import layout_for, run_job
 from pipeline.samples import HEADER_PHRASE, generate_volume
 from pipeline.stages import ocr
 from pipeline.state import StateStore
-from tests.conftest import SCHEMAS
+from tests.conftest import SCHEMAS, have_tesseract, require
 from tests.unit.test_hocr import alto_schema
 
 pytestmark = pytest.mark.tesseract
@@ -114,6 +115,38 @@ def test_page_outputs_are_readable_valid_and_in_canvas_coordinates(
 
     volume_text = layout.text_path("vol-1").read_text(encoding="utf-8")
     assert "=== p001 (1) ===" in volume_text and HEADER_PHRASE in volume_text.replace(" ", "")
+
+
+@pytest.mark.parametrize("font", ["hand", "hand2"])
+def test_handwriting_like_pages_are_read(
+    font: str, tmp_path: Path, nanum_fonts: None, tesseract_kor: None
+) -> None:
+    scans = tmp_path / "scans"
+    generate_volume(scans, volume_id="vol-1", pages=1, seed=5, fonts=[font], conditions=["faded"])
+    layout, rec = run_page(tmp_path, scans / "vol-1" / "p001.tif", "out")
+    text = layout.path(rec.data["txt"]).read_text(encoding="utf-8")
+    assert HEADER_PHRASE in text.replace(" ", "")
+    assert rec.data["confidence"] > 60 and rec.data["lines"] > 10
+
+
+def test_mixed_korean_russian_page_tags_lines_by_language(
+    tmp_path: Path, make_cfg: Callable[..., Config], nanum_fonts: None, tesseract_kor: None
+) -> None:
+    require(have_tesseract("rus"), "tesseract rus.traineddata not installed")
+    scans = tmp_path / "scans"
+    generate_volume(
+        scans, volume_id="vol-1", pages=1, seed=2, fonts=["mixed"], conditions=["clean"]
+    )
+    cfg = make_cfg()  # volume.toml of a mixed volume says ocr_languages = ["kor", "rus"]
+    report = run_job(cfg, stages=["ingest", "ocr"])
+    assert not report.failures, [f.error for f in report.failures]
+    data = records(cfg, "ocr")["p001"].data
+    assert data["language"] == "kor+rus" and data["bcp47"] == ["ko", "ru"]
+    layout = layout_for(cfg)
+    items = json.loads(layout.path(data["annotations"]).read_text(encoding="utf-8"))["items"]
+    russian = [a["body"] for a in items if a["body"]["language"] == "ru"]
+    assert russian and all(re.search("[А-Яа-я]", b["value"]) for b in russian)
+    assert sum(a["body"]["language"] == "ko" for a in items) > 10
 
 
 def header_box(layout: Layout, rec: StageRecord) -> tuple[int, int, int, int]:
