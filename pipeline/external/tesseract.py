@@ -128,7 +128,8 @@ def recognize(
         lang: Languages joined with ``+``.
         psm: Page segmentation mode.
         timeout_s: Kill tesseract after this many seconds.
-        formats: Any of ``hocr``, ``txt``, ``alto``, ``tsv``.
+        formats: Any of ``hocr``, ``txt``, ``alto`` (pytesseract drops ``tsv`` and ``xml``
+            from the command line, so they cannot be asked for this way).
         variables: Extra ``-c name=value`` settings.
         dpi: Resolution to declare to tesseract.
 
@@ -143,7 +144,7 @@ def recognize(
         config.append(f"--dpi {dpi}")
     for name, value in sorted((variables or {}).items()):
         config.append(f"-c {name}={value}")
-    suffix = {"hocr": ".hocr", "txt": ".txt", "alto": ".xml", "tsv": ".tsv"}
+    suffix = {"hocr": ".hocr", "txt": ".txt", "alto": ".xml"}
     log.debug("tesseract %s -l %s %s %s", image, lang, " ".join(config), " ".join(formats))
     try:
         pytesseract.pytesseract.run_tesseract(
