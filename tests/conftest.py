@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import shutil
 import subprocess
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 
 from pipeline.config import Config, load_config
 
 TESTS = Path(__file__).parent
 SCHEMAS = TESTS / "schemas"
 DATA = TESTS / "data"
+VIEWER = TESTS.parent / "viewer"
 BASE_URL = "https://example.org/iiif/"
 REQUIRE_TOOLS = os.environ.get("PIPELINE_REQUIRE_TOOLS") == "1"
 
@@ -50,10 +53,14 @@ def tesseract_kor() -> None:
     require(have_tesseract("kor"), "tesseract with kor.traineddata not installed")
 
 
+def have_nanum_fonts() -> bool:
+    return Path("/usr/share/fonts/truetype/nanum").is_dir()
+
+
 @pytest.fixture
 def nanum_fonts() -> None:
     """Tests using this render sample pages with the Nanum fonts."""
-    require(Path("/usr/share/fonts/truetype/nanum").is_dir(), "fonts-nanum not installed")
+    require(have_nanum_fonts(), "fonts-nanum not installed")
 
 
 @pytest.fixture
@@ -64,21 +71,21 @@ def chromium() -> str:
     return path
 
 
+def config_at(root: Path, **sections: Any) -> Config:
+    """A config for root/scans -> root/out, the test base URL and one worker, environment ignored.
+
+    For module-scoped fixtures; tests use ``make_cfg``.
+    """
+    site = {"scans": str(root / "scans"), "out": str(root / "out"), "base_url": BASE_URL}
+    site.update(sections.pop("site", {}))
+    run = {"workers": 1, **sections.pop("run", {})}
+    return load_config(None, overrides={"site": site, "run": run, **sections}, environ={})
+
+
 @pytest.fixture
 def make_cfg(tmp_path: Path) -> Callable[..., Config]:
     """Build a config rooted in tmp_path: make_cfg(tiles={"quality": 90})."""
-
-    def make(**sections: Any) -> Config:
-        site = {
-            "scans": str(tmp_path / "scans"),
-            "out": str(tmp_path / "out"),
-            "base_url": BASE_URL,
-        }
-        site.update(sections.pop("site", {}))
-        overrides: dict[str, Any] = {"site": site, "run": {"workers": 1}, **sections}
-        return load_config(None, overrides=overrides, environ={})
-
-    return make
+    return functools.partial(config_at, tmp_path)
 
 
 @pytest.fixture
@@ -111,6 +118,39 @@ def s3_server() -> Iterator[Any]:
 
 
 # -- in-process CLI runs ---------------------------------------------------------------------------
+def run_cli(*args: str, env: Mapping[str, str] | None = None) -> Result:
+    """Run ``pipeline *args`` with click's CliRunner and undo its logging set-up afterwards.
+
+    PIPELINE_SECTION__KEY variables of the calling shell are hidden from the run. The CLI
+    replaces the root logger's handlers (a console handler on CliRunner's stream and the job
+    log file): those are closed here and the previous ones (pytest's capture) put back.
+    """
+    from pipeline.cli import cli
+
+    hidden: dict[str, str | None] = {
+        name: None for name in os.environ if name.startswith("PIPELINE_") and "__" in name
+    }
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        return CliRunner().invoke(cli, list(args), env={**hidden, **(env or {})})
+    finally:
+        for handler in list(root.handlers):
+            if handler not in before:
+                root.removeHandler(handler)
+                handler.close()
+        for handler in before:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        root.setLevel(level)
+
+
+def invoke(root: Path, *args: str, env: Mapping[str, str] | None = None) -> Result:
+    """``run_cli`` on ``root/scans`` and ``root/out`` with the test base URL."""
+    site = ["--scans", str(root / "scans"), "--out", str(root / "out"), "--base-url", BASE_URL]
+    return run_cli(*site, *args, env=env)
+
+
 def assert_clean_exit(result: Result, code: int) -> None:
     """The CLI ended by itself with ``code``: no uncaught exception and no traceback shown.
 
@@ -124,3 +164,27 @@ def assert_clean_exit(result: Result, code: int) -> None:
         )
     assert result.exit_code == code, result.output
     assert "Traceback" not in result.output, result.output
+
+
+# -- Mirador in headless Chromium ------------------------------------------------------------------
+MIRADOR_DIST = VIEWER / "node_modules" / "mirador" / "dist"
+
+
+def require_mirador_tools() -> tuple[str, str]:
+    """Chromium, node, the viewer's npm packages, tesseract and fonts for a Mirador run.
+
+    Returns:
+        The paths of chromium and node.
+    """
+    chromium, node = shutil.which("chromium"), shutil.which("node")
+    require(chromium is not None, "chromium not installed")
+    require(node is not None, "node not installed")
+    require(
+        (MIRADOR_DIST / "mirador.min.js").is_file()
+        and (VIEWER / "node_modules" / "playwright-core").is_dir(),
+        "viewer/node_modules missing: run `make viewer`",
+    )
+    require(have_tesseract("kor"), "tesseract with kor.traineddata not installed")
+    require(have_nanum_fonts(), "fonts-nanum not installed")
+    assert chromium is not None and node is not None
+    return chromium, node

@@ -10,59 +10,34 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-import os
 import struct
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import pyvips
-from click.testing import CliRunner, Result
+from click.testing import Result
 from PIL import Image
 
-from pipeline.cli import cli
 from pipeline.layout import SAFE_ID
 from pipeline.volumes import page_id_for
 from tests.conftest import BASE_URL, assert_clean_exit
+from tests.conftest import invoke as invoke_cli
 
 W, H = 240, 180
 
 
-_ROOT_HANDLERS: list[logging.Handler] = []
-
-
-def _drop_cli_logging() -> None:
-    """Close the handlers a CLI run added (its job-log file) before the next one replaces them."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if handler not in _ROOT_HANDLERS:
-            root.removeHandler(handler)
-            handler.close()
-
-
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """An empty working folder, no PIPELINE_* settings, and the root logger restored."""
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty working folder: nothing of the repository's config/ is read."""
     monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("PIPELINE_") and "__" in name:
-            monkeypatch.delenv(name)
-    root = logging.getLogger()
-    _ROOT_HANDLERS[:] = root.handlers
-    level = root.level
-    yield
-    _drop_cli_logging()
-    root.setLevel(level)
 
 
 def invoke(tmp_path: Path, *args: str) -> Result:
-    _drop_cli_logging()
-    base = ["--scans", str(tmp_path / "scans"), "--out", str(tmp_path / "out")]
-    env = {"PIPELINE_OCR__ENABLED": "false"}
-    return CliRunner().invoke(cli, [*base, "--base-url", BASE_URL, *args], env=env)
+    """The CLI on tmp_path/scans -> tmp_path/out with OCR off."""
+    return invoke_cli(tmp_path, *args, env={"PIPELINE_OCR__ENABLED": "false"})
 
 
 # -- generated images -----------------------------------------------------------------------------

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import bagit
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from pipeline.cli import cli
-from pipeline.config import load_config
 from pipeline.runner import run_job
 from pipeline.samples import generate_volume
-from tests.conftest import BASE_URL, assert_clean_exit, have_tesseract, require
+from tests.conftest import (
+    BASE_URL,
+    assert_clean_exit,
+    config_at,
+    have_nanum_fonts,
+    have_tesseract,
+    require,
+)
+from tests.conftest import invoke as invoke_cli
 
 pytestmark = [pytest.mark.tesseract, pytest.mark.slow]
 
@@ -30,14 +34,12 @@ ORG = "Test Library of Manuscripts"
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two sample pages through every stage (real tesseract), built once per module."""
     require(have_tesseract("kor"), "tesseract with kor.traineddata not installed")
-    require(Path("/usr/share/fonts/truetype/nanum").is_dir(), "fonts-nanum not installed")
+    require(have_nanum_fonts(), "fonts-nanum not installed")
     root = tmp_path_factory.mktemp("built")
     generate_volume(
         root / "scans", volume_id=VOLUME, pages=2, seed=5, width=700, height=990, fonts=["print"]
     )
-    site = {"scans": str(root / "scans"), "out": str(root / "out"), "base_url": BASE_URL}
-    cfg = load_config(None, overrides={"site": site, "run": {"workers": 1}}, environ={})
-    report = run_job(cfg)
+    report = run_job(config_at(root))
     assert not report.failures, [(f.subject, f.stage, f.error) for f in report.failures]
     return root
 
@@ -48,24 +50,11 @@ def work(built: Path, tmp_path: Path) -> Path:
     return tmp_path / "ws"
 
 
-@pytest.fixture(autouse=True)
-def _logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-
-
 def invoke(root: Path, *args: str, org: str | None = ORG) -> Result:
-    base = ["--scans", str(root / "scans"), "--out", str(root / "out"), "--base-url", BASE_URL]
     env = {"PIPELINE_RUN__WORKERS": "1", "PIPELINE_BAG__CONTACT_EMAIL": "scans@library.example"}
     if org is not None:
         env["PIPELINE_BAG__SOURCE_ORGANIZATION"] = f'"{org}"'
-    return CliRunner().invoke(cli, [*base, *args], env=env)
+    return invoke_cli(root, *args, env=env)
 
 
 def sha256(path: Path) -> str:

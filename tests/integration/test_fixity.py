@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -12,23 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from pipeline.cli import cli
-from pipeline.config import Config, load_config
 from pipeline.runner import layout_for, run_job
 from pipeline.samples import generate_volume
 from pipeline.state import StateStore
-from tests.conftest import BASE_URL, assert_clean_exit, have_tesseract, require
+from tests.conftest import assert_clean_exit, config_at, have_nanum_fonts, have_tesseract, require
+from tests.conftest import invoke as invoke_cli
 
 pytestmark = [pytest.mark.tesseract, pytest.mark.slow]
 
 VOLUME = "vol-1"
-
-
-def config(root: Path) -> Config:
-    site = {"scans": str(root / "scans"), "out": str(root / "out"), "base_url": BASE_URL}
-    return load_config(None, overrides={"site": site, "run": {"workers": 1}}, environ={})
 
 
 def sha256(path: Path) -> str:
@@ -48,13 +41,13 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Two sample pages through every stage, real tesseract included; built once per module."""
     require(have_tesseract("kor"), "tesseract with kor.traineddata not installed")
-    require(Path("/usr/share/fonts/truetype/nanum").is_dir(), "fonts-nanum not installed")
+    require(have_nanum_fonts(), "fonts-nanum not installed")
     root = tmp_path_factory.mktemp("built")
     generate_volume(
         root / "scans", volume_id=VOLUME, pages=2, seed=3, width=700, height=990, fonts=["print"]
     )
     before = snapshot(root / "scans")
-    report = run_job(config(root))
+    report = run_job(config_at(root))
     assert not report.failures, [(f.subject, f.stage, f.error) for f in report.failures]
     yield {"root": root, "masters_before": before}
 
@@ -66,25 +59,12 @@ def work(built: dict[str, Any], tmp_path: Path) -> Path:
     return tmp_path / "ws"
 
 
-@pytest.fixture(autouse=True)
-def _logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-
-
 def invoke(root: Path, *args: str) -> Result:
-    base = ["--scans", str(root / "scans"), "--out", str(root / "out"), "--base-url", BASE_URL]
-    return CliRunner().invoke(cli, [*base, *args], env={"PIPELINE_RUN__WORKERS": "1"})
+    return invoke_cli(root, *args, env={"PIPELINE_RUN__WORKERS": "1"})
 
 
 def records(root: Path) -> list[Any]:
-    with StateStore(layout_for(config(root)).state_db) as state:
+    with StateStore(layout_for(config_at(root)).state_db) as state:
         return list(state.records())
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +18,11 @@ from typing import Any
 
 import pytest
 
-from pipeline.config import load_config
 from pipeline.iiif_text import first_text
 from pipeline.runner import run_job
 from pipeline.samples import generate_volume
 from pipeline.serve import PreviewServer, mirador_page, serving
-from tests.conftest import have_tesseract, require
+from tests.conftest import MIRADOR_DIST, VIEWER, config_at, require_mirador_tools
 
 # One browser run for the whole module: under xdist (`--dist loadgroup`, as `make test` runs it)
 # its tests stay on one worker.
@@ -36,8 +34,6 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-VIEWER = REPO / "viewer"
-MIRADOR_DIST = VIEWER / "node_modules" / "mirador" / "dist"
 ARTIFACTS = REPO / "test-artifacts"
 # Logged by React 19 inside Mirador 4.0.0's own bundle on start-up; not about our documents.
 KNOWN_CONSOLE_NOISE = re.compile(r"Accessing element\.ref was removed in React 19")
@@ -54,19 +50,7 @@ class MiradorRun:
 
 @pytest.fixture(scope="module")
 def mirador(tmp_path_factory: pytest.TempPathFactory) -> MiradorRun:
-    chromium = shutil.which("chromium")
-    node = shutil.which("node")
-    require(chromium is not None, "chromium not installed")
-    require(node is not None, "node not installed")
-    require(
-        (MIRADOR_DIST / "mirador.min.js").is_file()
-        and (VIEWER / "node_modules" / "playwright-core").is_dir(),
-        "viewer/node_modules missing: run `make viewer`",
-    )
-    require(have_tesseract("kor"), "tesseract with kor.traineddata not installed")
-    require(Path("/usr/share/fonts/truetype/nanum").is_dir(), "fonts-nanum not installed")
-    assert chromium is not None and node is not None
-
+    chromium, node = require_mirador_tools()
     tmp = tmp_path_factory.mktemp("mirador")
     scans, out, page_dir = tmp / "scans", tmp / "out", tmp / "page"
     generate_volume(
@@ -77,15 +61,7 @@ def mirador(tmp_path_factory: pytest.TempPathFactory) -> MiradorRun:
     page_dir.mkdir()
     server = PreviewServer(out, mounts={"_viewer": page_dir, "_mirador": MIRADOR_DIST})
     base = server.url
-    cfg = load_config(
-        None,
-        overrides={
-            "site": {"scans": str(scans), "out": str(out), "base_url": base},
-            "run": {"workers": 1},
-        },
-        environ={},
-    )
-    report = run_job(cfg)
+    report = run_job(config_at(tmp, site={"base_url": base}))
     assert not report.failures, [f.error for f in report.failures]
     manifest = json.loads((out / "vol-1" / "manifest.json").read_text(encoding="utf-8"))
     (page_dir / "index.html").write_text(

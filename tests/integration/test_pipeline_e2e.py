@@ -7,14 +7,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 
-from pipeline.cli import cli
 from pipeline.records import StageRecord
 from pipeline.runner import layout_for, run_job
 from pipeline.samples import generate_volume
 from pipeline.state import StateStore
-from tests.conftest import SCHEMAS, assert_clean_exit
+from tests.conftest import SCHEMAS, assert_clean_exit, invoke
 
 pytestmark = [pytest.mark.tesseract, pytest.mark.slow]
 
@@ -89,11 +87,7 @@ def test_truncated_page_fails_alone(volume, make_cfg, tmp_path: Path) -> None:  
     data = src.read_bytes()
     src.write_bytes(data[: len(data) // 2])
     env = {"PIPELINE_RUN__WORKERS": "2"}
-    result = CliRunner().invoke(
-        cli,
-        ["--scans", str(tmp_path / "scans"), "--out", str(tmp_path / "out"), "run", "--quiet"],
-        env=env,
-    )
+    result = invoke(tmp_path, "run", "--quiet", env=env)
     assert_clean_exit(result, 1)
     assert f"vol-1/{volume[1].file} [ingest]" in result.output
     cfg = make_cfg()

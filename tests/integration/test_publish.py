@@ -4,38 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from click.testing import CliRunner
 
-from pipeline.cli import cli
 from pipeline.config import Config
 from pipeline.layout import object_kind
 from pipeline.publish.job import publish
 from pipeline.publish.media import IMAGE_JSON, PRESENTATION_JSON, content_type
 from pipeline.runner import layout_for, run_job
-from tests.conftest import assert_clean_exit
+from tests.conftest import assert_clean_exit, run_cli
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
 pytestmark = [pytest.mark.s3]
 
 STAGES = ["ingest", "tiles", "manifest", "collection"]
-
-
-@pytest.fixture(autouse=True)
-def _close_log_files() -> Any:
-    """The CLI opens the job log; close it so no file handle outlives the test."""
-    yield
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if isinstance(handler, logging.FileHandler):
-            root.removeHandler(handler)
-            handler.close()
 
 
 class Calls:
@@ -186,9 +172,7 @@ def test_deleted_tile_refuses_the_volume_before_its_manifest(
     tile = sorted((out / "vol-1" / "images" / "p001").rglob("default.jpg"))[-1]
     tile.unlink()
     env = {**s3_server.env(), "PIPELINE_PUBLISH__CHECK": check}
-    result = CliRunner().invoke(
-        cli, [*cli_args(cfg), "publish", "--quiet", "--to", f"s3://{bucket}"], env=env
-    )
+    result = run_cli(*cli_args(cfg), "publish", "--quiet", "--to", f"s3://{bucket}", env=env)
     assert_clean_exit(result, 1)
     rel = tile.relative_to(out).as_posix()
     assert "error: vol-1 [publish]: 1 of " in result.output
@@ -250,7 +234,7 @@ def test_folder_target_mirrors_the_output(build, tmp_path: Path) -> None:
 def test_folder_target_refused_inside_the_output(build) -> None:
     cfg = build({"vol-1": 1})
     out = layout_for(cfg).out
-    result = CliRunner().invoke(cli, ["--out", str(out), "publish", "--to", str(out / "site")])
+    result = run_cli("--out", str(out), "publish", "--to", str(out / "site"))
     assert_clean_exit(result, 2)
     assert "must not contain or be inside" in result.output
 
@@ -285,9 +269,7 @@ def test_dry_run_lists_uploads_and_changes_nothing(build, s3_server: S3Server) -
     cfg = _endpoint_cfg(build({"vol-1": 1}), s3_server)
     bucket = s3_server.new_bucket()
     env = s3_server.env()
-    result = CliRunner().invoke(
-        cli, [*cli_args(cfg), "publish", "--dry-run", "--to", f"s3://{bucket}"], env=env
-    )
+    result = run_cli(*cli_args(cfg), "publish", "--dry-run", "--to", f"s3://{bucket}", env=env)
     assert_clean_exit(result, 0)
     n = len(local_objects(cfg))
     lines = result.output.splitlines()
@@ -299,8 +281,8 @@ def test_dry_run_lists_uploads_and_changes_nothing(build, s3_server: S3Server) -
 
 def test_cors_rule(s3_server: S3Server, tmp_path: Path) -> None:
     bucket = s3_server.new_bucket()
-    result = CliRunner().invoke(
-        cli, ["--out", str(tmp_path / "out"), "cors", "--to", f"s3://{bucket}"], env=s3_server.env()
+    result = run_cli(
+        "--out", str(tmp_path / "out"), "cors", "--to", f"s3://{bucket}", env=s3_server.env()
     )
     assert_clean_exit(result, 0)
     rules = s3_server.client().get_bucket_cors(Bucket=bucket)["CORSRules"]
@@ -341,7 +323,7 @@ def test_job_level_errors_exit_5(
             AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
             AWS_EC2_METADATA_DISABLED="true",
         )
-    result = CliRunner().invoke(cli, [*cli_args(cfg), "publish", "--to", f"s3://{bucket}"], env=env)
+    result = run_cli(*cli_args(cfg), "publish", "--to", f"s3://{bucket}", env=env)
     assert_clean_exit(result, 5)
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
@@ -357,9 +339,7 @@ def auth_server() -> Any:
 
 def test_wrong_credentials_exit_5(build, auth_server: S3Server) -> None:
     cfg = build({"vol-1": 1})
-    result = CliRunner().invoke(
-        cli, [*cli_args(cfg), "publish", "--to", "s3://some-bucket"], env=auth_server.env()
-    )
+    result = run_cli(*cli_args(cfg), "publish", "--to", "s3://some-bucket", env=auth_server.env())
     assert_clean_exit(result, 5)
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, lines

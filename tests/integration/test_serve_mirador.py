@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -24,16 +23,21 @@ from typing import Any
 
 import pytest
 
-from pipeline.config import load_config
 from pipeline.errors import MissingDependencyError
 from pipeline.publish.media import IMAGE_JSON, PRESENTATION_JSON, content_type
 from pipeline.runner import run_job
 from pipeline.serve import MIRADOR_DIST, mirador_source
-from tests.conftest import BASE_URL, have_tesseract, require
+from tests.conftest import (
+    BASE_URL,
+    VIEWER,
+    config_at,
+    have_nanum_fonts,
+    require,
+    require_mirador_tools,
+)
 from tests.s3server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-VIEWER = REPO / "viewer"
 ARTIFACTS = REPO / "test-artifacts"
 # Logged by React 19 inside Mirador 4.0.0's own bundle on start-up; not about our documents.
 KNOWN_CONSOLE_NOISE = re.compile(r"Accessing element\.ref was removed in React 19")
@@ -91,23 +95,14 @@ def _build(tmp: Path, *, ocr: bool) -> tuple[Path, dict[str, Any]]:
         scans, volume_id="vol-1", pages=2, seed=7, width=620, height=877,
         fonts=["print", "gothic"], conditions=["clean"],
     )  # fmt: skip
-    cfg = load_config(
-        None,
-        overrides={
-            "site": {"scans": str(scans), "out": str(out), "base_url": BASE_URL},
-            "run": {"workers": 1},
-            "ocr": {"enabled": ocr},
-        },
-        environ={},
-    )
-    report = run_job(cfg)
+    report = run_job(config_at(tmp, ocr={"enabled": ocr}))
     assert not report.failures, [f.error for f in report.failures]
     return out, json.loads((out / "vol-1" / "manifest.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    require(Path("/usr/share/fonts/truetype/nanum").is_dir(), "fonts-nanum not installed")
+    require(have_nanum_fonts(), "fonts-nanum not installed")
     return _build(tmp_path_factory.mktemp("serve"), ocr=False)
 
 
@@ -176,18 +171,7 @@ def test_missing_mirador_is_a_missing_dependency(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.tesseract
 def test_mirador_opens_a_volume_through_pipeline_serve(tmp_path: Path) -> None:
-    chromium = shutil.which("chromium")
-    node = shutil.which("node")
-    require(chromium is not None, "chromium not installed")
-    require(node is not None, "node not installed")
-    require(
-        (MIRADOR_DIST / "mirador.min.js").is_file()
-        and (VIEWER / "node_modules" / "playwright-core").is_dir(),
-        "viewer/node_modules missing: run `make viewer`",
-    )
-    require(have_tesseract("kor"), "tesseract with kor.traineddata not installed")
-    require(Path("/usr/share/fonts/truetype/nanum").is_dir(), "fonts-nanum not installed")
-    assert chromium is not None and node is not None
+    chromium, node = require_mirador_tools()
     from pipeline.iiif_text import first_text
 
     out, manifest = _build(tmp_path, ocr=True)

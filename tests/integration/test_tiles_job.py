@@ -6,13 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from pipeline.cli import cli
 from pipeline.config import Config
 from pipeline.runner import run_job
 from pipeline.stages import tiles
-from tests.conftest import assert_clean_exit
+from tests.conftest import assert_clean_exit, run_cli
 
 
 @pytest.fixture
@@ -23,7 +21,7 @@ def two_pages(make_scan: Callable[..., Path]) -> None:
 
 def _check(cfg: Config, *volumes: str, code: int) -> tuple[str, str]:
     args = ["--out", str(cfg.site.out), "--base-url", cfg.site.base_url, "check", *volumes]
-    result = CliRunner().invoke(cli, args)
+    result = run_cli(*args)
     assert_clean_exit(result, code)
     return result.stdout, result.stderr
 
