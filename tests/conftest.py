@@ -23,6 +23,8 @@ DATA = TESTS / "data"
 VIEWER = TESTS.parent / "viewer"
 BASE_URL = "https://example.org/iiif/"
 REQUIRE_TOOLS = os.environ.get("PIPELINE_REQUIRE_TOOLS") == "1"
+# A folder where tests also keep files worth a look after the run (browser screenshots).
+KEEP_ARTIFACTS = os.environ.get("PIPELINE_TEST_ARTIFACTS")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -188,3 +190,17 @@ def require_mirador_tools() -> tuple[str, str]:
     require(have_nanum_fonts(), "fonts-nanum not installed")
     assert chromium is not None and node is not None
     return chromium, node
+
+
+def artifact_path(tmp: Path, name: str) -> Path:
+    """Where a test writes a file worth keeping, such as a screenshot.
+
+    Returns:
+        ``$PIPELINE_TEST_ARTIFACTS/name`` when that variable names a folder (created if
+        needed), else ``tmp/name``: by default no test writes outside its temporary folder.
+    """
+    if KEEP_ARTIFACTS:
+        folder = Path(KEEP_ARTIFACTS).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / name
+    return tmp / name

@@ -4,7 +4,8 @@ A generated two-page volume goes through every stage (OCR on), is served by
 ``pipeline.serve.PreviewServer`` together with a Mirador page (mirador.min.js from
 viewer/node_modules, installed by ``make viewer``), and ``viewer/mirador-check.mjs`` drives
 Debian's Chromium with playwright-core: it waits for the window title, steps through every
-canvas, opens the annotations panel and takes a screenshot (kept in test-artifacts/).
+canvas, opens the annotations panel and takes a screenshot (kept in $PIPELINE_TEST_ARTIFACTS
+when set).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pipeline.iiif_text import first_text
 from pipeline.runner import run_job
 from pipeline.samples import generate_volume
 from pipeline.serve import PreviewServer, mirador_page, serving
-from tests.conftest import MIRADOR_DIST, VIEWER, config_at, require_mirador_tools
+from tests.conftest import MIRADOR_DIST, VIEWER, artifact_path, config_at, require_mirador_tools
 
 # One browser run for the whole module: under xdist (`--dist loadgroup`, as `make test` runs it)
 # its tests stay on one worker.
@@ -33,8 +34,6 @@ pytestmark = [
     pytest.mark.xdist_group("mirador"),
 ]
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
 # Logged by React 19 inside Mirador 4.0.0's own bundle on start-up; not about our documents.
 KNOWN_CONSOLE_NOISE = re.compile(r"Accessing element\.ref was removed in React 19")
 
@@ -72,13 +71,12 @@ def mirador(tmp_path_factory: pytest.TempPathFactory) -> MiradorRun:
         ),
         encoding="utf-8",
     )
-    ARTIFACTS.mkdir(exist_ok=True)
     argv = [
         node, str(VIEWER / "mirador-check.mjs"),
         "--page", f"{base}_viewer/index.html",
         "--label", first_text(manifest["label"]),
         "--canvases", str(len(manifest["items"])),
-        "--screenshot", str(ARTIFACTS / "mirador.png"),
+        "--screenshot", str(artifact_path(tmp, "mirador.png")),
         "--chromium", chromium,
         "--profile", str(tmp / "chromium-profile"),
     ]  # fmt: skip

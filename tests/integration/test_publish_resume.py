@@ -48,7 +48,9 @@ def test_sigkill_then_rerun_is_complete_and_identical(
     env = {**os.environ, **s3_server.env()}
     argv = [sys.executable, "-m", "pipeline", "--out", str(layout.out), "--base-url"]
     argv += [cfg.site.base_url, "publish", "--quiet", "--threads", "1", "--to", f"s3://{bucket}"]
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        argv, cwd=layout.out.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 60
         while _published_rows(layout.state_db) < 20 and proc.poll() is None:

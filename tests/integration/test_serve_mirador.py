@@ -30,6 +30,7 @@ from pipeline.serve import MIRADOR_DIST, mirador_source
 from tests.conftest import (
     BASE_URL,
     VIEWER,
+    artifact_path,
     config_at,
     have_nanum_fonts,
     require,
@@ -37,8 +38,6 @@ from tests.conftest import (
 )
 from tests.s3server import free_port
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
 # Logged by React 19 inside Mirador 4.0.0's own bundle on start-up; not about our documents.
 KNOWN_CONSOLE_NOISE = re.compile(r"Accessing element\.ref was removed in React 19")
 
@@ -175,14 +174,13 @@ def test_mirador_opens_a_volume_through_pipeline_serve(tmp_path: Path) -> None:
     from pipeline.iiif_text import first_text
 
     out, manifest = _build(tmp_path, ocr=True)
-    ARTIFACTS.mkdir(exist_ok=True)
     with pipeline_serve(out, tmp_path) as srv:
         argv = [
             node, str(VIEWER / "mirador-check.mjs"),
             "--page", f"{srv.url}_view/vol-1",
             "--label", first_text(manifest["label"]),
             "--canvases", str(len(manifest["items"])),
-            "--screenshot", str(ARTIFACTS / "mirador-serve.png"),
+            "--screenshot", str(artifact_path(tmp_path, "mirador-serve.png")),
             "--chromium", chromium,
             "--profile", str(tmp_path / "chromium-profile"),
         ]  # fmt: skip
