@@ -453,9 +453,10 @@ def run_job(
     """
     started = time.monotonic()
     selected = select_stages(stages)
-    tools = preflight(cfg, selected)
     layout = layout_for(cfg)
+    # The batch first: a missing scans folder should not wait on a tool probe.
     found, broken = load_volumes(cfg, volumes)
+    tools = preflight(cfg, selected)
     report = JobReport()
     with stop_signals() as interrupted, job_lock(layout), StateStore(layout.state_db) as state:
         # Under the lock, every temporary file is a leftover of a killed job.

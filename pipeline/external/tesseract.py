@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytesseract
@@ -82,6 +83,12 @@ def version() -> str:
     except pytesseract.TesseractNotFoundError:
         raise MissingDependencyError(
             "tesseract not found: install it (Debian: apt-get install tesseract-ocr)"
+        ) from None
+    except (subprocess.CalledProcessError, OSError) as exc:
+        # Installed but broken (a missing shared library, say): not our bug, not usable either.
+        raise MissingDependencyError(
+            f"tesseract does not run ({exc}); reinstall it (Debian: apt-get install "
+            "--reinstall tesseract-ocr)"
         ) from None
 
 

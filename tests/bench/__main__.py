@@ -28,7 +28,8 @@ def main(argv: list[str]) -> int:
         with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
             started = time.monotonic()
             new = module.run(Path(tmp))
-            print(f"[{name}] {len(new)} row(s) in {time.monotonic() - started:.1f} s", file=sys.stderr)
+            took = time.monotonic() - started
+            print(f"[{name}] {len(new)} row(s) in {took:.1f} s", file=sys.stderr)
         rows += new
         print(format_table(new), flush=True)
     RESULTS.mkdir(exist_ok=True)

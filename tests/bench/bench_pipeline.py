@@ -41,7 +41,10 @@ def run(workdir: Path) -> list[Row]:
     pages = generate_volume(scans, volume_id="bench", pages=PAGES, seed=3, width=2480, height=3508)
     cfg = load_config(
         None,
-        overrides={"site": {"scans": str(scans), "out": str(workdir / "out")}, "run": {"workers": WORKERS}},
+        overrides={
+            "site": {"scans": str(scans), "out": str(workdir / "out")},
+            "run": {"workers": WORKERS},
+        },
         environ={},
     )
     ours, report = timed(lambda: run_job(cfg))

@@ -78,6 +78,7 @@ def format_table(rows: Sequence[Row]) -> str:
     for r in rows:
         peer = f"{r.peer:.3g}" if r.peer is not None else "-"
         ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "-"
-        extra = "; ".join(x for x in (r.target, r.note, f"peer: {r.peer_name}" if r.peer_name else "") if x)
+        parts = (r.target, r.note, f"peer: {r.peer_name}" if r.peer_name else "")
+        extra = "; ".join(x for x in parts if x)
         lines.append(f"{r.name:<52} {r.ours:>9.3g} {r.unit:<2} {peer:>12} {ratio:>7}  {extra}")
     return "\n".join(lines)

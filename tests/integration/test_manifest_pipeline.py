@@ -135,7 +135,8 @@ def test_failed_page_blocks_the_manifest_unless_allow_partial(
     args = ["--config", str(empty), "--scans", str(cfg.site.scans), "--out", str(cfg.site.out)]
     args += ["--base-url", cfg.site.base_url]
     runner = CliRunner()
-    result = runner.invoke(cli, [*args, "run", "--quiet", "-j", "1", "vol-1"])
+    env = {"PIPELINE_OCR__ENABLED": "false"}  # the empty site file would turn OCR back on
+    result = runner.invoke(cli, [*args, "run", "--quiet", "-j", "1", "vol-1"], env=env)
     _close_job_log()
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
@@ -143,7 +144,9 @@ def test_failed_page_blocks_the_manifest_unless_allow_partial(
     assert "--allow-partial" in result.output
     assert not (cfg.site.out / "vol-1" / "manifest.json").exists()
 
-    result = runner.invoke(cli, [*args, "run", "--quiet", "-j", "1", "--allow-partial", "vol-1"])
+    result = runner.invoke(
+        cli, [*args, "run", "--quiet", "-j", "1", "--allow-partial", "vol-1"], env=env
+    )
     assert result.exit_code == 1, result.output  # the page itself still failed
     manifest = _load(cfg.site.out / "vol-1" / "manifest.json")
     check_presentation(manifest)

@@ -63,9 +63,7 @@ def test_moving_the_scans_folder_redoes_nothing(
     assert _rerun(cfg) == set()
 
 
-def test_a_deleted_upstream_output_is_reported_not_a_crash(
-    built: Config, tmp_path: Path
-) -> None:
+def test_a_deleted_upstream_output_is_reported_not_a_crash(built: Config, tmp_path: Path) -> None:
     info = tmp_path / "out" / "vol" / "images" / "p1" / "info.json"
     info.unlink()
     report = run_job(built, stages=["manifest"])
