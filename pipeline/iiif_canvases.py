@@ -104,7 +104,11 @@ def canvas_parts(page: PageInput, paths: Layout, *, ocr_links: bool) -> CanvasPa
             if thumb
             else None
         ),
-        annotations=ocr_url("annotations"),
+        annotations=(
+            paths.url_of(page.upstream["annotations"]["annotations"])
+            if ocr and page.upstream.get("annotations", {}).get("annotations")
+            else None
+        ),
         alto=ocr_url("alto"),
         alto_profile=ocr.get("alto_profile") or ALTO3,
         hocr=ocr_url("hocr"),

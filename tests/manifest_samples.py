@@ -97,8 +97,8 @@ def page_input(
     }
     upstream: dict[str, dict[str, Any]] = {"ingest": {"file": f"{page}.tif"}, "tiles": tiles}
     if ocr:
+        upstream["annotations"] = {"annotations": f"{volume}/annotations/{page}.json"}
         upstream["ocr"] = {
-            "annotations": f"{volume}/annotations/{page}.json",
             "hocr": f"{volume}/ocr/{page}.hocr",
             "alto": f"{volume}/ocr/{page}.alto.xml",
             "txt": f"{volume}/ocr/{page}.txt",

@@ -47,9 +47,9 @@ class Stage(Protocol):
 
 
 def _load() -> tuple[Stage, ...]:
-    from pipeline.stages import collection, ingest, manifest, ocr, text, tiles
+    from pipeline.stages import annotation, collection, ingest, manifest, ocr, text, tiles
 
-    return (ingest, tiles, ocr, text, manifest, collection)
+    return (ingest, tiles, ocr, annotation, text, manifest, collection)
 
 
 STAGES: tuple[Stage, ...] = _load()

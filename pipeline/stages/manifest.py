@@ -35,7 +35,7 @@ SCOPE = "volume"
 VERSION = 2
 REQUIRES: tuple[str, ...] = ("ingest", "tiles")
 # "text" is a volume stage: its record arrives in VolumeInput.upstream.
-USES: tuple[str, ...] = ("ocr", "text")
+USES: tuple[str, ...] = ("ocr", "annotations", "text")
 
 
 class ManifestSettings(BaseModel):

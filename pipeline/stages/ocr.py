@@ -1,33 +1,30 @@
-"""OCR: a master -> hOCR, ALTO, text and a IIIF AnnotationPage of its lines, via tesseract.
+"""OCR: a master -> hOCR, ALTO, text and the canvas boxes of its lines, via tesseract.
 
 One tesseract process per page, single-threaded (``OMP_THREAD_LIMIT=1``, set per worker),
 writes hOCR, ALTO and plain text in one pass over an image libvips prepared (resampled,
 binarised, see :mod:`pipeline.preprocess`). Every coordinate written is mapped back to the
 full-resolution canvas. Pages under ``ocr.review_confidence`` are flagged ``needs_review``;
 unless ``ocr.publish_low_confidence`` is set, their output is kept out of the published tree
-(in the work folder, for review) and no annotations are made for them.
+(in the work folder, for review) and no annotations are made for them. The IIIF annotation
+page is written by the ``annotations`` stage, so a new base URL never reruns tesseract.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import Any
 
 import pyvips
-from iiif_prezi3 import Agent, Annotation, AnnotationPage, TextualBody
 from pydantic import BaseModel, ConfigDict
 
 from pipeline import __version__, alto, hocr, preprocess
-from pipeline.config import Config, IngestConfig, OcrConfig
+from pipeline.config import Config, OcrConfig
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.external import tesseract
 from pipeline.fsio import write_text_atomic
-from pipeline.iiifjson import dump_json
 from pipeline.imaging import vips_message
 from pipeline.layout import Layout
 from pipeline.records import PageInput, PageItem, StageRecord
@@ -36,25 +33,24 @@ log = logging.getLogger(__name__)
 
 NAME = "ocr"
 SCOPE = "page"
-VERSION = 4
+VERSION = 5
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
 ITEM_FIELDS: tuple[str, ...] = ("ocr_languages",)
 
 
 class OcrSettings(BaseModel):
-    """What OCR output depends on (annotations hold URLs, hence the base URL)."""
+    """What OCR output depends on (no URLs: the annotations stage adds those)."""
 
     model_config = ConfigDict(frozen=True)
 
     ocr: OcrConfig
-    ingest: IngestConfig
-    base_url: str
+    max_pixels: int
 
 
 def settings(cfg: Config) -> OcrSettings:
-    """The OCR section, the pixel limit and the base URL."""
-    return OcrSettings(ocr=cfg.ocr, ingest=cfg.ingest, base_url=cfg.site.base_url)
+    """The OCR section and the pixel limit."""
+    return OcrSettings(ocr=cfg.ocr, max_pixels=cfg.ingest.max_pixels)
 
 
 def preflight(settings: OcrSettings) -> dict[str, str]:
@@ -132,74 +128,6 @@ def plain_text(lines: list[hocr.Line]) -> str:
     return unicodedata.normalize("NFC", "\n".join(out) + "\n") if out else ""
 
 
-def line_language(text: str, tags: list[str]) -> str:
-    """The language of one line: of the page's languages, the one whose script dominates."""
-    if len(tags) == 1:
-        return tags[0]
-    counts = dict.fromkeys(tags, 0)
-    scripts = {tag: tesseract.script_of(tag) for tag in tags}
-    for char in text:
-        name = unicodedata.name(char, "")
-        for tag, script in scripts.items():
-            if script and name.startswith(script):
-                counts[tag] += 1
-    best = max(tags, key=lambda t: counts[t])
-    return best if counts[best] else tags[0]
-
-
-def annotation_page(
-    lines: list[hocr.Line],
-    *,
-    volume: str,
-    page: str,
-    paths: Layout,
-    lang: str,
-    engine: str,
-    confidence: float | None = None,
-    needs_review: bool = False,
-) -> dict[str, Any]:
-    """One ``supplementing`` annotation per line, targeting its box on the canvas.
-
-    Args:
-        lines: Lines with canvas boxes and text.
-        volume: Volume id.
-        page: Page id.
-        paths: The layout (ids and URLs).
-        lang: The tesseract language spec (``kor+rus``).
-        engine: ``tesseract 5.3.0``, recorded as the creator of every annotation.
-        confidence: The page's mean word confidence, shown in the label.
-        needs_review: Whether the page is under the review threshold (said in the label).
-
-    Returns:
-        The AnnotationPage as JSON-ready data (validated by iiif-prezi3).
-    """
-    canvas = paths.canvas_id(volume, page)
-    tags = tesseract.language_tags(lang)
-    creator = Agent(type="Software", name=f"{engine} (machine-generated OCR)")
-    items = []
-    for n, line in enumerate(lines, start=1):
-        x0, y0, x1, y1 = line.bbox
-        body = TextualBody(
-            value=line.text, format="text/plain", language=line_language(line.text, tags)
-        )
-        items.append(
-            Annotation(
-                id=paths.annotation_id(volume, page, n),
-                motivation="supplementing",
-                body=body,
-                target=f"{canvas}#xywh={x0},{y0},{max(1, x1 - x0)},{max(1, y1 - y0)}",
-                creator=creator,
-            )
-        )
-    label = f"Machine-generated OCR text ({engine}, {lang})"
-    if confidence is not None:
-        label += f", mean word confidence {confidence:g}"
-    label += "; low confidence, not reviewed" if needs_review else "; not a human transcription"
-    doc = AnnotationPage(id=paths.annotations_id(volume, page), label={"en": [label]}, items=items)
-    data: dict[str, Any] = json.loads(doc.jsonld())
-    return data
-
-
 def _write(paths: Layout, outputs: dict[str, str], path: Path, text: str) -> str:
     outputs[paths.rel(path)] = write_text_atomic(path, text)
     return paths.rel(path)
@@ -209,7 +137,6 @@ def store(
     paths: Layout,
     item: PageItem,
     documents: dict[str, str],
-    annotations: dict[str, Any] | None,
     *,
     published: bool,
 ) -> tuple[dict[str, str], dict[str, str | None]]:
@@ -228,12 +155,9 @@ def store(
     for kind, text in documents.items():
         files[kind] = _write(paths, outputs, keep(item.volume, item.page, kind), text)
         drop(item.volume, item.page, kind).unlink(missing_ok=True)
-    anno_path = paths.annotations_path(item.volume, item.page)
-    files["annotations"] = None
-    if annotations is not None:
-        files["annotations"] = _write(paths, outputs, anno_path, dump_json(annotations))
-    else:
-        anno_path.unlink(missing_ok=True)
+    if not published:
+        # Its annotation page (written by the annotations stage) must not stay public either.
+        paths.annotations_path(item.volume, item.page).unlink(missing_ok=True)
     return outputs, files
 
 
@@ -263,7 +187,7 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
             work,
             lang=lang,
             cfg=cfg,
-            max_pixels=settings.ingest.max_pixels,
+            max_pixels=settings.max_pixels,
             random_access=orientation != 1,
         )
     finally:
@@ -295,19 +219,7 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
     confidence = round(sum(confs) / len(confs), 2) if confs else None
     needs_review = confidence is not None and confidence < cfg.review_confidence
     published = not needs_review or cfg.publish_low_confidence
-    annotations = None
-    if published and lines:
-        annotations = annotation_page(
-            lines,
-            volume=item.volume,
-            page=item.page,
-            paths=paths,
-            lang=lang,
-            engine=f"tesseract {tesseract.version()}",
-            confidence=confidence,
-            needs_review=needs_review,
-        )
-    outputs, files = store(paths, item, documents, annotations, published=published)
+    outputs, files = store(paths, item, documents, published=published)
     if needs_review:
         log.info("%s/%s: mean OCR confidence %s, needs review", item.volume, item.page, confidence)
     tags = tesseract.language_tags(lang)
@@ -329,6 +241,9 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
             "published": published,
             "preprocessing": list(prepared.steps),
             "alto_profile": alto.PROFILES[cfg.alto_version],
+            "engine": f"tesseract {tesseract.version()}",
+            # Canvas boxes of the lines: the annotations stage turns them into IIIF.
+            "line_boxes": [[line.text, list(line.bbox)] for line in lines],
             **files,
         },
         tool_versions={"tesseract": tesseract.version()},

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.tesseract
 
 CONTRACT = {
     "language", "bcp47", "words", "lines", "confidence", "needs_review", "blank", "published",
-    "hocr", "alto", "txt", "annotations",
+    "hocr", "alto", "txt", "line_boxes", "engine",
 }  # fmt: skip
 
 
@@ -70,16 +70,18 @@ def test_page_outputs_are_readable_valid_and_in_canvas_coordinates(
     volume: Path, make_cfg: Callable[..., Config]
 ) -> None:
     cfg = make_cfg()
-    report = run_job(cfg, stages=["ingest", "ocr", "text"])
+    report = run_job(cfg, stages=["ingest", "ocr", "annotations", "text"])
     assert not report.failures, [f.error for f in report.failures]
     layout = layout_for(cfg)
     rec = records(cfg, "ocr")["p001"]
+    anno_rel = records(cfg, "annotations")["p001"].data["annotations"]
     data = rec.data
     assert set(data) >= CONTRACT
     assert data["language"] == "kor" and data["bcp47"] == "ko"
     assert data["confidence"] > 80 and not data["needs_review"] and data["published"]
     assert not data["blank"] and data["words"] > 20 and data["lines"] > 10
-    assert set(rec.outputs) == {data[k] for k in ("hocr", "alto", "txt", "annotations")}
+    assert set(rec.outputs) == {data[k] for k in ("hocr", "alto", "txt")}
+    assert len(data["line_boxes"]) == data["lines"]
 
     text = layout.path(data["txt"]).read_text(encoding="utf-8")
     assert HEADER_PHRASE in text.replace(" ", "")
@@ -100,7 +102,7 @@ def test_page_outputs_are_readable_valid_and_in_canvas_coordinates(
     assert schema.validate(alto_doc), schema.error_log
     assert alto_doc.findtext(".//{*}fileName") == "p001.tif"
 
-    annotations = json.loads(layout.path(data["annotations"]).read_text(encoding="utf-8"))
+    annotations = json.loads(layout.path(anno_rel).read_text(encoding="utf-8"))
     pres = json.loads((SCHEMAS / "presentation-3.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft7Validator(pres).validate(annotations)
     assert annotations["id"] == layout.annotations_id("vol-1", "p001")
@@ -138,12 +140,13 @@ def test_mixed_korean_russian_page_tags_lines_by_language(
         scans, volume_id="vol-1", pages=1, seed=2, fonts=["mixed"], conditions=["clean"]
     )
     cfg = make_cfg()  # volume.toml of a mixed volume says ocr_languages = ["kor", "rus"]
-    report = run_job(cfg, stages=["ingest", "ocr"])
+    report = run_job(cfg, stages=["ingest", "ocr", "annotations"])
     assert not report.failures, [f.error for f in report.failures]
     data = records(cfg, "ocr")["p001"].data
     assert data["language"] == "kor+rus" and data["bcp47"] == ["ko", "ru"]
     layout = layout_for(cfg)
-    items = json.loads(layout.path(data["annotations"]).read_text(encoding="utf-8"))["items"]
+    anno_rel = records(cfg, "annotations")["p001"].data["annotations"]
+    items = json.loads(layout.path(anno_rel).read_text(encoding="utf-8"))["items"]
     russian = [a["body"] for a in items if a["body"]["language"] == "ru"]
     assert russian and all(re.search("[А-Яа-я]", b["value"]) for b in russian)
     assert sum(a["body"]["language"] == "ko" for a in items) > 10
@@ -226,7 +229,7 @@ def test_blank_page_is_ok_and_not_flagged(tmp_path: Path, tesseract_kor: None) -
     assert rec.status == "ok"
     assert rec.data["blank"] and rec.data["confidence"] is None
     assert not rec.data["needs_review"] and rec.data["published"]
-    assert rec.data["annotations"] is None and rec.data["lines"] == 0
+    assert rec.data["line_boxes"] == [] and rec.data["lines"] == 0
     assert layout.path(rec.data["txt"]).read_text(encoding="utf-8") == ""
 
 
@@ -235,7 +238,7 @@ def test_low_confidence_pages_are_flagged_and_withheld(
     volume: Path, make_cfg: Callable[..., Config]
 ) -> None:
     published_cfg = make_cfg()
-    run_job(published_cfg, stages=["ingest", "ocr"])
+    run_job(published_cfg, stages=["ingest", "ocr", "annotations"])
     layout = layout_for(published_cfg)
     public = [layout.ocr_path("vol-1", "p001", k) for k in ("hocr", "alto", "txt")]
     public.append(layout.annotations_path("vol-1", "p001"))
@@ -243,10 +246,11 @@ def test_low_confidence_pages_are_flagged_and_withheld(
 
     # Same output folder, stricter policy: the public files must go, the review copy stays.
     cfg = make_cfg(ocr={"review_confidence": 99.9, "publish_low_confidence": False})
-    report = run_job(cfg, stages=["ingest", "ocr", "text"])
+    report = run_job(cfg, stages=["ingest", "ocr", "annotations", "text"])
     assert not report.failures
     data = records(cfg, "ocr")["p001"].data
-    assert data["needs_review"] and not data["published"] and data["annotations"] is None
+    assert data["needs_review"] and not data["published"]
+    assert records(cfg, "annotations")["p001"].data["annotations"] is None
     assert data["txt"].startswith(".pipeline/") and layout.path(data["hocr"]).exists()
     assert not any(p.exists() for p in public)
     assert not any(layout.is_published(layout.path(data[k])) for k in ("hocr", "alto", "txt"))

@@ -71,3 +71,15 @@ def test_a_deleted_upstream_output_is_reported_not_a_crash(built: Config, tmp_pa
     recs = _records(built)
     assert recs[("", "manifest")].status == "failed"
     assert "p1" in recs[("", "manifest")].error
+
+
+@pytest.mark.tesseract
+def test_a_new_base_url_never_reruns_tesseract(
+    make_scan: Callable[..., Path], make_cfg: Callable[..., Config], tesseract_kor: None
+) -> None:
+    make_scan("vol/p1.tif", 400, 300)
+    assert not run_job(make_cfg()).failures
+    cfg = make_cfg(site={"base_url": "https://iiif.example.net/prod/"})
+    stages = {stage for _, stage in _rerun(cfg)}
+    assert "ocr" not in stages and "ingest" not in stages
+    assert {"tiles", "manifest", "collection"} <= stages

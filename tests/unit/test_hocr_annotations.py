@@ -14,6 +14,7 @@ from iiif_prezi3 import AnnotationPage
 from pipeline.external import tesseract
 from pipeline.hocr import Line, Word
 from pipeline.layout import Layout
+from pipeline.ocr_annotations import LineBox, annotation_page, line_language
 from pipeline.records import PageInput, PageItem, VolumeInput
 from pipeline.review import render_csv, review_entries
 from pipeline.stages import ocr, text
@@ -22,6 +23,10 @@ from tests.conftest import BASE_URL, SCHEMAS
 
 def line(text_: str, bbox: tuple[int, int, int, int], paragraph: str = "par_1") -> Line:
     return Line(bbox=bbox, words=(Word(text_, bbox, 90.0),), paragraph=paragraph, text=text_)
+
+
+def boxes(lines: list[Line]) -> list[LineBox]:
+    return [LineBox(text=ln.text, bbox=ln.bbox) for ln in lines]
 
 
 @pytest.fixture
@@ -34,16 +39,21 @@ def test_annotation_page_is_valid_iiif_with_one_line_per_annotation(layout: Layo
         line("인물전기 제1권", (516, 760, 1392, 892)),
         line("Личное дело", (500, 1000, 1500, 1100)),
     ]
-    data = ocr.annotation_page(
-        lines, volume="vol-1", page="p001", paths=layout, lang="kor+rus", engine="tesseract 5.3.0"
+    data = annotation_page(
+        boxes(lines),
+        volume="vol-1",
+        page="p001",
+        paths=layout,
+        lang="kor+rus",
+        engine="tesseract 5.3.0",
     )
     schema = json.loads((SCHEMAS / "presentation-3.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft7Validator(schema).validate(data)
     AnnotationPage(**data)  # round-trips through the prezi3 model
     assert data["id"] == "https://example.org/iiif/vol-1/annotations/p001.json"
     assert "Machine-generated" in data["label"]["en"][0]
-    flagged = ocr.annotation_page(
-        lines[:1],
+    flagged = annotation_page(
+        boxes(lines[:1]),
         volume="vol-1",
         page="p001",
         paths=layout,
@@ -74,9 +84,9 @@ def test_language_tags_and_line_language() -> None:
     assert tesseract.language_tags("kor+rus") == ["ko", "ru"]
     assert tesseract.language_tags("chi_tra") == ["zh-Hant"]
     assert tesseract.language_tags("xyz") == ["und"]
-    assert ocr.line_language("로동 1990", ["ko", "ru"]) == "ko"
-    assert ocr.line_language("Копия верна", ["ko", "ru"]) == "ru"
-    assert ocr.line_language("1990", ["ko", "ru"]) == "ko"
+    assert line_language("로동 1990", ["ko", "ru"]) == "ko"
+    assert line_language("Копия верна", ["ko", "ru"]) == "ru"
+    assert line_language("1990", ["ko", "ru"]) == "ko"
 
 
 def test_plain_text_separates_paragraphs() -> None:
