@@ -19,7 +19,6 @@ from pipeline.state import StateStore
 from pipeline.volumes import Volume, page_id_for
 
 REPORT_VERSION = 2
-LOW_CONFIDENCE = 60.0
 MAX_LISTED = 200
 STATUSES = ("ok", "failed", "skipped", "pending")
 
@@ -235,9 +234,6 @@ def volume_report(
         "ocr": {
             "pages": len(scores),
             "mean_confidence": round(sum(scores) / len(scores), 2) if scores else None,
-            "low_confidence": [
-                {"page": p, "confidence": c} for p, c in confidences if c < LOW_CONFIDENCE
-            ],
             "needs_review": review,
             "review_list": None,
         },
