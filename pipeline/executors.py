@@ -114,6 +114,32 @@ def _pool_initializer(job_pid: int) -> None:
     worker_setup()
 
 
+def failed_record(task: Task, error_type: str, error: str, **data: Any) -> StageRecord:
+    """The ``failed`` record of a task, naming the master file of a page task.
+
+    Args:
+        task: The task that failed.
+        error_type: The exception class name, ``internal`` for a bug, or ``WorkerDied``.
+        error: The one-line reason.
+        **data: Extra record data (e.g. ``traceback``).
+
+    Returns:
+        The record, with the task's fingerprint.
+    """
+    if isinstance(task.inp, PageInput):
+        data["file"] = Path(task.inp.item.source).name
+    return StageRecord(
+        stage=task.stage,
+        volume=task.volume,
+        page=task.page,
+        status="failed",
+        fingerprint=task.fingerprint,
+        error_type=error_type,
+        error=error,
+        data=data,
+    )
+
+
 def execute(task: Task) -> StageRecord:
     """Run one task and always return a record: bad input and bugs alike are recorded.
 
@@ -127,32 +153,14 @@ def execute(task: Task) -> StageRecord:
 
     stage = stage_by_name(task.stage)
     started = time.monotonic()
-    source = task.inp.item.source if isinstance(task.inp, PageInput) else ""
     try:
         record = complete_outputs(stage.run(task.inp, task.settings, task.layout), task.layout)
     except PageError as exc:
-        record = StageRecord(
-            stage=task.stage,
-            volume=task.volume,
-            page=task.page,
-            status="failed",
-            error_type=type(exc).__name__,
-            error=str(exc),
-            data={"file": Path(source).name} if source else {},
-        )
+        record = failed_record(task, type(exc).__name__, str(exc))
     except Exception as exc:  # a bug: isolate it to this page and keep the traceback
         log.debug("internal error in %s", task.stage, exc_info=True)
-        record = StageRecord(
-            stage=task.stage,
-            volume=task.volume,
-            page=task.page,
-            status="failed",
-            error_type="internal",
-            error=f"{type(exc).__name__}: {exc}",
-            data={
-                "traceback": traceback.format_exc(),
-                **({"file": Path(source).name} if source else {}),
-            },
+        record = failed_record(
+            task, "internal", f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
         )
     elapsed = round(time.monotonic() - started, 3)
     return replace(record, fingerprint=task.fingerprint, duration_s=elapsed)
@@ -187,19 +195,11 @@ class SerialExecutor:
 
 def _worker_died(task: Task) -> StageRecord:
     """The record of a task whose worker process was killed under it."""
-    source = task.inp.item.source if isinstance(task.inp, PageInput) else ""
-    return StageRecord(
-        stage=task.stage,
-        volume=task.volume,
-        page=task.page,
-        status="failed",
-        fingerprint=task.fingerprint,
-        error_type="WorkerDied",
-        error=(
-            "the worker process died while working on this (killed by the system, for example "
-            "when out of memory: see the system log; a rerun tries again)"
-        ),
-        data={"file": Path(source).name} if source else {},
+    return failed_record(
+        task,
+        "WorkerDied",
+        "the worker process died while working on this (killed by the system, for example "
+        "when out of memory: see the system log; a rerun tries again)",
     )
 
 

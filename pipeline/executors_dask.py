@@ -33,7 +33,7 @@ from distributed.scheduler import KilledWorker
 
 from pipeline import __version__
 from pipeline.errors import MissingDependencyError
-from pipeline.executors import Task, execute, worker_setup
+from pipeline.executors import Task, execute, failed_record, worker_setup
 from pipeline.fsio import remove_stale_temps
 from pipeline.layout import TMP_PREFIX
 from pipeline.records import PageInput, StageRecord, VolumeInput
@@ -165,16 +165,7 @@ def run_task(task: Task) -> StageRecord:
     _worker_ready()
     problem = _preflight(task.stage, task.settings)
     if problem:
-        record = StageRecord(
-            stage=task.stage,
-            volume=task.volume,
-            page=task.page,
-            status="failed",
-            fingerprint=task.fingerprint,
-            error_type=MissingDependencyError.__name__,
-            error=problem,
-            data=_file_of(task),
-        )
+        record = failed_record(task, MissingDependencyError.__name__, problem)
     else:
         record = execute(task)
     if record.status == "failed":
@@ -227,11 +218,6 @@ def probe_worker(
     }
 
 
-def _file_of(task: Task) -> dict[str, Any]:
-    source = task.inp.item.source if isinstance(task.inp, PageInput) else ""
-    return {"file": Path(source).name} if source else {}
-
-
 # -- on the client ------------------------------------------------------------------------------
 def _visible_paths(tasks: Sequence[Task]) -> list[str]:
     """The folders every worker must see for these tasks: output and scan folders."""
@@ -253,31 +239,20 @@ def _key(task: Task) -> str:
 
 def _worker_died(task: Task, exc: BaseException) -> StageRecord:
     last = getattr(getattr(exc, "last_worker", None), "address", "?")
-    return StageRecord(
-        stage=task.stage,
-        volume=task.volume,
-        page=task.page,
-        status="failed",
-        fingerprint=task.fingerprint,
-        error_type="WorkerDied",
-        error=(
-            "every Dask worker that worked on this died (killed by the system, for example "
-            f"when out of memory: see the worker logs; the last was {last}; a rerun tries again)"
-        ),
-        data=_file_of(task),
+    return failed_record(
+        task,
+        "WorkerDied",
+        "every Dask worker that worked on this died (killed by the system, for example "
+        f"when out of memory: see the worker logs; the last was {last}; a rerun tries again)",
     )
 
 
 def _internal(task: Task, exc: BaseException) -> StageRecord:
-    return StageRecord(
-        stage=task.stage,
-        volume=task.volume,
-        page=task.page,
-        status="failed",
-        fingerprint=task.fingerprint,
-        error_type="internal",
-        error=f"the Dask task failed: {_reason(exc)}",
-        data={"traceback": "".join(traceback.format_exception(exc)), **_file_of(task)},
+    return failed_record(
+        task,
+        "internal",
+        f"the Dask task failed: {_reason(exc)}",
+        traceback="".join(traceback.format_exception(exc)),
     )
 
 
