@@ -192,6 +192,35 @@ def require_mirador_tools() -> tuple[str, str]:
     return chromium, node
 
 
+def run_mirador_check(
+    page_url: str, manifest: dict[str, Any], tmp: Path, screenshot: str
+) -> subprocess.CompletedProcess[str]:
+    """Drive Mirador in headless Chromium (viewer/mirador-check.mjs) on a served viewer page.
+
+    Args:
+        page_url: The viewer page to open.
+        manifest: The manifest it shows (its label and canvas count are checked).
+        tmp: The test's temporary folder (Chromium profile, default screenshot place).
+        screenshot: File name of the screenshot (see :func:`artifact_path`).
+
+    Returns:
+        The finished node process; its stdout is the check's JSON result.
+    """
+    from pipeline.iiif_text import first_text
+
+    chromium, node = require_mirador_tools()
+    argv = [
+        node, str(VIEWER / "mirador-check.mjs"),
+        "--page", page_url,
+        "--label", first_text(manifest["label"]),
+        "--canvases", str(len(manifest["items"])),
+        "--screenshot", str(artifact_path(tmp, screenshot)),
+        "--chromium", chromium,
+        "--profile", str(tmp / "chromium-profile"),
+    ]  # fmt: skip
+    return subprocess.run(argv, cwd=VIEWER, capture_output=True, text=True, timeout=300)
+
+
 def artifact_path(tmp: Path, name: str) -> Path:
     """Where a test writes a file worth keeping, such as a screenshot.
 

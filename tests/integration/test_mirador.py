@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from pipeline.iiif_text import first_text
 from pipeline.runner import run_job
 from pipeline.samples import generate_volume
 from pipeline.serve import PreviewServer, mirador_page, serving
-from tests.conftest import MIRADOR_DIST, VIEWER, artifact_path, config_at, require_mirador_tools
+from tests.conftest import MIRADOR_DIST, config_at, require_mirador_tools, run_mirador_check
 
 # One browser run for the whole module: under xdist (`--dist loadgroup`, as `make test` runs it)
 # its tests stay on one worker.
@@ -49,7 +48,7 @@ class MiradorRun:
 
 @pytest.fixture(scope="module")
 def mirador(tmp_path_factory: pytest.TempPathFactory) -> MiradorRun:
-    chromium, node = require_mirador_tools()
+    require_mirador_tools()
     tmp = tmp_path_factory.mktemp("mirador")
     scans, out, page_dir = tmp / "scans", tmp / "out", tmp / "page"
     generate_volume(
@@ -71,17 +70,8 @@ def mirador(tmp_path_factory: pytest.TempPathFactory) -> MiradorRun:
         ),
         encoding="utf-8",
     )
-    argv = [
-        node, str(VIEWER / "mirador-check.mjs"),
-        "--page", f"{base}_viewer/index.html",
-        "--label", first_text(manifest["label"]),
-        "--canvases", str(len(manifest["items"])),
-        "--screenshot", str(artifact_path(tmp, "mirador.png")),
-        "--chromium", chromium,
-        "--profile", str(tmp / "chromium-profile"),
-    ]  # fmt: skip
     with serving(server):
-        proc = subprocess.run(argv, cwd=VIEWER, capture_output=True, text=True, timeout=300)
+        proc = run_mirador_check(f"{base}_viewer/index.html", manifest, tmp, "mirador.png")
     assert proc.returncode == 0, proc.stderr[-3000:]
     return MiradorRun(json.loads(proc.stdout), base, manifest)
 

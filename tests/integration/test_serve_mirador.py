@@ -29,12 +29,11 @@ from pipeline.runner import run_job
 from pipeline.serve import MIRADOR_DIST, mirador_source
 from tests.conftest import (
     BASE_URL,
-    VIEWER,
-    artifact_path,
     config_at,
     have_nanum_fonts,
     require,
     require_mirador_tools,
+    run_mirador_check,
 )
 from tests.s3server import free_port
 
@@ -170,21 +169,12 @@ def test_missing_mirador_is_a_missing_dependency(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.tesseract
 def test_mirador_opens_a_volume_through_pipeline_serve(tmp_path: Path) -> None:
-    chromium, node = require_mirador_tools()
+    require_mirador_tools()
     from pipeline.iiif_text import first_text
 
     out, manifest = _build(tmp_path, ocr=True)
     with pipeline_serve(out, tmp_path) as srv:
-        argv = [
-            node, str(VIEWER / "mirador-check.mjs"),
-            "--page", f"{srv.url}_view/vol-1",
-            "--label", first_text(manifest["label"]),
-            "--canvases", str(len(manifest["items"])),
-            "--screenshot", str(artifact_path(tmp_path, "mirador-serve.png")),
-            "--chromium", chromium,
-            "--profile", str(tmp_path / "chromium-profile"),
-        ]  # fmt: skip
-        proc = subprocess.run(argv, cwd=VIEWER, capture_output=True, text=True, timeout=300)
+        proc = run_mirador_check(f"{srv.url}_view/vol-1", manifest, tmp_path, "mirador-serve.png")
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout)
     errors = [e for e in result["errors"] if not KNOWN_CONSOLE_NOISE.search(e)]
