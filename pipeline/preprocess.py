@@ -10,6 +10,8 @@ and annotations can be written in canvas coordinates.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from array import array
 from dataclasses import dataclass
@@ -17,7 +19,8 @@ from pathlib import Path
 
 import pyvips
 
-from pipeline.imaging import header_get, normalise, open_master
+from pipeline.fsio import temp_sibling
+from pipeline.imaging import header_get, normalise, vips_version
 
 # Declared resolutions outside this range are scanner or library defaults, not measurements.
 PLAUSIBLE_DPI = (100.0, 4800.0)
@@ -39,6 +42,8 @@ DESKEW_STRIPS = 20
 # Border crop: an edge row or column darker than this fraction of the paper tone is scanner bed.
 BORDER_DARK = 0.5
 BORDER_MAX = 0.25
+# Bump when the working image of the same master and settings would come out different.
+WORKING_IMAGE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -207,8 +212,10 @@ def border_box(grey: pyvips.Image) -> tuple[int, int, int, int]:
     """
     paper = max(1.0, float(grey.percent(75)))
     columns, rows = grey.project()
-    col_means = [v / grey.height for v in _values(columns)]
-    row_means = [v / grey.width for v in _values(rows)]
+    # Plain ints: every attribute read on a pyvips image is a call into libvips.
+    width, height = grey.width, grey.height
+    col_means = [v / height for v in _values(columns)]
+    row_means = [v / width for v in _values(rows)]
 
     def inner(means: list[float]) -> tuple[int, int]:
         limit = int(len(means) * BORDER_MAX)
@@ -300,58 +307,164 @@ def rotate_about_centre(
     return turned, back
 
 
+@dataclass(frozen=True)
+class Reduction:
+    """How a master becomes the grey working image that OCR starts from.
+
+    Computed from the master's header alone, so ingest (which decodes every master anyway)
+    and the OCR stage agree on it without sharing anything but the settings.
+    """
+
+    scale: float
+    source_dpi: float
+    declared: bool
+    dpi: int
+
+    @property
+    def resamples(self) -> bool:
+        """Whether the master is resampled at all."""
+        return self.scale < MIN_RESAMPLE
+
+    def steps(self) -> list[str]:
+        """The record's description of the reduction."""
+        steps = [f"source {self.source_dpi:.0f} dpi" + ("" if self.declared else " (assumed)")]
+        if self.resamples:
+            steps.append(f"resampled to {self.dpi} dpi")
+        return steps
+
+
+def plan_reduction(master: pyvips.Image, *, dpi: int, assume_dpi: int) -> Reduction:
+    """The reduction of ``master`` (only its header is read).
+
+    Args:
+        master: The opened master.
+        dpi: Resolution to resample to; 0 keeps the master's.
+        assume_dpi: The master's resolution when its file declares none.
+    """
+    src_dpi, declared = source_resolution(master, assume_dpi)
+    scale = dpi / src_dpi if dpi else 1.0
+    if scale < MIN_RESAMPLE:
+        return Reduction(scale=scale, source_dpi=src_dpi, declared=declared, dpi=dpi)
+    return Reduction(scale=1.0, source_dpi=src_dpi, declared=declared, dpi=round(src_dpi))
+
+
+def shrink_master(master: pyvips.Image, plan: Reduction) -> pyvips.Image:
+    """Decode every pixel of ``master`` once, resampled as planned, into memory.
+
+    Bands, depth and EXIF orientation stay as in the master; resampling first makes every
+    later step (colour conversion, rotation) work on the small image, and needs no random
+    access to the master. Without resampling the master is returned as it is (lazily).
+
+    Raises:
+        pyvips.Error: The image data cannot be decoded.
+    """
+    if not plan.resamples:
+        return master
+    return master.resize(plan.scale).copy_memory()
+
+
+def to_grey(image: pyvips.Image) -> pyvips.Image:
+    """Upright 8-bit grey, via the same normalisation as every derivative, in memory.
+
+    Raises:
+        ScanError: The colour profile is broken or the bands cannot be made into an image.
+        pyvips.Error: libvips failed while converting.
+    """
+    upright, _notes = normalise(image)
+    if upright.bands > 1:
+        upright = upright.colourspace("b-w")
+    return upright.copy_memory()
+
+
+def working_image(master: pyvips.Image, plan: Reduction) -> pyvips.Image:
+    """The grey, upright, resampled image OCR starts from (what ingest may have cached)."""
+    return to_grey(shrink_master(master, plan))
+
+
+def working_image_key(sha256: str, plan: Reduction) -> str:
+    """Names a working image by the master's content, the reduction and the libvips version."""
+    text = json.dumps(
+        [WORKING_IMAGE_VERSION, vips_version(), sha256, plan.scale, plan.dpi, plan.source_dpi]
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def save_working_image(image: pyvips.Image, path: Path) -> None:
+    """Keep ``image`` at ``path`` (lossless PNG), replacing the page's older copies.
+
+    Written under a temporary name and renamed, so a reader never sees half a file; not
+    fsynced, as this is a cache: a copy that does not load is simply not used.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for old in path.parent.glob("*.png"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    tmp = temp_sibling(path)
+    try:
+        image.pngsave(str(tmp), compression=1, keep="none")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_working_image(path: Path, plan: Reduction, canvas: tuple[int, int]) -> pyvips.Image | None:
+    """The kept working image if it is there, decodes completely and has the planned size.
+
+    Returns:
+        The image in memory, or None (then OCR decodes the master itself).
+    """
+    if not path.is_file():
+        return None
+    try:
+        image = pyvips.Image.new_from_file(str(path), fail_on="error").copy_memory()
+    except pyvips.Error:
+        return None
+    expected = (canvas[0] * plan.scale, canvas[1] * plan.scale)
+    if (
+        image.bands != 1
+        or image.format != "uchar"
+        or abs(image.width - expected[0]) > 1
+        or abs(image.height - expected[1]) > 1
+    ):
+        return None
+    return image
+
+
 def prepare(
-    source: Path,
+    grey: pyvips.Image,
     dest: Path,
     *,
-    dpi: int,
-    assume_dpi: int,
+    plan: Reduction,
+    canvas: tuple[int, int],
     binarize: str,
     deskew: bool,
     crop_border: bool,
-    max_pixels: int,
-    random_access: bool = False,
 ) -> Prepared:
     """Write the image tesseract reads and return how it maps onto the canvas.
 
     Args:
-        source: The master.
+        grey: The working image (:func:`working_image`, or its cached copy).
         dest: Where to write the OCR image (PNG).
-        dpi: Resolution to resample to; 0 keeps the master's.
-        assume_dpi: The master's resolution when its file declares none.
+        plan: How ``grey`` was reduced from the master.
+        canvas: The canvas (oriented master) width and height.
         binarize: ``wolf``, ``sauvola``, ``otsu`` or ``none`` (leave it to tesseract).
         deskew: Straighten the page before binarising.
         crop_border: Remove a dark scanner-bed border.
-        max_pixels: Refuse masters declaring more pixels.
-        random_access: Open the master for random access (EXIF-rotated masters need it).
 
     Returns:
         The OCR image's size, declared resolution and map to canvas coordinates.
 
     Raises:
-        ScanError: The master cannot be read.
         pyvips.Error: libvips failed while processing (the caller maps it).
     """
-    master = open_master(
-        source, max_pixels=max_pixels, access="random" if random_access else "sequential"
-    )
-    src_dpi, declared = source_resolution(master, assume_dpi)
-    image, _notes = normalise(master)
-    canvas_w, canvas_h = image.width, image.height
-    steps: list[str] = [f"source {src_dpi:.0f} dpi" + ("" if declared else " (assumed)")]
-    if image.bands > 1:
-        image = image.colourspace("b-w")
+    canvas_w, canvas_h = canvas
+    image = grey
+    steps = plan.steps()
     transform = Affine()
-    scale = dpi / src_dpi if dpi else 1.0
-    if scale < MIN_RESAMPLE:
-        image = image.resize(scale)
+    if plan.resamples:
         # Exact factors per axis: the resized size is rounded.
         transform = Affine(a=canvas_w / image.width, e=canvas_h / image.height)
-        steps.append(f"resampled to {dpi} dpi")
-        out_dpi = dpi
-    else:
-        out_dpi = round(src_dpi)
-    image = image.copy_memory()
+    out_dpi = plan.dpi
     if crop_border:
         left, top, width, height = border_box(image)
         if (width, height) != (image.width, image.height) and width > 0 and height > 0:
@@ -383,7 +496,7 @@ def prepare(
         canvas_width=canvas_w,
         canvas_height=canvas_h,
         dpi=out_dpi,
-        source_dpi=src_dpi,
+        source_dpi=plan.source_dpi,
         transform=transform,
         steps=tuple(steps),
     )

@@ -1,4 +1,10 @@
-"""Ingest: check that a master opens and decodes, record its fixity and dimensions."""
+"""Ingest: check that a master opens and decodes, record its fixity and dimensions.
+
+Decoding every pixel is the costly part of ingest and of OCR's preparation alike, so when OCR
+is on the check is done by resampling the master the way OCR will: the grey, resampled result
+is kept in the work folder (a cache, never published, not part of the record) and the OCR
+stage starts from it instead of decoding the master a second time.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pyvips
+from pydantic import BaseModel, ConfigDict
 
+from pipeline import preprocess
 from pipeline.config import Config, IngestConfig
 from pipeline.errors import MissingDependencyError, ScanError
 from pipeline.fsio import sha256_file
@@ -20,7 +28,7 @@ log = logging.getLogger(__name__)
 
 NAME = "ingest"
 SCOPE = "page"
-VERSION = 2
+VERSION = 3
 REQUIRES: tuple[str, ...] = ()
 USES: tuple[str, ...] = ()
 ITEM_FIELDS: tuple[str, ...] = ()
@@ -75,19 +83,38 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 SNIFF_BYTES = 512
 
 
-def settings(cfg: Config) -> IngestConfig:
-    """Ingest depends on the ingest section only."""
-    return cfg.ingest
+class WorkingImage(BaseModel):
+    """The OCR settings that decide the working image ingest keeps for OCR."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dpi: int
+    assume_dpi: int
 
 
-def preflight(settings: IngestConfig) -> dict[str, str]:
+class IngestSettings(BaseModel):
+    """The ingest section, and how OCR will reduce the masters (None when OCR is off)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ingest: IngestConfig
+    working_image: WorkingImage | None
+
+
+def settings(cfg: Config) -> IngestSettings:
+    """The ingest section, plus ``ocr.dpi`` and ``ocr.assume_dpi`` when OCR is on."""
+    keep = WorkingImage(dpi=cfg.ocr.dpi, assume_dpi=cfg.ocr.assume_dpi) if cfg.ocr.enabled else None
+    return IngestSettings(ingest=cfg.ingest, working_image=keep)
+
+
+def preflight(settings: IngestSettings) -> dict[str, str]:
     """Ingest needs libvips with a loader for every accepted format.
 
     Raises:
         MissingDependencyError: ``ingest.formats`` names a format this libvips cannot read.
 
     """
-    for fmt in settings.formats:
+    for fmt in settings.ingest.formats:
         if not pyvips.type_find("VipsOperation", LOADERS[fmt]):
             raise MissingDependencyError(
                 f"ingest.formats includes {fmt!r}, but libvips {vips_version()} cannot read "
@@ -184,13 +211,13 @@ def _describe(image: pyvips.Image) -> dict[str, Any]:
     }
 
 
-def run(inp: PageInput, settings: IngestConfig, paths: Layout) -> StageRecord:
+def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
     """Validate one master without modifying it (it is only ever opened for reading).
 
     Args:
         inp: The page.
-        settings: Accepted formats and size limits.
-        paths: Unused; ingest writes nothing.
+        settings: Accepted formats, size limits and OCR's reduction.
+        paths: Where OCR's working image is kept (the only file ingest writes).
 
     Returns:
         A record whose data holds sha256, size, mtime, encoding and oriented dimensions.
@@ -218,22 +245,33 @@ def run(inp: PageInput, settings: IngestConfig, paths: Layout) -> StageRecord:
     except OSError as exc:
         raise ScanError(f"cannot read file ({exc.strerror})") from None
     kind = sniff(head)
-    if kind not in settings.formats:
-        raise ScanError(_refusal(kind, head, settings.formats))
-    image = open_master(source, max_pixels=settings.max_pixels)
+    limits = settings.ingest
+    if kind not in limits.formats:
+        raise ScanError(_refusal(kind, head, limits.formats))
+    image = open_master(source, max_pixels=limits.max_pixels)
     loader = str(header_get(image, "vips-loader", ""))
     if not loader.startswith(LOADERS[kind]):
         raise ScanError(f"libvips reads this {FORMAT_NAMES[kind]} file as {loader!r}; refusing it")
     _check_single_page(image, source)
     width, height = oriented_size(image)
-    if min(width, height) < settings.min_side:
+    if min(width, height) < limits.min_side:
         raise ScanError(
-            f"image is {width} x {height} px, smaller than ingest.min_side = {settings.min_side} "
+            f"image is {width} x {height} px, smaller than ingest.min_side = {limits.min_side} "
             "px: a placeholder or thumbnail rather than a scan?"
         )
+    keep = settings.working_image
+    plan = (
+        preprocess.plan_reduction(image, dpi=keep.dpi, assume_dpi=keep.assume_dpi)
+        if keep is not None
+        else None
+    )
+    reduced = None
     try:
         # Decode every pixel once, streaming, so truncated or corrupt data fails here.
-        image.min()
+        if plan is not None and plan.resamples:
+            reduced = preprocess.shrink_master(image, plan)
+        else:
+            image.min()
     except pyvips.Error as exc:
         raise ScanError(f"image data is damaged or incomplete: {vips_message(exc)}") from None
     sha = sha256_file(source)
@@ -242,6 +280,13 @@ def run(inp: PageInput, settings: IngestConfig, paths: Layout) -> StageRecord:
         raise ScanError(
             "the file changed while it was being read (is it still being copied?); run again "
             "once it is complete"
+        )
+    if reduced is not None and plan is not None:
+        _keep_working_image(
+            reduced,
+            paths.working_image_path(
+                inp.item.volume, inp.item.page, preprocess.working_image_key(sha, plan)
+            ),
         )
     warnings = []
     named = SUFFIX_FORMATS.get(source.suffix.lower())
@@ -266,3 +311,12 @@ def run(inp: PageInput, settings: IngestConfig, paths: Layout) -> StageRecord:
         },
         tool_versions={"libvips": vips_version()},
     )
+
+
+def _keep_working_image(reduced: pyvips.Image, path: Path) -> None:
+    """Leave OCR its starting image; if it cannot be made, OCR decodes the master itself."""
+    try:
+        preprocess.save_working_image(preprocess.to_grey(reduced), path)
+    except (ScanError, pyvips.Error, OSError) as exc:
+        # Colour problems are the derivatives' to report; this is only a shortcut.
+        log.debug("no working image for %s: %s", path, exc)

@@ -11,6 +11,7 @@ page is written by the ``annotations`` stage, so a new base URL never reruns tes
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -25,7 +26,7 @@ from pipeline.config import Config, OcrConfig
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.external import tesseract
 from pipeline.fsio import write_text_atomic
-from pipeline.imaging import vips_message
+from pipeline.imaging import header_get, open_master, oriented_size, vips_message
 from pipeline.layout import Layout
 from pipeline.records import PageInput, PageItem, StageRecord
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 NAME = "ocr"
 SCOPE = "page"
-VERSION = 5
+VERSION = 6
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
 ITEM_FIELDS: tuple[str, ...] = ("ocr_languages",)
@@ -62,13 +63,44 @@ def preflight(settings: OcrSettings) -> dict[str, str]:
     return {"tesseract": version}
 
 
+def working_image(
+    inp: PageInput, cfg: OcrConfig, max_pixels: int, paths: Layout
+) -> tuple[pyvips.Image, preprocess.Reduction, tuple[int, int], Path]:
+    """The grey, resampled page OCR starts from: ingest's kept copy, or decoded from the master.
+
+    Both give the same pixels (the same functions on the same master), so output does not
+    depend on which was used.
+
+    Returns:
+        The image, how it was reduced, the canvas size, and where ingest keeps its copy.
+
+    Raises:
+        ScanError: The master cannot be read.
+        pyvips.Error: libvips failed decoding or converting.
+    """
+    item = inp.item
+    master = open_master(Path(item.source), max_pixels=max_pixels)
+    plan = preprocess.plan_reduction(master, dpi=cfg.dpi, assume_dpi=cfg.assume_dpi)
+    if not plan.resamples and int(header_get(master, "orientation", 1) or 1) != 1:
+        # Rotating the master itself (not a resampled copy) needs random access.
+        master = open_master(Path(item.source), max_pixels=max_pixels, access="random")
+    canvas = oriented_size(master)
+    sha = str(inp.upstream.get("ingest", {}).get("sha256", ""))
+    kept = paths.working_image_path(item.volume, item.page, preprocess.working_image_key(sha, plan))
+    grey = preprocess.load_working_image(kept, plan, canvas) if plan.resamples and sha else None
+    if grey is None:
+        grey = preprocess.working_image(master, plan)
+    return grey, plan, canvas, kept
+
+
 def recognise(
-    source: Path, work: Path, *, lang: str, cfg: OcrConfig, max_pixels: int, random_access: bool
-) -> tuple[preprocess.Prepared, dict[str, str]]:
+    inp: PageInput, work: Path, *, lang: str, cfg: OcrConfig, max_pixels: int, paths: Layout
+) -> tuple[preprocess.Prepared, dict[str, str], Path]:
     """Prepare the page image in ``work`` and run tesseract once for hOCR, ALTO and text.
 
     Returns:
-        How the OCR image maps to the canvas, and tesseract's outputs by kind.
+        How the OCR image maps to the canvas, tesseract's outputs by kind, and where ingest
+        keeps the page's working image.
 
     Raises:
         OcrError: libvips could not prepare the image, or tesseract failed.
@@ -76,16 +108,15 @@ def recognise(
     """
     image = work / "page.png"
     try:
+        grey, plan, canvas, kept = working_image(inp, cfg, max_pixels, paths)
         prepared = preprocess.prepare(
-            source,
+            grey,
             image,
-            dpi=cfg.dpi,
-            assume_dpi=cfg.assume_dpi,
+            plan=plan,
+            canvas=canvas,
             binarize=cfg.binarize,
             deskew=cfg.deskew,
             crop_border=cfg.crop_border,
-            max_pixels=max_pixels,
-            random_access=random_access,
         )
     except pyvips.Error as exc:
         raise OcrError(f"cannot prepare the image for OCR: {vips_message(exc)}") from None
@@ -99,7 +130,7 @@ def recognise(
         dpi=prepared.dpi,
     )
     texts = {kind: path.read_text(encoding="utf-8") for kind, path in produced.items()}
-    return prepared, texts
+    return prepared, texts, kept
 
 
 def canvas_lines(page: hocr.Page, prepared: preprocess.Prepared) -> list[hocr.Line]:
@@ -180,15 +211,9 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
         raise OcrError(str(exc)) from None
     paths.scratch_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"ocr-{item.page}-", dir=paths.scratch_dir))
-    orientation = int(inp.upstream.get("ingest", {}).get("orientation", 1) or 1)
     try:
-        prepared, texts = recognise(
-            Path(item.source),
-            work,
-            lang=lang,
-            cfg=cfg,
-            max_pixels=settings.max_pixels,
-            random_access=orientation != 1,
+        prepared, texts, kept = recognise(
+            inp, work, lang=lang, cfg=cfg, max_pixels=settings.max_pixels, paths=paths
         )
     finally:
         shutil.rmtree(work)
@@ -222,6 +247,10 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
     outputs, files = store(paths, item, documents, published=published)
     if needs_review:
         log.info("%s/%s: mean OCR confidence %s, needs review", item.volume, item.page, confidence)
+    # Ingest's working image has served its purpose (a later rerun decodes the master).
+    kept.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        kept.parent.rmdir()
     tags = tesseract.language_tags(lang)
     return StageRecord(
         stage=NAME,

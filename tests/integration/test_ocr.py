@@ -219,6 +219,43 @@ def test_downscaled_and_cropped_runs_map_to_the_same_canvas_boxes(
     assert abs(fx1 - 70 - x1) <= 2 and abs(fy1 - 50 - y1) <= 2
 
 
+def test_ocr_starts_from_ingests_working_image_and_writes_the_same_bytes_without_it(
+    volume: Path, tmp_path: Path, make_cfg: Callable[..., Config]
+) -> None:
+    # A 300-dpi master, so that OCR resamples: only then does ingest keep a working image.
+    master = volume / "p001.tif"
+    image = pyvips.Image.new_from_file(str(master)).resize(2, kernel="linear")
+    image.copy(xres=300 / 25.4, yres=300 / 25.4).tiffsave(str(master) + ".new")
+    Path(str(master) + ".new").replace(master)
+    written: dict[str, dict[str, bytes]] = {}
+    for case in ("kept", "missing", "damaged"):
+        cfg = make_cfg(site={"out": str(tmp_path / case)})
+        layout = layout_for(cfg)
+        assert not run_job(cfg, stages=["ingest"]).failures
+        kept = list((layout.work_dir / "cache").rglob("*.png"))
+        assert len(kept) == 1, kept
+        grey = pyvips.Image.new_from_file(str(kept[0]))
+        assert (grey.width, grey.height, grey.bands) == (1240, 1754, 1)
+        if case == "missing":
+            kept[0].unlink()
+        elif case == "damaged":
+            kept[0].write_bytes(kept[0].read_bytes()[:20000])
+        report = run_job(cfg, stages=["ocr"])
+        assert not report.failures, [f.error for f in report.failures]
+        # Used (or passed over) and removed: the cache does not grow with the collection.
+        assert not list((layout.work_dir / "cache").rglob("*.png"))
+        rec = records(cfg, "ocr")["p001"]
+        assert "resampled to 150 dpi" in rec.data["preprocessing"]
+        written[case] = {k: layout.path(rec.data[k]).read_bytes() for k in ("hocr", "alto", "txt")}
+        assert HEADER_PHRASE.encode("utf-8") in written[case]["txt"]
+    assert written["kept"] == written["missing"] == written["damaged"]
+
+    # OCR off: ingest validates the master the same way but keeps nothing.
+    cfg = make_cfg(site={"out": str(tmp_path / "no-ocr")}, ocr={"enabled": False})
+    assert not run_job(cfg, stages=["ingest"]).failures
+    assert not (layout_for(cfg).work_dir / "cache").exists()
+
+
 def test_blank_page_is_ok_and_not_flagged(tmp_path: Path, tesseract_kor: None) -> None:
     blank = tmp_path / "blank" / "p009.tif"
     blank.parent.mkdir()
