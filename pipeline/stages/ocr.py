@@ -27,7 +27,7 @@ from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.external import tesseract
 from pipeline.fsio import write_text_atomic
 from pipeline.imaging import header_get, open_master, oriented_size, vips_message
-from pipeline.layout import Layout
+from pipeline.layout import OCR_SUFFIXES, Layout
 from pipeline.records import PageInput, PageItem, StageRecord
 
 log = logging.getLogger(__name__)
@@ -202,6 +202,10 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
     """
     item, cfg = inp.item, settings.ocr
     if not cfg.enabled:
+        # Switched off: text from an earlier run must not stay behind to be published.
+        for kind in OCR_SUFFIXES:
+            paths.ocr_path(item.volume, item.page, kind).unlink(missing_ok=True)
+            paths.withheld_ocr_path(item.volume, item.page, kind).unlink(missing_ok=True)
         return StageRecord(stage=NAME, volume=item.volume, page=item.page, status="ok")
     lang = "+".join(item.ocr_languages)
     try:

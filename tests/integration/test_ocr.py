@@ -256,6 +256,22 @@ def test_ocr_starts_from_ingests_working_image_and_writes_the_same_bytes_without
     assert not (layout_for(cfg).work_dir / "cache").exists()
 
 
+def test_switching_ocr_off_removes_the_pages_earlier_text(
+    volume: Path, make_cfg: Callable[..., Config]
+) -> None:
+    cfg = make_cfg()
+    assert not run_job(cfg, stages=["ingest", "ocr", "annotations", "text"]).failures
+    layout = layout_for(cfg)
+    files = [layout.ocr_path("vol-1", "p001", kind) for kind in ("hocr", "alto", "txt")]
+    files += [layout.annotations_path("vol-1", "p001"), layout.text_path("vol-1")]
+    assert all(f.exists() for f in files)
+
+    off = make_cfg(ocr={"enabled": False})
+    assert not run_job(off, stages=["ingest", "ocr", "annotations", "text"]).failures
+    assert not [f for f in files if f.exists()]
+    assert records(off, "ocr")["p001"].outputs == {}
+
+
 def test_blank_page_is_ok_and_not_flagged(tmp_path: Path, tesseract_kor: None) -> None:
     blank = tmp_path / "blank" / "p009.tif"
     blank.parent.mkdir()
