@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from pipeline.errors import MissingDependencyError, PageError
 from pipeline.fixity import complete_outputs
 from pipeline.layout import Layout
+from pipeline.logcontext import collected_records, replay, task_context, worker_logging
 from pipeline.records import PageInput, StageRecord
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ def _pool_initializer(job_pid: int) -> None:
     # output folder while a new job starts there. Nothing else ends it: the forkserver and
     # the task queue stay open as long as any worker lives.
     threading.Thread(target=_watch_job, args=(job_pid,), name="watch-job", daemon=True).start()
+    worker_logging()
     worker_setup()
 
 
@@ -153,17 +155,25 @@ def execute(task: Task) -> StageRecord:
 
     stage = stage_by_name(task.stage)
     started = time.monotonic()
-    try:
-        record = complete_outputs(stage.run(task.inp, task.settings, task.layout), task.layout)
-    except PageError as exc:
-        record = failed_record(task, type(exc).__name__, str(exc))
-    except Exception as exc:  # a bug: isolate it to this page and keep the traceback
-        log.debug("internal error in %s", task.stage, exc_info=True)
-        record = failed_record(
-            task, "internal", f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
-        )
+    with task_context(task.stage, task.volume, task.page):
+        try:
+            record = complete_outputs(stage.run(task.inp, task.settings, task.layout), task.layout)
+        except PageError as exc:
+            record = failed_record(task, type(exc).__name__, str(exc))
+        except Exception as exc:  # a bug: isolate it to this page and keep the traceback
+            log.debug("internal error in %s", task.stage, exc_info=True)
+            record = failed_record(
+                task, "internal", f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
+            )
     elapsed = round(time.monotonic() - started, 3)
     return replace(record, fingerprint=task.fingerprint, duration_s=elapsed)
+
+
+def _execute_in_pool(task: Task) -> tuple[StageRecord, list[logging.LogRecord]]:
+    """:func:`execute` in a pool worker, returning the task's log records with its record."""
+    with collected_records() as records:
+        record = execute(task)
+    return record, records
 
 
 class Executor(Protocol):
@@ -229,29 +239,30 @@ class LocalExecutor:
         """Submit tasks as workers free up; yield records as they complete."""
         todo: deque[Task] = deque(tasks)
         suspects: deque[Task] = deque()
-        running: dict[Future[StageRecord], Task] = {}
+        running: dict[Future[tuple[StageRecord, list[logging.LogRecord]]], Task] = {}
         alone = False
         try:
             while todo or suspects or running:
                 if suspects:
                     if not running:
                         task = suspects.popleft()
-                        running[self._pool.submit(execute, task)] = task
+                        running[self._pool.submit(_execute_in_pool, task)] = task
                         alone = True
                 else:
                     alone = False
                     while todo and len(running) < 2 * self.workers:
                         task = todo.popleft()
-                        running[self._pool.submit(execute, task)] = task
+                        running[self._pool.submit(_execute_in_pool, task)] = task
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 broken: list[Task] = []
                 for future in done:
                     task = running.pop(future)
                     try:
-                        record = future.result()
+                        record, records = future.result()
                     except BrokenProcessPool:
                         broken.append(task)
                         continue
+                    replay(records)
                     yield record
                 if not broken:
                     continue

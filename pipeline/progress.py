@@ -20,6 +20,7 @@ from rich.progress import (
 )
 
 from pipeline.errors import JobInputError
+from pipeline.logcontext import ContextFilter, quiet_noisy_loggers
 
 
 class Reporter(Protocol):
@@ -108,7 +109,8 @@ def setup_logging(*, verbose: int, log_path: Path | None = None) -> None:
         handler.close()
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    console.setFormatter(logging.Formatter("%(levelname)s: %(context)s%(message)s"))
+    console.addFilter(ContextFilter())
     root.addHandler(console)
     if log_path is not None:
         try:
@@ -120,7 +122,9 @@ def setup_logging(*, verbose: int, log_path: Path | None = None) -> None:
                 "choose another --out (site.out)"
             ) from None
         handler.setLevel(logging.DEBUG)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(context)s%(message)s")
+        )
+        handler.addFilter(ContextFilter())
         root.addHandler(handler)
-    for noisy in ("pyvips", "PIL", "botocore", "boto3", "urllib3", "s3transfer"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_noisy_loggers()
