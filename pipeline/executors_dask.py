@@ -34,21 +34,27 @@ from distributed.scheduler import KilledWorker
 from pipeline import __version__
 from pipeline.errors import MissingDependencyError
 from pipeline.executors import Task, execute, failed_record, worker_setup
+from pipeline.external.tesseract import RESOURCE
 from pipeline.fsio import remove_stale_temps
 from pipeline.layout import TMP_PREFIX
 from pipeline.records import PageInput, StageRecord, VolumeInput
 
 log = logging.getLogger(__name__)
 
-#: The worker resource an OCR task holds while tesseract runs.
-TESSERACT = "tesseract"
+#: The worker resource an OCR task holds while tesseract runs (the ocr stage's ``RESOURCES``).
+TESSERACT = RESOURCE
 #: Memory one tesseract process needs on a full page (the figure to size ``tesseract=N`` by).
 TESSERACT_MIB = 400
-#: Worker resources each task of a stage asks for; stages not listed ask for none.
-TASK_RESOURCES: dict[str, dict[str, float]] = {"ocr": {TESSERACT: 1}}
 CONNECT_TIMEOUT_S = 30
 #: How often the client looks whether workers are still connected while tasks wait.
 WATCH_INTERVAL_S = 2.0
+
+
+def task_resources(stage: str) -> dict[str, float]:
+    """The worker resources each task of a stage holds (its ``RESOURCES``; most need none)."""
+    from pipeline.stages import stage_by_name
+
+    return dict(getattr(stage_by_name(stage), "RESOURCES", {}))
 
 
 def connect(scheduler: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> Client:
@@ -416,7 +422,7 @@ class DaskExecutor:
 
     def _resources(self, client: Client, stage: str) -> dict[str, float] | None:
         """The resources a stage's tasks ask for, if some worker offers them (else none)."""
-        wanted = TASK_RESOURCES.get(stage)
+        wanted = task_resources(stage)
         if not wanted:
             return None
         workers = client.scheduler_info()["workers"].values()

@@ -15,6 +15,9 @@ from pipeline.errors import MissingDependencyError, OcrError
 
 log = logging.getLogger(__name__)
 
+# The cluster resource a task holds while one tesseract process runs (Dask ``--resources``).
+RESOURCE = "tesseract"
+
 # Debian package that ships each traineddata, for error messages.
 LANGUAGE_PACKAGES = {
     "kor": "tesseract-ocr-kor",

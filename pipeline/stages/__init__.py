@@ -25,6 +25,8 @@ class Stage(Protocol):
     page) a page stage's output depends on (default: all of them but the source path), and
     ``VOLATILE`` names keys of the stage's record data that describe the run or the source file
     rather than the result (e.g. modification times), which downstream fingerprints ignore.
+    ``RESOURCES`` (optional) names the cluster worker resources each task holds while it runs
+    (the OCR stage: one ``tesseract``).
     """
 
     NAME: str

@@ -38,6 +38,8 @@ VERSION = 6
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
 ITEM_FIELDS: tuple[str, ...] = ("ocr_languages",)
+# Each task runs one tesseract process: on a cluster it holds one unit of this resource.
+RESOURCES: dict[str, float] = {tesseract.RESOURCE: 1}
 
 
 class OcrSettings(BaseModel):

@@ -15,7 +15,7 @@ from pipeline.errors import ConfigError, MissingDependencyError
 from pipeline.executors import Task, make_executor
 from pipeline.records import CollectionInput, PageInput, PageItem, StageRecord, VolumeInput
 from pipeline.runner import layout_for
-from pipeline.stages import STAGES
+from pipeline.stages import STAGE_NAMES, STAGES
 
 
 def page_item(tmp_path: Path, page: str = "p001") -> PageItem:
@@ -97,9 +97,10 @@ def test_workers_must_see_the_output_folder_and_every_scan_folder(
 
 def test_only_ocr_holds_the_tesseract_resource() -> None:
     pytest.importorskip("distributed")
-    from pipeline.executors_dask import TASK_RESOURCES, TESSERACT
+    from pipeline.executors_dask import TESSERACT, task_resources
 
-    assert TASK_RESOURCES == {"ocr": {TESSERACT: 1}}
+    wanted = {name: task_resources(name) for name in STAGE_NAMES}
+    assert {name: r for name, r in wanted.items() if r} == {"ocr": {TESSERACT: 1}}
 
 
 def test_a_failure_on_a_worker_names_it(make_cfg: Callable[..., Config], tmp_path: Path) -> None:
