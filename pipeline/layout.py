@@ -176,7 +176,7 @@ class Layout:
 
     @property
     def log_path(self) -> Path:
-        """Full log of the latest job, tracebacks included."""
+        """Full log of the latest job, tracebacks included (earlier jobs: ``job.log.1`` ...)."""
         return self.work_dir / "job.log"
 
     def report_path(self, volume: str) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -21,6 +22,9 @@ from rich.progress import (
 
 from pipeline.errors import JobInputError
 from pipeline.logcontext import ContextFilter, quiet_noisy_loggers
+
+# Job logs kept besides the current one.
+KEEP_JOB_LOGS = 5
 
 
 class Reporter(Protocol):
@@ -99,6 +103,9 @@ def make_reporter(*, quiet: bool = False) -> Reporter:
 def setup_logging(*, verbose: int, log_path: Path | None = None) -> None:
     """Log warnings (or more with ``-v``) to stderr and everything to the job log file.
 
+    Each job starts a fresh log file; the logs of the previous :data:`KEEP_JOB_LOGS` jobs are
+    kept beside it with the suffixes ``.1`` (the latest) and up.
+
     Raises:
         JobInputError: The job log's folder cannot be created or the log cannot be opened.
     """
@@ -115,7 +122,12 @@ def setup_logging(*, verbose: int, log_path: Path | None = None) -> None:
     if log_path is not None:
         try:
             log_path.parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(log_path, encoding="utf-8")
+            # One file per job: the previous ones move to job.log.1 ... job.log.N.
+            handler = logging.handlers.RotatingFileHandler(
+                log_path, encoding="utf-8", backupCount=KEEP_JOB_LOGS
+            )
+            if log_path.stat().st_size:
+                handler.doRollover()
         except OSError as exc:
             raise JobInputError(
                 f"{exc.filename or log_path}: cannot write the job log here ({exc.strerror}); "

@@ -464,6 +464,16 @@ def run_job(
         if removed:
             log.info("removed %d temporary file(s) left by an interrupted job", removed)
         run_id = state.start_run("run")
+        log.info(
+            "job: %d volume(s) from %s into %s; stages %s; %s executor, %d worker(s); tools %s",
+            len(found),
+            cfg.site.scans,
+            layout.out,
+            ",".join(s.NAME for s in selected),
+            cfg.run.executor,
+            cfg.run.workers,
+            json.dumps(tools, sort_keys=True),
+        )
         own = executor is None
         executor = executor or make_executor(
             cfg.run.executor,
@@ -504,6 +514,12 @@ def run_job(
             for rec in broken:
                 write_volume_report(layout, state, None, volume_id=rec.volume, error=rec.error)
             state.finish_run(run_id, json.dumps(report.counts))
+            log.info(
+                "job %s in %.1f s: %s",
+                "interrupted" if report.interrupted else "finished",
+                report.duration_s,
+                json.dumps(report.counts, sort_keys=True),
+            )
     return report
 
 

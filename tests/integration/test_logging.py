@@ -21,3 +21,21 @@ def test_worker_records_reach_the_job_log_with_stage_and_page(
         assert f"pipeline.stages.ingest: [ingest vol-1/{page}] ingested {page}.tif" in log, log
     # Nothing at DEBUG on the terminal without -vv.
     assert "ingested" not in result.output
+
+
+def test_each_job_gets_a_fresh_log_and_earlier_ones_are_kept(
+    tmp_path: Path, make_scan: Callable[..., Path]
+) -> None:
+    make_scan("vol-1/p1.tif", 600, 800)
+    logs = tmp_path / "out" / ".pipeline"
+    for n in range(7):
+        assert_clean_exit(invoke(tmp_path, "run", "--stages", "ingest"), 0)
+        if n == 0:
+            first = (logs / "job.log").read_text(encoding="utf-8")
+            assert "ingested p1.tif" in first
+    # The latest job found everything up to date; five earlier logs are kept, no more.
+    assert "ingested p1.tif" not in (logs / "job.log").read_text(encoding="utf-8")
+    assert sorted(p.name for p in logs.glob("job.log*")) == [
+        "job.log",
+        *(f"job.log.{n}" for n in range(1, 6)),
+    ]
