@@ -465,13 +465,13 @@ def run_job(
             log.info("removed %d temporary file(s) left by an interrupted job", removed)
         run_id = state.start_run("run")
         log.info(
-            "job: %d volume(s) from %s into %s; stages %s; %s executor, %d worker(s); tools %s",
+            "job: %d volume(s) from %s into %s; stages %s; %s executor, workers: %s; tools %s",
             len(found),
             cfg.site.scans,
             layout.out,
             ",".join(s.NAME for s in selected),
             cfg.run.executor,
-            cfg.run.workers,
+            cfg.run.workers or "one per core",
             json.dumps(tools, sort_keys=True),
         )
         own = executor is None
