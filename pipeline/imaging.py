@@ -135,10 +135,34 @@ def _is_grey(image: pyvips.Image) -> bool:
     return image.bands <= 2 and str(image.interpretation) not in ("cmyk", "lab", "labq", "labs")
 
 
-def _colour_to_8bit(image: pyvips.Image, notes: list[str]) -> pyvips.Image:
+def floats_in_unit_range(image: pyvips.Image) -> bool:
+    """Whether ``image`` holds floating-point samples that libvips takes as 0-255.
+
+    Such files (multispectral processing, scientific tools) usually store 0-1 instead; ingest
+    measures the range (:func:`unit_range`). Linear-light colour spaces (scRGB, XYZ, Lab) have
+    their own conventions and are converted by libvips as they are.
+    """
+    return str(image.format) in ("float", "double") and str(image.interpretation) in (
+        "b-w",
+        "multiband",
+        "srgb",
+        "rgb",
+    )
+
+
+def unit_range(ingest_data: dict[str, Any]) -> bool:
+    """Whether ingest found the master's floating-point samples all within 0-1."""
+    found = ingest_data.get("value_range")
+    return found is not None and float(found[1]) <= 1.0
+
+
+def _colour_to_8bit(image: pyvips.Image, notes: list[str], unit_floats: bool) -> pyvips.Image:
     """Convert to 8-bit sRGB or 8-bit grey, alpha still attached."""
     grey = _is_grey(image) or str(image.interpretation) in _GREY
     depth = str(image.format)
+    if unit_floats and floats_in_unit_range(image):
+        image = image * 255
+        notes.append("float 0-1 -> 0-255")
     if image.get_typeof("icc-profile-data") != 0:
         kind = "cmyk" if str(image.interpretation) == "cmyk" else "icc"
         try:
@@ -171,7 +195,7 @@ def _colour_to_8bit(image: pyvips.Image, notes: list[str]) -> pyvips.Image:
     return image
 
 
-def normalise(image: pyvips.Image) -> tuple[pyvips.Image, list[str]]:
+def normalise(image: pyvips.Image, *, unit_floats: bool = False) -> tuple[pyvips.Image, list[str]]:
     """Turn any master into upright 8-bit sRGB (or 8-bit grey) without alpha.
 
     Embedded ICC profiles (RGB, CMYK or grey) are converted to sRGB (grey: sGrey) with relative
@@ -181,6 +205,7 @@ def normalise(image: pyvips.Image) -> tuple[pyvips.Image, list[str]]:
 
     Args:
         image: The master as opened by :func:`open_master` (random access if it is rotated).
+        unit_floats: Its floating-point samples are 0-1 (:func:`unit_range`), not 0-255.
 
     Returns:
         The image to write derivatives from, and notes on what was changed (for the record),
@@ -195,7 +220,7 @@ def normalise(image: pyvips.Image) -> tuple[pyvips.Image, list[str]]:
     described = f"{image.bands} bands of {image.format} ({image.interpretation})"
     if header_get(image, "palette") or int(header_get(image, "palette-bit-depth", 0) or 0):
         notes.append("palette expanded")
-    image = _colour_to_8bit(image, notes)
+    image = _colour_to_8bit(image, notes, unit_floats)
     if image.hasalpha():
         image = image.flatten(background=[255] * (image.bands - 1))
         notes.append("alpha flattened")

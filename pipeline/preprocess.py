@@ -363,22 +363,26 @@ def shrink_master(master: pyvips.Image, plan: Reduction) -> pyvips.Image:
     return master.resize(plan.scale).copy_memory()
 
 
-def to_grey(image: pyvips.Image) -> pyvips.Image:
+def to_grey(image: pyvips.Image, *, unit_floats: bool = False) -> pyvips.Image:
     """Upright 8-bit grey, via the same normalisation as every derivative, in memory.
+
+    ``unit_floats``: the master's floating-point samples are 0-1 (see ``imaging.unit_range``).
 
     Raises:
         ScanError: The colour profile is broken or the bands cannot be made into an image.
         pyvips.Error: libvips failed while converting.
     """
-    upright, _notes = normalise(image)
+    upright, _notes = normalise(image, unit_floats=unit_floats)
     if upright.bands > 1:
         upright = upright.colourspace("b-w")
     return upright.copy_memory()
 
 
-def working_image(master: pyvips.Image, plan: Reduction) -> pyvips.Image:
+def working_image(
+    master: pyvips.Image, plan: Reduction, *, unit_floats: bool = False
+) -> pyvips.Image:
     """The grey, upright, resampled image OCR starts from (what ingest may have cached)."""
-    return to_grey(shrink_master(master, plan))
+    return to_grey(shrink_master(master, plan), unit_floats=unit_floats)
 
 
 def working_image_key(sha256: str, plan: Reduction) -> str:

@@ -20,7 +20,15 @@ from pipeline import preprocess
 from pipeline.config import Config, IngestConfig
 from pipeline.errors import MissingDependencyError, ScanError
 from pipeline.fsio import sha256_file
-from pipeline.imaging import header_get, open_master, oriented_size, vips_message, vips_version
+from pipeline.imaging import (
+    floats_in_unit_range,
+    header_get,
+    open_master,
+    oriented_size,
+    unit_range,
+    vips_message,
+    vips_version,
+)
 from pipeline.layout import Layout
 from pipeline.records import PageInput, StageRecord
 
@@ -266,11 +274,17 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
         else None
     )
     reduced = None
+    value_range: list[float] | None = None
     try:
         # Decode every pixel once, streaming, so truncated or corrupt data fails here.
+        if floats_in_unit_range(image):
+            # Floating-point samples: 0-1 or 0-255? Derivatives need to know (one more pass).
+            stats = image.stats()
+            value_range = [round(stats.getpoint(0, 0)[0], 6), round(stats.getpoint(1, 0)[0], 6)]
+            image = open_master(source, max_pixels=limits.max_pixels)
         if plan is not None and plan.resamples:
             reduced = preprocess.shrink_master(image, plan)
-        else:
+        elif value_range is None:
             image.min()
     except pyvips.Error as exc:
         raise ScanError(f"image data is damaged or incomplete: {vips_message(exc)}") from None
@@ -281,9 +295,11 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
             "the file changed while it was being read (is it still being copied?); run again "
             "once it is complete"
         )
+    range_data = {} if value_range is None else {"value_range": value_range}
     if reduced is not None and plan is not None:
         _keep_working_image(
             reduced,
+            unit_range(range_data),
             paths.working_image_path(
                 inp.item.volume, inp.item.page, preprocess.working_image_key(sha, plan)
             ),
@@ -307,16 +323,17 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
             **_describe(image),
             "width": width,
             "height": height,
+            **range_data,
             "warnings": warnings,
         },
         tool_versions={"libvips": vips_version()},
     )
 
 
-def _keep_working_image(reduced: pyvips.Image, path: Path) -> None:
+def _keep_working_image(reduced: pyvips.Image, unit_floats: bool, path: Path) -> None:
     """Leave OCR its starting image; if it cannot be made, OCR decodes the master itself."""
     try:
-        preprocess.save_working_image(preprocess.to_grey(reduced), path)
+        preprocess.save_working_image(preprocess.to_grey(reduced, unit_floats=unit_floats), path)
     except (ScanError, pyvips.Error, OSError) as exc:
         # Colour problems are the derivatives' to report; this is only a shortcut.
         log.debug("no working image for %s: %s", path, exc)

@@ -26,7 +26,7 @@ from pipeline.config import Config, OcrConfig
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.external import tesseract
 from pipeline.fsio import write_text_atomic
-from pipeline.imaging import header_get, open_master, oriented_size, vips_message
+from pipeline.imaging import header_get, open_master, oriented_size, unit_range, vips_message
 from pipeline.layout import OCR_SUFFIXES, Layout
 from pipeline.records import PageInput, PageItem, StageRecord
 
@@ -91,7 +91,8 @@ def working_image(
     kept = paths.working_image_path(item.volume, item.page, preprocess.working_image_key(sha, plan))
     grey = preprocess.load_working_image(kept, plan, canvas) if plan.resamples and sha else None
     if grey is None:
-        grey = preprocess.working_image(master, plan)
+        unit = unit_range(inp.upstream.get("ingest", {}))
+        grey = preprocess.working_image(master, plan, unit_floats=unit)
     return grey, plan, canvas, kept
 
 

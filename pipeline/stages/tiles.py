@@ -246,12 +246,12 @@ def write_pyramid_tiff(image: pyvips.Image, path: Path, quality: int) -> str:
     return sha256_file(path)
 
 
-def _open(source: Path, max_pixels: int) -> tuple[pyvips.Image, list[str]]:
+def _open(source: Path, max_pixels: int, unit_floats: bool) -> tuple[pyvips.Image, list[str]]:
     """Open and normalise the master, streamed unless its orientation needs random access."""
     image = open_master(source, max_pixels=max_pixels)
     if int(header_get(image, "orientation", 1) or 1) != 1:
         image = open_master(source, max_pixels=max_pixels, access="random")
-    return imaging.normalise(image)
+    return imaging.normalise(image, unit_floats=unit_floats)
 
 
 def run(inp: PageInput, settings: TilesSettings, paths: Layout) -> StageRecord:
@@ -266,14 +266,15 @@ def run(inp: PageInput, settings: TilesSettings, paths: Layout) -> StageRecord:
     final = paths.image_dir(item.volume, item.page)
     service_id = paths.image_service_id(item.volume, item.page)
     source = Path(item.source)
+    unit_floats = imaging.unit_range(inp.upstream.get("ingest", {}))
 
     def master() -> pyvips.Image:
-        return _open(source, settings.max_pixels)[0]
+        return _open(source, settings.max_pixels, unit_floats)[0]
 
     outputs: dict[str, str] = {}
     try:
         with atomic_dir(final) as work:
-            image, colour = _open(source, settings.max_pixels)
+            image, colour = _open(source, settings.max_pixels, unit_floats)
             width, height = image.width, image.height
             image.dzsave(
                 str(work),

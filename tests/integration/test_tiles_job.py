@@ -69,3 +69,40 @@ def test_failed_replay_fails_the_page(
     assert failed == {("p1", "tiles"), ("p2", "tiles")}
     assert all("viewer replay: IIIF viewers would request" in f.error for f in report.failures)
     assert not (cfg.site.out / "vol/images/p1").exists()
+
+
+def test_floating_point_masters_in_0_1_or_0_255_come_out_as_they_look(
+    tmp_path: Path, make_cfg: Callable[..., Config]
+) -> None:
+    """Float TIFFs from multispectral or scientific tools hold 0-1; others 0-255 (libvips')."""
+    import pyvips
+
+    from pipeline.state import StateStore
+
+    page = pyvips.Image.black(600, 800) + 0.8
+    page = page.draw_rect(0.2, 100, 100, 200, 300, fill=True)  # a dark block on light paper
+    folder = tmp_path / "scans" / "vol"
+    folder.mkdir(parents=True)
+    page.cast("float").tiffsave(str(folder / "unit.tif"))
+    (page * 255).cast("float").tiffsave(str(folder / "bytes.tif"))
+    cfg = make_cfg(ocr={"enabled": False})
+    assert not run_job(cfg, stages=["ingest", "tiles"]).failures
+    with StateStore(cfg.site.out / ".pipeline" / "state.sqlite") as state:
+        ranges = {
+            r.page: r.data.get("value_range") for r in state.records("vol") if r.stage == "ingest"
+        }
+    assert ranges == {"unit": [0.2, 0.8], "bytes": [51.0, 204.0]}
+    for name in ("unit", "bytes"):
+        full = pyvips.Image.new_from_file(
+            str(cfg.site.out / f"vol/images/{name}/full/max/0/default.jpg")
+        )
+        paper = full.crop(400, 500, 100, 100).avg()
+        ink = full.crop(120, 150, 50, 50).avg()
+        assert abs(paper - 204) < 3 and abs(ink - 51) < 3, (name, paper, ink)
+
+    # OCR's working image (kept by ingest) reads the samples the same way.
+    with_ocr = make_cfg(site={"out": str(tmp_path / "with-ocr")})
+    assert not run_job(with_ocr, stages=["ingest"]).failures
+    kept = {p.parent.name: p for p in (tmp_path / "with-ocr/.pipeline/cache/vol").rglob("*.png")}
+    means = {name: pyvips.Image.new_from_file(str(path)).avg() for name, path in kept.items()}
+    assert set(means) == {"unit", "bytes"} and abs(means["unit"] - means["bytes"]) < 1, means
