@@ -274,6 +274,7 @@ class OcrConfig(Section):
     enabled: bool = True
     languages: list[str] = Field(default_factory=lambda: ["kor"], min_length=1)
     psm: int = Field(default=4, ge=0, le=13)
+    vertical_psm: int = Field(default=5, ge=0, le=13)
     timeout_s: float = Field(default=300.0, gt=0)
     dpi: int = Field(default=150, ge=0, le=1200)
     assume_dpi: int = Field(default=300, ge=50, le=4800)
@@ -286,12 +287,24 @@ class OcrConfig(Section):
 
     _langs = field_validator("languages")(lambda v: check_ocr_languages(v))
 
-    @field_validator("psm")
+    @field_validator("psm", "vertical_psm")
     @classmethod
     def _psm(cls, value: int) -> int:
         if value in (0, 2):
             raise ValueError(f"page segmentation mode {value} finds layout only, no text; use 4")
         return value
+
+    def psm_for(self, lang: str) -> int:
+        """The page segmentation mode for a ``+``-joined language spec.
+
+        Vertical models (``kor_vert``, ``chi_tra_vert``, ...) read nothing at all with the
+        horizontal modes (measured: ``--psm 4`` returns no text on a page of vertical Korean
+        columns, ``--psm 5`` reads it): pages read only with vertical models use
+        ``vertical_psm``.
+        """
+        if all(part.endswith("_vert") for part in lang.split("+")):
+            return self.vertical_psm
+        return self.psm
 
 
 class ManifestConfig(Section):

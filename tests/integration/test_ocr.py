@@ -16,6 +16,7 @@ import pytesseract
 import pytest
 import pyvips
 from lxml import etree
+from PIL import ImageFont
 
 from pipeline import alto, hocr
 from pipeline.config import Config, load_config
@@ -270,6 +271,45 @@ def test_switching_ocr_off_removes_the_pages_earlier_text(
     assert not run_job(off, stages=["ingest", "ocr", "annotations", "text"]).failures
     assert not [f for f in files if f.exists()]
     assert records(off, "ocr")["p001"].outputs == {}
+
+
+VERTICAL_COLUMNS = ("조선의 력사를 배우자", "로동자들의 생활은", "날로 좋아지고 있다")
+
+
+def test_vertical_pages_are_read_with_the_vertical_mode(
+    tmp_path: Path, nanum_fonts: None, make_cfg: Callable[..., Config]
+) -> None:
+    require(have_tesseract("kor_vert"), "tesseract with kor_vert.traineddata not installed")
+    from PIL import Image, ImageDraw
+
+    from pipeline.samples import find_font
+
+    # Columns top to bottom, right to left, as vertical Korean is written.
+    font = ImageFont.truetype(str(find_font("NanumMyeongjo.ttf")), 40)
+    page = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(page)
+    for n, column in enumerate(VERTICAL_COLUMNS):
+        y = 200
+        for char in column:
+            if char != " ":
+                draw.text((1040 - 80 * n, y), char, font=font, fill=0)
+            y += 30 if char == " " else 52
+    folder = tmp_path / "scans" / "vol-1"
+    folder.mkdir(parents=True)
+    page.save(folder / "p001.tif", dpi=(150, 150))
+    (folder / "volume.toml").write_text('ocr_languages = ["kor_vert"]\n', encoding="utf-8")
+    cfg = make_cfg()
+    assert not run_job(cfg, stages=["ingest", "ocr"]).failures
+    rec = records(cfg, "ocr")["p001"]
+    text = "".join(layout_for(cfg).path(rec.data["txt"]).read_text(encoding="utf-8").split())
+    for column in VERTICAL_COLUMNS:
+        # Each column read (tesseract may miss its last syllable: 있다 -> 있더).
+        assert "".join(column.split())[:-1] in text, text
+    # A line per column (besides stray fragments), each taller than wide, right to left.
+    boxes = [box for line, box in rec.data["line_boxes"] if len(line.replace(" ", "")) >= 5]
+    assert len(boxes) == len(VERTICAL_COLUMNS), rec.data["line_boxes"]
+    assert all(y1 - y0 > 4 * (x1 - x0) for x0, y0, x1, y1 in boxes)
+    assert [b[0] for b in boxes] == sorted((b[0] for b in boxes), reverse=True)
 
 
 def test_blank_page_is_ok_and_not_flagged(tmp_path: Path, tesseract_kor: None) -> None:
