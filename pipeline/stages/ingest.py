@@ -1,9 +1,9 @@
 """Ingest: check that a master opens and decodes, record its fixity and dimensions.
 
 Decoding every pixel is the costly part of ingest and of OCR's preparation alike, so when OCR
-is on the check is done by resampling the master the way OCR will: the grey, resampled result
-is kept in the work folder (a cache, never published, not part of the record) and the OCR
-stage starts from it instead of decoding the master a second time.
+is on the check is done by resampling the master the way OCR will (:mod:`pipeline.reduction`):
+the grey, resampled result is kept in the work folder (a cache, never published, not part of
+the record) and the OCR stage starts from it instead of decoding the master a second time.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import pyvips
 from pydantic import BaseModel, ConfigDict
 
-from pipeline import preprocess
+from pipeline import reduction
 from pipeline.config import Config, IngestConfig
 from pipeline.errors import MissingDependencyError, ScanError
 from pipeline.fsio import sha256_file
@@ -269,7 +269,7 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
         )
     keep = settings.working_image
     plan = (
-        preprocess.plan_reduction(image, dpi=keep.dpi, assume_dpi=keep.assume_dpi)
+        reduction.plan_reduction(image, dpi=keep.dpi, assume_dpi=keep.assume_dpi)
         if keep is not None
         else None
     )
@@ -283,7 +283,7 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
             value_range = [round(stats.getpoint(0, 0)[0], 6), round(stats.getpoint(1, 0)[0], 6)]
             image = open_master(source, max_pixels=limits.max_pixels)
         if plan is not None and plan.resamples:
-            reduced = preprocess.shrink_master(image, plan)
+            reduced = reduction.shrink_master(image, plan)
         elif value_range is None:
             image.min()
     except pyvips.Error as exc:
@@ -301,7 +301,7 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
             reduced,
             unit_range(range_data),
             paths.working_image_path(
-                inp.item.volume, inp.item.page, preprocess.working_image_key(sha, plan)
+                inp.item.volume, inp.item.page, reduction.working_image_key(sha, plan)
             ),
         )
     warnings = []
@@ -333,7 +333,7 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
 def _keep_working_image(reduced: pyvips.Image, unit_floats: bool, path: Path) -> None:
     """Leave OCR its starting image; if it cannot be made, OCR decodes the master itself."""
     try:
-        preprocess.save_working_image(preprocess.to_grey(reduced, unit_floats=unit_floats), path)
+        reduction.save_working_image(reduction.to_grey(reduced, unit_floats=unit_floats), path)
     except (ScanError, pyvips.Error, OSError) as exc:
         # Colour problems are the derivatives' to report; this is only a shortcut.
         log.debug("no working image for %s: %s", path, exc)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyvips
 from pydantic import BaseModel, ConfigDict
 
-from pipeline import __version__, alto, hocr, preprocess
+from pipeline import __version__, alto, hocr, preprocess, reduction
 from pipeline.config import Config, OcrConfig
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.external import tesseract
@@ -67,7 +67,7 @@ def preflight(settings: OcrSettings) -> dict[str, str]:
 
 def working_image(
     inp: PageInput, cfg: OcrConfig, max_pixels: int, paths: Layout
-) -> tuple[pyvips.Image, preprocess.Reduction, tuple[int, int], Path]:
+) -> tuple[pyvips.Image, reduction.Reduction, tuple[int, int], Path]:
     """The grey, resampled page OCR starts from: ingest's kept copy, or decoded from the master.
 
     Both give the same pixels (the same functions on the same master), so output does not
@@ -82,17 +82,17 @@ def working_image(
     """
     item = inp.item
     master = open_master(Path(item.source), max_pixels=max_pixels)
-    plan = preprocess.plan_reduction(master, dpi=cfg.dpi, assume_dpi=cfg.assume_dpi)
+    plan = reduction.plan_reduction(master, dpi=cfg.dpi, assume_dpi=cfg.assume_dpi)
     if not plan.resamples and int(header_get(master, "orientation", 1) or 1) != 1:
         # Rotating the master itself (not a resampled copy) needs random access.
         master = open_master(Path(item.source), max_pixels=max_pixels, access="random")
     canvas = oriented_size(master)
     sha = str(inp.upstream.get("ingest", {}).get("sha256", ""))
-    kept = paths.working_image_path(item.volume, item.page, preprocess.working_image_key(sha, plan))
-    grey = preprocess.load_working_image(kept, plan, canvas) if plan.resamples and sha else None
+    kept = paths.working_image_path(item.volume, item.page, reduction.working_image_key(sha, plan))
+    grey = reduction.load_working_image(kept, plan, canvas) if plan.resamples and sha else None
     if grey is None:
         unit = unit_range(inp.upstream.get("ingest", {}))
-        grey = preprocess.working_image(master, plan, unit_floats=unit)
+        grey = reduction.working_image(master, plan, unit_floats=unit)
     return grey, plan, canvas, kept
 
 

@@ -7,7 +7,7 @@ import math
 import pytest
 import pyvips
 
-from pipeline import preprocess
+from pipeline import preprocess, reduction
 from pipeline.preprocess import Affine
 
 
@@ -74,10 +74,10 @@ def test_binarised_images_are_two_level() -> None:
 
 def test_source_resolution_reads_or_assumes() -> None:
     image = pyvips.Image.black(10, 10).copy(xres=600 / 25.4, yres=600 / 25.4)
-    dpi, declared = preprocess.source_resolution(image, 300)
+    dpi, declared = reduction.source_resolution(image, 300)
     assert declared and round(dpi) == 600
     bare = pyvips.Image.black(10, 10).copy(xres=1.0, yres=1.0)  # 25 dpi: a library default
-    assert preprocess.source_resolution(bare, 300) == (300.0, False)
+    assert reduction.source_resolution(bare, 300) == (300.0, False)
 
 
 def test_wolf_keeps_faded_strokes_that_sauvola_breaks() -> None:

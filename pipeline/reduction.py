@@ -1,0 +1,169 @@
+"""The working image: a master decoded once, resampled for OCR and made grey.
+
+Ingest decodes every pixel of a master to validate it; when OCR is on it does so by resampling
+the master the way OCR will (:func:`shrink_master`), and keeps the grey result
+(:func:`save_working_image`) for the OCR stage, which otherwise decodes the master itself
+(:func:`working_image`). Both paths run the same functions on the same pixels, so OCR output
+does not depend on which was taken. The plan (:class:`Reduction`) comes from the master's
+header alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyvips
+
+from pipeline.fsio import temp_sibling
+from pipeline.imaging import header_get, normalise, vips_version
+
+# Declared resolutions outside this range are scanner or library defaults, not measurements.
+PLAUSIBLE_DPI = (100.0, 4800.0)
+# Resampling by less than this is not worth the blur.
+MIN_RESAMPLE = 0.95
+# Bump when the working image of the same master and settings would come out different.
+WORKING_IMAGE_VERSION = 1
+
+
+def source_resolution(image: pyvips.Image, assume_dpi: int) -> tuple[float, bool]:
+    """The scan's resolution in dpi and whether the file declared it.
+
+    Args:
+        image: The opened master.
+        assume_dpi: What to use when the file declares none (or an implausible one).
+    """
+    dpi = float(image.xres) * 25.4
+    unit = header_get(image, "resolution-unit")
+    if PLAUSIBLE_DPI[0] <= dpi <= PLAUSIBLE_DPI[1] and unit != "none":
+        return dpi, True
+    return float(assume_dpi), False
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """How a master becomes the grey working image that OCR starts from.
+
+    Computed from the master's header alone, so ingest (which decodes every master anyway)
+    and the OCR stage agree on it without sharing anything but the settings.
+    """
+
+    scale: float
+    source_dpi: float
+    declared: bool
+    dpi: int
+
+    @property
+    def resamples(self) -> bool:
+        """Whether the master is resampled at all."""
+        return self.scale < MIN_RESAMPLE
+
+    def steps(self) -> list[str]:
+        """The record's description of the reduction."""
+        steps = [f"source {self.source_dpi:.0f} dpi" + ("" if self.declared else " (assumed)")]
+        if self.resamples:
+            steps.append(f"resampled to {self.dpi} dpi")
+        return steps
+
+
+def plan_reduction(master: pyvips.Image, *, dpi: int, assume_dpi: int) -> Reduction:
+    """The reduction of ``master`` (only its header is read).
+
+    Args:
+        master: The opened master.
+        dpi: Resolution to resample to; 0 keeps the master's.
+        assume_dpi: The master's resolution when its file declares none.
+    """
+    src_dpi, declared = source_resolution(master, assume_dpi)
+    scale = dpi / src_dpi if dpi else 1.0
+    if scale < MIN_RESAMPLE:
+        return Reduction(scale=scale, source_dpi=src_dpi, declared=declared, dpi=dpi)
+    return Reduction(scale=1.0, source_dpi=src_dpi, declared=declared, dpi=round(src_dpi))
+
+
+def shrink_master(master: pyvips.Image, plan: Reduction) -> pyvips.Image:
+    """Decode every pixel of ``master`` once, resampled as planned, into memory.
+
+    Bands, depth and EXIF orientation stay as in the master; resampling first makes every
+    later step (colour conversion, rotation) work on the small image, and needs no random
+    access to the master. Without resampling the master is returned as it is (lazily).
+
+    Raises:
+        pyvips.Error: The image data cannot be decoded.
+    """
+    if not plan.resamples:
+        return master
+    return master.resize(plan.scale).copy_memory()
+
+
+def to_grey(image: pyvips.Image, *, unit_floats: bool = False) -> pyvips.Image:
+    """Upright 8-bit grey, via the same normalisation as every derivative, in memory.
+
+    ``unit_floats``: the master's floating-point samples are 0-1 (see ``imaging.unit_range``).
+
+    Raises:
+        ScanError: The colour profile is broken or the bands cannot be made into an image.
+        pyvips.Error: libvips failed while converting.
+    """
+    upright, _notes = normalise(image, unit_floats=unit_floats)
+    if upright.bands > 1:
+        upright = upright.colourspace("b-w")
+    return upright.copy_memory()
+
+
+def working_image(
+    master: pyvips.Image, plan: Reduction, *, unit_floats: bool = False
+) -> pyvips.Image:
+    """The grey, upright, resampled image OCR starts from (what ingest may have cached)."""
+    return to_grey(shrink_master(master, plan), unit_floats=unit_floats)
+
+
+def working_image_key(sha256: str, plan: Reduction) -> str:
+    """Names a working image by the master's content, the reduction and the libvips version."""
+    text = json.dumps(
+        [WORKING_IMAGE_VERSION, vips_version(), sha256, plan.scale, plan.dpi, plan.source_dpi]
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def save_working_image(image: pyvips.Image, path: Path) -> None:
+    """Keep ``image`` at ``path`` (lossless PNG), replacing the page's older copies.
+
+    Written under a temporary name and renamed, so a reader never sees half a file; not
+    fsynced, as this is a cache: a copy that does not load is simply not used.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for old in path.parent.glob("*.png"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    tmp = temp_sibling(path)
+    try:
+        image.pngsave(str(tmp), compression=1, keep="none")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_working_image(path: Path, plan: Reduction, canvas: tuple[int, int]) -> pyvips.Image | None:
+    """The kept working image if it is there, decodes completely and has the planned size.
+
+    Returns:
+        The image in memory, or None (then OCR decodes the master itself).
+    """
+    if not path.is_file():
+        return None
+    try:
+        image = pyvips.Image.new_from_file(str(path), fail_on="error").copy_memory()
+    except pyvips.Error:
+        return None
+    expected = (canvas[0] * plan.scale, canvas[1] * plan.scale)
+    if (
+        image.bands != 1
+        or image.format != "uchar"
+        or abs(image.width - expected[0]) > 1
+        or abs(image.height - expected[1]) > 1
+    ):
+        return None
+    return image
