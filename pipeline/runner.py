@@ -457,6 +457,13 @@ def run_job(
     # The batch first: a missing scans folder should not wait on a tool probe.
     found, broken = load_volumes(cfg, volumes)
     tools = preflight(cfg, selected)
+    for stage in selected:
+        check = getattr(stage, "volume_problems", None)
+        if check is None:
+            continue
+        for volume in found:
+            for problem in check(stage.settings(cfg), volume.pages):
+                log.warning("%s: %s", volume.id, problem)
     report = JobReport()
     with stop_signals() as interrupted, job_lock(layout), StateStore(layout.state_db) as state:
         # Under the lock, every temporary file is a leftover of a killed job.

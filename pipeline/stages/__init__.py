@@ -26,7 +26,8 @@ class Stage(Protocol):
     ``VOLATILE`` names keys of the stage's record data that describe the run or the source file
     rather than the result (e.g. modification times), which downstream fingerprints ignore.
     ``RESOURCES`` (optional) names the cluster worker resources each task holds while it runs
-    (the OCR stage: one ``tesseract``).
+    (the OCR stage: one ``tesseract``). ``volume_problems(settings, pages)`` (optional) returns
+    what will make a volume's pages fail, reported once when the job starts.
     """
 
     NAME: str

@@ -16,6 +16,7 @@ import logging
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyvips
@@ -63,6 +64,23 @@ def preflight(settings: OcrSettings) -> dict[str, str]:
     version = tesseract.version()
     tesseract.check_languages(settings.ocr.languages)
     return {"tesseract": version}
+
+
+def volume_problems(settings: OcrSettings, pages: Sequence[PageItem]) -> list[str]:
+    """Languages a volume's descriptor asks for that are not installed, said once at job start.
+
+    The configured languages are checked by :func:`preflight`, before any work; these only
+    make the volume's own pages fail (each with the same one-line message).
+    """
+    if not settings.ocr.enabled:
+        return []
+    problems = []
+    for spec in sorted({"+".join(item.ocr_languages) for item in pages}):
+        try:
+            tesseract.check_languages([spec])
+        except MissingDependencyError as exc:
+            problems.append(f"volume.toml: {exc}; OCR of this volume's pages will fail")
+    return list(dict.fromkeys(problems))
 
 
 def working_image(

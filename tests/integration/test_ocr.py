@@ -27,7 +27,7 @@ from pipeline.runner import layout_for, run_job
 from pipeline.samples import HEADER_PHRASE, generate_volume
 from pipeline.stages import ocr
 from pipeline.state import StateStore
-from tests.conftest import SCHEMAS, have_tesseract, require
+from tests.conftest import SCHEMAS, assert_clean_exit, have_tesseract, invoke, require
 from tests.unit.test_hocr import alto_schema
 
 pytestmark = pytest.mark.tesseract
@@ -352,6 +352,22 @@ def test_low_confidence_pages_are_flagged_and_withheld(
     assert ",p001,p001.tif,ocr," in review
     volume_text = layout.text_path("vol-1").read_text(encoding="utf-8")
     assert "[text withheld" in volume_text and HEADER_PHRASE not in volume_text.split("===")[-1]
+
+
+def test_a_volume_asking_for_a_missing_language_is_reported_at_start(
+    volume: Path, tmp_path: Path
+) -> None:
+    descriptor = volume / "volume.toml"
+    text = descriptor.read_text(encoding="utf-8")
+    descriptor.write_text(text.replace('ocr_languages = ["kor"]', 'ocr_languages = ["kor+xyz"]'))
+    result = invoke(tmp_path, "run", "--stages", "ingest,ocr")
+    assert_clean_exit(result, 1)
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("WARNING: vol-1: volume.toml: tesseract language 'xyz' is not")
+    assert "apt-get install tesseract-ocr-xyz" in lines[0]
+    assert any(
+        ln.startswith("error: vol-1/p001.tif [ocr]: tesseract language 'xyz'") for ln in lines
+    )
 
 
 def test_missing_languages_are_named_with_their_package(
