@@ -188,13 +188,18 @@ class Layout:
         """Temporary working files of running stages (removed at the start of every job)."""
         return self.work_dir / "tmp"
 
+    @property
+    def cache_dir(self) -> Path:
+        """Working copies one stage leaves for another; anything here may be deleted any time."""
+        return self.work_dir / "cache"
+
     def working_image_path(self, volume: str, page: str, key: str) -> Path:
         """The grey, resampled copy of a master that ingest leaves for OCR (a cache).
 
         ``key`` names the master's content and the reduction settings, so a stale copy is
-        never taken for a current one. Anything under ``cache/`` may be deleted at any time.
+        never taken for a current one.
         """
-        return self.work_dir / "cache" / check_id(volume) / check_id(page) / f"{key}.png"
+        return self.cache_dir / check_id(volume) / check_id(page) / f"{key}.png"
 
     def review_list_path(self, volume: str) -> Path:
         """CSV of the volume's pages whose OCR needs review, for staff to work through."""

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -521,6 +522,11 @@ def run_job(
             for rec in broken:
                 write_volume_report(layout, state, None, volume_id=rec.volume, error=rec.error)
             state.finish_run(run_id, json.dumps(report.counts))
+            if any(getattr(s, "READS_CACHE", False) for s in selected) and not report.interrupted:
+                # Its readers have used what was kept for them; the rest (pages whose result
+                # was already current, or failed) would only take space. An interrupted job
+                # keeps it for the rerun.
+                shutil.rmtree(layout.cache_dir, ignore_errors=True)
             log.info(
                 "job %s in %.1f s: %s",
                 "interrupted" if report.interrupted else "finished",

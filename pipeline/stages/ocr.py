@@ -39,6 +39,8 @@ VERSION = 6
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
 ITEM_FIELDS: tuple[str, ...] = ("ocr_languages",)
+# Starts from the working image ingest keeps in the cache (cleared after a job that ran OCR).
+READS_CACHE = True
 # Each task runs one tesseract process: on a cluster it holds one unit of this resource.
 RESOURCES: dict[str, float] = {tesseract.RESOURCE: 1}
 

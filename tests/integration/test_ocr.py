@@ -7,6 +7,7 @@ page costs tesseract one to two seconds.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -250,6 +251,18 @@ def test_ocr_starts_from_ingests_working_image_and_writes_the_same_bytes_without
         written[case] = {k: layout.path(rec.data[k]).read_bytes() for k in ("hocr", "alto", "txt")}
         assert HEADER_PHRASE.encode("utf-8") in written[case]["txt"]
     assert written["kept"] == written["missing"] == written["damaged"]
+
+    # Touched master: ingest runs again and keeps a new copy, OCR is current and does not use
+    # it; a job that ran OCR clears what is left, one that only ingests keeps it.
+    cfg = make_cfg(site={"out": str(tmp_path / "kept")})
+    cache = layout_for(cfg).cache_dir
+    os.utime(master)
+    assert run_job(cfg, stages=["ingest"]).counts["ok"] == 1
+    assert len(list(cache.rglob("*.png"))) == 1
+    os.utime(master)
+    report = run_job(cfg, stages=["ingest", "ocr"])
+    assert report.counts["ok"] == 1 and report.counts["current"] == 1
+    assert not cache.exists()
 
     # OCR off: ingest validates the master the same way but keeps nothing.
     cfg = make_cfg(site={"out": str(tmp_path / "no-ocr")}, ocr={"enabled": False})
