@@ -103,8 +103,8 @@ def make_reporter(*, quiet: bool = False) -> Reporter:
 def setup_logging(*, verbose: int, log_path: Path | None = None) -> None:
     """Log warnings (or more with ``-v``) to stderr and everything to the job log file.
 
-    Each job starts a fresh log file; the logs of the previous :data:`KEEP_JOB_LOGS` jobs are
-    kept beside it with the suffixes ``.1`` (the latest) and up.
+    Each job starts a fresh log file when it takes the lock; the logs of the previous
+    :data:`KEEP_JOB_LOGS` jobs are kept beside it with the suffixes ``.1`` (the latest) and up.
 
     Raises:
         JobInputError: The job log's folder cannot be created or the log cannot be opened.
@@ -122,12 +122,12 @@ def setup_logging(*, verbose: int, log_path: Path | None = None) -> None:
     if log_path is not None:
         try:
             log_path.parent.mkdir(parents=True, exist_ok=True)
-            # One file per job: the previous ones move to job.log.1 ... job.log.N.
+            # One file per job: once the job holds the output folder's lock, the previous
+            # job's file moves to job.log.1 (start_job_log), so a job refused because another
+            # one runs never moves the running job's log.
             handler = logging.handlers.RotatingFileHandler(
                 log_path, encoding="utf-8", backupCount=KEEP_JOB_LOGS
             )
-            if log_path.stat().st_size:
-                handler.doRollover()
         except OSError as exc:
             raise JobInputError(
                 f"{exc.filename or log_path}: cannot write the job log here ({exc.strerror}); "

@@ -25,6 +25,7 @@ from pipeline.errors import ConfigError, JobInputError
 from pipeline.executors import Executor, Task, make_executor
 from pipeline.fsio import remove_stale_temps
 from pipeline.layout import Layout
+from pipeline.logcontext import start_job_log
 from pipeline.progress import NullReporter, Reporter
 from pipeline.records import (
     CollectionInput,
@@ -92,6 +93,7 @@ def job_lock(layout: Layout) -> Iterator[None]:
         fh.truncate()
         fh.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
         fh.flush()
+        start_job_log(layout.log_path)
         try:
             yield
         finally:
@@ -427,6 +429,21 @@ def preflight(cfg: Config, stages: Sequence[Stage]) -> dict[str, dict[str, str]]
     return {stage.NAME: stage.preflight(stage.settings(cfg)) for stage in stages}
 
 
+def _report_volume_problems(cfg: Config, stages: Sequence[Stage], volumes: list[Volume]) -> None:
+    """Say once, at the start, what will make a volume's pages fail in a stage.
+
+    Stages that can tell provide ``volume_problems`` (OCR: languages its volume.toml asks for
+    that are not installed); the pages then fail one by one, the rest of the batch goes on.
+    """
+    for stage in stages:
+        check = getattr(stage, "volume_problems", None)
+        if check is None:
+            continue
+        for volume in volumes:
+            for problem in check(stage.settings(cfg), volume.pages):
+                log.warning("%s/volume.toml [%s]: %s", volume.id, stage.NAME, problem)
+
+
 def run_job(
     cfg: Config,
     *,
@@ -458,13 +475,6 @@ def run_job(
     # The batch first: a missing scans folder should not wait on a tool probe.
     found, broken = load_volumes(cfg, volumes)
     tools = preflight(cfg, selected)
-    for stage in selected:
-        check = getattr(stage, "volume_problems", None)
-        if check is None:
-            continue
-        for volume in found:
-            for problem in check(stage.settings(cfg), volume.pages):
-                log.warning("%s: %s", volume.id, problem)
     report = JobReport()
     with stop_signals() as interrupted, job_lock(layout), StateStore(layout.state_db) as state:
         # Under the lock, every temporary file is a leftover of a killed job.
@@ -472,6 +482,7 @@ def run_job(
         if removed:
             log.info("removed %d temporary file(s) left by an interrupted job", removed)
         run_id = state.start_run("run")
+        _report_volume_problems(cfg, selected, found)
         log.info(
             "job: %d volume(s) from %s into %s; stages %s; %s executor, workers: %s; tools %s",
             len(found),

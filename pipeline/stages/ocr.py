@@ -81,7 +81,7 @@ def volume_problems(settings: OcrSettings, pages: Sequence[PageItem]) -> list[st
         try:
             tesseract.check_languages([spec])
         except MissingDependencyError as exc:
-            problems.append(f"volume.toml: {exc}; OCR of this volume's pages will fail")
+            problems.append(f"{exc}; OCR of this volume's pages will fail")
     return list(dict.fromkeys(problems))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline.config import Config
+from pipeline.runner import job_lock, layout_for
 from tests.conftest import assert_clean_exit, invoke
 
 
@@ -39,3 +41,18 @@ def test_each_job_gets_a_fresh_log_and_earlier_ones_are_kept(
         "job.log",
         *(f"job.log.{n}" for n in range(1, 6)),
     ]
+
+
+def test_a_job_refused_by_the_lock_leaves_the_running_jobs_log_alone(
+    tmp_path: Path, make_scan: Callable[..., Path], make_cfg: Callable[..., Config]
+) -> None:
+    make_scan("vol-1/p1.tif", 600, 800)
+    assert_clean_exit(invoke(tmp_path, "run", "--stages", "ingest"), 0)
+    logs = tmp_path / "out" / ".pipeline"
+    before = (logs / "job.log").read_text(encoding="utf-8")
+    with job_lock(layout_for(make_cfg())):  # another job holds the output folder
+        refused = invoke(tmp_path, "run", "--stages", "ingest")
+    assert_clean_exit(refused, 4)
+    assert "another pipeline job is running" in refused.stderr
+    assert (logs / "job.log").read_text(encoding="utf-8").startswith(before)
+    assert not (logs / "job.log.1").exists()

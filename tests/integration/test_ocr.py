@@ -376,7 +376,7 @@ def test_a_volume_asking_for_a_missing_language_is_reported_at_start(
     result = invoke(tmp_path, "run", "--stages", "ingest,ocr")
     assert_clean_exit(result, 1)
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("WARNING: vol-1: volume.toml: tesseract language 'xyz' is not")
+    assert lines[0].startswith("WARNING: vol-1/volume.toml [ocr]: tesseract language 'xyz' is not")
     assert "apt-get install tesseract-ocr-xyz" in lines[0]
     assert any(
         ln.startswith("error: vol-1/p001.tif [ocr]: tesseract language 'xyz'") for ln in lines
