@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pyvips
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline import reduction
 from pipeline.config import Config, IngestConfig
@@ -101,12 +101,17 @@ class WorkingImage(BaseModel):
 
 
 class IngestSettings(BaseModel):
-    """The ingest section, and how OCR will reduce the masters (None when OCR is off)."""
+    """The ingest section, and how OCR will reduce the masters (None when OCR is off).
+
+    Only the ingest section is part of the fingerprint: the working image is a cache named by
+    the master's content and the reduction, which no record depends on, so a new ``ocr.dpi``
+    does not redo ingest (OCR then decodes the masters itself, once).
+    """
 
     model_config = ConfigDict(frozen=True)
 
     ingest: IngestConfig
-    working_image: WorkingImage | None
+    working_image: WorkingImage | None = Field(default=None, exclude=True)
 
 
 def settings(cfg: Config) -> IngestSettings:

@@ -83,3 +83,16 @@ def test_a_new_base_url_never_reruns_tesseract(
     stages = {stage for _, stage in _rerun(cfg)}
     assert "ocr" not in stages and "ingest" not in stages
     assert {"tiles", "manifest", "collection"} <= stages
+
+
+@pytest.mark.tesseract
+def test_new_ocr_settings_rerun_ocr_and_what_shows_its_text_only(
+    make_scan: Callable[..., Path], make_cfg: Callable[..., Config], tesseract_kor: None
+) -> None:
+    make_scan("vol/p1.tif", 400, 300)
+    assert not run_job(make_cfg()).failures
+    # A new OCR resolution: ingest keeps OCR's working image at the old one, but that is a
+    # cache named by its settings, not part of ingest's result; ingest and tiles stay.
+    stages = {stage for _, stage in _rerun(make_cfg(ocr={"dpi": 120}))}
+    assert "ingest" not in stages and "tiles" not in stages
+    assert "ocr" in stages
