@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ import pyvips
 
 from pipeline.fsio import temp_sibling
 from pipeline.imaging import header_get, normalise, vips_version
+
+log = logging.getLogger(__name__)
 
 # Declared resolutions outside this range are scanner or library defaults, not measurements.
 PLAUSIBLE_DPI = (100.0, 4800.0)
@@ -149,14 +152,23 @@ def save_working_image(image: pyvips.Image, path: Path) -> None:
 def load_working_image(path: Path, plan: Reduction, canvas: tuple[int, int]) -> pyvips.Image | None:
     """The kept working image if it is there, decodes completely and has the planned size.
 
+    Args:
+        path: Where ingest keeps it (:meth:`Layout.working_image_path`).
+        plan: The reduction it should have been made with.
+        canvas: The canvas (oriented master) width and height.
+
     Returns:
-        The image in memory, or None (then OCR decodes the master itself).
+        The image in memory, or None (then OCR decodes the master itself). A copy that is
+        there but unusable is logged as a warning: it points at a disk or a bug, not at the
+        master.
     """
-    if not path.is_file():
-        return None
     try:
+        if not path.is_file():
+            log.debug("no working image kept at %s: decoding the master", path)
+            return None
         image = pyvips.Image.new_from_file(str(path), fail_on="error").copy_memory()
-    except pyvips.Error:
+    except (pyvips.Error, OSError) as exc:
+        log.warning("ignoring the unreadable working image %s (%s): decoding the master", path, exc)
         return None
     expected = (canvas[0] * plan.scale, canvas[1] * plan.scale)
     if (
@@ -165,5 +177,19 @@ def load_working_image(path: Path, plan: Reduction, canvas: tuple[int, int]) -> 
         or abs(image.width - expected[0]) > 1
         or abs(image.height - expected[1]) > 1
     ):
+        log.warning(
+            "ignoring the working image %s (not the planned size): decoding the master", path
+        )
         return None
+    log.debug("starting from the working image %s", path)
     return image
+
+
+def discard_working_image(path: Path) -> None:
+    """Remove a used working image (and its page folder once empty); a failure only logs."""
+    try:
+        path.unlink(missing_ok=True)
+        path.parent.rmdir()
+    except OSError as exc:
+        if path.exists():
+            log.warning("cannot remove the used working image %s (%s)", path, exc)

@@ -339,6 +339,8 @@ def _keep_working_image(reduced: pyvips.Image, unit_floats: bool, path: Path) ->
     """Leave OCR its starting image; if it cannot be made, OCR decodes the master itself."""
     try:
         reduction.save_working_image(reduction.to_grey(reduced, unit_floats=unit_floats), path)
-    except (ScanError, pyvips.Error, OSError) as exc:
-        # Colour problems are the derivatives' to report; this is only a shortcut.
+    except (ScanError, pyvips.Error) as exc:
+        # Colour problems are the derivatives' to report (tiles and OCR will, for this page).
         log.debug("no working image for %s: %s", path, exc)
+    except OSError as exc:
+        log.warning("cannot keep the working image %s (%s); OCR will decode the master", path, exc)

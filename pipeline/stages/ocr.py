@@ -11,7 +11,6 @@ page is written by the ``annotations`` stage, so a new base URL never reruns tes
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import tempfile
@@ -275,9 +274,7 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
     if needs_review:
         log.info("%s/%s: mean OCR confidence %s, needs review", item.volume, item.page, confidence)
     # Ingest's working image has served its purpose (a later rerun decodes the master).
-    kept.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        kept.parent.rmdir()
+    reduction.discard_working_image(kept)
     tags = tesseract.language_tags(lang)
     return StageRecord(
         stage=NAME,

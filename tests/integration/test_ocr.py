@@ -7,6 +7,7 @@ page costs tesseract one to two seconds.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -222,7 +223,7 @@ def test_downscaled_and_cropped_runs_map_to_the_same_canvas_boxes(
 
 
 def test_ocr_starts_from_ingests_working_image_and_writes_the_same_bytes_without_it(
-    volume: Path, tmp_path: Path, make_cfg: Callable[..., Config]
+    volume: Path, tmp_path: Path, make_cfg: Callable[..., Config], caplog: pytest.LogCaptureFixture
 ) -> None:
     # A 300-dpi master, so that OCR resamples: only then does ingest keep a working image.
     master = volume / "p001.tif"
@@ -242,8 +243,16 @@ def test_ocr_starts_from_ingests_working_image_and_writes_the_same_bytes_without
             kept[0].unlink()
         elif case == "damaged":
             kept[0].write_bytes(kept[0].read_bytes()[:20000])
-        report = run_job(cfg, stages=["ocr"])
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="pipeline.reduction"):
+            report = run_job(cfg, stages=["ocr"])
         assert not report.failures, [f.error for f in report.failures]
+        said = {
+            "kept": "starting from the working image",
+            "missing": "no working image kept",
+            "damaged": "ignoring the unreadable working image",
+        }
+        assert [r for r in caplog.records if said[case] in r.getMessage()], caplog.text
         # Used (or passed over) and removed: the cache does not grow with the collection.
         assert not list((layout.work_dir / "cache").rglob("*.png"))
         rec = records(cfg, "ocr")["p001"]
