@@ -9,7 +9,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from pipeline.errors import ConfigError
 from pipeline.iiif_text import check_label_value
@@ -289,9 +296,12 @@ class OcrConfig(Section):
 
     @field_validator("psm", "vertical_psm")
     @classmethod
-    def _psm(cls, value: int) -> int:
+    def _psm(cls, value: int, info: ValidationInfo) -> int:
         if value in (0, 2):
-            raise ValueError(f"page segmentation mode {value} finds layout only, no text; use 4")
+            usual = 5 if info.field_name == "vertical_psm" else 4
+            raise ValueError(
+                f"page segmentation mode {value} finds layout only, no text; use {usual}"
+            )
         return value
 
     def psm_for(self, lang: str) -> int:

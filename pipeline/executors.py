@@ -161,7 +161,7 @@ def execute(task: Task) -> StageRecord:
         except PageError as exc:
             record = failed_record(task, type(exc).__name__, str(exc))
         except Exception as exc:  # a bug: isolate it to this page and keep the traceback
-            log.debug("internal error in %s", task.stage, exc_info=True)
+            # (the job process logs it from the record, whichever executor ran the task)
             record = failed_record(
                 task, "internal", f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
             )

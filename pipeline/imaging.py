@@ -183,7 +183,9 @@ def _colour_to_8bit(image: pyvips.Image, notes: list[str], unit_floats: bool) ->
         target = "b-w" if grey else "srgb"
         if source in ("multiband", "matrix", "histogram", "fourier"):
             # Untagged bands: say what they are so colourspace() scales the depth.
-            hint = {"uchar": "b-w", "ushort": "grey16"} if grey else {"uchar": "srgb"}
+            # Floats are 0-255 by here (libvips' convention, or scaled from 0-1 above).
+            to_8bit = {"uchar": "b-w", "float": "b-w", "double": "b-w"}
+            hint = {**to_8bit, "ushort": "grey16"} if grey else {k: "srgb" for k in to_8bit}
             image = image.copy(interpretation=hint.get(depth, "grey16" if grey else "rgb16"))
         elif source not in ("srgb", "b-w", "rgb16", "grey16"):
             notes.append(f"{source}->{target}")

@@ -193,13 +193,17 @@ class Layout:
         """Working copies one stage leaves for another; anything here may be deleted any time."""
         return self.work_dir / "cache"
 
+    def volume_cache_dir(self, volume: str) -> Path:
+        """The volume's part of :attr:`cache_dir`."""
+        return self.cache_dir / check_id(volume)
+
     def working_image_path(self, volume: str, page: str, key: str) -> Path:
         """The grey, resampled copy of a master that ingest leaves for OCR (a cache).
 
         ``key`` names the master's content and the reduction settings, so a stale copy is
         never taken for a current one.
         """
-        return self.cache_dir / check_id(volume) / check_id(page) / f"{key}.png"
+        return self.volume_cache_dir(volume) / check_id(page) / f"{key}.png"
 
     def review_list_path(self, volume: str) -> Path:
         """CSV of the volume's pages whose OCR needs review, for staff to work through."""

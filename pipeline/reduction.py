@@ -93,6 +93,10 @@ def shrink_master(master: pyvips.Image, plan: Reduction) -> pyvips.Image:
     later step (colour conversion, rotation) work on the small image, and needs no random
     access to the master. Without resampling the master is returned as it is (lazily).
 
+    Args:
+        master: The opened master (sequential access is enough).
+        plan: Its reduction (:func:`plan_reduction`).
+
     Raises:
         pyvips.Error: The image data cannot be decoded.
     """
@@ -104,7 +108,9 @@ def shrink_master(master: pyvips.Image, plan: Reduction) -> pyvips.Image:
 def to_grey(image: pyvips.Image, *, unit_floats: bool = False) -> pyvips.Image:
     """Upright 8-bit grey, via the same normalisation as every derivative, in memory.
 
-    ``unit_floats``: the master's floating-point samples are 0-1 (see ``imaging.unit_range``).
+    Args:
+        image: The master, or its resampled copy (:func:`shrink_master`).
+        unit_floats: Its floating-point samples are 0-1 (see ``imaging.unit_range``).
 
     Raises:
         ScanError: The colour profile is broken or the bands cannot be made into an image.
@@ -119,7 +125,13 @@ def to_grey(image: pyvips.Image, *, unit_floats: bool = False) -> pyvips.Image:
 def working_image(
     master: pyvips.Image, plan: Reduction, *, unit_floats: bool = False
 ) -> pyvips.Image:
-    """The grey, upright, resampled image OCR starts from (what ingest may have cached)."""
+    """The grey, upright, resampled image OCR starts from (what ingest may have cached).
+
+    Args:
+        master: The opened master.
+        plan: Its reduction.
+        unit_floats: Its floating-point samples are 0-1.
+    """
     return to_grey(shrink_master(master, plan), unit_floats=unit_floats)
 
 
@@ -136,6 +148,10 @@ def save_working_image(image: pyvips.Image, path: Path) -> None:
 
     Written under a temporary name and renamed, so a reader never sees half a file; not
     fsynced, as this is a cache: a copy that does not load is simply not used.
+
+    Args:
+        image: The working image (:func:`to_grey` of the shrunk master).
+        path: Its place (:meth:`Layout.working_image_path`).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     for old in path.parent.glob("*.png"):

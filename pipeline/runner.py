@@ -265,7 +265,7 @@ class _Job:
                 if rec.status == "failed":
                     log.info("failed: %s [%s]: %s", rec.subject, rec.stage, rec.error)
                     if rec.error_type == "internal":
-                        # Workers have no log handlers: the traceback travels in the record.
+                        # The traceback travels in the record (from any executor).
                         log.debug(
                             "traceback of %s [%s]:\n%s",
                             rec.subject,
@@ -494,6 +494,7 @@ def run_job(
             json.dumps(tools, sort_keys=True),
         )
         own = executor is None
+        ran: list[Stage] = []
         executor = executor or make_executor(
             cfg.run.executor,
             cfg.run.workers,
@@ -514,6 +515,7 @@ def run_job(
             for stage in selected:
                 if job.stop:
                     break
+                ran.append(stage)
                 settings = stage.settings(cfg)
                 runner = {
                     "page": job.page_stage,
@@ -533,11 +535,14 @@ def run_job(
             for rec in broken:
                 write_volume_report(layout, state, None, volume_id=rec.volume, error=rec.error)
             state.finish_run(run_id, json.dumps(report.counts))
-            if any(getattr(s, "READS_CACHE", False) for s in selected) and not report.interrupted:
-                # Its readers have used what was kept for them; the rest (pages whose result
-                # was already current, or failed) would only take space. An interrupted job
-                # keeps it for the rerun.
-                shutil.rmtree(layout.cache_dir, ignore_errors=True)
+            if any(getattr(s, "READS_CACHE", False) for s in ran) and not report.interrupted:
+                # Its readers have used what was kept for these volumes; the rest (pages whose
+                # result was already current, or failed) would only take space. An interrupted
+                # job keeps it for the rerun; other volumes' copies stay for their own jobs.
+                for volume in found:
+                    shutil.rmtree(layout.volume_cache_dir(volume.id), ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    layout.cache_dir.rmdir()
             log.info(
                 "job %s in %.1f s: %s",
                 "interrupted" if report.interrupted else "finished",

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -272,6 +273,16 @@ def test_ocr_starts_from_ingests_working_image_and_writes_the_same_bytes_without
     report = run_job(cfg, stages=["ingest", "ocr"])
     assert report.counts["ok"] == 1 and report.counts["current"] == 1
     assert not cache.exists()
+
+    # A job on one volume clears that volume's copies only.
+    other = volume.parent / "vol-2"
+    other.mkdir()
+    shutil.copy(master, other / "p001.tif")
+    cfg = make_cfg(site={"out": str(tmp_path / "two")})
+    cache = layout_for(cfg).cache_dir
+    assert not run_job(cfg, stages=["ingest"]).failures
+    assert not run_job(cfg, volumes=["vol-1"], stages=["ingest", "ocr"]).failures
+    assert not (cache / "vol-1").exists() and len(list((cache / "vol-2").rglob("*.png"))) == 1
 
     # OCR off: ingest validates the master the same way but keeps nothing.
     cfg = make_cfg(site={"out": str(tmp_path / "no-ocr")}, ocr={"enabled": False})
