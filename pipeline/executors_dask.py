@@ -37,6 +37,7 @@ from pipeline.executors import Task, execute, failed_record, worker_setup
 from pipeline.external.tesseract import RESOURCE
 from pipeline.fsio import remove_stale_temps
 from pipeline.layout import TMP_PREFIX
+from pipeline.logcontext import collected_records, replay, worker_logging
 from pipeline.records import PageInput, StageRecord, VolumeInput
 
 log = logging.getLogger(__name__)
@@ -124,13 +125,14 @@ def _worker_ready() -> None:
 
 
 def dask_setup(worker: Any) -> None:
-    """Start-up hook of the workers of a local cluster (a Dask preload): ignore Ctrl-C.
+    """Start-up hook of the workers of a local cluster (a Dask preload): Ctrl-C and logging.
 
     They share the terminal's process group with the job, which owns Ctrl-C: it cancels the
     outstanding tasks and stops them itself.
     """
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker_logging()
 
 
 def where() -> str:
@@ -177,6 +179,13 @@ def run_task(task: Task) -> StageRecord:
     if record.status == "failed":
         record = replace(record, error=f"{record.error} (on {where()})")
     return record
+
+
+def run_task_logged(task: Task) -> tuple[StageRecord, list[logging.LogRecord]]:
+    """:func:`run_task`, returning the log records it made with its record (for the job log)."""
+    with collected_records() as records:
+        record = run_task(task)
+    return record, records
 
 
 def probe_worker(
@@ -456,13 +465,17 @@ class DaskExecutor:
         groups: dict[str, list[Task]] = {}
         for task in tasks:
             groups.setdefault(task.stage, []).append(task)
-        futures: list[Future[StageRecord]] = []
+        futures: list[Future[tuple[StageRecord, list[logging.LogRecord]]]] = []
         by_key: dict[str, Task] = {}
         for stage, members in groups.items():
             keys = [_key(t) for t in members]
             by_key.update(zip(keys, members, strict=True))
             futures += client.map(
-                run_task, members, key=keys, pure=False, resources=self._resources(client, stage)
+                run_task_logged,
+                members,
+                key=keys,
+                pure=False,
+                resources=self._resources(client, stage),
             )
         done: set[str] = set()
         try:
@@ -486,8 +499,10 @@ class DaskExecutor:
                     client.cancel(outstanding, reason="the pipeline job stopped")  # type: ignore[no-untyped-call]
 
     def _record(self, task: Task, result: Any) -> StageRecord:
-        if isinstance(result, StageRecord):
-            return result
+        if isinstance(result, tuple):
+            record, records = result
+            replay(records)
+            return record  # type: ignore[no-any-return]
         if isinstance(result, KilledWorker):
             log.warning("Dask workers died running %s [%s]", task.volume, task.stage)
             return _worker_died(task, result)

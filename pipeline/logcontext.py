@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -51,14 +52,21 @@ def quiet_noisy_loggers() -> None:
 
 
 class _Collect(logging.Handler):
-    """Keeps a task's log records, made picklable, to travel back with its result."""
+    """Keeps a task's log records, made picklable, to travel back with its result.
+
+    Only records made in the thread that runs the task: a Dask worker runs several tasks at
+    once in threads of one process.
+    """
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.addFilter(ContextFilter())
+        self.thread = threading.get_ident()
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
         # As QueueHandler.prepare: the message is formatted here, the arguments dropped.
         record.msg = record.getMessage()
         record.args = None
@@ -70,7 +78,7 @@ class _Collect(logging.Handler):
 
 @contextmanager
 def collected_records() -> Iterator[list[logging.LogRecord]]:
-    """In a pool worker: the log records made inside the block, for the job process."""
+    """In a worker: the log records the block makes in this thread, for the job process."""
     handler = _Collect()
     root = logging.getLogger()
     root.addHandler(handler)
@@ -81,7 +89,7 @@ def collected_records() -> Iterator[list[logging.LogRecord]]:
 
 
 def worker_logging() -> None:
-    """In a pool worker: no output of its own; records at every level reach the collector."""
+    """In a worker process: no output of its own; records at every level reach the collector."""
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -230,6 +230,9 @@ def test_a_local_dask_cluster_matches_the_local_pool(baseline: Baseline, tmp_pat
     assert published(out) == published(baseline.out)
     assert records(out) == records(baseline.out)
     assert summary(output)[1] == summary(baseline.output)[1]
+    # What the workers logged reached the job log, naming stage and page.
+    log = (out / ".pipeline" / "job.log").read_text(encoding="utf-8")
+    assert re.search(r"pipeline\.stages\.ingest: \[ingest \S+/\S+\] ingested ", log), log[-2000:]
 
 
 def test_a_worker_killed_while_it_holds_tasks_changes_nothing(
