@@ -67,6 +67,24 @@ def _fsync_tree(root: Path) -> None:
         fsync_dir(Path(folder))
 
 
+@contextlib.contextmanager
+def atomic_file(final: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``final`` that replaces it when the block succeeds.
+
+    Whatever writes the file (Python, libvips, a copy) writes to the yielded path; a reader
+    of ``final`` sees the old file or the new one, never part of one. On failure the
+    temporary file is removed (after a kill, by :func:`remove_stale_temps`). Nothing is
+    flushed to disk: :func:`write_bytes_atomic` adds that where a power cut must not lose it.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_sibling(final)
+    try:
+        yield tmp
+        tmp.replace(final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> str:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
 
@@ -77,16 +95,10 @@ def write_bytes_atomic(path: Path, data: bytes) -> str:
         The SHA-256 of the data.
 
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_sibling(path)
-    try:
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_file(path) as tmp, tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
     fsync_dir(path.parent)
     return sha256_bytes(data)
 

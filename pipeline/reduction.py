@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyvips
 
-from pipeline.fsio import temp_sibling
+from pipeline.fsio import atomic_file
 from pipeline.imaging import header_get, normalise, vips_version
 
 log = logging.getLogger(__name__)
@@ -153,16 +153,11 @@ def save_working_image(image: pyvips.Image, path: Path) -> None:
         image: The working image (:func:`to_grey` of the shrunk master).
         path: Its place (:meth:`Layout.working_image_path`).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     for old in path.parent.glob("*.png"):
         if old != path:
             old.unlink(missing_ok=True)
-    tmp = temp_sibling(path)
-    try:
+    with atomic_file(path) as tmp:
         image.pngsave(str(tmp), compression=1, keep="none")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def load_working_image(path: Path, plan: Reduction, canvas: tuple[int, int]) -> pyvips.Image | None:

@@ -29,7 +29,7 @@ from botocore.exceptions import (
 
 from pipeline.config import PublishConfig
 from pipeline.errors import ConfigError, PublishError, PublishObjectError
-from pipeline.fsio import temp_sibling
+from pipeline.fsio import atomic_file
 from pipeline.layout import TMP_PREFIX
 
 log = logging.getLogger(__name__)
@@ -405,16 +405,11 @@ class DirTarget:
         """
         dest = self.root / upload.key
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = temp_sibling(dest)
-            try:
+            with atomic_file(dest) as tmp:
                 if upload.data is not None:
                     tmp.write_bytes(upload.data)
                 else:
                     shutil.copyfile(upload.path, tmp)
-                tmp.replace(dest)
-            finally:
-                tmp.unlink(missing_ok=True)
         except OSError as exc:
             raise PublishObjectError(f"{upload.key}: {exc.strerror or exc}") from None
         return upload.md5

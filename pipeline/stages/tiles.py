@@ -14,7 +14,7 @@ from pipeline import iiif_image as iiif
 from pipeline import imaging
 from pipeline.config import Config, TilesConfig
 from pipeline.errors import TilingError
-from pipeline.fsio import atomic_dir, sha256_file, temp_sibling
+from pipeline.fsio import atomic_dir, atomic_file, sha256_file
 from pipeline.imaging import (
     header_get,
     jpeg_options,
@@ -226,9 +226,7 @@ def write_pyramid_tiff(image: pyvips.Image, path: Path, quality: int) -> str:
         Its SHA-256.
 
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_sibling(path)
-    try:
+    with atomic_file(path) as tmp:
         image.tiffsave(
             str(tmp),
             tile=True,
@@ -240,9 +238,6 @@ def write_pyramid_tiff(image: pyvips.Image, path: Path, quality: int) -> str:
             bigtiff=image.width * image.height * image.bands > 2**31,
             keep="none",
         )
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return sha256_file(path)
 
 
