@@ -7,13 +7,15 @@ import logging
 import random
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
+from typing import BinaryIO
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
+from pipeline.errors import ConfigError
 from pipeline.sample_text import FILLERS, PEOPLE, RUSSIAN_LINES, Person
 
 __all__ = [
@@ -668,13 +670,68 @@ def _split_pages(pages: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(count)]
 
 
+def _create(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write a new file; never replace one, even one that appeared a moment ago.
+
+    Raises:
+        ConfigError: ``path`` exists (another program wrote into the folder meanwhile).
+
+    """
+    try:
+        fh = path.open("xb")
+    except FileExistsError:
+        raise ConfigError(f"{path}: already exists; samples never replace a file") from None
+    with fh:
+        write(fh)
+
+
+def _create_text(path: Path, text: str) -> None:
+    """Write a new UTF-8 text file as given (no newline translation); never replace one.
+
+    Raises:
+        ConfigError: ``path`` exists.
+
+    """
+    data = text.encode("utf-8")
+    _create(path, lambda fh: fh.write(data))
+
+
 def _save(image: Image.Image, path: Path, image_format: str, dpi: int) -> None:
-    if image_format == "tif":
-        image.save(path, format="TIFF", compression="tiff_deflate", dpi=(dpi, dpi))
-    elif image_format == "jpg":
-        image.save(path, format="JPEG", quality=90, dpi=(dpi, dpi))
-    else:
-        image.save(path, format="PNG", dpi=(dpi, dpi))
+    def write(fh: BinaryIO) -> None:
+        # Into the exclusively created file itself (libtiff writes through its descriptor).
+        if image_format == "tif":
+            image.save(fh, format="TIFF", compression="tiff_deflate", dpi=(dpi, dpi))
+        elif image_format == "jpg":
+            image.save(fh, format="JPEG", quality=90, dpi=(dpi, dpi))
+        else:
+            image.save(fh, format="PNG", dpi=(dpi, dpi))
+
+    _create(path, write)
+
+
+def _new_volume_folder(volume_dir: Path) -> None:
+    """Create ``volume_dir`` (and its parents), or accept it when it exists and is empty.
+
+    Sample pages go only into a folder of their own: an existing volume folder may hold real
+    masters and their ``volume.toml``.
+
+    Raises:
+        ConfigError: The folder exists and is not empty, or the name is taken by a file.
+
+    """
+    try:
+        volume_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"{volume_dir}: exists and is not a folder") from None
+    except OSError as exc:
+        raise ConfigError(f"{volume_dir}: cannot create the folder ({exc.strerror})") from None
+    if not volume_dir.is_dir():
+        raise ConfigError(f"{volume_dir}: exists and is not a folder")
+    if any(volume_dir.iterdir()):
+        raise ConfigError(
+            f"{volume_dir}: the folder exists and is not empty; samples are written only into "
+            "a new or empty folder (choose another --volume-id or DEST)"
+        )
 
 
 def generate_volume(
@@ -703,8 +760,8 @@ def generate_volume(
     shift by one after each full round of fonts, so that all combinations occur.
     Pages in the ``"mixed"`` style carry one Russian line and add ``"rus"`` to
     ``ocr_languages``. The output is byte-identical for identical arguments
-    (given the same Pillow/FreeType build). Existing files are overwritten; stale
-    files from earlier runs are not removed.
+    (given the same Pillow/FreeType build). The volume folder must be new or empty,
+    and every file is created exclusively: nothing that exists is ever replaced.
 
     Args:
         dest: Parent directory of the volume folder (created if missing).
@@ -728,6 +785,8 @@ def generate_volume(
         ValueError: On invalid arguments (unknown style, condition or format,
             a volume id that is not a plain folder name, a page too small).
         FontMissingError: If a needed font file is not installed.
+        ConfigError: The volume folder exists and is not empty (or is a file), or a file
+            appeared in it while the pages were being written.
 
     """
     if pages < 1:
@@ -791,7 +850,11 @@ def generate_volume(
 
     volume_dir = Path(dest) / volume_id
     gt_dir = volume_dir / "ground-truth"
-    gt_dir.mkdir(parents=True, exist_ok=True)
+    _new_volume_folder(volume_dir)
+    try:
+        gt_dir.mkdir()
+    except FileExistsError:
+        raise ConfigError(f"{gt_dir}: already exists; samples never replace a file") from None
     result: list[SamplePage] = []
     for i, lines in enumerate(page_lines):
         lines = [unicodedata.normalize("NFC", line) for line in lines]
@@ -808,7 +871,7 @@ def generate_volume(
         file_name = f"{page_ids[i]}.{fmt}"
         _save(image, volume_dir / file_name, fmt, resolution)
         text = "\n".join(lines)
-        (gt_dir / f"{page_ids[i]}.txt").write_text(text + "\n", encoding="utf-8", newline="\n")
+        _create_text(gt_dir / f"{page_ids[i]}.txt", text + "\n")
         result.append(
             SamplePage(
                 file=file_name,
@@ -831,6 +894,6 @@ def generate_volume(
             ranges=ranges,
             russian=any(s in _RUSSIAN_STYLES for s in styles),
         )
-        (volume_dir / "volume.toml").write_text(descriptor, encoding="utf-8", newline="\n")
+        _create_text(volume_dir / "volume.toml", descriptor)
     log.info("generated %d sample pages in %s", pages, volume_dir)
     return result
