@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -480,16 +482,96 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
-def describe_validation_error(source: str, exc: ValidationError) -> str:
-    """Format the first pydantic error as ``source: key.path: reason``."""
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    msg = msg.removeprefix("Value error, ")
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{source}: {where}: {msg}{more}"
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside a field's type (``X``, ``X | None``, ``list[X]``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def known_keys(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
+    """The keys the table holding the key at ``loc`` accepts (for "did you mean").
+
+    Args:
+        model: The model of the whole document (``Config``, ``Descriptor``).
+        loc: The key path of an error, as pydantic gives it (list indexes included).
+
+    Returns:
+        The accepted keys, or ``[]`` when the path leaves the models.
+
+    """
+    current: type[BaseModel] | None = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if current is not None else None
+        current = _model_in(field.annotation) if field is not None else None
+        if current is None:
+            return []
+    return list(current.model_fields) if current is not None else []
+
+
+def validation_problems(
+    exc: ValidationError, model: type[BaseModel] | None = None
+) -> list[tuple[list[str], str]]:
+    """Every problem pydantic found: its key path and the reason, in the order it reports them.
+
+    An unknown key gets the closest key the table accepts, when one is close
+    (``lable`` -> ``label``, ``tiles.qualty`` -> ``quality``).
+
+    Args:
+        exc: The validation error.
+        model: The model that was validated, for the suggestions.
+
+    Returns:
+        ``(key path, reason)`` pairs, without repeats.
+
+    """
+    problems: list[tuple[list[str], str]] = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+            close = difflib.get_close_matches(
+                loc[-1], known_keys(model, err["loc"]) if model else [], n=1
+            )
+            if close:
+                msg += f" (did you mean {close[0]!r}?)"
+        if (loc, msg) not in problems:
+            problems.append((loc, msg))
+    return problems
+
+
+def describe_validation_error(
+    source: str,
+    exc: ValidationError,
+    model: type[BaseModel] | None = None,
+    *,
+    blame: Callable[[list[str]], str] | None = None,
+) -> str:
+    """Format every problem as a line ``source: key.path: reason``.
+
+    Args:
+        source: The file (or other origin) of the values.
+        exc: The validation error.
+        model: The model that was validated, for "did you mean" suggestions.
+        blame: Gives the origin of the value at a key path when it is not ``source`` alone
+            (an environment variable, a command-line option).
+
+    Returns:
+        One line per problem, joined by newlines.
+
+    """
+    lines = []
+    for loc, msg in validation_problems(exc, model):
+        where = ".".join(loc) or "(top level)"
+        lines.append(f"{blame(loc) if blame else source}: {where}: {msg}")
+    return "\n".join(lines)
 
 
 def _leaf_at(tree: Mapping[str, Any], keys: list[str]) -> bool:
@@ -503,18 +585,17 @@ def _leaf_at(tree: Mapping[str, Any], keys: list[str]) -> bool:
 
 
 def _blame(
-    exc: ValidationError,
+    keys: list[str],
     file_source: str,
     env: Mapping[str, Any],
     overrides: Mapping[str, Any],
     option_names: Mapping[str, str],
 ) -> str:
-    """Which layer set the value of the first error: an option, a variable or the file.
+    """Which layer set the value at a key path: an option, a variable or the file.
 
-    The command line wins over variables and variables over the file, so the deepest key path
-    of the error that one of them sets, checked in that order, is where the value came from.
+    The command line wins over variables and variables over the file, so the deepest part
+    of the key path that one of them sets, checked in that order, is where the value came from.
     """
-    keys = [str(p) for p in exc.errors()[0]["loc"]]
     for n in range(len(keys), 0, -1):
         if _leaf_at(overrides, keys[:n]):
             return option_names.get(".".join(keys[:n]), "command line")
@@ -544,7 +625,8 @@ def load_config(
         The validated configuration.
 
     Raises:
-        ConfigError: Naming the file, variable or option and the key at fault.
+        ConfigError: Naming, for every problem on a line of its own, the file, variable or
+            option and the key at fault.
     """
     data: dict[str, Any] = {}
     source = "built-in defaults"
@@ -559,5 +641,11 @@ def load_config(
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        blamed = _blame(exc, source, env, overrides or {}, option_names or {})
-        raise ConfigError(describe_validation_error(blamed, exc)) from None
+        names = option_names or {}
+        message = describe_validation_error(
+            source,
+            exc,
+            Config,
+            blame=lambda keys: _blame(keys, source, env, overrides or {}, names),
+        )
+        raise ConfigError(message) from None

@@ -192,17 +192,12 @@ class Descriptor(Section):
         return {"id": value} if isinstance(value, str) else value
 
 
-def _check_page_refs(path: Path, desc: Descriptor, order: list[str]) -> None:
-    """``start`` and ``thumbnail`` name pages of this volume.
-
-    Raises:
-        ConfigError: Naming the key and the unknown page id.
-
-    """
+def _check_page_refs(path: Path, desc: Descriptor, order: list[str], problems: list[str]) -> None:
+    """``start`` and ``thumbnail`` name pages of this volume (else a problem naming the key)."""
     for key in ("start", "thumbnail"):
         ref = getattr(desc, key)
         if ref is not None and ref not in order:
-            raise ConfigError(f"{path}: {key}: {ref!r} is not a page id of this volume")
+            problems.append(f"{path}: {key}: {ref!r} is not a page id of this volume")
 
 
 @dataclass(frozen=True)
@@ -250,7 +245,8 @@ def load_descriptor(folder: Path) -> Descriptor:
     """Read ``folder/volume.toml``, or return the defaults when it is absent.
 
     Raises:
-        ConfigError: Malformed TOML, unknown key or wrong type, naming the file and key.
+        ConfigError: Malformed TOML, unknown keys or wrong types: every problem of the file,
+            one per line, naming the file and key (and the closest known key).
     """
     path = folder / DESCRIPTOR
     if not path.exists():
@@ -258,40 +254,51 @@ def load_descriptor(folder: Path) -> Descriptor:
     try:
         return Descriptor.model_validate(read_toml(path))
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(str(path), exc)) from None
+        raise ConfigError(describe_validation_error(str(path), exc, Descriptor)) from None
 
 
 def _check_ranges(
-    path: Path, ranges: list[RangeEntry], order: list[str], files: dict[str, str], where: str = ""
+    path: Path,
+    ranges: list[RangeEntry],
+    order: list[str],
+    files: dict[str, str],
+    problems: list[str],
+    where: str = "",
 ) -> None:
-    """Every range names existing page ids, both ends or neither, first not after last."""
+    """Every range names existing page ids, both ends or neither, first not after last.
+
+    Each range that does not is a line in ``problems``, naming the range and the key.
+    """
     for n, entry in enumerate(ranges, start=1):
         here = f"{where}{n}"
+        known = True
         for key in ("first", "last"):
             ref = getattr(entry, key)
             if ref is None or ref in order:
                 continue
+            known = False
             hint = ""
             by_name = files.get(unicodedata.normalize("NFC", ref)) or files.get(
                 unicodedata.normalize("NFC", Path(ref).stem)
             )
             if by_name:
                 hint = f" (that is a file name: its page id is {by_name!r})"
-            raise ConfigError(
+            problems.append(
                 f"{path}: ranges[{here}]: {key} = {ref!r} is not a page id of this volume{hint}"
             )
         if (entry.first is None) != (entry.last is None):
-            raise ConfigError(f"{path}: ranges[{here}]: give both 'first' and 'last' (or neither)")
-        if (
-            entry.first is not None
+            problems.append(f"{path}: ranges[{here}]: give both 'first' and 'last' (or neither)")
+        elif (
+            known
+            and entry.first is not None
             and entry.last is not None
             and order.index(entry.last) < order.index(entry.first)
         ):
-            raise ConfigError(
+            problems.append(
                 f"{path}: ranges[{here}]: last = {entry.last!r} comes before "
                 f"first = {entry.first!r} in page order"
             )
-        _check_ranges(path, entry.ranges, order, files, f"{here}.")
+        _check_ranges(path, entry.ranges, order, files, problems, f"{here}.")
 
 
 def _listed_name(folder: Path, name: str) -> str:
@@ -353,7 +360,7 @@ def load_volume(folder: Path, default_languages: list[str]) -> Volume:
 
     Raises:
         ConfigError: The descriptor is invalid, names files outside the folder or has ranges
-            that do not match the pages.
+            or page references that do not match the pages (every such problem, one a line).
         JobInputError: Two files map to the same page id, the volume has no pages, or the
             folder name is not usable in URLs.
     """
@@ -422,8 +429,12 @@ def load_volume(folder: Path, default_languages: list[str]) -> Volume:
         )
     files = {unicodedata.normalize("NFC", name): pid for pid, name in seen.items()}
     files.update({unicodedata.normalize("NFC", Path(n).stem): p for n, p in files.copy().items()})
-    _check_ranges(folder / DESCRIPTOR, desc.ranges, [p.page for p in pages], files)
-    _check_page_refs(folder / DESCRIPTOR, desc, [p.page for p in pages])
+    problems: list[str] = []
+    order = [p.page for p in pages]
+    _check_ranges(folder / DESCRIPTOR, desc.ranges, order, files, problems)
+    _check_page_refs(folder / DESCRIPTOR, desc, order, problems)
+    if problems:
+        raise ConfigError("\n".join(problems))
     return Volume(
         id=vid,
         folder=folder,

@@ -147,9 +147,6 @@ def _write(tmp_path: Path, text: str) -> Path:
             id="email",
         ),
         pytest.param('[run]\nexecutor = "cloud"\n', r"run\.executor", id="executor"),
-        pytest.param(
-            "[tiles]\nquality = 0\ntile_size = 1\n", r"\(and 1 more\)", id="counts-more-errors"
-        ),
     ],
 )
 def test_bad_site_files_fail_naming_file_and_key(tmp_path: Path, text: str, match: str) -> None:
@@ -158,6 +155,47 @@ def test_bad_site_files_fail_naming_file_and_key(tmp_path: Path, text: str, matc
         load_config(path, environ={})
     assert str(info.value).startswith(str(path)), info.value
     assert "\n" not in str(info.value)
+
+
+def test_every_problem_of_a_file_is_shown_with_the_closest_key(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[tiles]\nqualty = 90\ntile_size = 1\n[ocr]\nlanguage = ["kor"]\n[colection]\nid = "x"\n',
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    lines = str(info.value).splitlines()
+    assert sorted(lines) == sorted(
+        [
+            f"{path}: tiles.tile_size: Input should be greater than or equal to 64",
+            f"{path}: tiles.qualty: unknown key (did you mean 'quality'?)",
+            f"{path}: ocr.language: unknown key (did you mean 'languages'?)",
+            f"{path}: colection: unknown key (did you mean 'collection'?)",
+        ]
+    )
+
+
+def test_each_problem_names_the_layer_that_set_it(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[tiles]\nqualty = 90\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(
+            path,
+            environ={"PIPELINE_TILES__TILE_SIZE": "1"},
+            overrides={"site": {"base_url": "ftp://x/"}},
+            option_names={"site.base_url": "--base-url"},
+        )
+    assert {tuple(line.split(": ")[:2]) for line in str(info.value).splitlines()} == {
+        ("--base-url", "site.base_url"),
+        ("PIPELINE_TILES__TILE_SIZE", "tiles.tile_size"),
+        (str(path), "tiles.qualty"),
+    }
+
+
+def test_an_unknown_key_far_from_any_gets_no_suggestion(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[tiles]\nzzz = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert str(info.value) == f"{path}: tiles.zzz: unknown key"
 
 
 def test_missing_site_file(tmp_path: Path) -> None:

@@ -28,6 +28,44 @@ def _load(folder: Path):  # type: ignore[no-untyped-def]
     return load_volume(folder, ["kor"])
 
 
+def test_every_problem_of_a_descriptor_is_shown_with_the_closest_key(tmp_path: Path) -> None:
+    toml = (
+        'lable = "Letters"\nnav_date = "19x5"\n'
+        '[[pages]]\nfile = "p1.tif"\nocr_langs = ["kor"]\n'
+        '[[ranges]]\nlabel = "a"\nfrist = "p1"\nlast = "p1"\n'
+    )
+    folder = _folder(tmp_path, "vol", ["p1.tif"], toml)
+    with pytest.raises(ConfigError) as info:
+        _load(folder)
+    path = folder / "volume.toml"
+    assert sorted(str(info.value).splitlines()) == sorted(
+        [
+            f"{path}: lable: unknown key (did you mean 'label'?)",
+            f"{path}: nav_date: '19x5' is not a date such as 1995, 1995-03 or 1995-03-12",
+            f"{path}: pages.0.ocr_langs: unknown key (did you mean 'ocr_languages'?)",
+            f"{path}: ranges.0.frist: unknown key (did you mean 'first'?)",
+        ]
+    )
+
+
+def test_every_range_and_page_reference_problem_is_shown(tmp_path: Path) -> None:
+    toml = (
+        'start = "p9"\nthumbnail = "p8"\n'
+        '[[ranges]]\nlabel = "a"\nfirst = "p1"\nlast = "p7"\n'
+        '[[ranges]]\nlabel = "b"\nfirst = "p2"\nlast = "p1"\n'
+    )
+    folder = _folder(tmp_path, "vol", ["p1.tif", "p2.tif"], toml)
+    with pytest.raises(ConfigError) as info:
+        _load(folder)
+    path = folder / "volume.toml"
+    assert str(info.value).splitlines() == [
+        f"{path}: ranges[1]: last = 'p7' is not a page id of this volume",
+        f"{path}: ranges[2]: last = 'p1' comes before first = 'p2' in page order",
+        f"{path}: start: 'p9' is not a page id of this volume",
+        f"{path}: thumbnail: 'p8' is not a page id of this volume",
+    ]
+
+
 # -- page ids -------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "name",
