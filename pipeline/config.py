@@ -22,6 +22,7 @@ from pydantic import (
 
 from pipeline.errors import ConfigError
 from pipeline.iiif_text import check_label_value
+from pipeline.tesseract_names import tag_problem
 
 ENV_PREFIX = "PIPELINE_"
 DEFAULT_CONFIG = Path("config") / "default.toml"
@@ -131,16 +132,29 @@ def check_behaviors(value: list[str]) -> list[str]:
     return value
 
 
+def ocr_language_list(value: Any) -> Any:
+    """Accept ``"kor+rus"`` as shorthand for ``["kor+rus"]`` (a pydantic before-validator)."""
+    return [value] if isinstance(value, str) else value
+
+
 def check_ocr_languages(value: list[str]) -> list[str]:
     """Return ``value`` if it is a non-empty list of tesseract language names.
 
+    A language tag in place of a model name (``ko``, ``zh-Hant``) is refused with the model
+    to write and the Debian package that ships it, rather than read as that model: the file
+    then says what the job runs, and nothing starts with a value nobody wrote.
+
     Raises:
-        ValueError: The list is empty or a name is not one tesseract would accept.
+        ValueError: The list is empty, a name is a language tag (saying which model to
+            write), or a name is not one tesseract would accept.
 
     """
     if not value:
         raise ValueError("give at least one tesseract language such as 'kor'")
     for lang in value:
+        problem = tag_problem(lang)
+        if problem is not None:
+            raise ValueError(problem)
         if not _TESS_LANG.match(lang):
             raise ValueError(f"{lang!r} is not a tesseract language name such as 'kor'")
     return value
@@ -294,6 +308,7 @@ class OcrConfig(Section):
     publish_low_confidence: bool = True
     alto_version: Literal[3, 4] = 4
 
+    _lang_list = field_validator("languages", mode="before")(ocr_language_list)
     _langs = field_validator("languages")(lambda v: check_ocr_languages(v))
 
     @field_validator("psm", "vertical_psm")

@@ -24,6 +24,7 @@ from pipeline.config import (
     check_ocr_languages,
     check_rights,
     describe_validation_error,
+    ocr_language_list,
     read_toml,
 )
 from pipeline.errors import ConfigError, JobInputError
@@ -72,6 +73,7 @@ class PageEntry(Section):
     ocr_languages: list[str] | None = None
 
     _maps = field_validator("label", mode="before")(_lang_map)
+    _lang_list = field_validator("ocr_languages", mode="before")(ocr_language_list)
     _langs = field_validator("ocr_languages")(lambda v: v if v is None else check_ocr_languages(v))
 
 
@@ -171,6 +173,7 @@ class Descriptor(Section):
 
     _maps = field_validator("label", "summary", *CATALOGUE_FIELDS, mode="before")(_lang_map)
     _date = field_validator("nav_date", mode="before")(_nav_date)
+    _lang_list = field_validator("ocr_languages", mode="before")(ocr_language_list)
     _behaviors = field_validator("behavior")(lambda v: v if v is None else check_behaviors(v))
     _langs = field_validator("ocr_languages")(lambda v: v if v is None else check_ocr_languages(v))
 
