@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from pipeline.errors import ConfigError
-from pipeline.iiif_text import check_label_value
+from pipeline.iiif_text import check_label_value, check_plain_label
 from pipeline.tesseract_names import tag_problem
 
 ENV_PREFIX = "PIPELINE_"
@@ -168,6 +168,7 @@ class HomepageConfig(Section):
     language: list[str] = Field(default_factory=list)
 
     _maps = field_validator("label", mode="before")(_lang_map)
+    _label = field_validator("label")(check_plain_label)
     _url = field_validator("id")(check_http_url)
 
     @field_validator("language")
@@ -186,6 +187,7 @@ class CollectionRefConfig(Section):
     label: LangMap
 
     _maps = field_validator("label", mode="before")(_lang_map)
+    _label = field_validator("label")(check_plain_label)
     _url = field_validator("id")(check_http_url)
 
 
@@ -198,6 +200,7 @@ class ProviderConfig(Section):
     logo: str | None = None
 
     _maps = field_validator("label", mode="before")(_lang_map)
+    _label = field_validator("label")(check_plain_label)
     _urls = field_validator("id", "homepage", "logo")(
         lambda v: v if v is None else check_http_url(v)
     )
@@ -217,6 +220,7 @@ class CollectionConfig(Section):
     parent: CollectionRefConfig | None = None
 
     _maps = field_validator("label", "summary", mode="before")(_lang_map)
+    _label = field_validator("label")(check_plain_label)
     _behaviors = field_validator("behavior")(check_behaviors)
 
     @field_validator("id")
@@ -589,14 +593,17 @@ def describe_validation_error(
     return "\n".join(lines)
 
 
-def _leaf_at(tree: Mapping[str, Any], keys: list[str]) -> bool:
-    """Whether ``tree`` gives a value (not a table to merge into) at the key path ``keys``."""
+def _leaf_at(tree: Mapping[str, Any], keys: list[str], *, table: bool = False) -> bool:
+    """Whether ``tree`` gives a value (not a table to merge into) at the key path ``keys``.
+
+    With ``table``, a table counts too: the error is about that table itself (a language map).
+    """
     node: Any = tree
     for key in keys:
         if not isinstance(node, Mapping) or key not in node:
             return False
         node = node[key]
-    return not isinstance(node, Mapping)
+    return table or not isinstance(node, Mapping)
 
 
 def _blame(
@@ -612,9 +619,10 @@ def _blame(
     of the key path that one of them sets, checked in that order, is where the value came from.
     """
     for n in range(len(keys), 0, -1):
-        if _leaf_at(overrides, keys[:n]):
+        whole = n == len(keys)
+        if _leaf_at(overrides, keys[:n], table=whole):
             return option_names.get(".".join(keys[:n]), "command line")
-        if _leaf_at(env, keys[:n]):
+        if _leaf_at(env, keys[:n], table=whole):
             return ENV_PREFIX + "__".join(keys[:n]).upper()
     return file_source
 

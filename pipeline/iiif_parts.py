@@ -71,21 +71,27 @@ FIELD_LABELS: dict[str, LangMap] = {
 
 
 def text_map(value: Mapping[str, Sequence[str]] | str, where: str) -> LangMap:
-    """Return a plain-text language map (labels); text without words is dropped.
+    """Return a plain-text language map (labels), every string of which must keep its text.
+
+    Markup is removed (:func:`pipeline.iiif_text.clean_plain_text`; the stages report what it
+    took with :func:`pipeline.iiif_text.markup_warnings`); a string that had text and that
+    removing markup empties is an error, never a label that silently disappears.
 
     Args:
         value: The language map (or bare string) as configured or described.
         where: The file and key it comes from, for the message.
 
     Returns:
-        The sanitised language map (empty if nothing was left: callers fall back to an id).
+        The sanitised language map (empty only if every string was blank: callers fall back
+        to an id).
 
     Raises:
-        ManifestError: A language key the IIIF schema refuses.
+        ManifestError: A language key the IIIF schema refuses, or a string that had text
+            and that removing markup empties.
 
     """
     try:
-        return lang_map(value)
+        return lang_map(value, keep_all=True)
     except ValueError as exc:
         raise ManifestError(f"{where}: {exc}") from None
 

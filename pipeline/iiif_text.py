@@ -32,6 +32,31 @@ DROPPED_TAGS = frozenset(
         "script", "select", "style", "svg", "template", "textarea", "title", "video",
     }
 )  # fmt: skip
+# Every element name of HTML (WHATWG, with the obsolete ones browsers still know). Only these,
+# or a tag with attributes, are markup in a value; ``<draft>`` or ``<illegible>`` in a
+# catalogue's text is text, and stays.
+HTML_ELEMENTS = frozenset(
+    {
+        "a", "abbr", "acronym", "address", "applet", "area", "article", "aside", "audio", "b",
+        "base", "basefont", "bdi", "bdo", "bgsound", "big", "blink", "blockquote", "body", "br",
+        "button", "canvas", "caption", "center", "cite", "code", "col", "colgroup", "data",
+        "datalist", "dd", "del", "details", "dfn", "dialog", "dir", "div", "dl", "dt", "em",
+        "embed", "fieldset", "figcaption", "figure", "font", "footer", "form", "frame",
+        "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hgroup", "hr",
+        "html", "i", "iframe", "image", "img", "input", "ins", "isindex", "kbd", "keygen",
+        "label", "legend", "li", "link", "listing", "main", "map", "mark", "marquee", "math",
+        "menu", "menuitem", "meta", "meter", "multicol", "nav", "nextid", "nobr", "noembed",
+        "noframes", "noscript", "object", "ol", "optgroup", "option", "output", "p", "param",
+        "picture", "plaintext", "pre", "progress", "q", "rb", "rp", "rt", "rtc", "ruby", "s",
+        "samp", "script", "search", "section", "select", "slot", "small", "source", "spacer",
+        "span", "strike", "strong", "style", "sub", "summary", "sup", "svg", "table", "tbody",
+        "td", "template", "textarea", "tfoot", "th", "thead", "time", "title", "tr", "track",
+        "tt", "u", "ul", "var", "video", "wbr", "xmp",
+    }
+)  # fmt: skip
+# A tag-like run without attribute values: ``<draft>``, ``</draft>``, ``<sic/>``, ``<not known>``.
+_BARE_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s+[^\s<>=\"'/]+)*\s*/?)>")
+_ATTR_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)[^>]*=")
 # Tags that separate words when markup is flattened to plain text.
 BREAKING_TAGS = frozenset({"br", "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4"})
 HREF_SCHEMES = ("http:", "https:", "mailto:")
@@ -45,6 +70,7 @@ _HINTS = {
     "span, sub, sup",
     False: "labels are plain text: give the text without markup",
 }
+_MAX_PASSES = 8
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
 
@@ -160,11 +186,59 @@ def _normalise(text: str) -> str:
     return _CONTROL.sub("", unicodedata.normalize("NFC", text))
 
 
+def _text_tags(text: str) -> str:
+    """Escape the tag-like runs that are not HTML (``<draft>``), so the parser sees text.
+
+    A name that also occurs with attributes (``<x onclick=...>``) is markup everywhere, so
+    that its end tag goes with it.
+    """
+    markup = HTML_ELEMENTS | {m.lower() for m in _ATTR_TAG.findall(text)}
+
+    def escape(match: re.Match[str]) -> str:
+        if match.group(2).lower() in markup:
+            return match.group(0)
+        return "&lt;" + match.group(0)[1:]
+
+    return _BARE_TAG.sub(escape, text)
+
+
+def clean_plain_text(text: str) -> tuple[str, bool]:
+    """Clean a value of a plain-text property and say whether markup was removed.
+
+    HTML tags are dropped (script, style and the like with their content), comments and
+    processing instructions too; character references are decoded; runs of white space become
+    one space. Text that only looks like a tag (``<draft>``, ``<1995>``, ``a < b``) is text, and
+    stays. The cleaning repeats until nothing changes, so that removing one tag can never join
+    the text around it into another.
+
+    Args:
+        text: The value as given in a descriptor or configuration.
+
+    Returns:
+        The text a viewer shows, and whether any markup was removed to get it.
+
+    """
+    text = _normalise(text)
+    removed = False
+    for _ in range(_MAX_PASSES):
+        if "<" not in text and "&" not in text:
+            break
+        parser = _Sanitiser(keep_tags=False)
+        parser.feed(_text_tags(text))
+        cleaned = parser.result()
+        removed = removed or parser.saw_tag
+        if cleaned == text:
+            break
+        text = cleaned
+    else:
+        return "", True  # still changing: markup built to outlast cleaning; keep none of it
+    return _SPACE.sub(" ", text).strip(), removed
+
+
 def plain_text(text: str) -> str:
     """Clean a value of a plain-text property (``label`` and friends): markup removed, NFC.
 
-    Tags are dropped (script and style elements with their content), character references
-    are decoded, and runs of white space become one space.
+    See :func:`clean_plain_text`.
 
     Args:
         text: The value as given in a descriptor or configuration.
@@ -173,12 +247,37 @@ def plain_text(text: str) -> str:
         The text a viewer shows.
 
     """
-    text = _normalise(text)
-    if "<" not in text and "&" not in text:
-        return _SPACE.sub(" ", text).strip()
-    parser = _Sanitiser(keep_tags=False)
-    parser.feed(text)
-    return _SPACE.sub(" ", parser.result()).strip()
+    return clean_plain_text(text)[0]
+
+
+def markup_warnings(value: Mapping[str, Sequence[str]] | str, where: str) -> list[str]:
+    """Say, for each string of a plain-text language map, what removing markup took from it.
+
+    Args:
+        value: The language map (or bare string) as configured or described.
+        where: The file and key it comes from, e.g. ``volume.toml: label``.
+
+    Returns:
+        One line per string that lost markup: the key, the language, what was given and what
+        is published.
+
+    """
+    if isinstance(value, str):
+        value = {"none": [value]}
+    lines = []
+    for lang, texts in value.items():
+        for text in [texts] if isinstance(texts, str) else texts:
+            cleaned, removed = clean_plain_text(text)
+            if removed:
+                lines.append(
+                    f"{where}.{lang}: markup removed (labels are plain text): "
+                    f"{_shown(text)} is published as {cleaned!r}"
+                )
+    return lines
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def safe_html(text: str) -> str:
@@ -198,12 +297,16 @@ def safe_html(text: str) -> str:
     """
     text = _normalise(text).strip()
     parser = _Sanitiser(keep_tags=True)
-    parser.feed(text)
+    parser.feed(_text_tags(text))
     rebuilt = parser.result().strip()
     if not parser.saw_tag:
         plain = text
     elif "<" not in rebuilt:
         plain = html.unescape(rebuilt)
+        if clean_plain_text(plain)[1]:
+            # Removing tags left text that reads as markup (``<<b></b>img onerror=...>``):
+            # publish it escaped, as HTML, so no client can take it for markup.
+            return f"<span>{rebuilt}</span>"
     else:
         return rebuilt if parser.top_level == 1 else f"<span>{rebuilt}</span>"
     return plain + " " if plain.startswith("<") and plain.endswith(">") else plain
@@ -242,11 +345,31 @@ def lang_map(
             if cleaned:
                 kept.append(cleaned)
             elif keep_all and _normalise(text).strip():
-                shown = text if len(text) <= 60 else text[:57] + "..."
-                raise ValueError(f"{EMPTIED} ({lang}: {shown!r}); {_HINTS[html_allowed]}")
+                raise ValueError(f"{EMPTIED} ({lang}: {_shown(text)}); {_HINTS[html_allowed]}")
         if kept:
             out[lang] = kept
     return out
+
+
+def check_plain_label(value: LangMap | None) -> LangMap | None:
+    """Refuse a plain-text label that has text and that removing markup would leave empty.
+
+    A pydantic field validator for the labels of configuration and descriptors, so that a
+    label such as ``<script>...</script>`` stops the job before any work starts, naming the key.
+
+    Args:
+        value: The field's language map, if given.
+
+    Returns:
+        ``value`` unchanged: the stages clean it when they build the documents.
+
+    Raises:
+        ValueError: A string had text and removing markup left nothing.
+
+    """
+    if value is not None:
+        lang_map(value, keep_all=True)
+    return value
 
 
 def check_label_value(value: LangMap, info: ValidationInfo) -> LangMap:

@@ -180,6 +180,9 @@ def volume_report(
         for (page, _), rec in sorted(records.items())
         if not page
     }
+    # Volume stages' warnings (the manifest's: what removing markup took from a label).
+    for (page, _), rec in sorted(records.items()):
+        warnings += [] if page else rec.data.get("warnings", [])
     failures = [
         {
             "page": rec.page,

@@ -28,6 +28,7 @@ from pipeline.config import (
     read_toml,
 )
 from pipeline.errors import ConfigError, JobInputError
+from pipeline.iiif_text import check_plain_label
 from pipeline.layout import SAFE_ID
 from pipeline.records import PageItem
 
@@ -52,6 +53,7 @@ class MetadataEntry(Section):
     value: LangMap
 
     _maps = field_validator("label", "value", mode="before")(_lang_map)
+    _label = field_validator("label")(check_plain_label)
 
 
 class RangeEntry(Section):
@@ -63,6 +65,7 @@ class RangeEntry(Section):
     ranges: list[RangeEntry] = Field(default_factory=list)
 
     _maps = field_validator("label", mode="before")(_lang_map)
+    _label = field_validator("label")(check_plain_label)
 
 
 class PageEntry(Section):
@@ -73,6 +76,7 @@ class PageEntry(Section):
     ocr_languages: list[str] | None = None
 
     _maps = field_validator("label", mode="before")(_lang_map)
+    _label = field_validator("label")(check_plain_label)
     _lang_list = field_validator("ocr_languages", mode="before")(ocr_language_list)
     _langs = field_validator("ocr_languages")(lambda v: v if v is None else check_ocr_languages(v))
 
@@ -86,6 +90,7 @@ class LinkEntry(Section):
     label: LangMap | None = None
 
     _maps = field_validator("label", mode="before")(_lang_map)
+    _label = field_validator("label")(check_plain_label)
     _url = field_validator("id")(check_http_url)
 
     @field_validator("format")
@@ -172,6 +177,7 @@ class Descriptor(Section):
     thumbnail: str | None = None
 
     _maps = field_validator("label", "summary", *CATALOGUE_FIELDS, mode="before")(_lang_map)
+    _label = field_validator("label")(check_plain_label)
     _date = field_validator("nav_date", mode="before")(_nav_date)
     _lang_list = field_validator("ocr_languages", mode="before")(ocr_language_list)
     _behaviors = field_validator("behavior")(lambda v: v if v is None else check_behaviors(v))

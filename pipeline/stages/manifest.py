@@ -22,7 +22,7 @@ from pipeline.iiif_models import (
     validated,
 )
 from pipeline.iiif_ranges import build_range, range_parts
-from pipeline.iiif_text import first_text
+from pipeline.iiif_text import first_text, markup_warnings
 from pipeline.iiifjson import dump_json
 from pipeline.layout import Layout
 from pipeline.records import StageRecord, VolumeInput
@@ -95,6 +95,41 @@ def _metadata(desc: dict[str, Any]) -> list[Any]:
     return entries
 
 
+def _range_warnings(ranges: list[dict[str, Any]], where: str = "") -> list[str]:
+    out: list[str] = []
+    for n, entry in enumerate(ranges, start=1):
+        here = f"{where}{n}"
+        out += markup_warnings(entry["label"], f"{DESCRIPTOR}: ranges[{here}].label")
+        out += _range_warnings(entry.get("ranges", []), f"{here}.")
+    return out
+
+
+def label_warnings(inp: VolumeInput) -> list[str]:
+    """Say which plain-text label of the volume lost what when its markup was removed.
+
+    Args:
+        inp: The volume: its descriptor and pages.
+
+    Returns:
+        One line per string that lost markup, naming the descriptor key and language.
+
+    """
+    desc = inp.descriptor
+    key = "label" if desc.get("label") else "title"
+    out = markup_warnings(desc.get(key) or {}, f"{DESCRIPTOR}: {key}")
+    if (desc.get("homepage") or {}).get("label"):
+        out += markup_warnings(desc["homepage"]["label"], f"{DESCRIPTOR}: homepage.label")
+    for n, link in enumerate(desc.get("see_also", []), start=1):
+        out += markup_warnings(link.get("label") or {}, f"{DESCRIPTOR}: see_also[{n}].label")
+    for n, entry in enumerate(desc.get("metadata", []), start=1):
+        out += markup_warnings(entry["label"], f"{DESCRIPTOR}: metadata[{n}].label")
+    out += _range_warnings(desc.get("ranges", []))
+    for page in inp.pages:
+        where = f"{DESCRIPTOR}: pages: {page.item.page}: label"
+        out += markup_warnings(page.item.label, where)
+    return out
+
+
 def _renderings(make: Make, upstream: dict[str, dict[str, Any]], paths: Layout) -> list[Any]:
     """Return the volume's own renderings: the plain text of the text stage, when it ran."""
     text = upstream.get("text", {}).get("text")
@@ -111,7 +146,8 @@ def _shell(
     """Build everything but the canvases and ranges, validated by iiif-prezi3."""
     desc = inp.descriptor
     coll = settings.collection
-    label = parts.text_map(desc.get("label") or desc.get("title") or {}, "label")
+    key = "label" if desc.get("label") else "title"
+    label = parts.text_map(desc.get(key) or {}, f"{DESCRIPTOR}: {key}")
     label = label or {"none": [inp.volume]}
     summary = desc.get("summary")
     if summary:
@@ -130,9 +166,11 @@ def _shell(
             type="Dataset",
             format=s.get("format"),
             profile=s.get("profile"),
-            label=parts.text_map(s["label"], "see_also.label") if s.get("label") else None,
+            label=parts.text_map(s["label"], f"{DESCRIPTOR}: see_also[{n}].label")
+            if s.get("label")
+            else None,
         )
-        for s in desc.get("see_also", [])
+        for n, s in enumerate(desc.get("see_also", []), start=1)
     ]
     ocr_up = inp.upstream if settings.manifest.ocr_links else {}
     return Manifest(
@@ -214,7 +252,8 @@ def run(inp: VolumeInput, settings: ManifestSettings, paths: Layout) -> StageRec
 
     Returns:
         The record: the manifest file and, for the collection stage, its id, label, number of
-        canvases, thumbnail and any pages left out.
+        canvases, thumbnail and any pages left out; and what removing markup took from labels
+        (``warnings``, also logged, and shown in the volume's report).
 
     Raises:
         ManifestError: The volume has failed pages (and partial manifests are off), no page
@@ -231,6 +270,9 @@ def run(inp: VolumeInput, settings: ManifestSettings, paths: Layout) -> StageRec
     data, assembler = build_manifest(inp, settings, paths)
     path = paths.manifest_path(inp.volume)
     digest = write_text_atomic(path, dump_json(data))
+    warnings = label_warnings(inp)
+    for line in warnings:
+        log.warning("%s: %s", inp.volume, line)
     if inp.missing:
         log.warning(
             "%s: manifest built without %d failed page(s): %s",
@@ -253,6 +295,8 @@ def run(inp: VolumeInput, settings: ManifestSettings, paths: Layout) -> StageRec
     }
     if inp.missing:
         record["missing"] = list(inp.missing)
+    if warnings:
+        record["warnings"] = warnings
     return StageRecord(
         stage=NAME,
         volume=inp.volume,

@@ -108,6 +108,61 @@ def test_errors_name_file_and_key(tmp_path: Path, text: str, key: str, reason: s
     assert reason in message
 
 
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        pytest.param('label = { en = "<script>alert(1)</script>" }', "label", id="label"),
+        pytest.param(
+            '[[ranges]]\nlabel = { en = "<script>x()</script>" }', "ranges.0.label", id="range"
+        ),
+        pytest.param('[[pages]]\nfile = "p001.tif"\nlabel = "<b></b>"', "pages.0.label", id="page"),
+        pytest.param(
+            'see_also = [{ id = "https://x.org/1", label = "<!-- MARC -->" }]',
+            "see_also.0.label",
+            id="see-also",
+        ),
+        pytest.param(
+            'homepage = { id = "https://x.org/", label = "<style>x</style>" }',
+            "homepage.label",
+            id="homepage",
+        ),
+    ],
+)
+def test_a_label_that_markup_removal_empties_is_an_error_naming_the_key(
+    tmp_path: Path, text: str, key: str
+) -> None:
+    folder = _write(tmp_path / "v", text + "\n")
+    with pytest.raises(ConfigError) as err:
+        load_descriptor(folder)
+    assert str(err.value).startswith(
+        f"{folder / 'volume.toml'}: {key}: nothing left after removing HTML"
+    ), err.value
+    assert "labels are plain text" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        pytest.param({"label": {"en": "<script>alert(1)</script>"}}, "collection.label", id="coll"),
+        pytest.param(
+            {"provider": {"label": {"en": "<iframe>x</iframe>"}}},
+            "collection.provider.label",
+            id="provider",
+        ),
+        pytest.param(
+            {"parent": {"id": "https://x.org/c.json", "label": "<b></b>"}},
+            "collection.parent.label",
+            id="parent",
+        ),
+    ],
+)
+def test_a_config_label_that_markup_removal_empties_is_an_error(
+    section: dict[str, object], key: str
+) -> None:
+    with pytest.raises(ConfigError, match=rf"^command line: {re.escape(key)}: nothing left"):
+        load_config(None, overrides={"collection": section}, environ={})
+
+
 @pytest.mark.parametrize("key", ["start", "thumbnail"])
 def test_page_references_must_exist(tmp_path: Path, key: str) -> None:
     folder = _write(tmp_path / "v", f'{key} = "p009"\n', pages=2)

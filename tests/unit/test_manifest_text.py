@@ -7,7 +7,15 @@ import unicodedata
 
 import pytest
 
-from pipeline.iiif_text import EMPTIED, first_text, lang_map, plain_text, safe_html
+from pipeline.iiif_text import (
+    EMPTIED,
+    clean_plain_text,
+    first_text,
+    lang_map,
+    markup_warnings,
+    plain_text,
+    safe_html,
+)
 
 
 @pytest.mark.parametrize(
@@ -26,6 +34,71 @@ from pipeline.iiif_text import EMPTIED, first_text, lang_map, plain_text, safe_h
 )
 def test_plain_text(given: str, expected: str) -> None:
     assert plain_text(given) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "removed"),
+    [
+        pytest.param(
+            "Letters 1950-1953 <draft> & notes",
+            "Letters 1950-1953 <draft> & notes",
+            False,
+            id="draft-is-text",
+        ),
+        pytest.param("<draft>", "<draft>", False, id="only-a-word-in-brackets"),
+        pytest.param("Life <sic/> of Ri", "Life <sic/> of Ri", False, id="self-closing-word"),
+        pytest.param("<Draft>copy</Draft>", "<Draft>copy</Draft>", False, id="case-kept"),
+        pytest.param("<unknown author>", "<unknown author>", False, id="words-in-brackets"),
+        pytest.param("Kim &amp; Lee", "Kim & Lee", False, id="entity-decoding-loses-nothing"),
+        pytest.param("<script>alert(1)</script>", "", True, id="script"),
+        pytest.param("a <b>bold</b> label", "a bold label", True, id="html-element"),
+        pytest.param("A <x onmouseover=alert(1)>hover</x>", "A hover", True, id="attributes"),
+        pytest.param("A <!-- note --> B", "A B", True, id="comment"),
+        pytest.param(
+            "<<script></script>script>alert(1)<</script>/script>", "", True, id="nested-script"
+        ),
+        pytest.param("&lt;script&gt;alert(1)&lt;/script&gt;", "", True, id="escaped-script"),
+    ],
+)
+def test_plain_text_keeps_text_and_says_when_markup_went(
+    given: str, expected: str, removed: bool
+) -> None:
+    assert clean_plain_text(given) == (expected, removed)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pytest.param("<<script></script>script>alert(1)<</script>/script>", id="script"),
+        pytest.param("<<b></b>img src=x onerror=alert(1)>", id="img-onerror"),
+    ],
+)
+def test_safe_html_never_publishes_markup_that_tag_removal_assembles(given: str) -> None:
+    cleaned = safe_html(given)
+    # Whatever is left is text inside one allowed element: no tag but the allowed ones.
+    assert not re.search(r"<(?!/?(span|b)>)", cleaned), cleaned
+    assert cleaned.startswith("<span>") and cleaned.endswith("</span>")
+
+
+def test_safe_html_keeps_text_in_brackets() -> None:
+    assert safe_html("Letters <draft> & notes") == "Letters <draft> & notes"
+    assert safe_html("<b>Letters</b> <draft>") == "<span><b>Letters</b> &lt;draft&gt;</span>"
+
+
+def test_markup_warnings_name_the_key_and_what_was_lost() -> None:
+    given = {"en": ["Letters <b>1950</b>", "Plain <draft>"], "ko": "<i>편지</i>"}
+    assert markup_warnings(given, "volume.toml: label") == [
+        "volume.toml: label.en: markup removed (labels are plain text): "
+        "'Letters <b>1950</b>' is published as 'Letters 1950'",
+        "volume.toml: label.ko: markup removed (labels are plain text): "
+        "'<i>편지</i>' is published as '편지'",
+    ]
+    assert markup_warnings("Letters <draft> &amp; notes", "label") == []
+
+
+def test_a_label_that_markup_removal_empties_is_refused() -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(EMPTIED)} .*labels are plain text"):
+        lang_map({"en": ["<script>alert(1)</script>"]}, keep_all=True)
 
 
 def test_plain_text_is_nfc() -> None:
