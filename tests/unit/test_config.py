@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import types
 import typing
@@ -173,6 +174,24 @@ def test_every_problem_of_a_file_is_shown_with_the_closest_key(tmp_path: Path) -
             f"{path}: colection: unknown key (did you mean 'collection'?)",
         ]
     )
+
+
+def test_the_command_line_shows_every_problem_and_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("PIPELINE_")]:
+        monkeypatch.delenv(name)
+    path = _write(tmp_path, '[tiles]\nqualty = 90\n[ocr]\nlanguages = ["ko"]\n')
+    result = CliRunner().invoke(cli, ["--config", str(path), "status"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"{path}: tiles.qualty: unknown key (did you mean 'quality'?)" in result.output
+    assert f"{path}: ocr.languages: 'ko' is a language tag" in result.output
 
 
 def test_each_problem_names_the_layer_that_set_it(tmp_path: Path) -> None:
