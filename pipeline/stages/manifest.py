@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 NAME = "manifest"
 SCOPE = "volume"
-VERSION = 2
+VERSION = 3  # 3: labels keep bracketed text (<draft>) and record what markup removal took
 REQUIRES: tuple[str, ...] = ("ingest", "tiles")
 # "text" is a volume stage: its record arrives in VolumeInput.upstream.
 USES: tuple[str, ...] = ("ocr", "annotations", "text")
