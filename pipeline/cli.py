@@ -7,13 +7,13 @@ import logging
 import os
 import time
 import traceback
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from pipeline import __version__, siteurl
+from pipeline.cli_options import BUILT_SITE, site_options
 from pipeline.config import Config, load_config
 from pipeline.errors import ConfigError, ExitCode, PipelineError
 from pipeline.layout import SAFE_ID
@@ -22,10 +22,6 @@ from pipeline.summary import MAX_LISTED_FAILURES as MAX_LISTED_FAILURES
 
 log = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
-# Marks a command that reads a built site: a base URL other than the one it was built for is
-# refused rather than reported as a broken site.
-BUILT_SITE = "pipeline.built_site"
 # The option behind each setting a command line can override, named by errors in its value.
 OPTION_NAMES = {
     "site.scans": "--scans",
@@ -119,78 +115,6 @@ def cli_config(ctx: click.Context) -> Config:
         obj["config"] = siteurl.settle(cfg, chooser)
     config: Config = obj["config"]
     return config
-
-
-def _site_option(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-    """Store a site option given after the command; it wins over the same one given before."""
-    obj = ctx.ensure_object(dict)
-    if param.name == "verbose":
-        obj["verbose"] = obj.get("verbose", 0) + value
-    elif value is not None:
-        obj[str(param.name)] = value
-
-
-def _mark_built_site(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-    ctx.meta[BUILT_SITE] = True
-    _site_option(ctx, param, value)
-
-
-def site_options(*, built: bool = False) -> Callable[[F], F]:
-    """Accept the group's --config/--scans/--out/--base-url/-v after the command name too.
-
-    Args:
-        built: The command reads a built site (check, publish, serve, export-bag): a base URL
-            other than the one the site was built for is refused.
-
-    Returns:
-        A decorator adding the five options (listed in the command's --help).
-    """
-    store = _mark_built_site if built else _site_option
-    options = (
-        click.option(
-            "--config",
-            "config_path",
-            type=click.Path(dir_okay=False, path_type=Path),
-            expose_value=False,
-            callback=store,
-            help="Configuration file (default: config/default.toml in the current folder).",
-        ),
-        click.option(
-            "--scans",
-            type=click.Path(file_okay=False, path_type=Path),
-            expose_value=False,
-            callback=store,
-            help="Scans folder (site.scans).",
-        ),
-        click.option(
-            "--out",
-            type=click.Path(file_okay=False, path_type=Path),
-            expose_value=False,
-            callback=store,
-            help="Output folder (site.out).",
-        ),
-        click.option(
-            "--base-url",
-            expose_value=False,
-            callback=store,
-            help="Public URL the output folder is served at (default: the one it was built for).",
-        ),
-        click.option(
-            "-v",
-            "--verbose",
-            count=True,
-            expose_value=False,
-            callback=store,
-            help="More log output (-vv for debug).",
-        ),
-    )
-
-    def decorate(func: F) -> F:
-        for option in reversed(options):
-            func = option(func)
-        return func
-
-    return decorate
 
 
 def check_volume_ids(volumes: tuple[str, ...], option: str = "") -> tuple[str, ...]:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import MAX_LISTED_FAILURES, cli, cli_config, site_options
+from pipeline.cli import MAX_LISTED_FAILURES, cli, cli_config
+from pipeline.cli_options import site_options
 from pipeline.errors import ExitCode
 
 

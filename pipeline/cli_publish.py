@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from pipeline.cli import MAX_LISTED_FAILURES, cli, cli_config, site_options
+from pipeline.cli import MAX_LISTED_FAILURES, cli, cli_config
+from pipeline.cli_options import site_options
 from pipeline.errors import ExitCode
 
 
