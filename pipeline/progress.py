@@ -102,7 +102,8 @@ class _LogBar:
             self.current += 1
             return
         self.ran += 1
-        log.info("%s %s: %s in %.2f s", self.name, subject, record.status, record.duration_s)
+        what = self.name if subject == self.name else f"{self.name} {subject}"
+        log.info("%s: %s in %.2f s", what, record.status, record.duration_s)
 
 
 class LogReporter:

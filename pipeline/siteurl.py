@@ -58,7 +58,7 @@ def recorded(out: Path) -> str | None:
     path = Layout(out=out, base_url=DEFAULT).site_record_path
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError) as exc:
         raise JobInputError(

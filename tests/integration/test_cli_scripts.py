@@ -221,6 +221,7 @@ def test_verbose_run_without_a_terminal_logs_each_page_and_stage(
         r"INFO: ingest vol/p1: ok in \d+\.\d\d s",
         r"INFO: tiles vol/p1: ok in \d+\.\d\d s",
         r"INFO: manifest vol: ok in \d+\.\d\d s",
+        r"INFO: collection: ok in \d+\.\d\d s",
         r"INFO: tiles: 1 run, 0 up to date, of 1 in \d+\.\d\d s",
     ):
         assert any(re.fullmatch(line, got) for got in lines), line
