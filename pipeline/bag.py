@@ -18,7 +18,7 @@ from pipeline import __version__
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import CHUNK, temp_sibling
-from pipeline.layout import SAFE_ID, Layout
+from pipeline.layout import SAFE_ID, Layout, is_local_url
 from pipeline.records import StageRecord
 from pipeline.report import volume_report
 from pipeline.runner import job_lock, layout_for
@@ -43,6 +43,7 @@ class BagResult:
     files: int
     bytes: int
     tiles: bool
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,23 +65,36 @@ def _first_label(labels: dict[str, list[str]] | None) -> str | None:
     return None
 
 
-def bag_info(cfg: Config, volume: Volume, layout: Layout) -> dict[str, str]:
+def bag_info(cfg: Config, volume: Volume, layout: Layout) -> tuple[dict[str, str], list[str]]:
     """Build the bag-info.txt fields from the configuration and the volume.
 
-    Raises:
-        ConfigError: No source organisation is configured.
+    Source-Organization comes from ``bag.source_organization`` (``--source-organization``),
+    else from the collection provider's label; BagIt makes it optional, so without either the
+    bag is written without it, with a warning.
+
+    Returns:
+        The fields, and warnings for the user: no source organisation, or a manifest URL that
+        only works on this machine.
 
     """
+    warnings = []
     org = cfg.bag.source_organization
     if org is None and cfg.collection.provider is not None:
         org = _first_label(cfg.collection.provider.label)
     if not org:
-        raise ConfigError(
-            "bag.source_organization is not set (nor collection.provider): name the "
-            "organisation that makes the bag in the configuration file"
+        warnings.append(
+            "bag-info.txt has no Source-Organization: neither bag.source_organization "
+            "(--source-organization) nor collection.provider is set"
+        )
+    manifest = layout.manifest_id(volume.id)
+    if is_local_url(manifest):
+        warnings.append(
+            f"bag-info.txt records IIIF-Manifest {manifest}, a preview address on this "
+            "machine, and the bagged manifest holds such URLs throughout: for an archive, "
+            "rebuild with the public URL first ('pipeline run --base-url URL') and export again"
         )
     info = {
-        "Source-Organization": org,
+        "Source-Organization": org or "",
         "External-Identifier": volume.id,
         "External-Description": _first_label(volume.descriptor.label) or volume.id,
         "Bag-Group-Identifier": cfg.collection.id,
@@ -93,7 +107,7 @@ def bag_info(cfg: Config, volume: Volume, layout: Layout) -> dict[str, str]:
         "Contact-Email": cfg.bag.contact_email,
     }
     info.update({k: v for k, v in optional.items() if v})
-    return info
+    return {k: v for k, v in info.items() if v}, warnings
 
 
 def _incomplete(volume: Volume, records: dict[tuple[str, str], StageRecord]) -> list[str]:
@@ -207,7 +221,7 @@ def export_bag(cfg: Config, volume_id: str, dest: Path, *, tiles: bool | None = 
         What was written.
 
     Raises:
-        ConfigError: Bad volume id, ``dest`` not new, or no source organisation configured.
+        ConfigError: Bad volume id, or ``dest`` not new.
         JobInputError: The volume is not finished, a file drifted, or a job is running.
 
     """
@@ -225,7 +239,7 @@ def export_bag(cfg: Config, volume_id: str, dest: Path, *, tiles: bool | None = 
         raise JobInputError(f"{layout.out}: nothing has been run here yet ('pipeline run' first)")
     with job_lock(layout), StateStore(layout.state_db) as state:
         volume = load_volume(folder, cfg.ocr.languages)
-        info = bag_info(cfg, volume, layout)
+        info, warnings = bag_info(cfg, volume, layout)
         records = {(r.page, r.stage): r for r in state.records(volume_id)}
         missing = _incomplete(volume, records)
         if missing:
@@ -258,4 +272,8 @@ def export_bag(cfg: Config, volume_id: str, dest: Path, *, tiles: bool | None = 
         if work.exists():
             shutil.rmtree(work)
     log.info("bagged %s: %d files into %s", volume_id, len(items) + 1, dest)
-    return BagResult(path=dest, files=len(items) + 1, bytes=total, tiles=with_tiles)
+    for warning in warnings:
+        log.info("bag %s: %s", volume_id, warning)
+    return BagResult(
+        path=dest, files=len(items) + 1, bytes=total, tiles=with_tiles, warnings=tuple(warnings)
+    )

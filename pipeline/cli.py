@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 import traceback
 from pathlib import Path
@@ -11,15 +12,16 @@ from typing import Any
 
 import click
 
-from pipeline import __version__
+from pipeline import __version__, siteurl
+from pipeline.cli_options import BUILT_SITE, site_options
 from pipeline.config import Config, load_config
 from pipeline.errors import ConfigError, ExitCode, PipelineError
 from pipeline.layout import SAFE_ID
 from pipeline.records import JobReport
+from pipeline.summary import MAX_LISTED_FAILURES as MAX_LISTED_FAILURES
 
 log = logging.getLogger(__name__)
 
-MAX_LISTED_FAILURES = 20
 # The option behind each setting a command line can override, named by errors in its value.
 OPTION_NAMES = {
     "site.scans": "--scans",
@@ -34,6 +36,7 @@ OPTION_NAMES = {
     "publish.cors": "--cors",
     "serve.host": "--host",
     "serve.port": "--port",
+    "bag.source_organization": "--source-organization",
 }
 
 
@@ -92,7 +95,11 @@ def report_bug(ctx: click.Context, exc: Exception) -> None:
 
 
 def cli_config(ctx: click.Context) -> Config:
-    """Load the configuration once per invocation, with command-line overrides applied."""
+    """Load the configuration once per invocation, with command-line overrides applied.
+
+    When nothing chose a base URL, the one the output folder was built for is used (see
+    :mod:`pipeline.siteurl`); commands that read a built site refuse a different one.
+    """
     obj = ctx.ensure_object(dict)
     if "config" not in obj:
         site: dict[str, Any] = {}
@@ -101,11 +108,13 @@ def cli_config(ctx: click.Context) -> Config:
                 site[key] = obj[key]
         overrides: dict[str, Any] = {"site": site} if site else {}
         overrides.update(obj.get("extra", {}))
-        obj["config"] = load_config(
-            obj.get("config_path"), overrides=overrides, option_names=OPTION_NAMES
-        )
-    cfg: Config = obj["config"]
-    return cfg
+        cfg = load_config(obj.get("config_path"), overrides=overrides, option_names=OPTION_NAMES)
+        chooser = siteurl.chosen_by(cfg, option=obj.get("base_url"), environ=os.environ)
+        if ctx.meta.get(BUILT_SITE):
+            siteurl.require_built_for(cfg, chooser)
+        obj["config"] = siteurl.settle(cfg, chooser)
+    config: Config = obj["config"]
+    return config
 
 
 def check_volume_ids(volumes: tuple[str, ...], option: str = "") -> tuple[str, ...]:
@@ -135,29 +144,6 @@ def exit_code_for(report: JobReport) -> ExitCode:
     return ExitCode.OK
 
 
-def print_summary(report: JobReport, log_path: Path) -> None:
-    """The summary that always comes last, on stderr."""
-    from pipeline.progress import format_duration
-
-    for rec in report.failures[:MAX_LISTED_FAILURES]:
-        where = f"{rec.volume}/{rec.data['file']}" if rec.data.get("file") else rec.subject
-        click.echo(f"error: {where} [{rec.stage}]: {rec.error}", err=True)
-    if len(report.failures) > MAX_LISTED_FAILURES:
-        click.echo(f"... and {len(report.failures) - MAX_LISTED_FAILURES} more", err=True)
-    if report.internal_errors:
-        click.echo(f"this is a bug, please report it with {log_path}", err=True)
-    c = report.counts
-    reports = f"; report: {report.report_paths[0]}" if len(report.report_paths) == 1 else ""
-    if len(report.report_paths) > 1:
-        reports = f"; reports: {Path(report.report_paths[0]).parent}"
-    state = "interrupted" if report.interrupted else "done"
-    click.echo(
-        f"{state}: {c['ok']} ok, {c['failed']} failed, {c['skipped']} skipped, "
-        f"{c['current']} up to date in {format_duration(report.duration_s)}{reports}",
-        err=True,
-    )
-
-
 @click.group(cls=PipelineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pipeline")
 @click.option(
@@ -168,7 +154,10 @@ def print_summary(report: JobReport, log_path: Path) -> None:
 )
 @click.option("--scans", type=click.Path(file_okay=False, path_type=Path), help="Scans folder.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
-@click.option("--base-url", help="Public URL the output folder will be served at.")
+@click.option(
+    "--base-url",
+    help="Public URL the output folder is served at (default: the one it was built for).",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.pass_context
 def cli(
@@ -179,7 +168,10 @@ def cli(
     base_url: str | None,
     verbose: int,
 ) -> None:
-    """Turn volumes of scans into IIIF collections: tiles, OCR and manifests."""
+    """Turn volumes of scans into IIIF collections: tiles, OCR and manifests.
+
+    --config, --scans, --out, --base-url and -v work before or after the command name.
+    """
     ctx.ensure_object(dict).update(
         config_path=config_path, scans=scans, out=out, base_url=base_url, verbose=verbose
     )
@@ -233,6 +225,8 @@ def run_overrides(
     metavar="ADDR",
     help="Dask scheduler address, e.g. tcp://host:8786 (run.scheduler; implies --executor dask).",
 )
+@click.option("--json", "as_json", is_flag=True, help="The run summary as JSON on stdout.")
+@site_options()
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -244,10 +238,16 @@ def run(
     quiet: bool,
     executor: str | None,
     scheduler: str | None,
+    as_json: bool,
 ) -> None:
-    """Run the pipeline over VOLUMES (default: every volume in the scans folder)."""
-    from pipeline.progress import make_reporter, setup_logging
+    """Run the pipeline over VOLUMES (default: every volume in the scans folder).
+
+    Without a terminal, -v logs a line per finished page and stage. --json prints the run
+    summary (times in ISO 8601, failures, failed volumes' reports, pages held for review).
+    """
+    from pipeline.progress import format_duration, make_reporter, setup_logging
     from pipeline.runner import layout_for, run_job
+    from pipeline.summary import run_document, run_lines
 
     ctx.obj["extra"] = run_overrides(jobs, fail_fast, allow_partial, executor, scheduler)
     cfg = cli_config(ctx)
@@ -255,67 +255,50 @@ def run(
     setup_logging(verbose=ctx.obj["verbose"], log_path=layout.log_path)
     names = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
     report = run_job(cfg, volumes=volumes, stages=names, reporter=make_reporter(quiet=quiet))
-    print_summary(report, layout.log_path)
-    ctx.exit(int(exit_code_for(report)))
+    code = exit_code_for(report)
+    doc = run_document(report, base_url=layout.base_url, log_path=layout.log_path, exit_code=code)
+    for line in run_lines(doc, format_duration(report.duration_s)):
+        click.echo(line, err=True)
+    if as_json:
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True))
+    ctx.exit(int(code))
 
 
 @cli.command()
 @click.argument("volumes", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@site_options()
 @click.pass_context
 def status(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
     """Show, per volume and stage, what is done, failed or pending, and every problem.
 
-    Safe to run while a job is running; it changes nothing. --json prints the same data as the
-    volumes' reports (OUT/.pipeline/reports/<volume>.json).
+    Safe to run while a job is running (it says so); it changes nothing. --json prints the
+    same data as the volumes' reports (OUT/.pipeline/reports/<volume>.json). Exits with 1 when
+    a page, volume or the collection failed.
     """
     from pipeline.report import html_file, report_file
     from pipeline.runner import layout_for
     from pipeline.runner import status as job_status
+    from pipeline.summary import collection_lines, status_failed, status_lines
 
     cfg = cli_config(ctx)
     data = job_status(cfg, volumes)
+    code = ExitCode.PAGES_FAILED if status_failed(data) else ExitCode.OK
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
-        return
+        ctx.exit(int(code))
     layout = layout_for(cfg)
+    if data["running"]:
+        click.echo(f"a job is running on {layout.out} ({data['running']})")
     for vol in data["volumes"]:
         for line in status_lines(vol):
             click.echo(line)
         html = html_file(report_file(layout, vol["volume"]))
         if html.is_file():
             click.echo(f"  report: {html}")
-
-
-def status_lines(vol: dict[str, Any]) -> list[str]:
-    """The human-readable status of one volume, from its report."""
-    vid = vol["volume"]
-    if vol["error"] is not None:
-        return [f"{vid}: error: {vol['error']}"]
-    lines = [f"{vid} ({vol['pages_found']} pages)"]
-    for name, c in vol["stages"].items():
-        lines.append(
-            f"  {name:<10} {c['ok']:>5} done {c['failed']:>5} failed "
-            f"{c['skipped']:>5} skipped {c['pending']:>5} pending"
-        )
-        lines += [f"    {e['file'] or e['page'] or vid}: {e['error']}" for e in c["errors"]]
-    review = vol.get("ocr", {}).get("needs_review", [])
-    if review:
-        shown = ", ".join(f"{r['page']} ({r['confidence']})" for r in review[:10])
-        more = f" and {len(review) - 10} more" if len(review) > 10 else ""
-        lines.append(f"  needs review (low OCR confidence): {len(review)} page(s): {shown}{more}")
-    inp = vol["input"]
-    lines += [f"  missing: {name} is listed in volume.toml" for name in inp["missing_files"]]
-    lines += [f"  warning: {name} is not listed in volume.toml" for name in inp["unlisted_files"]]
-    lines += [f"  warning: page numbering: {gap}" for gap in inp["numbering_gaps"]]
-    lines += [f"  warning: {w}" for w in inp["warnings"]]
-    fixity = vol.get("fixity")
-    if fixity:
-        lines.append(
-            f"  fixity: {fixity['problems']} problem(s) in {fixity['masters']} masters and "
-            f"{fixity['derivatives']} derivative files at the last 'pipeline verify'"
-        )
-    return lines
+    for line in collection_lines(data["collection"]):
+        click.echo(line)
+    ctx.exit(int(code))
 
 
 @cli.command()
@@ -338,27 +321,31 @@ def samples(dest: Path, volume_id: str, pages: int, seed: int, width: int, heigh
 
 @cli.command()
 @click.argument("volumes", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="The result as JSON on stdout.")
+@site_options(built=True)
 @click.pass_context
-def check(ctx: click.Context, volumes: tuple[str, ...]) -> None:
+def check(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
     """Replay the requests IIIF viewers make against the built image services of VOLUMES.
 
     Prints every URL that Mirador/OpenSeadragon or a validator would request in vain, one per
-    line on stdout; exits with 1 if there is any.
+    line on stdout (with --json: one document listing them); exits with 1 if there is any.
     """
     from pipeline.iiif_image import replay_output
     from pipeline.runner import layout_for
+    from pipeline.summary import check_document, check_line
 
-    report = replay_output(layout_for(cli_config(ctx)), check_volume_ids(volumes))
-    for url in report.missing:
-        click.echo(url)
+    layout = layout_for(cli_config(ctx))
+    report = replay_output(layout, check_volume_ids(volumes))
+    if as_json:
+        doc = check_document(report, base_url=layout.base_url)
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        for url in report.missing:
+            click.echo(url)
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
-    bad = len(report.missing) + len(report.problems)
-    click.echo(
-        f"checked {report.services} image services: {len(report.missing)} missing URLs, "
-        f"{len(report.problems)} other problems",
-        err=True,
-    )
+    click.echo(check_line(report), err=True)
+    bad = report.missing or report.problems
     ctx.exit(int(ExitCode.PAGES_FAILED if bad else ExitCode.OK))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pipeline.cli import MAX_LISTED_FAILURES, cli, cli_config
+from pipeline.cli_options import site_options
 from pipeline.errors import ExitCode
 
 
@@ -20,6 +21,7 @@ from pipeline.errors import ExitCode
     "them (masters are never touched).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
+@site_options()
 @click.pass_context
 def verify(ctx: click.Context, volumes: tuple[str, ...], repair: bool, as_json: bool) -> None:
     """Re-hash masters and derivatives of VOLUMES (default: all) against recorded checksums.
@@ -54,16 +56,30 @@ def verify(ctx: click.Context, volumes: tuple[str, ...], repair: bool, as_json: 
 @click.argument("volume")
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--tiles/--no-tiles", default=None, help="Include tile pyramids (bag.tiles).")
+@click.option(
+    "--source-organization",
+    metavar="NAME",
+    help="bag-info Source-Organization (bag.source_organization; default: the collection "
+    "provider's label).",
+)
+@site_options(built=True)
 @click.pass_context
-def export_bag(ctx: click.Context, volume: str, dest: Path, tiles: bool | None) -> None:
+def export_bag(
+    ctx: click.Context, volume: str, dest: Path, tiles: bool | None, source_organization: str | None
+) -> None:
     """Write a BagIt bag of finished VOLUME to DEST: masters, derivatives, report.
 
     Files are checked against their recorded checksums on the way in; the bag carries SHA-256
-    and SHA-512 manifests. DEST must be a new folder.
+    and SHA-512 manifests. DEST must be a new folder. Warns when bag-info.txt would lack a
+    Source-Organization or record a manifest URL of this machine (http://127.0.0.1:...).
     """
     from pipeline.bag import export_bag as make_bag
 
+    if source_organization is not None:
+        ctx.obj["extra"] = {"bag": {"source_organization": source_organization}}
     result = make_bag(cli_config(ctx), volume, dest, tiles=tiles)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     what = "with tiles" if result.tiles else "without tiles"
     click.echo(
         f"bag written: {result.path} ({result.files} files, {result.bytes / 1e6:.1f} MB, "
@@ -79,6 +95,7 @@ def export_bag(ctx: click.Context, volume: str, dest: Path, tiles: bool | None) 
     help="Also check every worker of this Dask scheduler (default: run.scheduler).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@site_options()
 @click.pass_context
 def doctor(ctx: click.Context, scheduler: str | None, as_json: bool) -> None:
     """Check this machine (and every worker of a Dask cluster): libvips, tesseract, languages.

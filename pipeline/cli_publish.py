@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pipeline.cli import MAX_LISTED_FAILURES, cli, cli_config
+from pipeline.cli_options import site_options
 from pipeline.errors import ExitCode
 
 
@@ -21,6 +22,7 @@ from pipeline.errors import ExitCode
 @click.option("--cors", is_flag=True, help="Also set the bucket CORS rule viewers need.")
 @click.option("-t", "--threads", type=click.IntRange(1, 256), help="Requests in flight.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@site_options(built=True)
 @click.pass_context
 def publish(
     ctx: click.Context,
@@ -62,6 +64,7 @@ def publish(
 
 @cli.command()
 @click.option("--to", "target", help="s3://BUCKET (default: publish.target).")
+@site_options()
 @click.pass_context
 def cors(ctx: click.Context, target: str | None) -> None:
     """Set the bucket CORS rule viewers need: GET and HEAD from any origin."""
@@ -74,6 +77,7 @@ def cors(ctx: click.Context, target: str | None) -> None:
 @cli.command()
 @click.option("--host", help="Address to listen on (serve.host, default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (serve.port, default 8000).")
+@site_options(built=True)
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Preview the output folder in Mirador before publishing (CORS, IIIF content types)."""

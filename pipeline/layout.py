@@ -7,17 +7,34 @@ The output folder is laid out exactly as it is served: ``OUT/a/b.json`` is publi
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
+from urllib.parse import urlsplit
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 WORK_DIR = ".pipeline"
 TMP_PREFIX = ".tmp-"
 
 OCR_SUFFIXES = {"hocr": ".hocr", "alto": ".alto.xml", "txt": ".txt"}
+
+
+def is_local_url(url: str) -> bool:
+    """Whether an http(s) URL points at this machine only (``localhost``, ``127.0.0.1``, ``[::1]``).
+
+    Such a URL is fine for a preview (``pipeline serve``) and wrong anywhere it outlives it.
+    """
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def check_id(value: str) -> str:
@@ -173,6 +190,11 @@ class Layout:
     def lock_path(self) -> Path:
         """Held by a running job so that a second one refuses to start."""
         return self.work_dir / "lock"
+
+    @property
+    def site_record_path(self) -> Path:
+        """What the output folder was last built for (its base URL)."""
+        return self.work_dir / "site.json"
 
     @property
     def log_path(self) -> Path:

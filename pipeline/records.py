@@ -92,6 +92,7 @@ class JobReport:
     failures: list[StageRecord] = field(default_factory=list)
     internal_errors: int = 0
     interrupted: bool = False
+    started: float = 0.0  # seconds since the epoch
     duration_s: float = 0.0
     report_paths: list[str] = field(default_factory=list)
     version: int = RECORD_VERSION

@@ -161,7 +161,7 @@ def volume_report(
             confidences.append((page, float(ocr.data["confidence"])))
             if ocr.data.get("needs_review"):
                 review.append(
-                    {"page": page, "confidence": ocr.data["confidence"],
+                    {"page": page, "file": entry["file"], "confidence": ocr.data["confidence"],
                      "published": ocr.data.get("published")}
                 )  # fmt: skip
         statuses = [s["status"] for s in stages.values()]
@@ -281,6 +281,20 @@ def html_file(report_path: Path) -> Path:
     return report_path.with_suffix(".html")
 
 
+def review_label(entry: dict[str, Any]) -> str:
+    """Name a page held for review by its id, master file and OCR confidence."""
+    file = f"{entry['file']}, " if entry.get("file") else ""
+    return f"{entry['page']} ({file}{entry['confidence']})"
+
+
+def replay_text(checks: dict[str, Any]) -> str:
+    """Show a record's replay results as ``0 missing`` (not as a Python dict)."""
+    return ", ".join(
+        f"{value} {key.removeprefix('replay').strip('_').replace('_', ' ') or 'result'}"
+        for key, value in sorted(checks.items())
+    )
+
+
 # -- HTML ---------------------------------------------------------------------------------------
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222}
@@ -339,7 +353,7 @@ def render_html(report: dict[str, Any]) -> str:
     parts.append(_list("Colour conversions", conv))
     ocr = report["ocr"]
     if ocr["pages"]:
-        low = ", ".join(f"{x['page']} ({x['confidence']})" for x in ocr["needs_review"]) or "none"
+        low = ", ".join(review_label(x) for x in ocr["needs_review"]) or "none"
         listed = f" (list: {ocr['review_list']})" if ocr.get("review_list") else ""
         parts.append(
             f"<h2>OCR</h2><p>{ocr['pages']} pages, mean word confidence "
@@ -349,7 +363,8 @@ def render_html(report: dict[str, Any]) -> str:
         f"<p>Tiles: {report['tiles']['files']} files for {report['tiles']['pages']} pages.</p>"
     )
     if report["replay"]:
-        parts.append(_list("Replay checks", [f"{k}: {v}" for k, v in report["replay"].items()]))
+        checks = [f"{k}: {replay_text(v)}" for k, v in report["replay"].items()]
+        parts.append(_list("Replay checks", checks))
     fix = report.get("fixity")
     if fix:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(fix.get("checked_at") or 0))
@@ -386,4 +401,20 @@ def status_report(
     """
     out = [volume_report(state, None, rec.volume, error=rec.error) for rec in broken]
     out += [volume_report(state, volume, volume.id) for volume in volumes]
-    return {"version": REPORT_VERSION, "volumes": out}
+    return {"version": REPORT_VERSION, "volumes": out, "collection": collection_status(state)}
+
+
+def collection_status(state: StateStore | None) -> dict[str, Any]:
+    """The record of each collection-scope stage: status, error, files and what it lists."""
+    out: dict[str, Any] = {}
+    for stage in STAGES:
+        if stage.SCOPE != "collection":
+            continue
+        rec = state.get("", "", stage.NAME) if state is not None else None
+        out[stage.NAME] = {
+            "status": rec.status if rec else "pending",
+            "error": (rec.error or None) if rec else None,
+            "files": sorted(rec.outputs) if rec else [],
+            "volumes": list(rec.data.get("volumes", [])) if rec else [],
+        }
+    return out

@@ -36,6 +36,8 @@ from pipeline.records import (
     VolumeInput,
 )
 from pipeline.report import status_report, write_volume_report
+from pipeline.siteurl import change_note
+from pipeline.siteurl import record as record_base_url
 from pipeline.stages import STAGE_NAMES, STAGES, Stage, stage_by_name
 from pipeline.state import StateStore
 from pipeline.volumes import Volume, find_volumes, load_volume, sort_key
@@ -261,7 +263,7 @@ class _Job:
                 return
             for rec in self.executor.map(tasks):
                 self.record(rec)
-                bar.advance(rec.subject)
+                bar.advance(rec.subject, rec)
                 if rec.status == "failed":
                     log.info("failed: %s [%s]: %s", rec.subject, rec.stage, rec.error)
                     if rec.error_type == "internal":
@@ -444,6 +446,27 @@ def _report_volume_problems(cfg: Config, stages: Sequence[Stage], volumes: list[
                 log.warning("%s/volume.toml [%s]: %s", volume.id, stage.NAME, problem)
 
 
+def _report_settings_problems(cfg: Config, stages: Sequence[Stage]) -> None:
+    """Warn once, at the start, about settings a stage can run with but probably should not.
+
+    Stages that can tell provide ``settings_problems`` (the collection: its title is still
+    the default one).
+    """
+    for stage in stages:
+        check = getattr(stage, "settings_problems", None)
+        if check is not None:
+            for problem in check(stage.settings(cfg)):
+                log.warning("[%s] %s", stage.NAME, problem)
+
+
+def _record_base_url(cfg: Config, layout: Layout, stages: Sequence[Stage]) -> None:
+    """Record the base URL the job builds for; say so when it rebuilds for a new one."""
+    previous = record_base_url(layout)
+    if previous is not None:
+        rebuilt = [s.NAME for s in stages if getattr(s.settings(cfg), "base_url", None)]
+        log.warning("%s", change_note(previous, layout.base_url, rebuilt))
+
+
 def run_job(
     cfg: Config,
     *,
@@ -470,18 +493,20 @@ def run_job(
         JobInputError: No usable batch, or another job holds the output folder.
     """
     started = time.monotonic()
+    report = JobReport(started=time.time())
     selected = select_stages(stages)
     layout = layout_for(cfg)
     # The batch first: a missing scans folder should not wait on a tool probe.
     found, broken = load_volumes(cfg, volumes)
     tools = preflight(cfg, selected)
-    report = JobReport()
     with stop_signals() as interrupted, job_lock(layout), StateStore(layout.state_db) as state:
         # Under the lock, every temporary file is a leftover of a killed job.
         removed = remove_stale_temps(layout.out, scratch=layout.work_dir / "tmp")
         if removed:
             log.info("removed %d temporary file(s) left by an interrupted job", removed)
         run_id = state.start_run("run")
+        _record_base_url(cfg, layout, selected)
+        _report_settings_problems(cfg, selected)
         _report_volume_problems(cfg, selected, found)
         log.info(
             "job: %d volume(s) from %s into %s; stages %s; %s executor, workers: %s; tools %s",
@@ -533,7 +558,10 @@ def run_job(
                 path = write_volume_report(layout, state, volume)
                 report.report_paths.append(str(path))
             for rec in broken:
-                write_volume_report(layout, state, None, volume_id=rec.volume, error=rec.error)
+                path = write_volume_report(
+                    layout, state, None, volume_id=rec.volume, error=rec.error
+                )
+                report.report_paths.append(str(path))
             state.finish_run(run_id, json.dumps(report.counts))
             if any(getattr(s, "READS_CACHE", False) for s in ran) and not report.interrupted:
                 # Its readers have used what was kept for these volumes; the rest (pages whose
@@ -552,13 +580,36 @@ def run_job(
     return report
 
 
+def running_job(layout: Layout) -> str | None:
+    """Describe the job holding the output folder's lock (``pid 12, started ...``), if any.
+
+    Takes the lock shared for an instant, never exclusively, and writes nothing.
+    """
+    try:
+        fh = layout.lock_path.open("r", encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return fh.read().strip() or "another process"
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return None
+
+
 def status(cfg: Config, volumes: Sequence[str] = ()) -> dict[str, Any]:
-    """Per volume: the report of its latest state (works while a job runs; writes nothing)."""
+    """Per volume: the report of its latest state (works while a job runs; writes nothing).
+
+    Also the collection's state and, under ``running``, the job running now (if any).
+    """
     layout = layout_for(cfg)
     found, broken = load_volumes(cfg, volumes)
     state = StateStore.existing(layout.state_db)
     try:
-        return status_report(state, found, broken)
+        data = status_report(state, found, broken)
     finally:
         if state is not None:
             state.close()
+    data["running"] = running_job(layout)
+    return data

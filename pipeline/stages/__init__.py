@@ -27,7 +27,9 @@ class Stage(Protocol):
     rather than the result (e.g. modification times), which downstream fingerprints ignore.
     ``RESOURCES`` (optional) names the cluster worker resources each task holds while it runs
     (the OCR stage: one ``tesseract``). ``volume_problems(settings, pages)`` (optional) returns
-    what will make a volume's pages fail, reported once when the job starts. ``READS_CACHE``
+    what will make a volume's pages fail, reported once when the job starts;
+    ``settings_problems(settings)`` (optional) returns settings that are probably a mistake,
+    warned about once when the job starts. ``READS_CACHE``
     (optional) marks a stage that reads what earlier stages keep in ``Layout.cache_dir``: a
     job that ran it clears the cache when it ends.
     """

@@ -48,6 +48,28 @@ def settings(cfg: Config) -> CollectionSettings:
     return CollectionSettings(collection=cfg.collection, base_url=cfg.site.base_url)
 
 
+def settings_problems(settings: CollectionSettings) -> list[str]:
+    """Return what is probably a mistake in the collection's settings, said once at job start.
+
+    A collection still called by the built-in title ``Collection`` is published under that
+    name; viewers and catalogues show it as such.
+
+    Args:
+        settings: The stage's settings.
+
+    Returns:
+        One line per problem (none or one).
+
+    """
+    label = settings.collection.label
+    if label != CollectionConfig.model_fields["label"].get_default(call_default_factory=True):
+        return []
+    return [
+        f"collection.label is the default title {label['en'][0]!r}: name the collection in the "
+        'configuration file ([collection] label = { en = "...", ko = "..." })'
+    ]
+
+
 def preflight(settings: CollectionSettings) -> dict[str, str]:
     """Check the tools the stage needs: none, it only writes JSON.
 

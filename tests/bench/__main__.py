@@ -7,6 +7,7 @@ Results are printed as a table and written to ``bench-results/bench.json``.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import sys
@@ -20,8 +21,29 @@ HERE = Path(__file__).parent
 RESULTS = Path("bench-results")
 
 
+def parse_args(argv: list[str]) -> list[str]:
+    """The benchmarks to run (all by default); ``--help`` prints the usage and exits."""
+    known = sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench",
+        description="Compare our stages with their peers on the same inputs (make bench). "
+        f"Results are printed as a table and written to {RESULTS / 'bench.json'}.",
+    )
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"benchmarks to run (default: all): {', '.join(known)}",
+    )
+    names: list[str] = parser.parse_args(argv).names
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        parser.error(f"unknown benchmark {unknown[0]!r} (known: {', '.join(known)})")
+    return names or known
+
+
 def main(argv: list[str]) -> int:
-    names = argv or sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
+    names = parse_args(argv)
     rows: list[Row] = []
     for name in names:
         module = importlib.import_module(f"tests.bench.bench_{name}")

@@ -236,8 +236,8 @@ def test_bad_page_fails_alone_with_one_line(
     assert "done: 1 ok, 1 failed" in result.output
 
     status = invoke(tmp_path, "status")
-    assert_clean_exit(status, 0)
-    assert "ingest         1 done     1 failed" in status.output
+    assert_clean_exit(status, 1)
+    assert "ingest          1 done     1 failed" in status.output
     assert f"    {name}: {reason}" in status.output
     report = json.loads((tmp_path / "out" / ".pipeline" / "reports" / "vol-1.json").read_text())
     assert [(f["file"], f["stage"]) for f in report["failures"]] == [(name, "ingest")]
@@ -263,7 +263,7 @@ def test_status_json_prints_the_report_and_html_renders_it(tmp_path: Path) -> No
     result = invoke(tmp_path, "run", "-j", "1", "--quiet", "--stages", "ingest,tiles")
     assert_clean_exit(result, 1)
     status = invoke(tmp_path, "status", "--json")
-    assert_clean_exit(status, 0)
+    assert_clean_exit(status, 1)
     reports = tmp_path / "out" / ".pipeline" / "reports"
     saved = json.loads((reports / "vol-1.json").read_text(encoding="utf-8"))
     shown = json.loads(status.stdout)["volumes"][0]
@@ -343,7 +343,7 @@ def test_broken_volume_fails_alone(tmp_path: Path, extra: dict[str, str], reason
     assert "done: 1 ok, 1 failed" in result.output  # vol-2 went on
     status = invoke(tmp_path, "status")
     assert f"vol-1: error: {bad}" in status.output and reason in status.output
-    assert "vol-2 (1 pages)" in status.output
+    assert "vol-2 (1 page)" in status.output
 
 
 @pytest.mark.parametrize("name", ["MS 0042", "인물전기"])
@@ -356,7 +356,7 @@ def test_unsafe_volume_folder_is_refused(tmp_path: Path, name: str) -> None:
     assert f"error: {name} [ingest]: " in result.output
     assert "rename the folder" in result.output
     status = invoke(tmp_path, "status")
-    assert_clean_exit(status, 0)
+    assert_clean_exit(status, 1)
     assert f"{name}: error: " in status.output and "report: " in status.output
 
 

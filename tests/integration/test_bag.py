@@ -21,6 +21,7 @@ from tests.conftest import (
     have_nanum_fonts,
     have_tesseract,
     require,
+    run_cli,
 )
 from tests.conftest import invoke as invoke_cli
 
@@ -158,8 +159,54 @@ def test_an_unfinished_volume_is_refused(work: Path) -> None:
     assert "run 'pipeline run vol-1' first" in result.output
 
 
-def test_source_organisation_is_required(work: Path) -> None:
-    result = invoke(work, "export-bag", VOLUME, str(work / "bag"), org=None)
-    assert_clean_exit(result, 2)
-    assert "bag.source_organization is not set" in result.output
-    assert not (work / "bag").exists()
+def test_without_a_source_organisation_the_bag_is_written_with_a_warning(work: Path) -> None:
+    dest = work / "bag"
+    result = invoke(work, "export-bag", VOLUME, str(dest), org=None)
+    assert_clean_exit(result, 0)
+    assert result.output.startswith(
+        "warning: bag-info.txt has no Source-Organization: neither bag.source_organization "
+        "(--source-organization) nor collection.provider is set\nbag written: "
+    )
+    bag = bagit.Bag(str(dest))
+    bag.validate()
+    assert "Source-Organization" not in bag.info
+
+
+def test_the_source_organisation_option_is_recorded(work: Path) -> None:
+    dest = work / "bag"
+    result = invoke(
+        work, "export-bag", VOLUME, str(dest), "--source-organization", "Other Library", org=ORG
+    )
+    assert_clean_exit(result, 0)
+    assert "warning" not in result.output
+    assert "Source-Organization: Other Library\n" in (dest / "bag-info.txt").read_text()
+
+
+def test_the_provider_names_the_source_organisation(work: Path) -> None:
+    dest = work / "bag"
+    provider = '{ id = "https://library.example/", label = { en = "Provider Library" } }'
+    result = invoke_cli(
+        work, "export-bag", VOLUME, str(dest), env={"PIPELINE_COLLECTION__PROVIDER": provider}
+    )
+    assert_clean_exit(result, 0)
+    assert "Source-Organization: Provider Library\n" in (dest / "bag-info.txt").read_text()
+
+
+def test_a_local_manifest_url_is_warned_about_loudly(work: Path) -> None:
+    # The same volume rebuilt for the preview address (OCR is kept: a quick rebuild).
+    local = "http://127.0.0.1:8000/"
+    report = run_job(config_at(work, site={"base_url": local}))
+    assert not report.failures
+    dest = work / "bag"
+    result = run_cli(
+        "export-bag", "--scans", str(work / "scans"), "--out", str(work / "out"), VOLUME,
+        str(dest), "--source-organization", ORG,
+    )  # fmt: skip
+    assert_clean_exit(result, 0)
+    manifest = f"{local}{VOLUME}/manifest.json"
+    assert result.output.startswith(
+        f"warning: bag-info.txt records IIIF-Manifest {manifest}, a preview address on this "
+        "machine, and the bagged manifest holds such URLs throughout: for an archive, rebuild "
+        "with the public URL first ('pipeline run --base-url URL') and export again\n"
+    )
+    assert f"IIIF-Manifest: {manifest}\n" in (dest / "bag-info.txt").read_text()

@@ -144,8 +144,10 @@ def test_status_before_any_run_changes_nothing(tmp_path: Path) -> None:
     _volume(tmp_path)
     result = invoke(tmp_path, "status")
     assert result.exit_code == 0, result.output
-    assert "vol-1 (1 pages)" in result.output
-    assert "  ingest         0 done     0 failed     0 skipped     1 pending" in result.output
+    assert "vol-1 (1 page)" in result.output
+    assert "  ingest          0 done     0 failed     0 skipped     1 pending" in result.output
+    assert "  annotations     0 done     0 failed     0 skipped     1 pending" in result.output
+    assert "collection: pending" in result.output
     assert not (tmp_path / "out").exists()
 
 
@@ -153,12 +155,12 @@ def test_status_shows_a_broken_descriptor_naming_the_file(tmp_path: Path) -> Non
     folder = _volume(tmp_path, toml="labl = 'x'\n")
     _volume(tmp_path, "vol-2")
     result = invoke(tmp_path, "status")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert f"vol-1: error: {folder / 'volume.toml'}: labl: unknown key" in result.output
-    assert "vol-2 (1 pages)" in result.output
+    assert "vol-2 (1 page)" in result.output
     _no_traceback(result)
     data = invoke(tmp_path, "status", "--json")
-    assert data.exit_code == 0
+    assert data.exit_code == 1
     assert '"error": "' + str(folder / "volume.toml") in data.stdout
 
 
