@@ -15,7 +15,7 @@ import click
 from pipeline import __version__, siteurl
 from pipeline.cli_options import BUILT_SITE, site_options
 from pipeline.config import Config, load_config
-from pipeline.errors import ConfigError, ExitCode, PipelineError
+from pipeline.errors import ConfigError, ExitCode, PipelineError, prefixed_lines
 from pipeline.layout import SAFE_ID
 from pipeline.records import JobReport
 from pipeline.summary import MAX_LISTED_FAILURES as MAX_LISTED_FAILURES
@@ -48,7 +48,8 @@ class PipelineGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PipelineError as exc:
-            click.echo(f"error: {exc}", err=True)
+            for line in prefixed_lines("error: ", str(exc)):
+                click.echo(line, err=True)
             ctx.exit(int(exc.exit_code))
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)

@@ -72,3 +72,12 @@ class ManifestError(PageError):
 
 class PublishObjectError(PageError):
     """One volume could not be published (an object failed or the replay check found gaps)."""
+
+
+def prefixed_lines(prefix: str, message: str) -> list[str]:
+    """One output line per line of ``message``, each behind ``prefix``.
+
+    Config and ``volume.toml`` errors list every problem of a file, one per line; each keeps
+    its ``error:`` so that a script grepping for errors, and a reader, sees every one.
+    """
+    return [f"{prefix}{line}" for line in message.splitlines() or [""]]

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import prefixed_lines
 from pipeline.iiif_image import ReplayReport
 from pipeline.records import JobReport
 from pipeline.report import html_file, review_label
@@ -126,7 +127,7 @@ def run_lines(doc: dict[str, Any], duration: str) -> list[str]:
     for f in doc["failures"][:MAX_LISTED_FAILURES]:
         where = f"{f['volume']}/{f['file'] or f['page']}" if f["file"] or f["page"] else None
         where = where or f["volume"] or "collection"
-        lines.append(f"error: {where} [{f['stage']}]: {f['error']}")
+        lines += prefixed_lines(f"error: {where} [{f['stage']}]: ", f["error"])
     if len(doc["failures"]) > MAX_LISTED_FAILURES:
         lines.append(f"... and {len(doc['failures']) - MAX_LISTED_FAILURES} more")
     if doc["internal_errors"]:
@@ -182,7 +183,7 @@ def status_lines(vol: dict[str, Any]) -> list[str]:
     """The human-readable status of one volume, from its report; columns aligned."""
     vid = vol["volume"]
     if vol["error"] is not None:
-        return [f"{vid}: error: {vol['error']}"]
+        return prefixed_lines(f"{vid}: error: ", vol["error"])
     lines = [f"{vid} ({plural(vol['pages_found'], 'page')})"]
     width = max((len(name) for name in vol["stages"]), default=0)
     for name, c in vol["stages"].items():

@@ -192,6 +192,10 @@ def test_the_command_line_shows_every_problem_and_exits_2(
     assert "Traceback" not in result.output
     assert f"{path}: tiles.qualty: unknown key (did you mean 'quality'?)" in result.output
     assert f"{path}: ocr.languages: 'ko' is a language tag" in result.output
+    # One line per problem, each an error line (scripts grep for them).
+    lines = result.output.splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith(f"error: {path}: ") for line in lines), lines
 
 
 def test_each_problem_names_the_layer_that_set_it(tmp_path: Path) -> None:
