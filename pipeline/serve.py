@@ -27,6 +27,10 @@ from pipeline.publish.media import content_type
 
 log = logging.getLogger(__name__)
 
+KOREAN = "ko"
+# What Mirador 4 calls Korean in its language menu and translations.
+MIRADOR_KOREAN = "kr"
+
 # Mirador's default annotation motivations plus the one OCR lines use.
 MOTIVATIONS = (
     "oa:commenting",
@@ -155,6 +159,7 @@ def mirador_page(
     mirador_js: str,
     title: str = "Preview",
     options: Mapping[str, Any] | None = None,
+    korean: Mapping[str, Any] | None = None,
 ) -> str:
     """Write a page that opens manifests (or collections) in Mirador 4, one window each.
 
@@ -164,6 +169,10 @@ def mirador_page(
         title: The page title.
         options: Extra Mirador configuration, merged over ours (e.g. ``{"window":
             {"defaultView": "single"}}``).
+        korean: Mirador's Korean UI strings (:func:`mirador_korean`). Mirador names its
+            Korean ``kr``, so with it chosen, labels tagged ``ko`` (BCP 47, as in our
+            manifests) show in English; given these strings, the page offers Korean as ``ko``
+            instead.
 
     Returns:
         The HTML document.
@@ -175,6 +184,8 @@ def mirador_page(
         "annotations": {"filteredMotivations": list(MOTIVATIONS)},
         "window": {"sideBarOpenByDefault": True, "defaultSideBarPanel": "info"},
     }
+    if korean is not None:
+        config["translations"] = {KOREAN: dict(korean)}
     for key, value in (options or {}).items():
         if isinstance(value, Mapping) and isinstance(config.get(key), dict):
             config[key] = {**config[key], **value}
@@ -182,6 +193,7 @@ def mirador_page(
             config[key] = value
     # "</" would end the script element early; JSON allows "<\/".
     config_js = json.dumps(config, ensure_ascii=False, indent=2).replace("</", "<\\/")
+    rename = _RENAME_KOREAN if korean is not None else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -195,7 +207,59 @@ def mirador_page(
 <div id="viewer"></div>
 <script src="{html.escape(mirador_js, quote=True)}"></script>
 <script>
-window.miradorInstance = Mirador.viewer({config_js});
+window.miradorInstance = Mirador.viewer({config_js});{rename}
+</script>
+</body>
+</html>
+"""
+
+
+# Mirador's configuration is merged into its defaults, which list Korean as "kr"; a merge cannot
+# drop a key, so the page swaps "kr" for "ko" in place (same menu position) once it has started.
+_RENAME_KOREAN = f"""
+(function () {{
+  var store = window.miradorInstance.store;
+  var config = store.getState().config;
+  var languages = {{}};
+  Object.keys(config.availableLanguages).forEach(function (key) {{
+    languages[key === "{MIRADOR_KOREAN}" ? "{KOREAN}" : key] = config.availableLanguages[key];
+  }});
+  store.dispatch(Mirador.setConfig(Object.assign({{}}, config, {{
+    availableLanguages: languages,
+    language: config.language === "{MIRADOR_KOREAN}" ? "{KOREAN}" : config.language
+  }})));
+}})();"""
+
+
+def uv_page(*, manifest: str, uv_dist: str, title: str = "Preview") -> str:
+    """Write a page that opens one manifest in Universal Viewer 4 (its ``umd`` build).
+
+    Args:
+        manifest: The manifest URL.
+        uv_dist: URL of the ``universalviewer`` package's ``dist`` folder, with a trailing slash.
+        title: The page title.
+
+    Returns:
+        The HTML document.
+
+    """
+    data = json.dumps({"manifest": manifest, "embedded": True}).replace("</", "<\\/")
+    dist = html.escape(uv_dist, quote=True)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{dist}uv.css">
+<style>html, body {{ margin: 0; height: 100%; }} #uv {{ width: 100vw; height: 100vh; }}</style>
+</head>
+<body>
+<div id="uv" class="uv"></div>
+<script src="{dist}umd/UV.js"></script>
+<script>
+window.uvInstance = UV.init("uv", {data});
 </script>
 </body>
 </html>
@@ -206,6 +270,31 @@ window.miradorInstance = Mirador.viewer({config_js});
 MIRADOR_PREFIX = "_mirador"
 VIEW_PREFIX = "_view"
 MIRADOR_DIST = Path(__file__).resolve().parents[1] / "viewer" / "node_modules" / "mirador" / "dist"
+# Mirador's Korean UI strings, in the npm package beside its dist folder.
+MIRADOR_KOREAN_STRINGS = Path("src", "locales", MIRADOR_KOREAN, "translation.json")
+
+
+def mirador_korean(dist: Path = MIRADOR_DIST) -> dict[str, Any] | None:
+    """Return Mirador's Korean UI strings from the installed npm package, if it is there.
+
+    Args:
+        dist: The npm package's ``dist`` folder.
+
+    Returns:
+        The strings, or ``None`` when the package (or that file of it) is not installed, as
+        when ``serve.mirador_url`` loads Mirador from elsewhere: Korean then stays ``kr``.
+
+    """
+    path = dist.parent / MIRADOR_KOREAN_STRINGS
+    try:
+        strings = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        log.warning("%s: cannot read Mirador's Korean strings (%s); Korean stays 'kr'", path, exc)
+        return None
+    table = strings.get("translation") if isinstance(strings, dict) else None
+    return table if isinstance(table, dict) else None
 
 
 def mirador_source(
@@ -290,6 +379,7 @@ class SiteServer(PreviewServer):
 
         """
         self.mirador_js, mounts = mirador_source(mirador_url)
+        self.korean = mirador_korean()
         self.layout = layout
         self.collection_id = collection_id
         try:
@@ -307,7 +397,7 @@ class SiteServer(PreviewServer):
                 resources = [self.url + self.layout.rel(collection)]
             else:
                 resources = [self.url + self.layout.rel(p) for p in self._manifests()]
-            return mirador_page(resources=resources, mirador_js=self.mirador_js, title="Preview")
+            return self._mirador_page(resources, "Preview")
         if rel.startswith(f"{VIEW_PREFIX}/"):
             volume = rel[len(VIEW_PREFIX) + 1 :]
             try:
@@ -316,8 +406,13 @@ class SiteServer(PreviewServer):
                 return None
             if manifest.is_file():
                 url = self.url + self.layout.rel(manifest)
-                return mirador_page(resources=[url], mirador_js=self.mirador_js, title=volume)
+                return self._mirador_page([url], volume)
         return None
+
+    def _mirador_page(self, resources: list[str], title: str) -> str:
+        return mirador_page(
+            resources=resources, mirador_js=self.mirador_js, title=title, korean=self.korean
+        )
 
     def _manifests(self) -> list[Path]:
         out = self.layout.out

@@ -197,3 +197,31 @@ def test_mirador_opens_a_volume_through_pipeline_serve(tmp_path: Path) -> None:
     if any(c.get("annotations") for c in manifest["items"]):
         lines = [t.strip() for t in result["annotations"] if t.strip()]
         assert any(re.search(r"[\uac00-\ud7a3]", line) for line in lines), lines
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_mirador_in_korean_shows_the_korean_label(
+    built: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    # Mirador 4 calls Korean "kr": chosen as such, labels tagged "ko" stayed in English.
+    require_mirador_tools()
+    out, manifest = built
+    korean = manifest["label"]["ko"][0]
+    strings = json.loads(
+        (MIRADOR_DIST.parent / "src/locales/kr/translation.json").read_text(encoding="utf-8")
+    )["translation"]
+    with pipeline_serve(out, tmp_path) as srv:
+        proc = run_mirador_check(
+            f"{srv.url}_view/vol-1", manifest, tmp_path, "mirador-ko.png",
+            label=korean, language="ko",
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    assert [e for e in result["errors"] if not KNOWN_CONSOLE_NOISE.search(e)] == []
+    # Korean is offered once, as "ko", where Mirador lists its "kr".
+    assert result["languages"].count("ko") == 1 and "kr" not in result["languages"]
+    assert result["title"] == korean
+    # The UI itself speaks Korean: Mirador's Korean strings were loaded under "ko".
+    assert strings["workspaceMenu"] in result["buttonLabels"]
+    assert "Workspace settings" not in result["buttonLabels"]
