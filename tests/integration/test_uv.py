@@ -1,8 +1,9 @@
 """Universal Viewer 4 in headless Chromium opens a real pipeline output served from 127.0.0.1.
 
 UV 4.4.0 (npm ``universalviewer``, installed under viewer/node_modules by ``make viewer``) is
-served from its ``dist`` folder beside the output, on a page made by
-:func:`pipeline.serve.uv_page`. ``viewer/uv-check.mjs`` drives Debian's Chromium with
+served from its ``dist`` folder by the ``pipeline serve`` server (:class:`SiteServer`, in this
+process), which also makes the page (``/_uv/VOLUME``). The batch is built for its public base
+URL, which the server points at itself. ``viewer/uv-check.mjs`` drives Debian's Chromium with
 playwright-core and records every request the page makes: the first canvas's deep zoom, the
 thumbnail strip (``full/90,``), then the gallery (``full/200,``). UV builds those thumbnail URLs
 from the image service alone, so on a level-0 site they exist only because the tiles stage
@@ -22,10 +23,10 @@ from typing import Any
 import pytest
 
 from pipeline import iiif_image as iiif
-from pipeline.runner import run_job
+from pipeline.runner import layout_for, run_job
 from pipeline.samples import generate_volume
-from pipeline.serve import PreviewServer, serving, uv_page
-from tests.conftest import VIEWER, artifact_path, config_at, have_nanum_fonts, require
+from pipeline.serve import MIRADOR_DIST, UV_DIST_PREFIX, UV_PREFIX, SiteServer, serving
+from tests.conftest import BASE_URL, VIEWER, artifact_path, config_at, have_nanum_fonts, require
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("uv")]
 
@@ -53,7 +54,9 @@ class UvRun:
             r
             for r in self.result["responses"]
             if r["url"].startswith(self.base)
-            and not r["url"].startswith((f"{self.base}_viewer/", f"{self.base}_uv/"))
+            and not r["url"].startswith(
+                (f"{self.base}{UV_PREFIX}/", f"{self.base}{UV_DIST_PREFIX}/")
+            )
             and not UV_OWN_404.search(r["url"])
         ]
 
@@ -71,30 +74,27 @@ def uv(tmp_path_factory: pytest.TempPathFactory) -> UvRun:
     require(node is not None, "node not installed")
     require(
         (UV_DIST / "umd" / "UV.js").is_file()
+        and (MIRADOR_DIST / "mirador.min.js").is_file()
         and (VIEWER / "node_modules/playwright-core").is_dir(),
         "viewer/node_modules missing: run `make viewer`",
     )
     require(have_nanum_fonts(), "fonts-nanum not installed")
     assert chromium is not None and node is not None
     tmp = tmp_path_factory.mktemp("uv")
-    scans, out, page_dir = tmp / "scans", tmp / "out", tmp / "page"
     generate_volume(
-        scans, volume_id="vol-1", pages=PAGES, seed=7, width=620, height=877,
+        tmp / "scans", volume_id="vol-1", pages=PAGES, seed=7, width=620, height=877,
         fonts=["print"], conditions=["clean"],
     )  # fmt: skip
-    out.mkdir()
-    page_dir.mkdir()
-    server = PreviewServer(out, mounts={"_viewer": page_dir, "_uv": UV_DIST})
-    base = server.url
-    report = run_job(config_at(tmp, site={"base_url": base}, ocr={"enabled": False}))
+    cfg = config_at(tmp, ocr={"enabled": False})
+    report = run_job(cfg)
     assert not report.failures, [f.error for f in report.failures]
-    manifest = json.loads((out / "vol-1" / "manifest.json").read_text(encoding="utf-8"))
-    (page_dir / "index.html").write_text(
-        uv_page(manifest=f"{base}vol-1/manifest.json", uv_dist=f"{base}_uv/"), encoding="utf-8"
-    )
+    server = SiteServer(layout_for(cfg), collection_id=cfg.collection.id, uv_dist=UV_DIST)
+    base = server.url
+    text = (cfg.site.out / "vol-1" / "manifest.json").read_text(encoding="utf-8")
+    manifest = json.loads(text.replace(BASE_URL, base))
     argv = [
         node, str(VIEWER / "uv-check.mjs"),
-        "--page", f"{base}_viewer/index.html",
+        "--page", f"{base}{UV_PREFIX}/vol-1",
         "--thumbs", str(PAGES),
         "--screenshot", str(artifact_path(tmp, "uv.png")),
         "--chromium", chromium,
@@ -143,6 +143,8 @@ def test_every_thumbnail_answers_200(uv: UvRun, key: str, width: int) -> None:
 
 
 def test_nothing_under_the_output_is_missing(uv: UvRun) -> None:
+    # Built for https://example.org/iiif/, yet every request went to the preview server.
+    assert not [r for r in uv.result["responses"] if r["url"].startswith(BASE_URL)]
     assert [r for r in uv.ours() if r["status"] >= 400] == []
     assert [f for f in uv.result["failed"] if f["url"].startswith(uv.base)] == []
     # The only 404 at all is UV's own, outside the output folder.
