@@ -207,3 +207,19 @@ def test_width_size_rounds_the_height(
     size: tuple[int, int], target: int, expected: tuple[int, int]
 ) -> None:
     assert iiif.width_size(*size, target) == expected
+
+
+def test_publish_replay_asks_the_target_for_universal_viewer_thumbnails(tmp_path: Path) -> None:
+    # Publish uploads a manifest only once every URL of viewer_rels answers on the target.
+    from pipeline.publish.check import viewer_rels
+
+    layout = Layout(tmp_path, BASE)
+    info = info_for(300, 200)
+    _service(tmp_path / "v" / "images" / "p1", info, [])
+    manifest = {
+        "type": "Manifest",
+        "items": [{"service": [{"id": info["id"], "type": "ImageService3"}]}],
+    }
+    rels, problems = viewer_rels(layout, manifest)
+    assert problems == []
+    assert {f"v/images/p1/{p}" for p in UV_THUMBNAILS} <= rels
