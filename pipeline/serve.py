@@ -138,7 +138,7 @@ def serving(server: PreviewServer) -> Iterator[PreviewServer]:
         thread.join()
 
 
-# -- `pipeline serve`: the output folder plus Mirador pages made in memory -------------------------
+# -- `pipeline serve`: the output folder plus viewer pages made in memory --------------------------
 MIRADOR_PREFIX = "_mirador"
 VIEW_PREFIX = "_view"
 UV_PREFIX = "_uv"
@@ -207,8 +207,8 @@ class SiteServer(PreviewServer):
 
     ``/`` opens the collection (or every manifest when there is none) and ``/_view/VOLUME``
     opens one manifest; ``/_uv/VOLUME`` opens it in Universal Viewer when the npm package is
-    installed (``make viewer``). The pages are generated per request and never written to the output
-    folder. JSON documents are served with the build's base URL replaced by this server's,
+    installed (``make viewer``). The pages are generated per request and never written to the
+    output folder. JSON documents are served with the build's base URL replaced by this server's,
     so a batch built for its public address can be looked at before it is published.
     """
 

@@ -91,6 +91,7 @@ window.miradorInstance = Mirador.viewer({config_js});{rename}
 # drop a key, so the page swaps "kr" for "ko" in place (same menu position) once it has started.
 _RENAME_KOREAN = f"""
 (function () {{
+  if (typeof Mirador.setConfig !== "function") return;  // another Mirador (serve.mirador_url)
   var store = window.miradorInstance.store;
   var config = store.getState().config;
   var languages = {{}};
