@@ -15,7 +15,9 @@ choice (always a listed ``sizes`` entry for a level-0 service):
   the image, the region written ``full`` when it covers the whole image;
 - edge tile sizes are ``ceil`` (OpenSeadragon 5, and our ``sizes``) or ``round`` (4.0) of the
   region divided by the scale factor: both must exist;
-- every listed size is fetched as ``full/w,h``, and ``full/max`` by validators and downloads.
+- every listed size is fetched as ``full/w,h``, and ``full/max`` by validators and downloads;
+- Universal Viewer 4 asks every service for ``full/w,`` at fixed widths for its thumbnails
+  (:data:`UV_THUMBNAIL_WIDTHS`), whatever the canvas ``thumbnail`` and ``sizes`` say.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ FULL_MAX = "full/max/0/default.jpg"
 JPEG_MAX_SIDE = 65500
 # Long side the manifest thumbnail should reach (Mirador's panels show ~120-400 px).
 THUMBNAIL_SIDE = 400
+
+# Universal Viewer 4 (manifesto's Canvas.getCanonicalImageUri) builds its thumbnail URLs from
+# the image service and a width alone: 90 px for the thumbnail strip of left-to-right and
+# right-to-left volumes (and bookmarks), 200 px for its gallery and for other volumes.
+UV_THUMBNAIL_WIDTHS = (90, 200)
 
 Size = tuple[int, int]
 
@@ -70,6 +77,26 @@ def fits_one_tile(size: Size, tile: int) -> bool:
 def size_path(size: Size) -> str:
     """Return ``full/w,h/0/default.jpg``."""
     return f"full/{size[0]},{size[1]}/0/default.jpg"
+
+
+def width_path(width: int) -> str:
+    """Return ``full/w,/0/default.jpg``: the whole image at a width, height to scale."""
+    return f"full/{width},/0/default.jpg"
+
+
+def parse_width_path(path: str) -> int | None:
+    """Return the width of a :func:`width_path`, or ``None`` for any other path."""
+    parts = path.split("/")
+    if len(parts) == 4 and parts[0] == "full" and parts[1].endswith(","):
+        digits = parts[1][:-1]
+        if digits.isdigit():
+            return int(digits)
+    return None
+
+
+def width_size(width: int, height: int, target: int) -> Size:
+    """Return the size a ``full/w,`` request gets: ``w`` wide, the height rounded to scale."""
+    return target, max(1, round_div(height * target, width))
 
 
 @dataclass(frozen=True)
@@ -174,6 +201,7 @@ def expected_paths(info: Mapping[str, Any]) -> list[str]:
         raise ValueError("malformed info.json (width and height must be positive)")
     paths = {INFO, FULL_MAX}
     paths.update(size_path(s) for s in sizes)
+    paths.update(width_path(w) for w in UV_THUMBNAIL_WIDTHS)
     if per_sf:
         top = round(math.log2(max(per_sf)))
         for level in range(top + 1):

@@ -2,21 +2,19 @@
 
 It serves the output folder exactly as it would be published (hidden bookkeeping such as
 ``.pipeline/`` answers 404), plus extra folders mounted under URL prefixes (the viewer's
-assets), and writes a Mirador 4 page that opens manifests or collections.
+assets), and, for ``pipeline serve``, Mirador 4 and Universal Viewer 4 pages made in memory.
 """
 
 from __future__ import annotations
 
 import contextlib
-import html
 import io
-import json
 import logging
 import mimetypes
 import posixpath
 import threading
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,18 +22,9 @@ from typing import Any
 from pipeline.errors import ConfigError, MissingDependencyError
 from pipeline.layout import Layout
 from pipeline.publish.media import content_type
+from pipeline.viewer_pages import mirador_korean, mirador_page, uv_page
 
 log = logging.getLogger(__name__)
-
-# Mirador's default annotation motivations plus the one OCR lines use.
-MOTIVATIONS = (
-    "oa:commenting",
-    "oa:tagging",
-    "sc:painting",
-    "commenting",
-    "tagging",
-    "supplementing",
-)
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -149,63 +138,14 @@ def serving(server: PreviewServer) -> Iterator[PreviewServer]:
         thread.join()
 
 
-def mirador_page(
-    *,
-    resources: Sequence[str],
-    mirador_js: str,
-    title: str = "Preview",
-    options: Mapping[str, Any] | None = None,
-) -> str:
-    """Write a page that opens manifests (or collections) in Mirador 4, one window each.
-
-    Args:
-        resources: Manifest or collection URLs.
-        mirador_js: URL of ``mirador.min.js`` (from the npm package or a configured copy).
-        title: The page title.
-        options: Extra Mirador configuration, merged over ours (e.g. ``{"window":
-            {"defaultView": "single"}}``).
-
-    Returns:
-        The HTML document.
-
-    """
-    config: dict[str, Any] = {
-        "id": "viewer",
-        "windows": [{"manifestId": url} for url in resources],
-        "annotations": {"filteredMotivations": list(MOTIVATIONS)},
-        "window": {"sideBarOpenByDefault": True, "defaultSideBarPanel": "info"},
-    }
-    for key, value in (options or {}).items():
-        if isinstance(value, Mapping) and isinstance(config.get(key), dict):
-            config[key] = {**config[key], **value}
-        else:
-            config[key] = value
-    # "</" would end the script element early; JSON allows "<\/".
-    config_js = json.dumps(config, ensure_ascii=False, indent=2).replace("</", "<\\/")
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<link rel="icon" href="data:,">
-<style>html, body {{ margin: 0; height: 100%; }} #viewer {{ position: absolute; inset: 0; }}</style>
-</head>
-<body>
-<div id="viewer"></div>
-<script src="{html.escape(mirador_js, quote=True)}"></script>
-<script>
-window.miradorInstance = Mirador.viewer({config_js});
-</script>
-</body>
-</html>
-"""
-
-
-# -- `pipeline serve`: the output folder plus Mirador pages made in memory -------------------------
+# -- `pipeline serve`: the output folder plus viewer pages made in memory --------------------------
 MIRADOR_PREFIX = "_mirador"
 VIEW_PREFIX = "_view"
-MIRADOR_DIST = Path(__file__).resolve().parents[1] / "viewer" / "node_modules" / "mirador" / "dist"
+UV_PREFIX = "_uv"
+UV_DIST_PREFIX = "_universalviewer"
+NODE_MODULES = Path(__file__).resolve().parents[1] / "viewer" / "node_modules"
+MIRADOR_DIST = NODE_MODULES / "mirador" / "dist"
+UV_DIST = NODE_MODULES / "universalviewer" / "dist"
 
 
 def mirador_source(
@@ -266,8 +206,9 @@ class SiteServer(PreviewServer):
     """A preview of an output folder as it will be published, with Mirador pages in memory.
 
     ``/`` opens the collection (or every manifest when there is none) and ``/_view/VOLUME``
-    opens one manifest. The pages are generated per request and never written to the output
-    folder. JSON documents are served with the build's base URL replaced by this server's,
+    opens one manifest; ``/_uv/VOLUME`` opens it in Universal Viewer when the npm package is
+    installed (``make viewer``). The pages are generated per request and never written to the
+    output folder. JSON documents are served with the build's base URL replaced by this server's,
     so a batch built for its public address can be looked at before it is published.
     """
 
@@ -281,8 +222,17 @@ class SiteServer(PreviewServer):
         mirador_url: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        uv_dist: Path = UV_DIST,
     ) -> None:
         """Bind the socket (port 0 picks a free one) without serving yet.
+
+        Args:
+            layout: The output folder and its public base URL.
+            collection_id: The collection ``/`` opens when it exists.
+            mirador_url: ``serve.mirador_url``; else Mirador comes from viewer/node_modules.
+            host: The address to listen on.
+            port: The port; 0 for any free one.
+            uv_dist: Universal Viewer's ``dist`` folder; without it ``/_uv/`` pages answer 404.
 
         Raises:
             MissingDependencyError: Mirador is neither installed nor configured.
@@ -290,6 +240,10 @@ class SiteServer(PreviewServer):
 
         """
         self.mirador_js, mounts = mirador_source(mirador_url)
+        self.korean = mirador_korean(MIRADOR_DIST)
+        self.has_uv = (uv_dist / "umd" / "UV.js").is_file()
+        if self.has_uv:
+            mounts = {**mounts, UV_DIST_PREFIX: uv_dist}
         self.layout = layout
         self.collection_id = collection_id
         try:
@@ -300,24 +254,37 @@ class SiteServer(PreviewServer):
             ) from None
 
     def page(self, rel: str) -> str | None:
-        """Return the Mirador page for a request path, or ``None`` if it is not a page."""
+        """Return the viewer page for a request path, or ``None`` if it is not a page."""
         if rel in ("", "index.html"):
             collection = self.layout.collection_path(self.collection_id)
             if collection.is_file():
                 resources = [self.url + self.layout.rel(collection)]
             else:
                 resources = [self.url + self.layout.rel(p) for p in self._manifests()]
-            return mirador_page(resources=resources, mirador_js=self.mirador_js, title="Preview")
-        if rel.startswith(f"{VIEW_PREFIX}/"):
-            volume = rel[len(VIEW_PREFIX) + 1 :]
-            try:
-                manifest = self.layout.manifest_path(volume)
-            except ValueError:
-                return None
-            if manifest.is_file():
-                url = self.url + self.layout.rel(manifest)
-                return mirador_page(resources=[url], mirador_js=self.mirador_js, title=volume)
+            return self._mirador_page(resources, "Preview")
+        for prefix in (VIEW_PREFIX, UV_PREFIX):
+            if rel.startswith(f"{prefix}/"):
+                volume = rel[len(prefix) + 1 :]
+                url = self._manifest_url(volume)
+                if url is None:
+                    return None
+                if prefix == VIEW_PREFIX:
+                    return self._mirador_page([url], volume)
+                if self.has_uv:
+                    return uv_page(manifest=url, uv_dist=f"/{UV_DIST_PREFIX}/", title=volume)
         return None
+
+    def _manifest_url(self, volume: str) -> str | None:
+        try:
+            manifest = self.layout.manifest_path(volume)
+        except ValueError:
+            return None
+        return self.url + self.layout.rel(manifest) if manifest.is_file() else None
+
+    def _mirador_page(self, resources: list[str], title: str) -> str:
+        return mirador_page(
+            resources=resources, mirador_js=self.mirador_js, title=title, korean=self.korean
+        )
 
     def _manifests(self) -> list[Path]:
         out = self.layout.out

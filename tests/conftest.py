@@ -193,7 +193,13 @@ def require_mirador_tools() -> tuple[str, str]:
 
 
 def run_mirador_check(
-    page_url: str, manifest: dict[str, Any], tmp: Path, screenshot: str
+    page_url: str,
+    manifest: dict[str, Any],
+    tmp: Path,
+    screenshot: str,
+    *,
+    label: str | None = None,
+    language: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Drive Mirador in headless Chromium (viewer/mirador-check.mjs) on a served viewer page.
 
@@ -202,6 +208,8 @@ def run_mirador_check(
         manifest: The manifest it shows (its label and canvas count are checked).
         tmp: The test's temporary folder (Chromium profile, default screenshot place).
         screenshot: File name of the screenshot (see :func:`artifact_path`).
+        label: The window title to wait for; by default the manifest label's first text.
+        language: Switch Mirador's UI to this language (its menu entry's ``lang``) first.
 
     Returns:
         The finished node process; its stdout is the check's JSON result.
@@ -212,12 +220,14 @@ def run_mirador_check(
     argv = [
         node, str(VIEWER / "mirador-check.mjs"),
         "--page", page_url,
-        "--label", first_text(manifest["label"]),
+        "--label", label if label is not None else first_text(manifest["label"]),
         "--canvases", str(len(manifest["items"])),
         "--screenshot", str(artifact_path(tmp, screenshot)),
         "--chromium", chromium,
         "--profile", str(tmp / "chromium-profile"),
     ]  # fmt: skip
+    if language is not None:
+        argv += ["--language", language]
     return subprocess.run(argv, cwd=VIEWER, capture_output=True, text=True, timeout=300)
 
 

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 NAME = "tiles"
 SCOPE = "page"
-VERSION = 2
+VERSION = 3
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
 ITEM_FIELDS: tuple[str, ...] = ()
@@ -109,7 +109,7 @@ def plan_pyramid(width: int, height: int, written: set[str], cfg: TilesConfig) -
 
 
 class Derivatives:
-    """Write what dzsave leaves out (``full/max``, sizes, rounded-down edge tiles)."""
+    """Write what dzsave leaves out (``full/max``, sizes, rounded-down edge tiles, ``full/w,``)."""
 
     def __init__(self, work: Path, plan: Plan, quality: int, master: Callable[[], pyvips.Image]):
         self.work, self.plan, self.quality, self.master = work, plan, quality, master
@@ -168,11 +168,24 @@ class Derivatives:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(self._encode(image))
 
+    def write_width(self, rel: str, target: int) -> None:
+        """Write the whole image ``target`` pixels wide from the smallest level that is as wide."""
+        p = self.plan
+        size = iiif.width_size(p.width, p.height, target)
+        wide_enough = [
+            sf for sf in p.scale_factors if iiif.level_size(p.width, p.height, sf)[0] >= target
+        ]
+        self.write_resized(rel, self.level_jpeg(max(wide_enough, default=1)), size)
+
     def fill(self, rel: str) -> None:
         """Create one missing viewer path from the pyramid."""
         p = self.plan
         if rel == iiif.FULL_MAX:
             self.write_level(rel, p.full_sf)
+            return
+        target = iiif.parse_width_path(rel)
+        if target is not None:
+            self.write_width(rel, target)
             return
         region, size_text = rel.split("/")[:2]
         w, h = (int(v) for v in size_text.split(","))

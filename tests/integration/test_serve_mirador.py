@@ -24,9 +24,10 @@ from typing import Any
 import pytest
 
 from pipeline.errors import MissingDependencyError
+from pipeline.layout import Layout
 from pipeline.publish.media import IMAGE_JSON, PRESENTATION_JSON, content_type
 from pipeline.runner import run_job
-from pipeline.serve import MIRADOR_DIST, mirador_source
+from pipeline.serve import MIRADOR_DIST, SiteServer, mirador_source, serving
 from tests.conftest import (
     BASE_URL,
     config_at,
@@ -123,6 +124,14 @@ def test_serve_pages_headers_and_urls(built: tuple[Path, dict[str, Any]], tmp_pa
         assert status == 200 and f'"manifestId": "{srv.url}vol-1/manifest.json"' in body.decode()
         assert srv.get("_view/nope")[0] == 404
         assert srv.get("_mirador/mirador.min.js")[0] == 200
+        # Korean is offered as "ko" with Mirador's Korean strings (the browser test shows it).
+        assert '"translations": {\n    "ko": {' in page and "Mirador.setConfig" in page
+        # Universal Viewer, from viewer/node_modules like Mirador.
+        status, _, body = srv.get("_uv/vol-1")
+        assert status == 200 and 'src="/_universalviewer/umd/UV.js"' in body.decode()
+        assert f'"manifest": "{srv.url}vol-1/manifest.json"' in body.decode()
+        assert srv.get("_universalviewer/umd/UV.js")[0] == 200
+        assert srv.get("_uv/nope")[0] == 404
 
         status, headers, body = srv.get("vol-1/manifest.json")
         assert status == 200
@@ -154,6 +163,21 @@ def test_serve_loads_mirador_from_a_configured_url(
     with pipeline_serve(out, tmp_path, config=tmp_path / "site.toml") as srv:
         page = srv.get("")[2].decode()
     assert 'src="https://cdn.example.org/mirador/dist/mirador.min.js"' in page
+
+
+def test_without_universal_viewer_its_pages_are_not_found(
+    built: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    require((MIRADOR_DIST / "mirador.min.js").is_file(), "viewer/node_modules missing: make viewer")
+    out, _ = built
+    server = SiteServer(Layout(out, BASE_URL), collection_id="collection", uv_dist=tmp_path)
+    with serving(server):
+        assert server.page("_uv/vol-1") is None and server.page("_view/vol-1") is not None
+        request = urllib.request.Request(server.url + "_uv/vol-1")
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(request, timeout=10)
+        err.value.close()
+        assert err.value.code == 404
 
 
 def test_missing_mirador_is_a_missing_dependency(tmp_path: Path) -> None:
@@ -197,3 +221,31 @@ def test_mirador_opens_a_volume_through_pipeline_serve(tmp_path: Path) -> None:
     if any(c.get("annotations") for c in manifest["items"]):
         lines = [t.strip() for t in result["annotations"] if t.strip()]
         assert any(re.search(r"[\uac00-\ud7a3]", line) for line in lines), lines
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_mirador_in_korean_shows_the_korean_label(
+    built: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    # Mirador 4 calls Korean "kr": chosen as such, labels tagged "ko" stayed in English.
+    require_mirador_tools()
+    out, manifest = built
+    korean = manifest["label"]["ko"][0]
+    strings = json.loads(
+        (MIRADOR_DIST.parent / "src/locales/kr/translation.json").read_text(encoding="utf-8")
+    )["translation"]
+    with pipeline_serve(out, tmp_path) as srv:
+        proc = run_mirador_check(
+            f"{srv.url}_view/vol-1", manifest, tmp_path, "mirador-ko.png",
+            label=korean, language="ko",
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    assert [e for e in result["errors"] if not KNOWN_CONSOLE_NOISE.search(e)] == []
+    # Korean is offered once, as "ko", where Mirador lists its "kr".
+    assert result["languages"].count("ko") == 1 and "kr" not in result["languages"]
+    assert result["title"] == korean
+    # The UI itself speaks Korean: Mirador's Korean strings were loaded under "ko".
+    assert strings["workspaceMenu"] in result["buttonLabels"]
+    assert "Workspace settings" not in result["buttonLabels"]

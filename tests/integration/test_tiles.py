@@ -17,6 +17,7 @@ import pyvips
 from pipeline import iiif_image as iiif
 from pipeline.config import Config, TilesConfig
 from pipeline.errors import ScanError
+from pipeline.fixity import complete_outputs
 from pipeline.layout import Layout
 from pipeline.records import PageInput, PageItem, StageRecord
 from pipeline.stages import tiles
@@ -68,9 +69,12 @@ def check_service(record: StageRecord, root: Path) -> dict[str, Any]:
     assert thumb["path"] == f"full/{thumb['width']},{thumb['height']}/0/default.jpg"
     files = iiif.files_under(root)
     assert "vips-properties.xml" not in files and data["tiles"] == len(files)
+    for width_px in iiif.UV_THUMBNAIL_WIDTHS:
+        rel = iiif.width_path(width_px)
+        assert pixel_size(root / rel) == iiif.width_size(width, height, width_px), rel
     for rel in files - {"info.json"}:
         region, size = rel.split("/")[:2]
-        if size != "max":
+        if size != "max" and not size.endswith(","):
             assert pixel_size(root / rel) == tuple(int(v) for v in size.split(",")), rel
     assert iiif.check_service_dir(root)[1] == [] and data["replay_missing"] == 0
     return info
@@ -164,6 +168,39 @@ def test_same_input_same_bytes(
     tile = next(iter(sorted(first)))
     image = pyvips.Image.new_from_file(str(cfg.site.out / "vol/images/a" / tile))
     assert not {"exif-data", "xmp-data", "icc-profile-data"} & set(image.get_fields())
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "thumbs"),
+    [
+        pytest.param(2501, 3499, [(90, 126), (200, 280)], id="portrait"),
+        pytest.param(6000, 300, [(90, 5), (200, 10)], id="very-wide"),
+        pytest.param(60, 7001, [(90, 10502), (200, 23337)], id="narrower-than-a-thumbnail"),
+    ],
+)
+def test_universal_viewer_thumbnails(
+    make_cfg: Callable[..., Config],
+    make_scan: Callable[..., Path],
+    width: int,
+    height: int,
+    thumbs: list[tuple[int, int]],
+) -> None:
+    # Universal Viewer 4 asks every service for full/90, (strip) and full/200, (gallery),
+    # whatever the canvas thumbnail and the listed sizes say.
+    cfg = make_cfg()
+    record, root = tile_page(cfg, make_scan("vol/p1.tif", width, height, bands=3))
+    info = check_service(record, root)
+    for width_px, size in zip(iiif.UV_THUMBNAIL_WIDTHS, thumbs, strict=True):
+        assert pixel_size(root / f"full/{width_px},/0/default.jpg") == size
+    # Not advertised: `sizes` (what OpenSeadragon and Mirador read) is as it was.
+    assert [s["width"] for s in info["sizes"]] == [s[0] for s in record.data["sizes"]]
+    assert not {s["width"] for s in info["sizes"]} & set(iiif.UV_THUMBNAIL_WIDTHS)
+    # Recorded with a checksum like every other file of the pyramid (pipeline verify).
+    layout = Layout(cfg.site.out, cfg.site.base_url)
+    outputs = complete_outputs(record, layout).outputs
+    for width_px in iiif.UV_THUMBNAIL_WIDTHS:
+        rel = f"vol/images/p1/full/{width_px},/0/default.jpg"
+        assert outputs[rel] == hashlib.sha256(layout.path(rel).read_bytes()).hexdigest()
 
 
 # -- colour and format normalisation ---------------------------------------------------------------

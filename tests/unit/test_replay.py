@@ -12,6 +12,8 @@ from pipeline.errors import JobInputError
 from pipeline.layout import Layout
 
 BASE = "https://example.org/iiif/"
+# Universal Viewer 4's thumbnail strip and gallery: a whole image at a width, whatever the sizes.
+UV_THUMBNAILS = ["full/90,/0/default.jpg", "full/200,/0/default.jpg"]
 
 
 def info_for(width: int, height: int, tile: int = 512, sizes: list[tuple[int, int]] | None = None):
@@ -60,12 +62,15 @@ def test_small_pyramid_requests_exactly_these_urls() -> None:
             "512,0,488,512/488,512/0/default.jpg",
             "0,512,512,188/512,188/0/default.jpg",
             "512,512,488,188/488,188/0/default.jpg",
+            *UV_THUMBNAILS,
         ]
     )
 
 
 def test_image_smaller_than_a_tile_is_fetched_as_full_max() -> None:
-    assert iiif.expected_paths(info_for(300, 200)) == ["full/max/0/default.jpg", "info.json"]
+    assert iiif.expected_paths(info_for(300, 200)) == sorted(
+        ["full/max/0/default.jpg", "info.json", *UV_THUMBNAILS]
+    )
 
 
 def test_edge_tiles_under_both_roundings() -> None:
@@ -101,7 +106,7 @@ def test_zero_sized_round_down_tiles_are_not_expected() -> None:
 
 def test_find_missing_and_urls() -> None:
     info = info_for(300, 200, sizes=[(300, 200)])
-    have = {"info.json", "full/max/0/default.jpg"}
+    have = {"info.json", "full/max/0/default.jpg", *UV_THUMBNAILS}
     assert iiif.find_missing(info, have.__contains__) == ["full/300,200/0/default.jpg"]
     assert f"{BASE}v/images/p1/full/300,200/0/default.jpg" in iiif.expected_urls(info)
 
@@ -154,13 +159,15 @@ def _service(root: Path, info: dict[str, object], files: list[str]) -> None:
 def test_replay_output_reports_missing_urls_and_wrong_ids(tmp_path: Path) -> None:
     layout = Layout(tmp_path, BASE)
     good = info_for(300, 200)
-    _service(tmp_path / "v" / "images" / "p1", good, ["full/max/0/default.jpg"])
+    _service(tmp_path / "v" / "images" / "p1", good, ["full/max/0/default.jpg", *UV_THUMBNAILS])
     other = {**info_for(300, 200), "id": "http://elsewhere.example/p2"}
     _service(tmp_path / "v" / "images" / "p2", other, [])
     (tmp_path / "v" / "images" / "p3").mkdir()
     report = iiif.replay_output(layout)
     assert report.services == 3
-    assert report.missing == [f"{BASE}v/images/p2/full/max/0/default.jpg"]
+    assert report.missing == [
+        f"{BASE}v/images/p2/{p}" for p in ["full/200,/0/default.jpg", "full/90,/0/default.jpg"]
+    ] + [f"{BASE}v/images/p2/full/max/0/default.jpg"]
     assert any("p2/info.json: id is" in p for p in report.problems)
     assert any("p3/info.json: no info.json" in p for p in report.problems)
 
@@ -168,3 +175,51 @@ def test_replay_output_reports_missing_urls_and_wrong_ids(tmp_path: Path) -> Non
 def test_replay_output_unknown_volume(tmp_path: Path) -> None:
     with pytest.raises(JobInputError, match="nope"):
         iiif.replay_output(Layout(tmp_path, BASE), ["nope"])
+
+
+def test_universal_viewer_thumbnails_are_expected_of_every_service() -> None:
+    for info in (info_for(300, 200), info_for(2501, 3499, sizes=[(313, 438)])):
+        assert set(UV_THUMBNAILS) <= set(iiif.expected_paths(info))
+
+
+@pytest.mark.parametrize(
+    ("path", "width"),
+    [
+        ("full/90,/0/default.jpg", 90),
+        ("full/200,/0/default.jpg", 200),
+        ("full/90,127/0/default.jpg", None),
+        ("full/max/0/default.jpg", None),
+        ("0,0,90,90/90,/0/default.jpg", None),
+        ("full/,90/0/default.jpg", None),
+    ],
+)
+def test_width_paths(path: str, width: int | None) -> None:
+    assert iiif.parse_width_path(path) == width
+    if width is not None:
+        assert iiif.width_path(width) == path
+
+
+@pytest.mark.parametrize(
+    ("size", "target", "expected"),
+    [((620, 877), 90, (90, 127)), ((6000, 300), 90, (90, 5)), ((1000, 1), 90, (90, 1))],
+)
+def test_width_size_rounds_the_height(
+    size: tuple[int, int], target: int, expected: tuple[int, int]
+) -> None:
+    assert iiif.width_size(*size, target) == expected
+
+
+def test_publish_replay_asks_the_target_for_universal_viewer_thumbnails(tmp_path: Path) -> None:
+    # Publish uploads a manifest only once every URL of viewer_rels answers on the target.
+    from pipeline.publish.check import viewer_rels
+
+    layout = Layout(tmp_path, BASE)
+    info = info_for(300, 200)
+    _service(tmp_path / "v" / "images" / "p1", info, [])
+    manifest = {
+        "type": "Manifest",
+        "items": [{"service": [{"id": info["id"], "type": "ImageService3"}]}],
+    }
+    rels, problems = viewer_rels(layout, manifest)
+    assert problems == []
+    assert {f"v/images/p1/{p}" for p in UV_THUMBNAILS} <= rels
