@@ -82,7 +82,7 @@ def cors(ctx: click.Context, target: str | None) -> None:
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Preview the output folder in Mirador before publishing (CORS, IIIF content types)."""
     from pipeline.runner import layout_for
-    from pipeline.serve import VIEW_PREFIX, SiteServer
+    from pipeline.serve import UV_PREFIX, VIEW_PREFIX, SiteServer
 
     extra = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     ctx.obj["extra"] = {"serve": extra} if extra else {}
@@ -97,12 +97,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     )
     if cfg.serve.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: on {cfg.serve.host}, others can read {layout.out}", err=True)
-    click.echo(
-        f"serving {layout.out} at {server.url}\n"
-        f"Mirador: {server.url} (the collection), {server.url}{VIEW_PREFIX}/VOLUME (one volume)\n"
-        "Ctrl-C to stop",
-        err=True,
-    )
+    lines = [
+        f"serving {layout.out} at {server.url}",
+        f"Mirador: {server.url} (the collection), {server.url}{VIEW_PREFIX}/VOLUME (one volume)",
+    ]
+    if server.has_uv:
+        lines.append(f"Universal Viewer: {server.url}{UV_PREFIX}/VOLUME")
+    click.echo("\n".join([*lines, "Ctrl-C to stop"]), err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -27,7 +27,7 @@ from pipeline.errors import MissingDependencyError
 from pipeline.layout import Layout
 from pipeline.publish.media import IMAGE_JSON, PRESENTATION_JSON, content_type
 from pipeline.runner import run_job
-from pipeline.serve import MIRADOR_DIST, SiteServer, mirador_source, serving
+from pipeline.serve import MIRADOR_DIST, UV_DIST, SiteServer, mirador_source, serving
 from tests.conftest import (
     BASE_URL,
     config_at,
@@ -49,6 +49,7 @@ class Served:
     url: str
     out: Path
     process: subprocess.Popen[bytes]
+    stderr: str = ""
 
     def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
         request = urllib.request.Request(self.url + path, method=method)
@@ -83,7 +84,7 @@ def pipeline_serve(out: Path, cwd: Path, config: Path | None = None) -> Iterator
         yield served
     finally:
         process.terminate()
-        process.communicate(timeout=10)
+        served.stderr = process.communicate(timeout=10)[1].decode()
 
 
 def _build(tmp: Path, *, ocr: bool) -> tuple[Path, dict[str, Any]]:
@@ -151,6 +152,10 @@ def test_serve_pages_headers_and_urls(built: tuple[Path, dict[str, Any]], tmp_pa
     # The pages are made in memory: nothing was written to the output folder.
     assert _files(out) == before
     assert not (out / "index.html").exists()
+    # The start-up lines name every viewer page the server offers.
+    assert f"Mirador: {srv.url} (the collection), {srv.url}_view/VOLUME" in srv.stderr
+    if (UV_DIST / "umd" / "UV.js").is_file():
+        assert f"Universal Viewer: {srv.url}_uv/VOLUME" in srv.stderr
 
 
 def test_serve_loads_mirador_from_a_configured_url(
