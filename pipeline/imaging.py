@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -111,35 +112,38 @@ def _open_jpeg2000(
 
     The file is unlinked once open (its data stays until the image is garbage-collected), so
     nothing is left behind. The header fields libvips' loader misses are added from the JP2
-    header (capture resolution, ICC profile); resolution levels, which it lists as pages, are
-    not pages of the scan.
+    header (capture resolution, ICC profile), and the loader named is the master's.
     """
     header = jpeg2000.read_header(path)
     _check_pixels(header.width, header.height, max_pixels)
     copy = jpeg2000.decode(path, scratch, vips_version())
     try:
-        image = pyvips.Image.new_from_file(str(copy), access=access, fail_on="error")
+        # A source made from a descriptor keeps its own copy of it (one made from the name
+        # would open the file again by name), so the name can go at once.
+        fd = os.open(copy, os.O_RDONLY)
+        try:
+            source = pyvips.Source.new_from_descriptor(fd)
+        finally:
+            os.close(fd)
+        image = pyvips.Image.new_from_source(source, "", access=access, fail_on="error")
     except pyvips.Error as exc:
         raise ScanError(f"cannot read the decoded copy: {_vips_message(exc, copy)}") from None
+    except OSError as exc:
+        raise ScanError(f"cannot read the decoded copy ({exc.strerror})") from None
     finally:
         copy.unlink(missing_ok=True)
     if header.dpi is not None:
         image = image.copy(xres=header.dpi[0] / 25.4, yres=header.dpi[1] / 25.4)
     else:
         image = image.copy()
+    image.set_type(pyvips.GValue.gstr_type, "vips-loader", "jp2kload")
     for name in ("n-pages", "vips-sequential"):
         if image.get_typeof(name) != 0:
             image.remove(name)
     if header.icc is not None and image.get_typeof("icc-profile-data") == 0:
         image.set_type(pyvips.GValue.blob_type, "icc-profile-data", header.icc)
-    if image.get_typeof("bits-per-sample") == 0:
-        bits = 8 * _SAMPLE_BYTES.get(str(image.format), 0)
-        image.set_type(pyvips.GValue.gint_type, "bits-per-sample", bits)
     _check_pixels(image.width, image.height, max_pixels)
     return image
-
-
-_SAMPLE_BYTES = {"uchar": 1, "char": 1, "ushort": 2, "short": 2, "uint": 4, "int": 4}
 
 
 def jpeg2000_reader() -> dict[str, str]:

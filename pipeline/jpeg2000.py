@@ -1,11 +1,13 @@
 """JPEG 2000 masters for a libvips without OpenJPEG: the header, and decoding to a scratch file.
 
 The pyvips-binary wheel's libvips has no JPEG 2000 loader; Debian's ``vips`` program
-(``libvips-tools``) has one (``jp2kload``, OpenJPEG). It decodes the master into a libvips image
-file (``.v``: uncompressed, every header field kept), which :func:`pipeline.imaging.open_master`
-maps from disk, so no pixel passes through a pipe or this process's heap. It reads a tiled JP2
-tile by tile (memory: a few rows of tiles); an untiled JP2 is decoded in one piece, which needs
-about 8 bytes per pixel of RGB (OpenJPEG's 32-bit samples plus the image).
+(``libvips-tools``) has one (``jp2kload``, OpenJPEG). It decodes the master into an
+uncompressed BigTIFF in a scratch folder, which :func:`pipeline.imaging.open_master` streams
+like any TIFF master: no pixel passes through a pipe, and neither process holds the image. The
+program reads a tiled JP2 tile by tile (memory: a few rows of tiles); an untiled JP2 is decoded
+in one piece, which needs about 8 bytes per pixel of RGB (OpenJPEG's 32-bit samples plus the
+image). A libvips image file (``.v``) would keep every header field but is read by mapping it
+into memory, which counts the whole image in the reader's resident memory.
 
 The header is read with Pillow's parser (no pixel decoded): the size, so the pixel limit applies
 before decoding, and the capture resolution and ICC profile, which that loader leaves out.
@@ -133,7 +135,7 @@ def _message(stderr: str, path: Path) -> str:
 
 
 def decode(path: Path, scratch: Path | None, libvips: str) -> Path:
-    """Decode ``path`` into a new ``.v`` file in ``scratch``; the caller removes it.
+    """Decode ``path`` into a new uncompressed TIFF in ``scratch``; the caller removes it.
 
     Args:
         path: The JPEG 2000 master (only read).
@@ -150,11 +152,11 @@ def decode(path: Path, scratch: Path | None, libvips: str) -> Path:
         raise AssertionError("unreachable")
     if scratch is not None:
         scratch.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="jp2-", suffix=".v", dir=scratch)
+    fd, name = tempfile.mkstemp(prefix="jp2-", suffix=".tif", dir=scratch)
     os.close(fd)
     copy = Path(name)
     # The operation's file argument is taken as it is (no "[options]" parsed from the name).
-    argv = [found[0], "jp2kload", str(path), str(copy), "--fail-on", "error"]
+    argv = [found[0], "jp2kload", str(path), f"{copy}[bigtiff]", "--fail-on", "error"]
     done = subprocess.run(argv, capture_output=True, text=True)
     if done.returncode != 0:
         copy.unlink(missing_ok=True)
