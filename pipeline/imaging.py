@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 import pyvips
 
+from pipeline import jpeg2000
 from pipeline.errors import MissingDependencyError, ScanError
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,9 @@ def header_get(image: pyvips.Image, name: str, default: Any = None) -> Any:
     return image.get(name)
 
 
-def open_master(path: Path, *, max_pixels: int, access: str = "sequential") -> pyvips.Image:
+def open_master(
+    path: Path, *, max_pixels: int, access: str = "sequential", scratch: Path | None = None
+) -> pyvips.Image:
     """Open a master for reading, refusing images whose header declares too many pixels.
 
     The file is only ever read. Loading fails on any decoder error (``fail_on="error"``): by
@@ -58,17 +62,26 @@ def open_master(path: Path, *, max_pixels: int, access: str = "sequential") -> p
     declares 100000 x 100000 px as happily as a real one, hence the pixel limit before any
     pixel is decoded. Pixels are decoded on demand by the caller.
 
+    A JPEG 2000 master that this libvips cannot load is decoded by the ``vips`` program
+    instead (:mod:`pipeline.jpeg2000`) into an uncompressed file in ``scratch``, which is opened
+    and unlinked at once: the disk space is returned when the image is no longer used.
+
     Args:
         path: The master.
         max_pixels: Largest accepted width x height (``ingest.max_pixels``).
         access: ``sequential`` (streaming, one pass) or ``random``.
+        scratch: Folder for a decoded JPEG 2000 copy (default: the system's temporary folder).
 
     Returns:
         The lazily decoded image.
 
     Raises:
-        ScanError: The file is unreadable, not an image, or larger than ``max_pixels``.
+        ScanError: The file is unreadable, not an image, larger than ``max_pixels``, or (JPEG
+            2000) its data is damaged or incomplete.
+        MissingDependencyError: A JPEG 2000 master, and nothing here can decode it.
     """
+    if jpeg2000.sniff(path) and not pyvips.type_find("VipsOperation", "jp2kload"):
+        return _open_jpeg2000(path, max_pixels=max_pixels, access=access, scratch=scratch)
     try:
         if path.name.endswith("]"):
             # libvips would read a trailing "[...]" of a file name as load options.
@@ -78,14 +91,70 @@ def open_master(path: Path, *, max_pixels: int, access: str = "sequential") -> p
             image = pyvips.Image.new_from_file(str(path), access=access, fail_on="error")
     except pyvips.Error as exc:
         raise ScanError(f"cannot read image: {_vips_message(exc, path)}") from None
-    pixels = image.width * image.height
+    _check_pixels(image.width, image.height, max_pixels)
+    return image
+
+
+def _check_pixels(width: int, height: int, max_pixels: int) -> None:
+    pixels = width * height
     if pixels > max_pixels:
         raise ScanError(
-            f"image declares {image.width} x {image.height} px ({pixels / 1e6:,.0f} Mpx), over "
+            f"image declares {width} x {height} px ({pixels / 1e6:,.0f} Mpx), over "
             f"the limit of {max_pixels / 1e6:,.0f} Mpx: a damaged or malicious header, or a "
             "genuinely huge scan (then raise ingest.max_pixels)"
         )
+
+
+def _open_jpeg2000(
+    path: Path, *, max_pixels: int, access: str, scratch: Path | None
+) -> pyvips.Image:
+    """Decode a JPEG 2000 master with the vips program into a scratch file, and open that.
+
+    The file is unlinked once open (its data stays until the image is garbage-collected), so
+    nothing is left behind. The header fields libvips' loader misses are added from the JP2
+    header (capture resolution, ICC profile), and the loader named is the master's.
+    """
+    header = jpeg2000.read_header(path)
+    _check_pixels(header.width, header.height, max_pixels)
+    copy = jpeg2000.decode(path, scratch, vips_version())
+    try:
+        # A source made from a descriptor keeps its own copy of it (one made from the name
+        # would open the file again by name), so the name can go at once.
+        fd = os.open(copy, os.O_RDONLY)
+        try:
+            source = pyvips.Source.new_from_descriptor(fd)
+        finally:
+            os.close(fd)
+        image = pyvips.Image.new_from_source(source, "", access=access, fail_on="error")
+    except pyvips.Error as exc:
+        raise ScanError(f"cannot read the decoded copy: {_vips_message(exc, copy)}") from None
+    except OSError as exc:
+        raise ScanError(f"cannot read the decoded copy ({exc.strerror})") from None
+    finally:
+        copy.unlink(missing_ok=True)
+    if header.dpi is not None:
+        image = image.copy(xres=header.dpi[0] / 25.4, yres=header.dpi[1] / 25.4)
+    else:
+        image = image.copy()
+    image.set_type(pyvips.GValue.gstr_type, "vips-loader", "jp2kload")
+    for name in ("n-pages", "vips-sequential"):
+        if image.get_typeof(name) != 0:
+            image.remove(name)
+    if header.icc is not None and image.get_typeof("icc-profile-data") == 0:
+        image.set_type(pyvips.GValue.blob_type, "icc-profile-data", header.icc)
+    _check_pixels(image.width, image.height, max_pixels)
     return image
+
+
+def jpeg2000_reader() -> dict[str, str]:
+    """What decodes JPEG 2000 masters here, as tool versions (none beyond libvips if it can).
+
+    Raises:
+        MissingDependencyError: Neither this libvips nor a ``vips`` program reads JPEG 2000.
+    """
+    if pyvips.type_find("VipsOperation", "jp2kload"):
+        return {}
+    return jpeg2000.reader_versions(vips_version())
 
 
 def oriented_size(image: pyvips.Image) -> tuple[int, int]:

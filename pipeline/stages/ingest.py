@@ -23,6 +23,7 @@ from pipeline.fsio import sha256_file
 from pipeline.imaging import (
     floats_in_unit_range,
     header_get,
+    jpeg2000_reader,
     open_master,
     oriented_size,
     unit_range,
@@ -123,18 +124,24 @@ def settings(cfg: Config) -> IngestSettings:
 def preflight(settings: IngestSettings) -> dict[str, str]:
     """Ingest needs libvips with a loader for every accepted format.
 
+    JPEG 2000 may instead be decoded by the ``vips`` program (whose version is then part of
+    the tool versions, so a new one redoes ingest).
+
     Raises:
-        MissingDependencyError: ``ingest.formats`` names a format this libvips cannot read.
+        MissingDependencyError: ``ingest.formats`` names a format nothing here can read.
 
     """
+    tools = {"libvips": vips_version()}
     for fmt in settings.ingest.formats:
-        if not pyvips.type_find("VipsOperation", LOADERS[fmt]):
+        if fmt == "jp2k":
+            tools.update(jpeg2000_reader())
+        elif not pyvips.type_find("VipsOperation", LOADERS[fmt]):
             raise MissingDependencyError(
                 f"ingest.formats includes {fmt!r}, but libvips {vips_version()} cannot read "
                 f"{FORMAT_NAMES[fmt]} (remove it from ingest.formats, or convert those masters "
                 "to TIFF)"
             )
-    return {"libvips": vips_version()}
+    return tools
 
 
 def sniff(head: bytes) -> str:
@@ -230,7 +237,8 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
     Args:
         inp: The page.
         settings: Accepted formats, size limits and OCR's reduction.
-        paths: Where OCR's working image is kept (the only file ingest writes).
+        paths: Where OCR's working image is kept (the only file ingest leaves), and the
+            scratch folder a JPEG 2000 master is decoded into (unlinked as soon as it is open).
 
     Returns:
         A record whose data holds sha256, size, mtime, encoding and oriented dimensions.
@@ -261,7 +269,7 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
     limits = settings.ingest
     if kind not in limits.formats:
         raise ScanError(_refusal(kind, head, limits.formats))
-    image = open_master(source, max_pixels=limits.max_pixels)
+    image = open_master(source, max_pixels=limits.max_pixels, scratch=paths.scratch_dir)
     loader = str(header_get(image, "vips-loader", ""))
     if not loader.startswith(LOADERS[kind]):
         raise ScanError(f"libvips reads this {FORMAT_NAMES[kind]} file as {loader!r}; refusing it")
@@ -331,7 +339,7 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
             **range_data,
             "warnings": warnings,
         },
-        tool_versions={"libvips": vips_version()},
+        tool_versions={"libvips": vips_version(), **(jpeg2000_reader() if kind == "jp2k" else {})},
     )
 
 

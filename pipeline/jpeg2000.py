@@ -1,0 +1,164 @@
+"""JPEG 2000 masters for a libvips without OpenJPEG: the header, and decoding to a scratch file.
+
+The pyvips-binary wheel's libvips has no JPEG 2000 loader; Debian's ``vips`` program
+(``libvips-tools``) has one (``jp2kload``, OpenJPEG). It decodes the master into an
+uncompressed BigTIFF in a scratch folder, which :func:`pipeline.imaging.open_master` streams
+like any TIFF master: no pixel passes through a pipe, and neither process holds the image. The
+program reads a tiled JP2 tile by tile (memory: a few rows of tiles); an untiled JP2 is decoded
+in one piece, which needs about 8 bytes per pixel of RGB (OpenJPEG's 32-bit samples plus the
+image). A libvips image file (``.v``) would keep every header field but is read by mapping it
+into memory, which counts the whole image in the reader's resident memory.
+
+The header is read with Pillow's parser (no pixel decoded): the size, so the pixel limit applies
+before decoding, and the capture resolution and ICC profile, which that loader leaves out.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Jpeg2KImagePlugin
+
+from pipeline.errors import MissingDependencyError, ScanError
+
+# The JP2 file signature box, and the start of a bare codestream (SOC + SIZ markers).
+JP2_MAGIC = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
+J2K_MAGIC = b"\xffO\xffQ"
+# colr box methods that carry an ICC profile (restricted, and any: JPX).
+ICC_METHODS = (2, 3)
+
+
+def sniff(path: Path) -> bool:
+    """Whether the file's content is JPEG 2000 (a JP2 file or a bare J2K codestream)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(JP2_MAGIC))
+    except OSError:
+        return False  # the caller's loader reports it
+    return head.startswith((JP2_MAGIC, J2K_MAGIC))
+
+
+@functools.cache
+def vips_program() -> tuple[str, str] | None:
+    """The ``vips`` program and its version, if it can load JPEG 2000."""
+    vips = shutil.which("vips")
+    if vips is None:
+        return None
+    try:
+        listing = subprocess.run([vips, "-l"], capture_output=True, text=True, timeout=60)
+        version = subprocess.run([vips, "--version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if listing.returncode != 0 or "(jp2kload)" not in listing.stdout:
+        return None
+    return vips, version.stdout.strip().removeprefix("vips-")
+
+
+def reader_versions(libvips: str) -> dict[str, str]:
+    """The program that decodes JPEG 2000 here, as tool versions for the record.
+
+    Args:
+        libvips: This process's libvips version (for the message).
+
+    Raises:
+        MissingDependencyError: There is no ``vips`` program that reads JPEG 2000.
+    """
+    found = vips_program()
+    if found is None:
+        raise MissingDependencyError(
+            f"libvips {libvips} cannot read JPEG 2000 and no 'vips' program with OpenJPEG "
+            "was found (install libvips-tools, or remove 'jp2k' from ingest.formats)"
+        )
+    return {"vips-jp2kload": found[1]}
+
+
+@dataclass(frozen=True)
+class Header:
+    """What the JPEG 2000 header declares."""
+
+    width: int
+    height: int
+    dpi: tuple[float, float] | None
+    icc: bytes | None
+
+
+def read_header(path: Path) -> Header:
+    """Size, capture resolution and ICC profile, without decoding a pixel.
+
+    Raises:
+        ScanError: The header is damaged.
+    """
+    try:
+        # The class itself, not Image.open: its pixel limit would refuse a huge scan unread.
+        with Jpeg2KImagePlugin.Jpeg2KImageFile(str(path)) as header:
+            width, height = header.size
+            dpi = header.info.get("dpi")
+        icc = _icc_profile(path)
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ScanError(f"cannot read image: bad JPEG 2000 header ({exc})") from None
+    return Header(int(width), int(height), (float(dpi[0]), float(dpi[1])) if dpi else None, icc)
+
+
+def _icc_profile(path: Path) -> bytes | None:
+    """The ICC profile of a JP2 file's ``colr`` box (a bare codestream has none)."""
+    with path.open("rb") as fh:
+        if fh.read(len(JP2_MAGIC)) != JP2_MAGIC:
+            return None
+        fh.seek(0)
+        boxes = Jpeg2KImagePlugin.BoxReader(fh)
+        while boxes.next_box_type() != b"jp2h":
+            pass
+        header = boxes.read_boxes()
+        while header.has_next_box():
+            if header.next_box_type() == b"colr":
+                method = header.read_fields(">BBB")[0]
+                if method in ICC_METHODS and header.remaining_in_box > 0:
+                    return bytes(header.read_fields(f">{header.remaining_in_box}s")[0])
+                return None
+    return None
+
+
+def _message(stderr: str, path: Path) -> str:
+    """The useful lines of the program's errors (no GLib prefixes with pids and times)."""
+    lines = []
+    for line in stderr.splitlines():
+        line = line.strip()
+        if line and not line.startswith("(vips:"):
+            lines.append(line.replace(str(path), "this file"))
+    return "; ".join(dict.fromkeys(lines))[:300] or "unknown error of the vips program"
+
+
+def decode(path: Path, scratch: Path | None, libvips: str) -> Path:
+    """Decode ``path`` into a new uncompressed TIFF in ``scratch``; the caller removes it.
+
+    Args:
+        path: The JPEG 2000 master (only read).
+        scratch: Folder for the copy (None: the system's temporary folder).
+        libvips: This process's libvips version (for the message if nothing decodes JP2).
+
+    Raises:
+        ScanError: The data is damaged or incomplete (a truncated file), as any decoder error.
+        MissingDependencyError: There is no ``vips`` program that reads JPEG 2000.
+    """
+    found = vips_program()
+    if found is None:
+        reader_versions(libvips)  # raises, saying what to install
+        raise AssertionError("unreachable")
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="jp2-", suffix=".tif", dir=scratch)
+    os.close(fd)
+    copy = Path(name)
+    # The operation's file argument is taken as it is (no "[options]" parsed from the name).
+    argv = [found[0], "jp2kload", str(path), f"{copy}[bigtiff]", "--fail-on", "error"]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        copy.unlink(missing_ok=True)
+        raise ScanError(f"image data is damaged or incomplete: {_message(done.stderr, path)}")
+    return copy
