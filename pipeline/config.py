@@ -271,7 +271,7 @@ class RunConfig(Section):
 
 
 MasterFormat = Literal["tiff", "jpeg", "png", "jp2k"]
-_DEFAULT_FORMATS: list[MasterFormat] = ["tiff", "jpeg", "png"]
+_DEFAULT_FORMATS: list[MasterFormat] = ["tiff", "jpeg", "png", "jp2k"]
 
 
 class IngestConfig(Section):

@@ -166,7 +166,7 @@ PAGE_FAILURES = [
     pytest.param(
         "p02.webp",
         lambda p: save(rgb(), p),
-        "unsupported format: the file is a WebP image; expected TIFF, JPEG, PNG "
+        "unsupported format: the file is a WebP image; expected TIFF, JPEG, PNG, JPEG 2000 "
         "(convert it to TIFF)",
         id="webp",
     ),
@@ -179,9 +179,8 @@ PAGE_FAILURES = [
     pytest.param(
         "p02.jp2",
         lambda p: p.write_bytes(b"\x00\x00\x00\x0cjP  \r\n\x87\n" + b"\0" * 64),
-        "unsupported format: the file is JPEG 2000; expected TIFF, JPEG, PNG (convert it to TIFF "
-        "or add 'jp2k' to ingest.formats)",
-        id="jpeg2000",
+        "cannot read image: bad JPEG 2000 header (Invalid header length)",
+        id="jpeg2000-bad-header",
     ),
     pytest.param(
         "p02.tif",
@@ -242,6 +241,23 @@ def test_bad_page_fails_alone_with_one_line(
     report = json.loads((tmp_path / "out" / ".pipeline" / "reports" / "vol-1.json").read_text())
     assert [(f["file"], f["stage"]) for f in report["failures"]] == [(name, "ingest")]
     assert (tmp_path / "out" / ".pipeline" / "reports" / "vol-1.html").is_file()
+
+
+def test_jpeg2000_left_out_of_ingest_formats_is_refused_with_the_fix(tmp_path: Path) -> None:
+    folder = tmp_path / "scans" / "vol-1"
+    folder.mkdir(parents=True)
+    save(grey(), folder / "p01.tif")
+    (folder / "p02.jp2").write_bytes(b"\x00\x00\x00\x0cjP  \r\n\x87\n" + b"\0" * 64)
+    result = invoke_cli(
+        tmp_path,
+        "run", "--quiet", "--stages", "ingest",
+        env={"PIPELINE_OCR__ENABLED": "false", "PIPELINE_INGEST__FORMATS": '["tiff"]'},
+    )  # fmt: skip
+    assert_clean_exit(result, 1)
+    assert (
+        "error: vol-1/p02.jp2 [ingest]: unsupported format: the file is JPEG 2000; expected TIFF "
+        "(convert it to TIFF or add 'jp2k' to ingest.formats)"
+    ) in result.output, result.output
 
 
 def test_default_decoding_hides_truncation_but_ingest_does_not(tmp_path: Path) -> None:

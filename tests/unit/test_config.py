@@ -249,7 +249,7 @@ def test_ingest_defaults_guard_against_bombs_and_placeholders() -> None:
     cfg = Config()
     assert cfg.ingest.max_pixels < 100_000 * 100_000
     assert cfg.ingest.min_side > 1
-    assert cfg.ingest.formats == ["tiff", "jpeg", "png"]
+    assert cfg.ingest.formats == ["tiff", "jpeg", "png", "jp2k"]
 
 
 @pytest.mark.parametrize(
