@@ -80,7 +80,7 @@ def open_master(
             2000) its data is damaged or incomplete.
         MissingDependencyError: A JPEG 2000 master, and nothing here can decode it.
     """
-    if jpeg2000.sniff(path) and not pyvips.type_find("VipsOperation", "jp2kload"):
+    if decoded_by_program(path):
         return _open_jpeg2000(path, max_pixels=max_pixels, access=access, scratch=scratch)
     try:
         if path.name.endswith("]"):
@@ -92,6 +92,37 @@ def open_master(
     except pyvips.Error as exc:
         raise ScanError(f"cannot read image: {_vips_message(exc, path)}") from None
     _check_pixels(image.width, image.height, max_pixels)
+    return image
+
+
+def decoded_by_program(path: Path) -> bool:
+    """Opening this master runs the ``vips`` program (a JPEG 2000 this libvips cannot load).
+
+    Such a master is best opened once with random access and the image reused: its decoded
+    copy is an uncompressed local file, so reading it twice costs nothing, while opening the
+    master again decodes it again.
+    """
+    return jpeg2000.sniff(path) and not pyvips.type_find("VipsOperation", "jp2kload")
+
+
+def master_header(path: Path, *, max_pixels: int) -> pyvips.Image:
+    """The master's header (size, resolution, orientation) as an image; no pixel is decoded.
+
+    For what this libvips loads, that is the opened master itself (libvips reads only the
+    header until pixels are asked for). A JPEG 2000 master that only the ``vips`` program
+    decodes is not decoded at all: a lazy black image of its size carries the resolution read
+    from the JP2 header. Its pixels are meaningless: use it to plan, never to read.
+
+    Raises:
+        ScanError: The file is unreadable, not an image, or larger than ``max_pixels``.
+    """
+    if not decoded_by_program(path):
+        return open_master(path, max_pixels=max_pixels)
+    header = jpeg2000.read_header(path)
+    _check_pixels(header.width, header.height, max_pixels)
+    image = pyvips.Image.black(header.width, header.height)
+    if header.dpi is not None:
+        image = image.copy(xres=header.dpi[0] / 25.4, yres=header.dpi[1] / 25.4)
     return image
 
 

@@ -26,7 +26,14 @@ from pipeline.config import Config, OcrConfig
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.external import tesseract
 from pipeline.fsio import write_text_atomic
-from pipeline.imaging import header_get, open_master, oriented_size, unit_range, vips_message
+from pipeline.imaging import (
+    header_get,
+    master_header,
+    open_master,
+    oriented_size,
+    unit_range,
+    vips_message,
+)
 from pipeline.layout import OCR_SUFFIXES, Layout
 from pipeline.records import PageInput, PageItem, StageRecord
 
@@ -100,16 +107,20 @@ def working_image(
         pyvips.Error: libvips failed decoding or converting.
     """
     item = inp.item
-    master = open_master(Path(item.source), max_pixels=max_pixels)
-    plan = reduction.plan_reduction(master, dpi=cfg.dpi, assume_dpi=cfg.assume_dpi)
-    if not plan.resamples and int(header_get(master, "orientation", 1) or 1) != 1:
-        # Rotating the master itself (not a resampled copy) needs random access.
-        master = open_master(Path(item.source), max_pixels=max_pixels, access="random")
-    canvas = oriented_size(master)
+    # Planning needs only the header: a JPEG 2000 master is decoded only if no copy is kept.
+    header = master_header(Path(item.source), max_pixels=max_pixels)
+    plan = reduction.plan_reduction(header, dpi=cfg.dpi, assume_dpi=cfg.assume_dpi)
+    canvas = oriented_size(header)
     sha = str(inp.upstream.get("ingest", {}).get("sha256", ""))
     kept = paths.working_image_path(item.volume, item.page, reduction.working_image_key(sha, plan))
     grey = reduction.load_working_image(kept, plan, canvas) if plan.resamples and sha else None
     if grey is None:
+        # Rotating the master itself (not a resampled copy) needs random access.
+        rotates = int(header_get(header, "orientation", 1) or 1) != 1
+        access = "random" if rotates and not plan.resamples else "sequential"
+        master = open_master(
+            Path(item.source), max_pixels=max_pixels, access=access, scratch=paths.scratch_dir
+        )
         unit = unit_range(inp.upstream.get("ingest", {}))
         grey = reduction.working_image(master, plan, unit_floats=unit)
     return grey, plan, canvas, kept

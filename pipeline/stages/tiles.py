@@ -254,10 +254,17 @@ def write_pyramid_tiff(image: pyvips.Image, path: Path, quality: int) -> str:
     return sha256_file(path)
 
 
-def _open(source: Path, max_pixels: int, unit_floats: bool) -> tuple[pyvips.Image, list[str]]:
-    """Open and normalise the master, streamed unless its orientation needs random access."""
-    image = open_master(source, max_pixels=max_pixels)
-    if int(header_get(image, "orientation", 1) or 1) != 1:
+def _open(
+    source: Path, max_pixels: int, unit_floats: bool, scratch: Path
+) -> tuple[pyvips.Image, list[str]]:
+    """Open and normalise the master, streamed unless it needs random access.
+
+    Random access: its orientation must be applied, or it is decoded by a program (JPEG 2000)
+    and so is read from its decoded copy as often as needed instead of being decoded again.
+    """
+    access = "random" if imaging.decoded_by_program(source) else "sequential"
+    image = open_master(source, max_pixels=max_pixels, access=access, scratch=scratch)
+    if access == "sequential" and int(header_get(image, "orientation", 1) or 1) != 1:
         image = open_master(source, max_pixels=max_pixels, access="random")
     return imaging.normalise(image, unit_floats=unit_floats)
 
@@ -276,13 +283,18 @@ def run(inp: PageInput, settings: TilesSettings, paths: Layout) -> StageRecord:
     source = Path(item.source)
     unit_floats = imaging.unit_range(inp.upstream.get("ingest", {}))
 
+    opened: list[pyvips.Image] = []
+
     def master() -> pyvips.Image:
-        return _open(source, settings.max_pixels, unit_floats)[0]
+        if opened and imaging.decoded_by_program(source):
+            return opened[0]  # random access to the decoded copy: no second decode
+        return _open(source, settings.max_pixels, unit_floats, paths.scratch_dir)[0]
 
     outputs: dict[str, str] = {}
     try:
         with atomic_dir(final) as work:
-            image, colour = _open(source, settings.max_pixels, unit_floats)
+            image, colour = _open(source, settings.max_pixels, unit_floats, paths.scratch_dir)
+            opened.append(image)
             width, height = image.width, image.height
             image.dzsave(
                 str(work),

@@ -195,3 +195,47 @@ def test_ocr_reads_a_jp2_page_as_it_reads_its_tiff_twin(
     assert HEADER_PHRASE.encode("utf-8") in outputs["jp2"]["txt"].replace(b" ", b"")
     assert outputs["jp2"]["txt"] == outputs["tif"]["txt"]
     assert outputs["jp2"]["hocr"] == outputs["tif"]["hocr"].replace(b"p001.tif", b"p001.jp2")
+
+
+@pytest.mark.tesseract
+def test_a_jp2_page_is_decoded_once_by_ingest_and_once_by_tiles_never_by_ocr(
+    tmp_path: Path,
+    make_cfg: Callable[..., Config],
+    monkeypatch: pytest.MonkeyPatch,
+    nanum_fonts: None,
+    tesseract_kor: None,
+) -> None:
+    """Decoding a large JP2 takes minutes: tiles reads its decoded copy twice (pyramid and
+    full/max) rather than decoding again, and OCR plans from the header and starts from the
+    working image ingest kept. One worker, so every decode happens in this process."""
+    from pipeline import jpeg2000
+
+    generate_volume(
+        tmp_path / "scans", volume_id="vol-1", pages=1, seed=5, fonts=["print"],
+        conditions=["clean"],
+    )  # fmt: skip
+    master = tmp_path / "scans" / "vol-1" / "p001.tif"
+    page = pyvips.Image.new_from_file(str(master)).resize(2, kernel="linear")
+    write_jp2(page.copy(xres=300 / 25.4, yres=300 / 25.4), master.with_suffix(".jp2"), dpi=300)
+    master.unlink()
+    decoded: list[Path] = []
+    real_decode = jpeg2000.decode
+
+    def counting_decode(path: Path, scratch: Path | None, libvips: str) -> Path:
+        decoded.append(scratch if scratch is not None else Path("<system temp>"))
+        return real_decode(path, scratch, libvips)
+
+    monkeypatch.setattr(jpeg2000, "decode", counting_decode)
+    cfg = make_cfg(run={"workers": 1}, ingest={"formats": ["tiff", "jp2k"]})
+    report = run_job(cfg)
+    assert not report.failures, [f.error for f in report.failures]
+    layout = layout_for(cfg)
+    # full/max of this page (wider than one tile, within tiles.max_full_side) comes from the
+    # master, so without the reuse tiles decoded twice.
+    assert (layout.out / "vol-1" / "images" / "p001" / "full" / "max" / "0").is_dir()
+    assert decoded == [layout.scratch_dir, layout.scratch_dir]
+    with StateStore(layout.state_db) as state:
+        ocr = next(r for r in state.records("vol-1") if r.stage == "ocr")
+    assert HEADER_PHRASE in layout.path(ocr.data["txt"]).read_text(encoding="utf-8").replace(
+        " ", ""
+    )
