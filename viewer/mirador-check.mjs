@@ -10,77 +10,15 @@
 //
 // The caller (tests/integration/test_mirador.py) asserts on the result; this script only fails
 // (exit 2) when it cannot drive the browser at all.
-import { chromium } from 'playwright-core';
-
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-function parseArgs(argv) {
-  const args = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    if (!argv[i].startsWith('--')) throw new Error(`unexpected argument ${argv[i]}`);
-    args[argv[i].slice(2)] = argv[i + 1];
-  }
-  for (const key of ['page', 'label', 'canvases', 'screenshot', 'chromium', 'profile']) {
-    if (args[key] === undefined) throw new Error(`missing --${key}`);
-  }
-  return args;
-}
-
-// Resolves once no request has been in flight for `quietMs` (or after `timeoutMs`).
-function networkQuiet(inFlight, quietMs, timeoutMs) {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    let lastBusy = Date.now();
-    const timer = setInterval(() => {
-      if (inFlight.size > 0) lastBusy = Date.now();
-      if (Date.now() - lastBusy >= quietMs || Date.now() - started > timeoutMs) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 50);
-  });
-}
+import { parseArgs, recordPage, run } from './browser.mjs';
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
-  const timeout = Number(args['timeout-ms'] || 60000);
+  const args = parseArgs(process.argv.slice(2), ['label', 'canvases']);
   const result = {
-    title: null, windowTitles: [], errors: [], responses: [], failed: [],
-    canvasLabels: [], annotationsTab: false, annotations: [], screenshot: args.screenshot,
+    title: null, windowTitles: [], canvasLabels: [], annotationsTab: false, annotations: [],
     languages: [], buttonLabels: [],
   };
-  const context = await chromium.launchPersistentContext(args.profile, {
-    executablePath: args.chromium,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1400, height: 900 },
-  });
-  const inFlight = new Set();
-  try {
-    const page = context.pages()[0] || await context.newPage();
-    page.setDefaultTimeout(timeout);
-    page.on('request', (req) => inFlight.add(req));
-    page.on('requestfinished', (req) => inFlight.delete(req));
-    page.on('requestfailed', (req) => {
-      inFlight.delete(req);
-      result.failed.push({ url: req.url(), error: req.failure()?.errorText ?? '' });
-    });
-    page.on('response', (res) => result.responses.push({ url: res.url(), status: res.status() }));
-    page.on('pageerror', (err) => result.errors.push(`pageerror: ${err.message}`));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') result.errors.push(`console: ${msg.text()}`);
-    });
-
-    await page.goto(args.page, { waitUntil: 'load' });
+  await recordPage(args, result, async (page, quiet) => {
     const title = page.locator('.mirador-window h2').first();
     await title.waitFor({ state: 'visible' });
     if (args.language) {
@@ -103,7 +41,7 @@ async function main() {
       .evaluateAll((buttons) => buttons.map((b) => b.getAttribute('aria-label')));
     // The first canvas has painted once OpenSeadragon has drawn a tile into its canvas element.
     await page.locator('.openseadragon-canvas canvas').first().waitFor({ state: 'attached' });
-    await networkQuiet(inFlight, 700, timeout);
+    await quiet(700);
 
     const canvases = Number(args.canvases);
     const next = page.locator('button.mirador-next-canvas-button').first();
@@ -114,7 +52,7 @@ async function main() {
       );
       if (i + 1 < canvases) {
         await next.click();
-        await networkQuiet(inFlight, 700, timeout);
+        await quiet(700);
       }
     }
 
@@ -127,15 +65,8 @@ async function main() {
         .catch((err) => result.errors.push(`annotations panel: ${err.message.split('\n')[0]}`));
       result.annotations = await page.locator('li[annotationid]').allTextContents();
     }
-    await networkQuiet(inFlight, 500, timeout);
-    await page.screenshot({ path: args.screenshot, fullPage: false });
-  } finally {
-    await context.close();
-  }
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+    await quiet(500);
+  });
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err.stack || err}\n`);
-  process.exit(2);
-});
+run(main);
