@@ -76,6 +76,19 @@ class Upload:
     content_type: str
     cache_control: str
     data: bytes | None = None
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One object as a listing of the target shows it.
+
+    Its size and, where the store gives one, its ETag (the MD5 hex of a single-part upload;
+    a folder gives none).
+    """
+
+    size: int
+    etag: str = ""
 
 
 class Target(Protocol):
@@ -91,6 +104,11 @@ class Target(Protocol):
         """Key prefix of the output folder's root ("" or ending with "/")."""
         ...
 
+    @property
+    def headers_stored(self) -> bool:
+        """Whether objects carry their own headers (S3) or a web server sets them (a folder)."""
+        ...
+
     def check(self) -> None:
         """Fail fast when the destination cannot be written at all (raise PublishError)."""
         ...
@@ -103,8 +121,12 @@ class Target(Protocol):
         """Whether the object is there, asked of the destination itself."""
         ...
 
-    def list_keys(self, prefix: str) -> dict[str, int]:
-        """Every key under ``prefix`` with its size."""
+    def list_keys(self, prefix: str) -> dict[str, Listed]:
+        """Every key under ``prefix`` with its size (and ETag where the store gives it)."""
+        ...
+
+    def stored_md5(self, key: str) -> str:
+        """MD5 hex of a stored object whose listing gave no ETag (a folder's file)."""
         ...
 
     def delete(self, keys: Sequence[str]) -> None:
@@ -198,6 +220,11 @@ class S3Target:
         """Key prefix of the output folder's root."""
         return self._prefix
 
+    @property
+    def headers_stored(self) -> bool:
+        """Each object keeps the Content-Type and Cache-Control it was put with."""
+        return True
+
     def client(self) -> Any:
         """Return this thread's S3 client (created from the shared session under a lock)."""
         client = getattr(self._local, "client", None)
@@ -206,8 +233,19 @@ class S3Target:
                 client = self._session.client(
                     "s3", endpoint_url=self.endpoint_url, config=self._config
                 )
+            client.meta.events.register("before-sign.s3.PutObject", self._signed_payload)
             self._local.client = client
         return client
+
+    def _signed_payload(self, request: Any, **_: Any) -> None:
+        """Sign a PUT with the SHA-256 already computed when the file was read.
+
+        Over plain HTTP botocore hashes every body again to sign it; the digest we pass is
+        the same one (the store checks it, as it checks Content-MD5).
+        """
+        sha = getattr(self._local, "sha256", "")
+        if sha:
+            request.headers["X-Amz-Content-SHA256"] = sha
 
     # -- errors ----------------------------------------------------------------------------------
     def _fatal(self, exc: Exception) -> PublishError:
@@ -275,13 +313,18 @@ class S3Target:
         extra = {"ContentType": upload.content_type, "CacheControl": upload.cache_control}
         try:
             if upload.data is not None:
-                resp = self.client().put_object(
-                    Bucket=self.bucket,
-                    Key=upload.key,
-                    Body=upload.data,
-                    ContentMD5=_md5_b64(upload.md5),
-                    **extra,
-                )
+                client = self.client()
+                self._local.sha256 = upload.sha256
+                try:
+                    resp = client.put_object(
+                        Bucket=self.bucket,
+                        Key=upload.key,
+                        Body=upload.data,
+                        ContentMD5=_md5_b64(upload.md5),
+                        **extra,
+                    )
+                finally:
+                    self._local.sha256 = ""
                 return str(resp["ETag"]).strip('"')
             self.client().upload_file(
                 str(upload.path), self.bucket, upload.key, ExtraArgs=extra, Config=self.transfer
@@ -312,22 +355,37 @@ class S3Target:
             raise self._object_error(key, exc) from None
         return True
 
-    def list_keys(self, prefix: str) -> dict[str, int]:
-        """List every key under ``prefix`` (ListObjectsV2, 1000 a page).
+    def list_keys(self, prefix: str) -> dict[str, Listed]:
+        """List every key under ``prefix`` with its size and ETag (ListObjectsV2, 1000 a page).
 
         Raises:
             PublishError: The listing failed.
 
         """
-        found: dict[str, int] = {}
+        found: dict[str, Listed] = {}
         try:
             pages = self.client().get_paginator("list_objects_v2")
             for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
                 for obj in page.get("Contents", ()):
-                    found[obj["Key"]] = int(obj["Size"])
+                    etag = str(obj.get("ETag", "")).strip('"')
+                    found[obj["Key"]] = Listed(int(obj["Size"]), etag)
         except (BotoCoreError, ClientError) as exc:
             raise self._fatal(exc) from None
         return found
+
+    def stored_md5(self, key: str) -> str:
+        """The object's ETag (HEAD); listings already carry it, so the job never needs this.
+
+        Raises:
+            PublishError: A job-level failure.
+            PublishObjectError: The request failed.
+
+        """
+        try:
+            head = self.client().head_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise self._object_error(key, exc) from None
+        return str(head["ETag"]).strip('"')
 
     def delete(self, keys: Sequence[str]) -> None:
         """Delete objects, 1000 a request.
@@ -382,19 +440,32 @@ class DirTarget:
         """Folders have no key prefix: the output folder's root is the target's root."""
         return ""
 
+    @property
+    def headers_stored(self) -> bool:
+        """The web server that serves the folder sets the headers."""
+        return False
+
     def check(self) -> None:
-        """Create the folder if needed.
+        """Fail when the folder cannot be written; it is created on the first copy.
+
+        Its parent must exist: a typo in ``--to`` must not quietly create a tree of folders.
 
         Raises:
-            PublishError: It cannot be created or written.
+            PublishError: Its parent folder does not exist, or it (or the parent) is not a
+                writable folder.
 
         """
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise PublishError(f"{self.root}: cannot create ({exc.strerror})") from None
-        if not os.access(self.root, os.W_OK):
-            raise PublishError(f"{self.root}: not writable")
+        parent = self.root.parent
+        if not parent.is_dir():
+            raise PublishError(
+                f"{self.root}: its parent folder {parent} does not exist "
+                "(create it, or fix --to / publish.target)"
+            )
+        where = self.root if self.root.exists() else parent
+        if not where.is_dir():
+            raise PublishError(f"{where}: not a folder")
+        if not os.access(where, os.W_OK):
+            raise PublishError(f"{where}: not writable")
 
     def put(self, upload: Upload) -> str:
         """Copy one file into place atomically; its ETag is its MD5.
@@ -418,16 +489,31 @@ class DirTarget:
         """Whether the file is there."""
         return (self.root / key).is_file()
 
-    def list_keys(self, prefix: str) -> dict[str, int]:
-        """Every file under ``prefix`` (temporary files of a killed copy excluded)."""
+    def list_keys(self, prefix: str) -> dict[str, Listed]:
+        """Every file under ``prefix`` with its size (temporary files of a killed copy excluded)."""
         base = self.root / prefix if prefix else self.root
+        if base.is_file() and not prefix.endswith("/"):
+            return {prefix: Listed(base.stat().st_size)}
         if not base.is_dir():
             return {}
-        found: dict[str, int] = {}
+        found: dict[str, Listed] = {}
+        skip = len(str(self.root)) + 1
         for path in _walk_files(base):
             if not path.name.startswith(TMP_PREFIX):
-                found[path.relative_to(self.root).as_posix()] = path.stat().st_size
+                found[str(path)[skip:].replace(os.sep, "/")] = Listed(path.stat().st_size)
         return found
+
+    def stored_md5(self, key: str) -> str:
+        """MD5 hex of the published file.
+
+        Raises:
+            PublishObjectError: It cannot be read.
+
+        """
+        try:
+            return file_digests(self.root / key, None)[0]
+        except OSError as exc:
+            raise PublishObjectError(f"{key}: cannot read ({exc.strerror or exc})") from None
 
     def delete(self, keys: Sequence[str]) -> None:
         """Remove files and then any folder left empty.
