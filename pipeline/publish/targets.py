@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import boto3
+import botocore.session
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config as BotoConfig
@@ -170,6 +171,18 @@ def open_target(spec: str, cfg: PublishConfig, *, out: Path, session: Any = None
     return DirTarget(root)
 
 
+def _lean_session() -> botocore.session.Session:
+    """A botocore session whose responses keep timestamps as text.
+
+    Publishing never reads a LastModified, and parsing one per listed key with dateutil
+    costs more than the rest of a listing (the AWS CLI does the same for its output).
+    """
+    session = botocore.session.get_session()
+    factory = session.get_component("response_parser_factory")
+    factory.set_parser_defaults(timestamp_parser=str)
+    return session
+
+
 def _md5_b64(md5_hex: str) -> str:
     return base64.b64encode(bytes.fromhex(md5_hex)).decode("ascii")
 
@@ -183,7 +196,7 @@ class S3Target:
         self.endpoint_url = cfg.endpoint_url
         try:
             self._session = session or boto3.session.Session(
-                profile_name=cfg.profile, region_name=cfg.region
+                profile_name=cfg.profile, region_name=cfg.region, botocore_session=_lean_session()
             )
         except ProfileNotFound:
             raise PublishError(
@@ -191,12 +204,14 @@ class S3Target:
             ) from None
         # Integrity comes from Content-MD5 on every single-part PUT; botocore's default
         # trailing CRC checksums are left off because several S3-compatible stores reject them.
+        # Our requests are built from checked values, so botocore need not validate each one.
         self._config = BotoConfig(
             retries={"mode": "standard", "max_attempts": cfg.max_attempts},
             max_pool_connections=cfg.threads,
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
             connect_timeout=10,
+            parameter_validation=False,
             read_timeout=120,
         )
         self.transfer = TransferConfig(
