@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.progress import format_duration
-from pipeline.publish.job import PublishReport
+from pipeline.publish.report import PublishReport
 
 
 def format_size(nbytes: int) -> str:
