@@ -4,8 +4,9 @@ Both run in the same process tree against the same moto server on 127.0.0.1, eac
 empty bucket, with the same number of requests in flight (``publish.threads`` and the CLI's
 ``max_concurrent_requests``). Three rows, each ours vs the peer in the same run:
 
-- first publish into an empty bucket (ours also checks every URL a viewer will request before
-  the manifests go up, from the bucket listing and the uploads);
+- first publish into an empty bucket, best of two alternating runs each (ours also checks
+  every URL a viewer will request before the manifests go up, from the bucket listing and
+  the uploads);
 - an unchanged re-publish (both list the bucket; ours compares sizes and ETags with the state
   store, the peer sizes and times);
 - a re-publish after the bucket was wiped (both must upload every object again; the row
@@ -89,8 +90,6 @@ def run(workdir: Path) -> list[Row]:
     try:
         with start_server(log=workdir / "moto.log") as server:
             client = server.client()
-            for bucket in ("ours", "peer"):
-                client.create_bucket(Bucket=bucket)
             pub = load_config(
                 None,
                 overrides={
@@ -99,23 +98,37 @@ def run(workdir: Path) -> list[Row]:
                 },
                 environ={},
             )
-            sync = ["s3", "sync", str(out), "s3://peer", "--endpoint-url", server.endpoint]
-            sync += ["--exclude", ".pipeline/*", "--only-show-errors"]
-            # Alternate ours and the peer so that both see the same load on the machine.
-            ours, rep = timed(lambda: publish(pub, to="s3://ours"))
-            assert not rep.failures and rep.uploaded == n, (rep.failures, rep.uploaded)
-            peer, _ = timed(lambda: _aws(sync, env))
-            ours_noop, rep2 = timed(lambda: publish(pub, to="s3://ours"))
+
+            def sync(bucket: str) -> list[str]:
+                argv = ["s3", "sync", str(out), f"s3://{bucket}"]
+                argv += ["--endpoint-url", server.endpoint]
+                return [*argv, "--exclude", ".pipeline/*", "--only-show-errors"]
+
+            # Twice each, alternating, into fresh buckets; the best of two counts. The first
+            # requests a moto server answers are slower (it loads its S3 code), and the machine
+            # may be busy: neither side should carry that alone.
+            firsts: list[tuple[float, float]] = []
+            for attempt in range(2):
+                ours_bucket, peer_bucket = f"ours-{attempt}", f"peer-{attempt}"
+                client.create_bucket(Bucket=ours_bucket)
+                client.create_bucket(Bucket=peer_bucket)
+                took, rep = timed(lambda b=ours_bucket: publish(pub, to=f"s3://{b}"))
+                assert not rep.failures and rep.uploaded == n, (rep.failures, rep.uploaded)
+                peer_took, _ = timed(lambda b=peer_bucket: _aws(sync(b), env))
+                firsts.append((took, peer_took))
+            ours = min(t for t, _ in firsts)
+            peer = min(t for _, t in firsts)
+            ours_noop, rep2 = timed(lambda: publish(pub, to=f"s3://{ours_bucket}"))
             assert rep2.uploaded == 0 and rep2.unchanged == n
-            peer_noop, _ = timed(lambda: _aws(sync, env))
-            assert _wipe(client, "ours") == n and _wipe(client, "peer") == n
-            ours_wipe, rep3 = timed(lambda: publish(pub, to="s3://ours"))
+            peer_noop, _ = timed(lambda: _aws(sync(peer_bucket), env))
+            assert _wipe(client, ours_bucket) == n and _wipe(client, peer_bucket) == n
+            ours_wipe, rep3 = timed(lambda: publish(pub, to=f"s3://{ours_bucket}"))
             assert not rep3.failures and rep3.uploaded == rep3.restored == n, (
                 rep3.failures,
                 rep3.uploaded,
                 rep3.restored,
             )
-            peer_wipe, _ = timed(lambda: _aws(sync, env))
+            peer_wipe, _ = timed(lambda: _aws(sync(peer_bucket), env))
     finally:
         for key, value in saved.items():
             if value is None:
@@ -133,7 +146,8 @@ def run(workdir: Path) -> list[Row]:
             "s",
             peer_name=peer_name,
             target="at least as fast as the peer (aim: 0.5x)",
-            note=f"ours {mb / ours:.1f} MB/s vs {mb / peer:.1f} MB/s; ours also checks "
+            note=f"best of 2 each: ours {mb / ours:.1f} MB/s vs {mb / peer:.1f} MB/s "
+            f"(runs: {', '.join(f'{a:.1f}/{b:.1f} s' for a, b in firsts)}); ours also checks "
             f"{rep.checked} viewer URLs before the manifests",
         ),
         Row(
