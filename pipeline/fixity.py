@@ -134,6 +134,10 @@ class _Check:
     mtime_ns: int | None = None
 
 
+# A file a record vouches for, with its recorded checksum (publish checks these too).
+RecordedFile = _Check
+
+
 def _checks(records: Sequence[StageRecord], scans: Path, layout: Layout) -> Iterator[_Check]:
     for rec in records:
         if rec.status != "ok":
@@ -185,12 +189,12 @@ def _problem(check: _Check, what: str, detail: str) -> Problem:
     )
 
 
-def recorded_derivatives(records: Sequence[StageRecord], layout: Layout) -> dict[str, _Check]:
+def recorded_derivatives(records: Sequence[StageRecord], layout: Layout) -> dict[str, RecordedFile]:
     """The derivatives the ok records list, by layout-relative path (what verify re-hashes)."""
     return {c.path: c for c in _checks(records, Path(), layout) if c.kind == "derivative"}
 
 
-def missing_derivatives(checks: Iterable[_Check]) -> list[Problem]:
+def missing_derivatives(checks: Iterable[RecordedFile]) -> list[Problem]:
     """Verify's cheap form: a stat per recorded derivative, no hashing.
 
     Returns:
@@ -200,7 +204,7 @@ def missing_derivatives(checks: Iterable[_Check]) -> list[Problem]:
     return [_problem(c, "missing", "the file is gone") for c in checks if not c.file.is_file()]
 
 
-def drifted(check: _Check, sha256: str) -> Problem | None:
+def drifted(check: RecordedFile, sha256: str) -> Problem | None:
     """Compare a digest computed elsewhere (publish hashes what it uploads) with the record."""
     if sha256 == check.sha256:
         return None

@@ -9,7 +9,13 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError, PublishObjectError
-from pipeline.fixity import Problem, drifted, missing_derivatives, recorded_derivatives
+from pipeline.fixity import (
+    Problem,
+    RecordedFile,
+    drifted,
+    missing_derivatives,
+    recorded_derivatives,
+)
 from pipeline.layout import Layout, check_id, object_kind
 from pipeline.publish.check import load_json, referenced_rels, viewer_rels
 from pipeline.publish.plan import (
@@ -151,7 +157,7 @@ class _Job:
         # Keys the target holds as the output folder has them (or will, after a dry run).
         self.present: set[str] = set()
         self.recorded: dict[str, set[str]] = {}
-        self.digests: dict[str, Any] = {}
+        self.recorded_files: dict[str, RecordedFile] = {}
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def remember(self, record: PublishedObject) -> None:
@@ -250,7 +256,7 @@ class _Job:
         checks = recorded_derivatives(list(self.state.records(volume)), self.layout)
         public = {r: c for r, c in checks.items() if self.layout.is_published(c.file)}
         self.recorded[volume] = set(public)
-        self.digests.update(public)
+        self.recorded_files.update(public)
         missing = missing_derivatives(public.values())
         if missing:
             self.refuse(volume, missing, "nothing of it was uploaded or deleted")
@@ -328,7 +334,7 @@ class _Job:
             prep = prepare(obj, self.threshold)
         except OSError as exc:
             raise PublishObjectError(f"{obj.rel}: cannot read ({exc.strerror})") from None
-        check = self.digests.get(obj.rel)
+        check = self.recorded_files.get(obj.rel)
         problem = drifted(check, prep.sha256) if check is not None else None
         if problem is not None:
             raise _Drifted(problem)
