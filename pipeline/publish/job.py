@@ -29,7 +29,8 @@ from pipeline.publish.plan import (
 from pipeline.publish.plan import volume_objects as list_volume
 from pipeline.publish.pool import BoundedPool
 from pipeline.publish.report import NullProgress, PublishProgress, PublishReport
-from pipeline.publish.targets import Listed, Target, open_target, set_cors
+from pipeline.publish.store import Listed, Target
+from pipeline.publish.targets import open_target, set_cors
 from pipeline.state import PublishedObject, StateStore
 
 log = logging.getLogger(__name__)

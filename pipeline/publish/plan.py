@@ -9,7 +9,7 @@ from pathlib import Path
 from pipeline.config import CacheControlConfig
 from pipeline.layout import Layout, object_kind
 from pipeline.publish.media import cache_control, content_type
-from pipeline.publish.targets import Listed, Upload, file_digests
+from pipeline.publish.store import Listed, Upload, file_digests
 from pipeline.state import PublishedObject
 
 
