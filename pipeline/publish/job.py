@@ -241,6 +241,8 @@ class _Job:
                 self.fail_volume(vid, f"its manifest is not ok ({why}); fix it and rerun")
                 continue
             missing = [rel for rel in rec.outputs if not self.layout.path(rel).is_file()]
+            if missing and not explicit and self.is_withdrawn(vid):
+                continue  # removed from the batch: its objects are pruned, not an error
             if missing:
                 self.fail_volume(vid, f"{missing[0]} is missing; rerun `pipeline run {vid}`")
                 continue
@@ -482,19 +484,27 @@ class _Job:
             return
         self._uploaded(prep, self.target.put(prep.upload))
 
-    def _withdrawn(self, explicit: bool) -> set[str]:
-        """Volumes (and "" for collections) published earlier whose work is gone for good.
+    def is_withdrawn(self, volume: str) -> bool:
+        """Whether a volume was removed from the batch: no scans and no output folder.
 
         A volume whose output folder is gone but whose scans are still there was damaged,
-        not withdrawn: its objects stay (and ``select`` reports the missing manifest).
+        not withdrawn: its objects stay (and ``select`` reports the missing manifest). Without
+        the scans folder itself (another working directory, no ``--scans``) nothing counts
+        as withdrawn.
         """
+        scans = self.cfg.site.scans
+        return (
+            scans.is_dir()
+            and not (scans / volume).is_dir()
+            and not (self.layout.out / volume).is_dir()
+        )
+
+    def _withdrawn(self, explicit: bool) -> set[str]:
+        """Volumes (and "" for collections) published earlier whose objects may be pruned."""
         if explicit:
             return set()
-        out = self.layout.out
-        kept = {p.name for p in out.iterdir() if p.is_dir()} if out.is_dir() else set()
-        scans = self.cfg.site.scans
-        volumes = {rec.volume for rec in self.known.values()} - kept - self.failed
-        return {v for v in volumes if not v or not (scans / v).is_dir()}
+        volumes = {rec.volume for rec in self.known.values()} - self.failed
+        return {v for v in volumes if not v or self.is_withdrawn(v)}
 
     def prune(self, objects: dict[str, list[LocalObject]], *, explicit: bool) -> None:
         """Delete (or, without ``--delete``, count) objects that no longer belong.

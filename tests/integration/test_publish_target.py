@@ -225,3 +225,33 @@ def test_folder_target_itself_is_created(build, tmp_path: Path) -> None:
     result = run_cli(*cli_args(cfg), "publish", "--quiet", "--to", str(site))
     assert_clean_exit(result, 0)
     assert (site / "vol-1" / "manifest.json").is_file()
+
+
+def test_lost_volume_folder_is_kept_and_a_withdrawn_volume_deleted(
+    build, s3_server: S3Server, tmp_path: Path
+) -> None:
+    cfg = _endpoint_cfg(build({"vol-1": 1, "vol-2": 1, "vol-3": 1}), s3_server)
+    bucket = s3_server.new_bucket()
+    publish(cfg, to=f"s3://{bucket}", session=Calls().session)
+    out = layout_for(cfg).out
+    # vol-2 lost its output folder (disk damage): its scans are still there.
+    shutil.rmtree(out / "vol-2")
+    # vol-3 was withdrawn from the batch: scans and output removed.
+    shutil.rmtree(out / "vol-3")
+    shutil.rmtree(tmp_path / "scans" / "vol-3")
+
+    args = ["publish", "--quiet", "--delete", "--to", f"s3://{bucket}"]
+    # Without the scans folder nothing counts as withdrawn: both volumes' objects stay.
+    elsewhere = run_cli(*cli_args(cfg), "--scans", str(tmp_path / "nowhere"), *args,
+                        env=s3_server.env())  # fmt: skip
+    assert_clean_exit(elsewhere, 1)
+    assert any(k.startswith("vol-3/") for k in bucket_keys(s3_server, bucket))
+
+    result = run_cli(*cli_args(cfg), "--scans", str(tmp_path / "scans"), *args,
+                     env=s3_server.env())  # fmt: skip
+    assert_clean_exit(result, 1)
+    assert "error: vol-2 [publish]: vol-2/manifest.json is missing" in result.stderr
+    assert "vol-3" not in result.stderr
+    keys = set(bucket_keys(s3_server, bucket))
+    assert "vol-2/manifest.json" in keys and any(k.startswith("vol-2/images/") for k in keys)
+    assert not any(k.startswith("vol-3/") for k in keys)
