@@ -39,7 +39,7 @@ def publish(
     from pipeline.progress import setup_logging
     from pipeline.publish.job import publish as publish_job
     from pipeline.publish.progress import make_progress
-    from pipeline.publish.summary import summary_lines
+    from pipeline.publish.summary import plan_lines, summary_lines
     from pipeline.runner import layout_for
 
     extra = {k: v for k, v in (("threads", threads), ("cors", cors or None)) if v is not None}
@@ -55,6 +55,8 @@ def publish(
         verify=verify,
         progress=make_progress(quiet=quiet),
     )
+    for line in plan_lines(report):
+        click.echo(line)
     for line in summary_lines(report, max_failures=MAX_LISTED_FAILURES):
         click.echo(line, err=True)
     if report.interrupted:

@@ -374,7 +374,7 @@ class PublishConfig(Section):
     multipart_threshold_mb: int = Field(default=64, ge=5, le=5120)
     multipart_chunk_mb: int = Field(default=16, ge=5, le=5120)
     cors: bool = False
-    check: Literal["head", "list"] = "head"
+    check: Literal["head", "list"] = "list"
     cache_control: CacheControlConfig = Field(default_factory=CacheControlConfig)
 
     @field_validator("target")

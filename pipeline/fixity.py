@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -134,6 +134,10 @@ class _Check:
     mtime_ns: int | None = None
 
 
+# A file a record vouches for, with its recorded checksum (publish checks these too).
+RecordedFile = _Check
+
+
 def _checks(records: Sequence[StageRecord], scans: Path, layout: Layout) -> Iterator[_Check]:
     for rec in records:
         if rec.status != "ok":
@@ -185,6 +189,30 @@ def _problem(check: _Check, what: str, detail: str) -> Problem:
     )
 
 
+def recorded_derivatives(records: Sequence[StageRecord], layout: Layout) -> dict[str, RecordedFile]:
+    """The derivatives the ok records list, by layout-relative path (what verify re-hashes)."""
+    return {c.path: c for c in _checks(records, Path(), layout) if c.kind == "derivative"}
+
+
+def missing_derivatives(checks: Iterable[RecordedFile]) -> list[Problem]:
+    """Verify's cheap form: a stat per recorded derivative, no hashing.
+
+    Returns:
+        A "missing" problem for each file that is gone (or no longer a file).
+
+    """
+    return [_problem(c, "missing", "the file is gone") for c in checks if not c.file.is_file()]
+
+
+def drifted(check: RecordedFile, sha256: str) -> Problem | None:
+    """Compare a digest computed elsewhere (publish hashes what it uploads) with the record."""
+    if sha256 == check.sha256:
+        return None
+    return _problem(
+        check, "changed", f"sha256 is now {sha256[:12]}…, recorded {check.sha256[:12]}…"
+    )
+
+
 def verify(
     state: StateStore,
     layout: Layout,
@@ -226,9 +254,7 @@ def verify(
                 detail = f"not found at {check.file} (if the scans moved, set --scans)"
             found = _problem(check, "missing" if why == "missing" else "unreadable", detail)
         elif digest != check.sha256:
-            found = _problem(
-                check, "changed", f"sha256 is now {digest[:12]}…, recorded {check.sha256[:12]}…"
-            )
+            found = drifted(check, digest)
         elif (
             check.kind == "master"
             and stat is not None

@@ -4,81 +4,39 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError, PublishObjectError
+from pipeline.fixity import (
+    Problem,
+    RecordedFile,
+    drifted,
+    missing_derivatives,
+    recorded_derivatives,
+)
 from pipeline.layout import Layout, check_id, object_kind
 from pipeline.publish.check import load_json, referenced_rels, viewer_rels
-from pipeline.publish.plan import LocalObject, Prepared, local_object, prepare, unchanged_by_stat
+from pipeline.publish.plan import (
+    LocalObject,
+    Prepared,
+    listed_as_published,
+    local_object,
+    prepare,
+    same_on_target,
+)
 from pipeline.publish.plan import volume_objects as list_volume
 from pipeline.publish.pool import BoundedPool
-from pipeline.publish.targets import Target, open_target, set_cors
+from pipeline.publish.report import NullProgress, PublishProgress, PublishReport
+from pipeline.publish.store import Listed, Target
+from pipeline.publish.targets import open_target, set_cors
 from pipeline.state import PublishedObject, StateStore
 
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 200
 FLUSH_SECONDS = 0.5
-
-
-class PhaseBar(Protocol):
-    """Progress of one phase, in objects and bytes."""
-
-    def advance(self, objects: int = 1, nbytes: int = 0) -> None:
-        """Count finished work."""
-        ...
-
-
-class PublishProgress(Protocol):
-    """What the job tells about its progress (the CLI draws it)."""
-
-    def phase(self, name: str, objects: int, nbytes: int) -> AbstractContextManager[PhaseBar]:
-        """Context manager around one phase."""
-        ...
-
-
-class _NullBar:
-    def advance(self, objects: int = 1, nbytes: int = 0) -> None:
-        pass
-
-
-class NullProgress:
-    """No progress output."""
-
-    @contextmanager
-    def phase(self, name: str, objects: int, nbytes: int) -> Iterator[PhaseBar]:
-        """Show nothing."""
-        yield _NullBar()
-
-
-@dataclass
-class PublishReport:
-    """Outcome of one publish, rendered by the CLI."""
-
-    target: str
-    dry_run: bool = False
-    published: list[str] = field(default_factory=list)
-    current: list[str] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    uploaded: int = 0
-    uploaded_bytes: int = 0
-    unchanged: int = 0
-    checked: int = 0
-    deleted: int = 0
-    deleted_bytes: int = 0
-    plan: list[tuple[str, str, int]] = field(default_factory=list)
-    interrupted: bool = False
-    duration_s: float = 0.0
-
-    def fail(self, subject: str, message: str) -> None:
-        """Note a volume (or the collection) that was not published."""
-        self.failures.append((subject, message))
-        log.info("not published: %s: %s", subject, message)
 
 
 def publish(
@@ -98,9 +56,9 @@ def publish(
         cfg: The validated configuration.
         to: ``s3://BUCKET[/PREFIX]`` or a folder; default ``publish.target``.
         volumes: Volume ids; empty means every volume with a manifest.
-        dry_run: Only report what would be uploaded and deleted.
-        delete: Remove objects under the published volumes that no longer belong.
-        verify: Run the viewer replay against the target even for unchanged volumes.
+        dry_run: Only report what would be uploaded and deleted (the target is still listed).
+        delete: Remove objects under the published volumes that their records no longer list.
+        verify: Ask the target for every URL a viewer requests (HEAD), for every volume.
         progress: Progress display.
         session: A ``boto3.session.Session`` to use (default: the standard AWS chain).
 
@@ -160,6 +118,14 @@ def configure_cors(cfg: Config, *, to: str | None = None, session: Any = None) -
     return target.ident
 
 
+class _Drifted(PublishObjectError):
+    """A file differs from the checksum its stage recorded: the volume is not published."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.line())
+        self.problem = problem
+
+
 class _Job:
     def __init__(
         self,
@@ -186,6 +152,13 @@ class _Job:
         self.flushed = time.monotonic()
         self.failed: set[str] = set()
         self.threshold = cfg.publish.multipart_threshold_mb * 1024 * 1024
+        # What the target holds, by volume prefix, as listed before anything is uploaded.
+        self.listings: dict[str, dict[str, Listed]] = {}
+        self.listed: dict[str, Listed] = {}
+        # Keys the target holds as the output folder has them (or will, after a dry run).
+        self.present: set[str] = set()
+        self.recorded: dict[str, set[str]] = {}
+        self.recorded_files: dict[str, RecordedFile] = {}
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def remember(self, record: PublishedObject) -> None:
@@ -213,19 +186,19 @@ class _Job:
     # -- the job ---------------------------------------------------------------------------------
     def run(self, selected: Sequence[str]) -> PublishReport:
         started = time.monotonic()
-        if not self.dry_run or self.delete:
-            self.target.check()
+        self.target.check()
         if self.cfg.publish.cors and not self.dry_run:
             set_cors(self.target)
         run_id = self.state.start_run(f"publish {self.target.ident}")
         self.known = self.state.published(self.target.ident)
         pool = BoundedPool(self.cfg.publish.threads)
         try:
-            volumes = self.select(selected)
+            volumes = [v for v in self.select(selected) if self.intact(v)]
             objects = {v: self.volume_objects(v) for v in volumes}
+            self.list_target(pool, volumes)
             changed, manifests = self.sync_data(pool, objects)
             for volume in volumes:
-                if volume not in self.failed and (volume in changed or self.verify):
+                if volume not in self.failed:
                     self.replay(pool, volume)
             self.sync_manifests(pool, [m for v, m in manifests.items() if v not in self.failed])
             for volume in volumes:
@@ -268,76 +241,142 @@ class _Job:
                 self.fail_volume(vid, f"its manifest is not ok ({why}); fix it and rerun")
                 continue
             missing = [rel for rel in rec.outputs if not self.layout.path(rel).is_file()]
+            if missing and not explicit and self.is_withdrawn(vid):
+                continue  # removed from the batch: its objects are pruned, not an error
             if missing:
                 self.fail_volume(vid, f"{missing[0]} is missing; rerun `pipeline run {vid}`")
                 continue
             ready.append(vid)
         return ready
 
+    def intact(self, volume: str) -> bool:
+        """Check the volume's published files against its records (verify's cheap form).
+
+        Every derivative its records list must still be there; one that is gone refuses the
+        whole volume before anything of it is uploaded or deleted. Files hashed for upload are
+        also compared with their recorded checksum (:meth:`_sync_one`).
+        """
+        checks = recorded_derivatives(list(self.state.records(volume)), self.layout)
+        public = {r: c for r, c in checks.items() if self.layout.is_published(c.file)}
+        self.recorded[volume] = set(public)
+        self.recorded_files.update(public)
+        missing = missing_derivatives(public.values())
+        if missing:
+            self.refuse(volume, missing, "nothing of it was uploaded or deleted")
+            return False
+        return True
+
+    def refuse(self, volume: str, problems: Sequence[Problem], outcome: str) -> None:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        self.fail_volume(volume, f"{problems[0].line()}{more}; {outcome}")
+
+    def list_target(self, pool: BoundedPool, volumes: Sequence[str]) -> None:
+        """List what the target holds under each volume's prefix (1000 keys a request)."""
+        prefixes = [self.layout.volume_prefix(self.target.prefix, v) for v in volumes]
+        with self.progress.phase("list", len(prefixes), 0) as bar:
+            for out in pool.run(self.target.list_keys, prefixes):
+                bar.advance()
+                if out.error is not None:
+                    raise out.error
+                self.listings[out.item] = out.result or {}
+                self.listed.update(out.result or {})
+
     def sync_data(
         self, pool: BoundedPool, objects: dict[str, list[LocalObject]]
     ) -> tuple[set[str], dict[str, Prepared]]:
-        """Upload every new or changed data file; hash the manifests for later.
+        """Upload every data file the target lacks or holds in another version.
 
         Returns:
-            The volumes with any change, and their changed manifests (uploaded later, if at all).
+            The volumes with any upload, and the manifests to upload (after the replay check).
 
         """
-        todo = [
-            o
-            for objs in objects.values()
-            for o in objs
-            if not unchanged_by_stat(o, self.known.get(o.key))
-        ]
-        self.report.unchanged += sum(len(objs) for objs in objects.values()) - len(todo)
+        todo: list[LocalObject] = []
+        for obj in (o for objs in objects.values() for o in objs):
+            if listed_as_published(obj, self.known.get(obj.key), self.listed.get(obj.key)):
+                self.present.add(obj.key)
+            else:
+                todo.append(obj)
+        self.report.unchanged += len(self.present)
         changed: set[str] = set()
         manifests: dict[str, Prepared] = {}
         with self.progress.phase("files", len(todo), sum(o.size for o in todo)) as bar:
-            for out in pool.run(self._prepare_and_put, todo):
+            for out in pool.run(self._sync_one, todo):
                 obj = out.item
                 bar.advance(1, obj.size)
                 if out.error is not None:
-                    changed.add(obj.volume)
                     self._object_failed(obj.volume, out.error)
                     continue
                 assert out.result is not None
-                prep, etag = out.result
-                if not prep.changed:
+                prep, etag, upload = out.result
+                if not upload:
                     # Touched but identical: keep the new mtime so the next run skips it at once.
                     self.report.unchanged += 1
-                    self.remember(prep.record(self.known[obj.key].etag))
+                    self.present.add(obj.key)
+                    listed = self.listed[obj.key]
+                    self.remember(prep.record(listed.etag or prep.upload.md5))
                     continue
                 changed.add(obj.volume)
+                self._count_restore(prep)
                 if obj.is_manifest:
                     manifests[obj.volume] = prep
-                elif etag:
-                    self._uploaded(prep, etag)
+                elif self.dry_run:
+                    self._plan(prep)
                 else:
-                    self.report.plan.append(("upload", obj.key, obj.size))
+                    self._uploaded(prep, etag)
         self.flush()
         return changed, manifests
 
-    def _prepare_and_put(self, obj: LocalObject) -> tuple[Prepared, str]:
-        """Worker: hash the file and upload it if changed (data files only); return the ETag."""
+    def _sync_one(self, obj: LocalObject) -> tuple[Prepared, str, bool]:
+        """Worker: hash the file, compare it with its record and the target, upload if needed.
+
+        Returns:
+            The hashed file, the ETag of the upload ("" if none yet) and whether it is needed.
+
+        """
         try:
-            prep = prepare(obj, self.known.get(obj.key), self.threshold)
+            prep = prepare(obj, self.threshold)
         except OSError as exc:
             raise PublishObjectError(f"{obj.rel}: cannot read ({exc.strerror})") from None
-        if not prep.changed or obj.is_manifest or self.dry_run:
-            return prep, ""
-        return prep, self.target.put(prep.upload)
+        check = self.recorded_files.get(obj.rel)
+        problem = drifted(check, prep.sha256) if check is not None else None
+        if problem is not None:
+            raise _Drifted(problem)
+        if same_on_target(
+            prep,
+            self.known.get(obj.key),
+            self.listed.get(obj.key),
+            lambda: self.target.stored_md5(obj.key),
+            headers_stored=self.target.headers_stored,
+        ):
+            return prep, "", False
+        if obj.is_manifest or self.dry_run:
+            return prep, "", True
+        return prep, self.target.put(prep.upload), True
+
+    def _count_restore(self, prep: Prepared) -> None:
+        """Count an upload of a file the state store says is published as it is."""
+        known = self.known.get(prep.obj.key)
+        if known is not None and known.sha256 == prep.sha256 and known.headers == prep.obj.headers:
+            self.report.restored += 1
+
+    def _plan(self, prep: Prepared) -> None:
+        self.report.plan.append(("upload", prep.obj.key, prep.obj.size))
+        self.present.add(prep.obj.key)
 
     def _uploaded(self, prep: Prepared, etag: str) -> None:
         self.report.uploaded += 1
         self.report.uploaded_bytes += prep.obj.size
+        self.present.add(prep.obj.key)
         self.remember(prep.record(etag))
 
     def _object_failed(self, volume: str, error: BaseException) -> None:
         """Fail one volume for an object error; anything else stops the job."""
-        if isinstance(error, PublishObjectError):
+        if isinstance(error, _Drifted):
+            self.refuse(volume, [error.problem], "its manifest was not uploaded")
+        elif isinstance(error, PublishObjectError):
             self.fail_volume(volume, f"upload failed: {error}")
-            return
-        raise error
+        else:
+            raise error
 
     def missing_on_target(self, pool: BoundedPool, keys: list[str], label: str) -> list[str]:
         """HEAD every key on the target; return those that are not there (sorted).
@@ -359,27 +398,13 @@ class _Job:
         self.report.checked += len(keys)
         return sorted(missing)
 
-    def missing_by_listing(self, pool: BoundedPool, volume: str, keys: list[str]) -> list[str]:
-        """Like :meth:`missing_on_target`, from one listing of the volume's prefix.
-
-        A thousand keys per request instead of one; a key the listing lacks, or lists with
-        another size than the local file, is asked for again with HEAD before it counts.
-        """
-        listed = self.target.list_keys(self.layout.volume_prefix(self.target.prefix, volume))
-        prefix_len = len(self.target.prefix)
-
-        def local_size(key: str) -> int | None:
-            path = self.layout.out / key[prefix_len:]
-            return path.stat().st_size if path.is_file() else None
-
-        doubtful = [k for k in keys if k not in listed or listed[k] != local_size(k)]
-        self.report.checked += len(keys) - len(doubtful)
-        missing = self.missing_on_target(pool, doubtful, f"check {volume}") if doubtful else []
-        wrong_size = [k for k in doubtful if k in listed and k not in missing]
-        return sorted(missing + wrong_size)
-
     def replay(self, pool: BoundedPool, volume: str) -> None:
-        """Check, on the target itself, every URL a viewer will request for this volume."""
+        """Check that every URL a viewer will request for this volume is on the target.
+
+        The listing made before the upload and the uploads that succeeded answer for the keys
+        they cover; the rest (and, with ``--verify`` or ``publish.check = "head"``, every key)
+        is asked for with HEAD.
+        """
         manifest = load_json(self.layout.manifest_path(volume))
         rels, problems = viewer_rels(self.layout, manifest)
         # Other manifests and collections it links to (partOf) go up in the last phase.
@@ -388,15 +413,10 @@ class _Job:
             self.fail_volume(volume, f"{problems[0]}; manifest not uploaded")
             return
         keys = sorted(self.target.prefix + rel for rel in rels)
-        if self.dry_run:
-            # Nothing was uploaded: only what the output folder itself lacks can be reported.
-            missing = [
-                self.target.prefix + r for r in sorted(rels) if not self.layout.path(r).is_file()
-            ]
-        elif self.cfg.publish.check == "list":
-            missing = self.missing_by_listing(pool, volume, keys)
-        else:
-            missing = self.missing_on_target(pool, keys, f"check {volume}")
+        ask_all = (self.verify or self.cfg.publish.check == "head") and not self.dry_run
+        doubtful = keys if ask_all else [k for k in keys if k not in self.present]
+        self.report.checked += len(keys) - len(doubtful)
+        missing = self.missing_on_target(pool, doubtful, f"check {volume}") if doubtful else []
         if missing:
             self.fail_volume(
                 volume,
@@ -407,7 +427,8 @@ class _Job:
     def sync_manifests(self, pool: BoundedPool, manifests: list[Prepared]) -> None:
         """Upload the manifests of volumes whose files all passed the replay check."""
         if self.dry_run:
-            self.report.plan += [("upload", p.obj.key, p.obj.size) for p in manifests]
+            for prep in manifests:
+                self._plan(prep)
             return
         with self.progress.phase(
             "manifests", len(manifests), sum(p.obj.size for p in manifests)
@@ -433,20 +454,23 @@ class _Job:
             self.cfg.publish.cache_control,
         )
         known = self.known.get(obj.key)
-        if unchanged_by_stat(obj, known):
+        listed = self.target.list_keys(obj.key).get(obj.key)
+        if listed_as_published(obj, known, listed):
             self.report.unchanged += 1
+            self.present.add(obj.key)
             return
-        prep = prepare(obj, known, self.threshold)
-        if not prep.changed and known is not None:
+        prep = prepare(obj, self.threshold)
+        stored = lambda: self.target.stored_md5(obj.key)  # noqa: E731
+        if listed is not None and same_on_target(
+            prep, known, listed, stored, headers_stored=self.target.headers_stored
+        ):
             self.report.unchanged += 1
-            self.remember(prep.record(known.etag))
+            self.present.add(obj.key)
+            self.remember(prep.record(listed.etag or prep.upload.md5))
             return
         keys = sorted(self.target.prefix + r for r in referenced_rels(self.layout, load_json(path)))
-        if self.dry_run:
-            planned = {k for action, k, _ in self.report.plan if action == "upload"}
-            absent = [k for k in keys if k not in self.known and k not in planned]
-        else:
-            absent = self.missing_on_target(pool, keys, "check collection")
+        doubtful = [k for k in keys if k not in self.present]
+        absent = self.missing_on_target(pool, doubtful, "check collection") if doubtful else []
         if absent:
             message = f"it links to {absent[0]}, not on the target yet; collection not uploaded"
             if explicit:
@@ -454,33 +478,63 @@ class _Job:
             else:
                 self.fail_volume("", message)
             return
+        self._count_restore(prep)
         if self.dry_run:
-            self.report.plan.append(("upload", obj.key, obj.size))
+            self._plan(prep)
             return
         self._uploaded(prep, self.target.put(prep.upload))
+
+    def is_withdrawn(self, volume: str) -> bool:
+        """Whether a volume was removed from the batch: no scans and no output folder.
+
+        A volume whose output folder is gone but whose scans are still there was damaged,
+        not withdrawn: its objects stay (and ``select`` reports the missing manifest). Without
+        the scans folder itself (another working directory, no ``--scans``) nothing counts
+        as withdrawn.
+        """
+        scans = self.cfg.site.scans
+        return (
+            scans.is_dir()
+            and not (scans / volume).is_dir()
+            and not (self.layout.out / volume).is_dir()
+        )
+
+    def _withdrawn(self, explicit: bool) -> set[str]:
+        """Volumes (and "" for collections) published earlier whose objects may be pruned."""
+        if explicit:
+            return set()
+        volumes = {rec.volume for rec in self.known.values()} - self.failed
+        return {v for v in volumes if not v or self.is_withdrawn(v)}
 
     def prune(self, objects: dict[str, list[LocalObject]], *, explicit: bool) -> None:
         """Delete (or, without ``--delete``, count) objects that no longer belong.
 
-        In scope: the keys under each volume published now, and (when no volume was named)
-        what was published earlier for volumes or collections no longer in the output folder.
-        Keys this tool never published outside those volumes are never touched.
+        In scope: the keys under each volume published now that neither its files nor its
+        records list, and (when no volume was named) what was published earlier for volumes
+        or collections withdrawn from the batch. A volume that failed is never in scope, and
+        keys this tool never published outside those volumes are never touched.
         """
         prefix = self.target.prefix
         current = {o.key for objs in objects.values() for o in objs}
+        current |= {prefix + rel for rels in self.recorded.values() for rel in rels}
         current.add(
             self.layout.object_key(prefix, self.layout.collection_path(self.cfg.collection.id))
         )
         scopes = [v for v in objects if v not in self.failed]
-        out = self.layout.out
-        present = {p.name for p in out.iterdir() if p.is_dir()} if out.is_dir() else set()
+        withdrawn = self._withdrawn(explicit)
         stale: dict[str, int] = {}
         for key, rec in self.known.items():
-            gone = not explicit and rec.volume not in present
-            if key not in current and (rec.volume in scopes or gone):
+            if key not in current and (rec.volume in scopes or rec.volume in withdrawn):
                 stale[key] = rec.size
-                if gone and rec.volume and rec.volume not in scopes:
-                    scopes.append(rec.volume)
+        for volume in scopes + sorted(v for v in withdrawn if v):
+            vprefix = self.layout.volume_prefix(prefix, volume)
+            if vprefix in self.listings:
+                listed = self.listings[vprefix]
+            elif self.delete:
+                listed = self.target.list_keys(vprefix)
+            else:
+                continue
+            stale.update({k: e.size for k, e in listed.items() if k not in current})
         if not self.delete:
             if stale:
                 self.report.notes.append(
@@ -488,9 +542,6 @@ class _Job:
                     "(`pipeline publish --delete --dry-run` lists them)"
                 )
             return
-        for volume in scopes:
-            listed = self.target.list_keys(self.layout.volume_prefix(prefix, volume))
-            stale.update({k: size for k, size in listed.items() if k not in current})
         keys = sorted(stale)
         nbytes = sum(stale.values())
         if self.dry_run:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import CacheControlConfig
 from pipeline.layout import Layout, object_kind
 from pipeline.publish.media import cache_control, content_type
-from pipeline.publish.targets import Upload, file_digests
+from pipeline.publish.store import Listed, Upload, file_digests
 from pipeline.state import PublishedObject
 
 
@@ -93,12 +94,15 @@ def unchanged_by_stat(obj: LocalObject, known: PublishedObject | None) -> bool:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A file read and hashed: either identical to what the target holds or to be uploaded."""
+    """A file read and hashed, ready to be compared with the target and uploaded."""
 
     obj: LocalObject
     upload: Upload
-    sha256: str
-    changed: bool
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 hex of the file's bytes."""
+        return self.upload.sha256
 
     def record(self, etag: str) -> PublishedObject:
         """Return the state-store row once the object is on the target."""
@@ -115,21 +119,22 @@ class Prepared:
         )
 
 
-def prepare(obj: LocalObject, known: PublishedObject | None, multipart_threshold: int) -> Prepared:
-    """Read (when small) and hash a file, and compare it with the last published version.
+def prepare(obj: LocalObject, multipart_threshold: int) -> Prepared:
+    """Read (when small) and hash a file: MD5 for Content-MD5 and ETags, SHA-256 for records.
 
     Args:
         obj: The file.
-        known: What the state store says was last published under its key.
         multipart_threshold: Files at least this large are streamed, not read into memory.
 
     Returns:
-        The prepared upload; ``changed`` is false when the bytes and headers are as published.
+        The prepared upload.
+
+    Raises:
+        OSError: The file cannot be read.
 
     """
     data = obj.path.read_bytes() if obj.size < multipart_threshold else None
     md5, sha = file_digests(obj.path, data)
-    changed = known is None or known.sha256 != sha or known.headers != obj.headers
     upload = Upload(
         key=obj.key,
         path=obj.path,
@@ -137,6 +142,59 @@ def prepare(obj: LocalObject, known: PublishedObject | None, multipart_threshold
         md5=md5,
         content_type=obj.content_type,
         cache_control=obj.cache_control,
-        data=data if changed else None,
+        data=data,
+        sha256=sha,
     )
-    return Prepared(obj=obj, upload=upload, sha256=sha, changed=changed)
+    return Prepared(obj=obj, upload=upload)
+
+
+def listed_as_published(
+    obj: LocalObject, known: PublishedObject | None, listed: Listed | None
+) -> bool:
+    """Whether the target shows the object as last published, without reading the file.
+
+    The file's stat and headers match the state store's row, and the target's listing shows
+    an object of that size (and of that ETag, where the store gives one). Anything else is
+    hashed and compared before it is uploaded.
+    """
+    return (
+        listed is not None
+        and known is not None
+        and unchanged_by_stat(obj, known)
+        and listed.size == obj.size
+        and (not listed.etag or listed.etag == known.etag)
+    )
+
+
+def same_on_target(
+    prep: Prepared,
+    known: PublishedObject | None,
+    listed: Listed | None,
+    stored_md5: Callable[[], str],
+    *,
+    headers_stored: bool,
+) -> bool:
+    """Whether the target already holds these bytes (and headers), judged after hashing.
+
+    Args:
+        prep: The hashed file.
+        known: The state store's row for its key.
+        listed: What the target's listing shows under the key.
+        stored_md5: Reads the stored object's MD5 (a folder's listing has no ETag).
+        headers_stored: Whether the target stores headers (S3) or a web server sets them.
+
+    Returns:
+        True when nothing needs uploading.
+
+    """
+    obj = prep.obj
+    if listed is None or listed.size != obj.size:
+        return False
+    if headers_stored and (known is None or known.headers != obj.headers):
+        return False  # bytes may match, but the served headers are unknown or stale
+    if listed.etag:
+        if listed.etag == prep.upload.md5:
+            return True
+        # A multipart ETag is not an MD5: trust it when it is the one this file went up with.
+        return known is not None and known.sha256 == prep.sha256 and known.etag == listed.etag
+    return stored_md5() == prep.upload.md5

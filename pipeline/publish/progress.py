@@ -17,7 +17,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from pipeline.publish.job import NullProgress, PhaseBar, PublishProgress
+from pipeline.publish.report import NullProgress, PhaseBar, PublishProgress
 
 
 class _RichBar:

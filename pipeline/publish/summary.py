@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.progress import format_duration
-from pipeline.publish.job import PublishReport
+from pipeline.publish.report import PublishReport
 
 
 def format_size(nbytes: int) -> str:
@@ -16,6 +16,11 @@ def format_size(nbytes: int) -> str:
     return f"{value:.1f} GB"
 
 
+def plan_lines(report: PublishReport) -> list[str]:
+    """What a dry run would do, for stdout: ``upload KEY`` or ``delete KEY``, sorted."""
+    return sorted(f"{action} {key}" for action, key, _ in report.plan)
+
+
 def summary_lines(report: PublishReport, *, max_failures: int = 20) -> list[str]:
     """The lines ``pipeline publish`` writes to stderr, the summary last.
 
@@ -24,10 +29,10 @@ def summary_lines(report: PublishReport, *, max_failures: int = 20) -> list[str]
         max_failures: How many failures to list; the rest are in the job log.
 
     Returns:
-        The plan (dry run), at most ``max_failures`` failures, the notes, then one summary line.
+        At most ``max_failures`` failures, the notes, then one summary line (the dry run's
+        plan itself is :func:`plan_lines`).
     """
-    lines = [f"would {action} {key} ({format_size(size)})" for action, key, size in report.plan]
-    lines += [
+    lines = [
         f"error: {subject} [publish]: {msg}" for subject, msg in report.failures[:max_failures]
     ]
     lines += [f"note: {note}" for note in report.notes]
@@ -38,13 +43,15 @@ def summary_lines(report: PublishReport, *, max_failures: int = 20) -> list[str]
             f"dry run: would upload {len(ups)} object(s) ({format_size(sum(ups))}) and delete "
             f"{len(dels)} ({format_size(sum(dels))}) on {report.target}; "
             f"{report.unchanged} unchanged"
+            + (f", {report.restored} to restore" if report.restored else "")
         )
     else:
         state = "interrupted" if report.interrupted else "done"
+        restored = f", {report.restored} of them restored" if report.restored else ""
         lines.append(
             f"{state}: {len(report.published)} volume(s) published, {len(report.current)} up to "
             f"date, {len(report.failures)} failed; {report.uploaded} object(s) uploaded "
-            f"({format_size(report.uploaded_bytes)}), {report.unchanged} unchanged, "
+            f"({format_size(report.uploaded_bytes)}{restored}), {report.unchanged} unchanged, "
             f"{report.deleted} deleted on {report.target} in {format_duration(report.duration_s)}"
         )
     return lines

@@ -2,11 +2,15 @@
 
 Both run in the same process tree against the same moto server on 127.0.0.1, each into its own
 empty bucket, with the same number of requests in flight (``publish.threads`` and the CLI's
-``max_concurrent_requests``). Ours does more requests than the peer: after the upload it HEADs
-every URL a viewer will request (the replay check) before the manifests go up. The second row
-does the same check from bucket listings (``publish.check = "list"``). The last row
-is an unchanged re-publish (ours: a stat per file against the state store, no requests; the
-peer lists the bucket and compares sizes and times).
+``max_concurrent_requests``). Three rows, each ours vs the peer in the same run:
+
+- first publish into an empty bucket, best of two alternating runs each (ours also checks
+  every URL a viewer will request before the manifests go up, from the bucket listing and
+  the uploads);
+- an unchanged re-publish (both list the bucket; ours compares sizes and ETags with the state
+  store, the peer sizes and times);
+- a re-publish after the bucket was wiped (both must upload every object again; the row
+  asserts that ours restored as many objects as there are).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from pipeline.config import load_config
 from pipeline.runner import layout_for, run_job
@@ -44,6 +49,15 @@ def _aws(args: list[str], env: dict[str, str]) -> None:
     subprocess.run([str(aws), *args], check=True, env=env, stdout=subprocess.DEVNULL)
 
 
+def _wipe(client: Any, bucket: str) -> int:
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    keys = [o["Key"] for page in pages for o in page.get("Contents", ())]
+    for start in range(0, len(keys), 1000):
+        batch = [{"Key": k} for k in keys[start : start + 1000]]
+        client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+    return len(keys)
+
+
 def run(workdir: Path) -> list[Row]:
     from pipeline.publish.job import publish
 
@@ -72,11 +86,10 @@ def run(workdir: Path) -> list[Row]:
     }
     saved = {k: os.environ.get(k) for k in env if k.startswith("AWS_")}
     os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
+    n = len(files)
     try:
         with start_server(log=workdir / "moto.log") as server:
             client = server.client()
-            for bucket in ("ours", "listed", "peer"):
-                client.create_bucket(Bucket=bucket)
             pub = load_config(
                 None,
                 overrides={
@@ -85,47 +98,57 @@ def run(workdir: Path) -> list[Row]:
                 },
                 environ={},
             )
-            ours, rep = timed(lambda: publish(pub, to="s3://ours"))
-            assert not rep.failures and rep.uploaded == len(files), (rep.failures, rep.uploaded)
-            ours_noop, rep2 = timed(lambda: publish(pub, to="s3://ours"))
-            assert rep2.uploaded == 0
-            listing = pub.model_copy(
-                update={"publish": pub.publish.model_copy(update={"check": "list"})}
+
+            def sync(bucket: str) -> list[str]:
+                argv = ["s3", "sync", str(out), f"s3://{bucket}"]
+                argv += ["--endpoint-url", server.endpoint]
+                return [*argv, "--exclude", ".pipeline/*", "--only-show-errors"]
+
+            # Twice each, alternating, into fresh buckets; the best of two counts. The first
+            # requests a moto server answers are slower (it loads its S3 code), and the machine
+            # may be busy: neither side should carry that alone.
+            firsts: list[tuple[float, float]] = []
+            for attempt in range(2):
+                ours_bucket, peer_bucket = f"ours-{attempt}", f"peer-{attempt}"
+                client.create_bucket(Bucket=ours_bucket)
+                client.create_bucket(Bucket=peer_bucket)
+                took, rep = timed(lambda b=ours_bucket: publish(pub, to=f"s3://{b}"))
+                assert not rep.failures and rep.uploaded == n, (rep.failures, rep.uploaded)
+                peer_took, _ = timed(lambda b=peer_bucket: _aws(sync(b), env))
+                firsts.append((took, peer_took))
+            ours = min(t for t, _ in firsts)
+            peer = min(t for _, t in firsts)
+            ours_noop, rep2 = timed(lambda: publish(pub, to=f"s3://{ours_bucket}"))
+            assert rep2.uploaded == 0 and rep2.unchanged == n
+            peer_noop, _ = timed(lambda: _aws(sync(peer_bucket), env))
+            assert _wipe(client, ours_bucket) == n and _wipe(client, peer_bucket) == n
+            ours_wipe, rep3 = timed(lambda: publish(pub, to=f"s3://{ours_bucket}"))
+            assert not rep3.failures and rep3.uploaded == rep3.restored == n, (
+                rep3.failures,
+                rep3.uploaded,
+                rep3.restored,
             )
-            listed, rep3 = timed(lambda: publish(listing, to="s3://listed"))
-            assert not rep3.failures and rep3.uploaded == len(files)
-            sync = ["s3", "sync", str(out), "s3://peer", "--endpoint-url", server.endpoint]
-            sync += ["--exclude", ".pipeline/*", "--only-show-errors"]
-            peer, _ = timed(lambda: _aws(sync, env))
-            peer_noop, _ = timed(lambda: _aws(sync, env))
+            peer_wipe, _ = timed(lambda: _aws(sync(peer_bucket), env))
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    n = len(files)
     mb = nbytes / 1e6
     what = f"{n} objects, {mb:.0f} MB"
+    peer_name = "aws s3 sync (same server, same concurrency)"
     return [
         Row(
-            f"publish objects/s ({what}, {THREADS} in flight)",
-            n / ours,
-            n / peer,
-            "obj/s",
-            peer_name="aws s3 sync (same server, same concurrency)",
-            higher_is_better=True,
-            note=f"ours {mb / ours:.1f} MB/s vs {mb / peer:.1f} MB/s; ours also HEADs "
+            f"first publish ({what}, {THREADS} in flight)",
+            ours,
+            peer,
+            "s",
+            peer_name=peer_name,
+            target="at least as fast as the peer (aim: 0.5x)",
+            note=f"best of 2 each: ours {mb / ours:.1f} MB/s vs {mb / peer:.1f} MB/s "
+            f"(runs: {', '.join(f'{a:.1f}/{b:.1f} s' for a, b in firsts)}); ours also checks "
             f"{rep.checked} viewer URLs before the manifests",
-        ),
-        Row(
-            f"publish objects/s, publish.check = list ({what})",
-            n / listed,
-            n / peer,
-            "obj/s",
-            peer_name="aws s3 sync (same server, same concurrency)",
-            higher_is_better=True,
-            note=f"ours {mb / listed:.1f} MB/s; replay from bucket listings (1000 keys a request)",
         ),
         Row(
             f"unchanged re-publish ({n} objects)",
@@ -133,6 +156,14 @@ def run(workdir: Path) -> list[Row]:
             peer_noop,
             "s",
             peer_name="aws s3 sync (lists the bucket)",
-            target="no uploads, seconds",
+            target="no slower than the peer; no uploads",
+        ),
+        Row(
+            f"re-publish after the bucket was wiped ({n} objects)",
+            ours_wipe,
+            peer_wipe,
+            "s",
+            peer_name=peer_name,
+            target=f"every object restored ({rep3.restored} of {n})",
         ),
     ]

@@ -111,7 +111,7 @@ def test_every_object_with_bytes_and_headers(build, s3_server: S3Server) -> None
     assert client.head_object(Bucket=bucket, Key=tile)["ContentType"] == "image/jpeg"
 
 
-def test_rerun_makes_no_upload_and_no_check(build, s3_server: S3Server) -> None:
+def test_rerun_makes_no_upload_and_only_listings(build, s3_server: S3Server) -> None:
     cfg = _endpoint_cfg(build(), s3_server)
     bucket = s3_server.new_bucket()
     first = Calls()
@@ -120,7 +120,8 @@ def test_rerun_makes_no_upload_and_no_check(build, s3_server: S3Server) -> None:
     second = Calls()
     report = publish(cfg, to=f"s3://{bucket}", session=second.session)
     assert second.count("PutObject", "CreateMultipartUpload", "UploadPart") == 0
-    assert [op for op, _ in second.seen] == ["HeadBucket"]
+    # The target is asked once: a listing per volume and one for the collection document.
+    assert [op for op, _ in second.seen] == ["HeadBucket"] + ["ListObjectsV2"] * 3
     assert report.uploaded == 0 and sorted(report.current) == ["vol-1", "vol-2"]
     assert report.unchanged == len(local_objects(cfg))
 
@@ -136,7 +137,7 @@ def test_touched_but_identical_files_are_not_uploaded(build, s3_server: S3Server
     assert calls.count("PutObject") == 0 and report.uploaded == 0
     again = Calls()
     publish(cfg, to=f"s3://{bucket}", session=again.session)
-    assert [op for op, _ in again.seen] == ["HeadBucket"]
+    assert [op for op, _ in again.seen] == ["HeadBucket"] + ["ListObjectsV2"] * 3
 
 
 def test_changed_page_uploads_only_its_objects(build, make_scan, s3_server: S3Server) -> None:
@@ -154,47 +155,27 @@ def test_changed_page_uploads_only_its_objects(build, make_scan, s3_server: S3Se
     page_files = {k for k in local_objects(cfg) if k.startswith("vol-1/images/p002/")}
     assert set(put) - page_files <= {"vol-1/manifest.json"}, put
     assert report.published == ["vol-1"] and report.current == ["vol-2"]
-    # The replay ran against the bucket for the changed volume only.
-    heads = calls.keys("HeadObject")
-    assert heads and all(k.startswith("vol-1/") for k in heads)
+    # The replay is answered by the listings and the uploads: no request per URL.
+    assert calls.count("HeadObject") == 0 and calls.count("ListObjectsV2") == 3
     etags = bucket_keys(s3_server, bucket)
     for key, path in local_objects(cfg).items():
         assert etags[key] == hashlib.md5(path.read_bytes()).hexdigest(), key
 
 
 @pytest.mark.parametrize("check", ["head", "list"])
-def test_deleted_tile_refuses_the_volume_before_its_manifest(
-    build, s3_server: S3Server, check: str
-) -> None:
-    cfg = _endpoint_cfg(build(), s3_server)
-    bucket = s3_server.new_bucket()
-    out = layout_for(cfg).out
-    tile = sorted((out / "vol-1" / "images" / "p001").rglob("default.jpg"))[-1]
-    tile.unlink()
-    env = {**s3_server.env(), "PIPELINE_PUBLISH__CHECK": check}
-    result = run_cli(*cli_args(cfg), "publish", "--quiet", "--to", f"s3://{bucket}", env=env)
-    assert_clean_exit(result, 1)
-    rel = tile.relative_to(out).as_posix()
-    assert "error: vol-1 [publish]: 1 of " in result.output
-    assert f"(first: {rel}); manifest not uploaded" in result.output
-    keys = set(bucket_keys(s3_server, bucket))
-    assert "vol-1/manifest.json" not in keys
-    assert "vol-2/manifest.json" in keys
-    assert "vol-1/images/p001/info.json" in keys  # data went up; only the manifest waits
-    assert "collection.json" not in keys  # it lists vol-1, which is not on the target
-
-
-def test_list_check_uses_listings_not_heads(build, s3_server: S3Server) -> None:
-    cfg = _endpoint_cfg(build(), s3_server, check="list")
+def test_replay_checks_every_viewer_url(build, s3_server: S3Server, check: str) -> None:
+    cfg = _endpoint_cfg(build(), s3_server, check=check)
     bucket = s3_server.new_bucket()
     calls = Calls()
     report = publish(cfg, to=f"s3://{bucket}/x", session=calls.session)
     assert not report.failures and sorted(report.published) == ["vol-1", "vol-2"]
-    assert calls.count("ListObjectsV2") == 2
-    # Every tile was found in the listings; only what the collection links to is HEADed.
+    assert calls.count("ListObjectsV2") == 3
     heads = calls.keys("HeadObject")
-    assert {"x/vol-1/manifest.json", "x/vol-2/manifest.json"} <= set(heads)
-    assert all(k.endswith("manifest.json") or "/full/" in k for k in heads), heads
+    if check == "list":
+        # Every URL was in a listing or went up in this run; the collection's links too.
+        assert heads == []
+    else:
+        assert {k for k in heads if "/full/" in k} and all(k.startswith("x/vol-") for k in heads)
     assert report.checked > len(local_objects(cfg)) / 2
 
 
@@ -272,10 +253,10 @@ def test_dry_run_lists_uploads_and_changes_nothing(build, s3_server: S3Server) -
     result = run_cli(*cli_args(cfg), "publish", "--dry-run", "--to", f"s3://{bucket}", env=env)
     assert_clean_exit(result, 0)
     n = len(local_objects(cfg))
-    lines = result.output.splitlines()
-    assert sum(line.startswith("would upload ") for line in lines) == n
-    assert "would upload vol-1/manifest.json (" in result.output
-    assert f"dry run: would upload {n} object(s) (" in result.output
+    # The plan on stdout, one sorted line per object; the summary on stderr.
+    assert result.stdout.splitlines() == sorted(f"upload {k}" for k in local_objects(cfg))
+    assert f"dry run: would upload {n} object(s) (" in result.stderr
+    assert "dry run" not in result.stdout
     assert bucket_keys(s3_server, bucket) == {}
 
 
