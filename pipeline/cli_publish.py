@@ -18,7 +18,11 @@ from pipeline.errors import ExitCode
     is_flag=True,
     help="Remove objects of the published volumes that no longer belong (try --dry-run first).",
 )
-@click.option("--verify", is_flag=True, help="Replay viewer requests for unchanged volumes too.")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Ask the target for every URL a viewer requests (a HEAD each), for every volume.",
+)
 @click.option("--cors", is_flag=True, help="Also set the bucket CORS rule viewers need.")
 @click.option("-t", "--threads", type=click.IntRange(1, 256), help="Requests in flight.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
