@@ -69,7 +69,8 @@ def open_master(
     Args:
         path: The master.
         max_pixels: Largest accepted width x height (``ingest.max_pixels``).
-        access: ``sequential`` (streaming, one pass) or ``random``.
+        access: ``sequential`` (streaming, one pass) or ``random`` (a decoded JPEG 2000 copy
+            is always random).
         scratch: Folder for a decoded JPEG 2000 copy (default: the system's temporary folder).
 
     Returns:
@@ -81,7 +82,7 @@ def open_master(
         MissingDependencyError: A JPEG 2000 master, and nothing here can decode it.
     """
     if decoded_by_program(path):
-        return _open_jpeg2000(path, max_pixels=max_pixels, access=access, scratch=scratch)
+        return _open_jpeg2000(path, max_pixels=max_pixels, scratch=scratch)
     try:
         if path.name.endswith("]"):
             # libvips would read a trailing "[...]" of a file name as load options.
@@ -136,14 +137,17 @@ def _check_pixels(width: int, height: int, max_pixels: int) -> None:
         )
 
 
-def _open_jpeg2000(
-    path: Path, *, max_pixels: int, access: str, scratch: Path | None
-) -> pyvips.Image:
+def _open_jpeg2000(path: Path, *, max_pixels: int, scratch: Path | None) -> pyvips.Image:
     """Decode a JPEG 2000 master with the vips program into a scratch file, and open that.
 
     The file is unlinked once open (its data stays until the image is garbage-collected), so
-    nothing is left behind. The header fields libvips' loader misses are added from the JP2
-    header (capture resolution, ICC profile), and the loader named is the master's.
+    nothing is left behind. The copy is always opened for random access, whatever the caller
+    asked: it is an uncompressed local file, so random access reads only the strips asked for,
+    while libvips' sequential mode can fail with "out of order read" when its threads stall on
+    a loaded machine, and a copy that can be read twice need never be decoded again.
+
+    The header fields libvips' loader misses are added from the JP2 header (capture
+    resolution, ICC profile), and the loader named is the master's.
     """
     header = jpeg2000.read_header(path)
     _check_pixels(header.width, header.height, max_pixels)
@@ -156,7 +160,7 @@ def _open_jpeg2000(
             source = pyvips.Source.new_from_descriptor(fd)
         finally:
             os.close(fd)
-        image = pyvips.Image.new_from_source(source, "", access=access, fail_on="error")
+        image = pyvips.Image.new_from_source(source, "", access="random", fail_on="error")
     except pyvips.Error as exc:
         raise ScanError(f"cannot read the decoded copy: {_vips_message(exc, copy)}") from None
     except OSError as exc:

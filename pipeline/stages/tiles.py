@@ -257,15 +257,14 @@ def write_pyramid_tiff(image: pyvips.Image, path: Path, quality: int) -> str:
 def _open(
     source: Path, max_pixels: int, unit_floats: bool, scratch: Path
 ) -> tuple[pyvips.Image, list[str]]:
-    """Open and normalise the master, streamed unless it needs random access.
+    """Open and normalise the master, streamed unless its orientation needs random access.
 
-    Random access: its orientation must be applied, or it is decoded by a program (JPEG 2000)
-    and so is read from its decoded copy as often as needed instead of being decoded again.
+    A JPEG 2000 decoded by a program always comes with random access (its decoded copy), so
+    ``run`` reads it as often as needed instead of decoding it again.
     """
-    access = "random" if imaging.decoded_by_program(source) else "sequential"
-    image = open_master(source, max_pixels=max_pixels, access=access, scratch=scratch)
-    if access == "sequential" and int(header_get(image, "orientation", 1) or 1) != 1:
-        image = open_master(source, max_pixels=max_pixels, access="random")
+    image = open_master(source, max_pixels=max_pixels, scratch=scratch)
+    if int(header_get(image, "orientation", 1) or 1) != 1:
+        image = open_master(source, max_pixels=max_pixels, access="random", scratch=scratch)
     return imaging.normalise(image, unit_floats=unit_floats)
 
 
