@@ -315,7 +315,15 @@ class OcrConfig(Section):
 
     _lang_list = field_validator("languages", mode="before")(ocr_language_list)
     _langs = field_validator("languages")(lambda v: check_ocr_languages(v))
-    _line_langs = field_validator("line_languages")(lambda v: v and check_ocr_languages(v))
+    _line_lang_list = field_validator("line_languages", mode="before")(ocr_language_list)
+
+    @field_validator("line_languages")
+    @classmethod
+    def _line_langs(cls, value: list[str]) -> list[str]:
+        for lang in value:
+            if "+" in lang:
+                raise ValueError(f"{lang!r}: one model per entry, tried in order (rus, eng)")
+        return value and check_ocr_languages(value)
 
     @field_validator("psm", "vertical_psm")
     @classmethod

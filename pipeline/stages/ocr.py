@@ -2,11 +2,14 @@
 
 One tesseract process per page, single-threaded (``OMP_THREAD_LIMIT=1``, set per worker),
 writes hOCR, ALTO and plain text in one pass over an image libvips prepared (resampled,
-binarised, see :mod:`pipeline.preprocess`). Every coordinate written is mapped back to the
-full-resolution canvas. Pages under ``ocr.review_confidence`` are flagged ``needs_review``;
-unless ``ocr.publish_low_confidence`` is set, their output is kept out of the published tree
-(in the work folder, for review) and no annotations are made for them. The IIIF annotation
-page is written by the ``annotations`` stage, so a new base URL never reruns tesseract.
+binarised, see :mod:`pipeline.preprocess`). Lines that pass reads poorly, such as Russian on
+a Korean page, are then read again one by one with ``ocr.line_languages``
+(:mod:`pipeline.ocr_lines`), so no volume has to say which pages carry another script. Every
+coordinate written is mapped back to the full-resolution canvas. Pages under
+``ocr.review_confidence`` are flagged ``needs_review``; unless ``ocr.publish_low_confidence``
+is set, their output is kept out of the published tree (in the work folder, for review) and
+no annotations are made for them. The IIIF annotation page is written by the
+``annotations`` stage, so a new base URL never reruns tesseract.
 """
 
 from __future__ import annotations

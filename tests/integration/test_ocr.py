@@ -459,6 +459,8 @@ def test_missing_languages_are_named_with_their_package(
 ) -> None:
     with pytest.raises(MissingDependencyError, match="tesseract-ocr-xyz"):
         run_job(make_cfg(ocr={"languages": ["kor+xyz"]}), stages=["ocr"])
+    with pytest.raises(MissingDependencyError, match=r"tesseract-ocr-xyz.*line_languages = \[\]"):
+        run_job(make_cfg(ocr={"line_languages": ["rus", "xyz"]}), stages=["ocr"])
     with pytest.raises(OcrError, match="'xyz' is not installed"):
         item = PageItem("vol-1", "p001", str(volume / "p001.tif"), 0, {}, ("kor", "xyz"))
         cfg = make_cfg()
