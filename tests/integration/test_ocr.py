@@ -27,7 +27,7 @@ from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.layout import Layout
 from pipeline.records import PageInput, PageItem, StageRecord
 from pipeline.runner import layout_for, run_job
-from pipeline.samples import HEADER_PHRASE, generate_volume
+from pipeline.samples import HEADER_PHRASE, generate_volume, render_page
 from pipeline.stages import ocr
 from pipeline.state import StateStore
 from tests.conftest import SCHEMAS, assert_clean_exit, have_tesseract, invoke, require
@@ -181,6 +181,32 @@ def test_russian_lines_are_found_and_tagged_with_no_language_configured(
     assert any(s.get("CONTENT") == "Морозова," for e in lines for s in e.iter("{*}String"))
     step = alto4.find(".//{*}processingStepSettings")
     assert step is not None and "-l rus --psm 7" in (step.text or "")
+
+
+def test_latin_lines_are_read_with_eng(
+    tmp_path: Path, nanum_fonts: None, tesseract_kor: None
+) -> None:
+    require(have_tesseract("rus") and have_tesseract("eng"), "tesseract rus/eng not installed")
+    lines = [
+        "인물전기 제2권",
+        "그는 1957년 대학을 졸업하였다.",
+        "Moscow State University, 1957",
+        "졸업 후 그는 연구소에서 일하였다.",
+        "Окончил университет в 1957 году.",
+        "그는 1996년 고향에서 세상을 떠났다.",
+    ]
+    image = render_page(
+        text_lines=lines, font="print", condition="clean", seed=1, width=1240, height=1754
+    )
+    source = tmp_path / "p001.tif"
+    image.save(source, dpi=(150, 150))
+    layout, rec = run_page(tmp_path, source, "out")
+    assert rec.data["language"] == "kor+rus+eng"
+    root = etree.parse(str(layout.path(rec.data["hocr"]))).getroot()
+    tagged = {e.get("lang"): "".join(e.itertext()) for e in root.iter("{*}span") if e.get("lang")}
+    assert "University" in tagged["en"] and "университет" in tagged["ru"]
+    text = layout.path(rec.data["txt"]).read_text(encoding="utf-8")
+    assert "졸업" in text
 
 
 def test_line_languages_off_reads_the_page_with_its_languages_only(

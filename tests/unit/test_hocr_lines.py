@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from pipeline import alto, hocr, ocr_lines
+from pipeline.config import load_config
+from pipeline.errors import ConfigError
 from pipeline.preprocess import Affine
 from tests.unit.test_hocr import ALTO, HOCR, alto_schema
 
@@ -104,3 +107,16 @@ def test_apply_replaces_words_and_text_of_chosen_lines_only() -> None:
     assert new.lines[1].text == "Копия верна." and new.lines[1].bbox == page.lines[1].bbox
     assert reading.confidence == 95
     assert ocr_lines.by_box(page, {1: reading}) == {page.lines[1].bbox: ("ru", READING[0][1])}
+
+
+def test_line_languages_setting_takes_one_model_per_entry() -> None:
+    def line_languages(value: object) -> list[str]:
+        cfg = load_config(None, overrides={"ocr": {"line_languages": value}}, environ={})
+        return cfg.ocr.line_languages
+
+    assert load_config(None, environ={}).ocr.line_languages == ["rus", "eng"]
+    assert line_languages("rus") == ["rus"] and line_languages([]) == []
+    with pytest.raises(ConfigError, match="'rus\\+eng': one model per entry"):
+        line_languages(["rus+eng"])
+    with pytest.raises(ConfigError, match="write 'rus'"):
+        line_languages(["ru"])
