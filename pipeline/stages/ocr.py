@@ -164,16 +164,21 @@ def recognise(
 
 def reread_lines(
     page: hocr.Page, work: Path, *, lang: str, cfg: OcrConfig, dpi: int
-) -> dict[int, ocr_lines.Reading]:
+) -> tuple[dict[int, ocr_lines.Reading], int]:
     """Lines of other scripts read again with ``ocr.line_languages`` (none for vertical pages).
+
+    Returns:
+        The readings that replace lines, by line index, and how many lines were read again.
 
     Raises:
         OcrError: libvips could not cut the lines out, or tesseract failed.
     """
     if not cfg.line_languages or all(part.endswith("_vert") for part in lang.split("+")):
-        return {}
+        return {}, 0
+    if not set(cfg.line_languages) - set(lang.split("+")):
+        return {}, 0
     try:
-        return ocr_lines.reread(
+        readings = ocr_lines.reread(
             page,
             work / "page.png",
             page_lang=lang,
@@ -184,6 +189,7 @@ def reread_lines(
         )
     except pyvips.Error as exc:
         raise OcrError(f"cannot cut lines out for OCR: {vips_message(exc)}") from None
+    return readings, len(ocr_lines.doubtful(page, lang))
 
 
 def canvas_lines(page: hocr.Page, prepared: preprocess.Prepared) -> list[hocr.Line]:
@@ -273,7 +279,7 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
             inp, work, lang=lang, cfg=cfg, max_pixels=settings.max_pixels, paths=paths
         )
         page = hocr.line_texts(hocr.parse(texts["hocr"]), texts["txt"])
-        readings = reread_lines(page, work, lang=lang, cfg=cfg, dpi=prepared.dpi)
+        readings, reread = reread_lines(page, work, lang=lang, cfg=cfg, dpi=prepared.dpi)
     except hocr.HocrError as exc:
         raise OcrError(f"tesseract wrote unreadable output: {exc}") from None
     finally:
@@ -334,6 +340,9 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
             "confidence": confidence,
             "needs_review": needs_review,
             "blank": not confs,
+            # Lines read again with ocr.line_languages, and how many of them that replaced.
+            "lines_reread": reread,
+            "lines_replaced": len(readings),
             "published": published,
             "preprocessing": list(prepared.steps),
             "alto_profile": alto.PROFILES[cfg.alto_version],

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.tesseract
 
 CONTRACT = {
     "language", "bcp47", "words", "lines", "confidence", "needs_review", "blank", "published",
-    "hocr", "alto", "txt", "line_boxes", "engine",
+    "hocr", "alto", "txt", "line_boxes", "engine", "lines_reread", "lines_replaced",
 }  # fmt: skip
 
 
@@ -82,6 +82,7 @@ def test_page_outputs_are_readable_valid_and_in_canvas_coordinates(
     data = rec.data
     assert set(data) >= CONTRACT
     assert data["language"] == "kor" and data["bcp47"] == "ko"
+    assert data["lines_reread"] == 0  # a Korean page costs no second reading
     assert data["confidence"] > 80 and not data["needs_review"] and data["published"]
     assert not data["blank"] and data["words"] > 20 and data["lines"] > 10
     assert set(rec.outputs) == {data[k] for k in ("hocr", "alto", "txt")}
@@ -163,6 +164,7 @@ def test_russian_lines_are_found_and_tagged_with_no_language_configured(
     items = json.loads(layout.path(anno_rel).read_text(encoding="utf-8"))["items"]
     russian = [a["body"]["value"] for a in items if a["body"]["language"] == "ru"]
     assert len(russian) >= 5 and all(re.search("[А-Яа-я]", v) for v in russian)
+    assert data["lines_reread"] >= data["lines_replaced"] == len(russian)
     assert any("Морозова" in v for v in russian)
     assert sum(a["body"]["language"] == "ko" for a in items) > 5
     text = layout.path(data["txt"]).read_text(encoding="utf-8")
@@ -213,7 +215,7 @@ def test_line_languages_off_reads_the_page_with_its_languages_only(
     mixed: Path, tmp_path: Path
 ) -> None:
     layout, rec = run_page(tmp_path, mixed / "p001.tif", "off", line_languages=[])
-    assert rec.data["language"] == "kor"
+    assert rec.data["language"] == "kor" and rec.data["lines_reread"] == 0
     assert not re.search("[А-Яа-я]", layout.path(rec.data["txt"]).read_text(encoding="utf-8"))
 
 
