@@ -13,6 +13,7 @@ usually has none (measured in ``tests/bench/bench_ocr_scripts.py``).
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -23,6 +24,8 @@ import pyvips
 
 from pipeline import hocr
 from pipeline.external import tesseract
+
+log = logging.getLogger(__name__)
 
 # A line is doubtful below this mean word confidence (0-100) ...
 DOUBTFUL_CONFIDENCE = 80.0
@@ -169,6 +172,12 @@ def read_lines(
         dpi=dpi,
     )
     pages = hocr.parse_pages(produced["hocr"].read_text(encoding="utf-8"))
+    if len(pages) != len(offsets):
+        # Not what tesseract 5 does (one ocr_page per listed image, empty or not).
+        log.warning(
+            "tesseract read %d of %d line images; keeping the lines", len(pages), len(offsets)
+        )
+        return [None] * len(offsets)
     tag = tesseract.LANGUAGE_TAGS.get(lang, ("und", ""))[0]
     out: list[Reading | None] = []
     for (left, top), read in zip(offsets, pages, strict=True):
