@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from pipeline.hocr import map_box
+from pipeline.hocr import Box, Word, map_box
 from pipeline.preprocess import Affine
 
 ALTO3 = "http://www.loc.gov/standards/alto/ns-v3#"
@@ -144,6 +144,61 @@ def _processing_v4(ocr_processing: etree._Element, parent: etree._Element) -> No
                 node.tail = node.tail.replace("\t", "", 1)
             if node.text and not node.text.strip():
                 node.text = node.text.replace("\t", "", 1)
+
+
+def _line_box(element: etree._Element) -> tuple[int, int, int, int]:
+    x, y = round(_num(element.get("HPOS"))), round(_num(element.get("VPOS")))
+    return x, y, x + round(_num(element.get("WIDTH"))), y + round(_num(element.get("HEIGHT")))
+
+
+def replace_lines(text: str, readings: dict[Box, tuple[str, tuple[Word, ...]]]) -> str:
+    """Give lines other words: each ``TextLine`` whose box is a key gets the reading's words.
+
+    Args:
+        text: ALTO 3 as tesseract wrote it (OCR-image coordinates).
+        readings: Line box ``(x0, y0, x1, y1)`` -> (BCP 47 tag, words in the same coordinates).
+
+    Returns:
+        The document with those lines' ``String`` and ``SP`` elements replaced and ``LANG`` set.
+
+    Raises:
+        AltoError: It is not well-formed XML.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        raise AltoError(f"ALTO is not well-formed XML: {exc}") from None
+    for line in list(root.iter(_v3("TextLine"))):  # changed below: not while iterating
+        reading = readings.get(_line_box(line))
+        if reading is None or not len(line):
+            continue
+        tag, words = reading
+        indent, last_tail = line.text, line[-1].tail
+        for child in list(line):
+            line.remove(child)
+        line.set("LANG", tag)
+        base = line.get("ID", "line")
+        for n, word in enumerate(words):
+            x0, y0, x1, y1 = word.bbox
+            if n:
+                gap = etree.SubElement(line, _v3("SP"))
+                previous = words[n - 1].bbox
+                gap.set("WIDTH", str(max(0, x0 - previous[2])))
+                gap.set("VPOS", str(previous[1]))
+                gap.set("HPOS", str(previous[2]))
+                gap.tail = indent
+            string = etree.SubElement(line, _v3("String"))
+            string.set("ID", f"{base}_string_{n}")
+            for key, value in (("HPOS", x0), ("VPOS", y0), ("WIDTH", x1 - x0), ("HEIGHT", y1 - y0)):
+                string.set(key, str(value))
+            string.set("WC", f"{word.confidence / 100:.2f}")
+            string.set("CONTENT", word.text)
+            string.tail = indent
+        if len(line):
+            line[-1].tail = last_tail
+    out: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return out.decode("utf-8") + ("\n" if text.endswith("\n") else "")
 
 
 def rewrite(

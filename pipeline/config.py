@@ -300,6 +300,7 @@ class OcrConfig(Section):
 
     enabled: bool = True
     languages: list[str] = Field(default_factory=lambda: ["kor"], min_length=1)
+    line_languages: list[str] = Field(default_factory=lambda: ["rus", "eng"])
     psm: int = Field(default=4, ge=0, le=13)
     vertical_psm: int = Field(default=5, ge=0, le=13)
     timeout_s: float = Field(default=300.0, gt=0)
@@ -314,6 +315,15 @@ class OcrConfig(Section):
 
     _lang_list = field_validator("languages", mode="before")(ocr_language_list)
     _langs = field_validator("languages")(lambda v: check_ocr_languages(v))
+    _line_lang_list = field_validator("line_languages", mode="before")(ocr_language_list)
+
+    @field_validator("line_languages")
+    @classmethod
+    def _line_langs(cls, value: list[str]) -> list[str]:
+        for lang in value:
+            if "+" in lang:
+                raise ValueError(f"{lang!r}: one model per entry, tried in order (rus, eng)")
+        return value and check_ocr_languages(value)
 
     @field_validator("psm", "vertical_psm")
     @classmethod

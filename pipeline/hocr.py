@@ -93,22 +93,7 @@ def _classes(element: etree._Element) -> set[str]:
     return set(str(element.get("class", "")).split())
 
 
-def parse(text: str) -> Page:
-    """Read tesseract's hOCR.
-
-    Args:
-        text: The hOCR document.
-
-    Returns:
-        The page with its lines and words (words without text are dropped).
-
-    Raises:
-        HocrError: It is not well-formed or has no ``ocr_page``.
-    """
-    root = _parse_xml(text).getroot()
-    page_el = next((e for e in root.iter(f"{{{XHTML}}}div") if "ocr_page" in _classes(e)), None)
-    if page_el is None:
-        raise HocrError("no ocr_page element")
+def _page(page_el: etree._Element) -> Page:
     x0, y0, x1, y1 = _box(properties(page_el.get("title", "")).get("bbox", ""))
     lines: list[Line] = []
     for element in page_el.iter(f"{{{XHTML}}}span"):
@@ -136,6 +121,81 @@ def parse(text: str) -> Page:
             )
         )
     return Page(width=x1 - x0, height=y1 - y0, lines=tuple(lines))
+
+
+def _page_elements(text: str) -> list[etree._Element]:
+    root = _parse_xml(text).getroot()
+    return [e for e in root.iter(f"{{{XHTML}}}div") if "ocr_page" in _classes(e)]
+
+
+def parse(text: str) -> Page:
+    """Read tesseract's hOCR.
+
+    Args:
+        text: The hOCR document.
+
+    Returns:
+        The page with its lines and words (words without text are dropped).
+
+    Raises:
+        HocrError: It is not well-formed or has no ``ocr_page``.
+    """
+    pages = _page_elements(text)
+    if not pages:
+        raise HocrError("no ocr_page element")
+    return _page(pages[0])
+
+
+def parse_pages(text: str) -> list[Page]:
+    """Read every ``ocr_page`` of an hOCR document (tesseract run on a list of images).
+
+    Raises:
+        HocrError: It is not well-formed.
+    """
+    return [_page(element) for element in _page_elements(text)]
+
+
+def replace_lines(text: str, readings: dict[Box, tuple[str, tuple[Word, ...]]]) -> str:
+    """Give lines other words: each line whose box is a key gets the reading's words and language.
+
+    Args:
+        text: Tesseract's hOCR (OCR-image coordinates).
+        readings: Line box -> (BCP 47 tag, words in the same coordinates).
+
+    Returns:
+        The document with those lines' ``ocrx_word`` spans replaced and ``lang`` set on them.
+
+    Raises:
+        HocrError: It is not well-formed.
+    """
+    tree = _parse_xml(text)
+    spans = list(tree.getroot().iter(f"{{{XHTML}}}span"))  # changed below: not while iterating
+    for element in spans:
+        if not _classes(element) & LINE_CLASSES:
+            continue
+        reading = readings.get(_box(properties(element.get("title", "")).get("bbox", "")))
+        if reading is None:
+            continue
+        tag, words = reading
+        old = [child for child in element if "ocrx_word" in _classes(child)]
+        if not old:
+            continue
+        indent, last_tail = element.text, old[-1].tail
+        for child in list(element):
+            element.remove(child)
+        element.set("lang", tag)
+        base = str(element.get("id", "line")).replace("line", "word", 1)
+        for n, word in enumerate(words, start=1):
+            span = etree.SubElement(element, f"{{{XHTML}}}span")
+            span.set("class", "ocrx_word")
+            span.set("id", f"{base}_{n}")
+            span.set("title", f"bbox {' '.join(map(str, word.bbox))}; x_wconf {word.confidence:g}")
+            span.text = word.text
+            span.tail = indent
+        if len(element):
+            element[-1].tail = last_tail
+    out: bytes = etree.tostring(tree, encoding="UTF-8", xml_declaration=True)
+    return out.decode("utf-8") + ("\n" if text.endswith("\n") else "")
 
 
 def _squeeze(text: str) -> str:

@@ -16,7 +16,7 @@ from typing import BinaryIO
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 from pipeline.errors import ConfigError
-from pipeline.sample_text import FILLERS, PEOPLE, RUSSIAN_LINES, Person
+from pipeline.sample_text import FILLERS, PEOPLE, RUSSIAN_LINES, RUSSIAN_PASSAGES, Person
 
 __all__ = [
     "CONDITIONS",
@@ -43,7 +43,7 @@ FONTS: dict[str, str] = {
     "hand": "NanumPen.ttf",
     "hand2": "NanumBarunpenR.ttf",
     "brush": "NanumBrush.ttf",
-    # Same typeface as "print"; pages in this style carry one Russian line.
+    # Same typeface as "print"; pages in this style carry Russian lines among the Korean.
     "mixed": "NanumMyeongjo.ttf",
 }
 """Style name -> Nanum font file name."""
@@ -480,6 +480,39 @@ def _wrap(sentences: Sequence[str], seed: str) -> list[str]:
     return lines
 
 
+_RUSSIAN_MIN_CHARS = 22
+_RUSSIAN_MAX_CHARS = 28
+_RUSSIAN_PER_PAGE = 3
+
+
+def _russian_inserts(rng: random.Random, russian_set: str) -> list[list[str]]:
+    """Russian passages for one mixed page, each wrapped into lines of Korean-like width."""
+    chosen = rng.sample(RUSSIAN_PASSAGES[russian_set], _RUSSIAN_PER_PAGE)
+    out = []
+    for sentence in chosen:
+        lines: list[str] = []
+        limit = rng.randint(_RUSSIAN_MIN_CHARS, _RUSSIAN_MAX_CHARS)
+        for word in sentence.split():
+            if lines and len(f"{lines[-1]} {word}") <= limit:
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+        out.append(lines)
+    return out
+
+
+def _interleave(body: list[str], inserts: list[list[str]], rng: random.Random) -> list[str]:
+    """Put each passage of ``inserts`` between lines of ``body``, none next to another."""
+    slots = sorted(rng.sample(range(1, max(len(body), len(inserts) + 1) + 1), len(inserts)))
+    out: list[str] = []
+    previous = 0
+    for slot, passage in zip(slots, inserts, strict=True):
+        out.extend(body[previous:slot])
+        out.extend(passage)
+        previous = slot
+    return out + body[previous:]
+
+
 def _fillers(rng: random.Random, person: Person, count: int) -> list[str]:
     """Return ``count`` filler sentences (pool reshuffled each round, years ascending)."""
     chosen: list[str] = []
@@ -579,7 +612,8 @@ def _descriptor(
     people = [r.person for r in ranges]
     roles_ko = ", ".join(p.role_ko for p in people)
     roles_en = ", ".join(f"a {p.role_en}" for p in people)
-    languages = ["kor", "rus"] if russian else ["kor"]
+    # Russian is found line by line: a mixed volume needs no language of its own.
+    languages = ["kor"]
     lang_ko, lang_en = ("조선어, 로어", "Korean, Russian") if russian else ("조선어", "Korean")
     lines = [
         "# Synthetic sample volume written by pipeline.samples; all persons are fictional.",
@@ -748,6 +782,7 @@ def generate_volume(
     write_descriptor: bool = True,
     dpi: int | None = None,
     font_dirs: Sequence[Path] = DEFAULT_FONT_DIRS,
+    russian_set: str = "tuning",
 ) -> list[SamplePage]:
     """Write a synthetic volume of manuscript pages with ground truth.
 
@@ -758,9 +793,12 @@ def generate_volume(
     page starts with the header line ``인물전기 제N권`` (N from the trailing digits
     of ``volume_id``, else 1). Fonts cycle over pages; conditions cycle too but
     shift by one after each full round of fonts, so that all combinations occur.
-    Pages in the ``"mixed"`` style carry one Russian line and add ``"rus"`` to
-    ``ocr_languages``. The output is byte-identical for identical arguments
-    (given the same Pillow/FreeType build). The volume folder must be new or empty,
+    Pages in the ``"mixed"`` style carry a Russian heading line and three Russian
+    passages (names, dates, sentences of one to three lines each) between the lines of
+    the Korean text; the descriptor names Russian among the volume's languages but leaves
+    ``ocr_languages`` at ``["kor"]``, as staff would not know which pages have it.
+    The output is byte-identical for identical arguments (given the same
+    Pillow/FreeType build). The volume folder must be new or empty,
     and every file is created exclusively: nothing that exists is ever replaced.
 
     Args:
@@ -777,6 +815,8 @@ def generate_volume(
         dpi: Resolution tag; default derived from ``width`` assuming A4 paper
             (1240 -> 150, 2480 -> 300, 4960 -> 600).
         font_dirs: Directories searched for the font files.
+        russian_set: Which passages of :data:`~pipeline.sample_text.RUSSIAN_PASSAGES`
+            mixed pages quote (``"tuning"`` or ``"held-out"``).
 
     Returns:
         The generated pages in order.
@@ -793,6 +833,10 @@ def generate_volume(
         raise ValueError(f"pages must be >= 1, got {pages}")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", volume_id):
         raise ValueError(f"volume_id must be a plain folder name, got {volume_id!r}")
+    if russian_set not in RUSSIAN_PASSAGES:
+        raise ValueError(
+            f"unknown Russian set {russian_set!r}; expected one of {sorted(RUSSIAN_PASSAGES)}"
+        )
     fmt = _FORMAT_ALIASES.get(image_format.lower())
     if fmt is None:
         raise ValueError(f"unknown image format {image_format!r}; expected one of {IMAGE_FORMATS}")
@@ -836,14 +880,21 @@ def generate_volume(
             [header, text_rng.choice(RUSSIAN_LINES)] if styles[i] in _RUSSIAN_STYLES else [header]
             for i in idx
         ]
-        caps = [capacity - len(p) for p in prefixes]
+        inserts = [
+            _russian_inserts(text_rng, russian_set) if styles[i] in _RUSSIAN_STYLES else []
+            for i in idx
+        ]
+        caps = [
+            capacity - len(p) - sum(map(len, x)) for p, x in zip(prefixes, inserts, strict=True)
+        ]
         minimum = sum(caps[:-1]) + 1
         target = max(minimum, sum(caps) - text_rng.randint(0, caps[-1] // 3))
         wrap_seed = f"pipeline.samples:wrap:{seed}:{b}"
         body = _biography_lines(person, target=target, rng=text_rng, wrap_seed=wrap_seed)
         pos = 0
-        for prefix, cap in zip(prefixes, caps, strict=True):
-            page_lines.append(prefix + body[pos : pos + cap])
+        for prefix, cap, insert in zip(prefixes, caps, inserts, strict=True):
+            own = body[pos : pos + cap]
+            page_lines.append(prefix + (_interleave(own, insert, text_rng) if insert else own))
             pos += cap
         ranges.append(_Range(person=person, first=page_ids[idx[0]], last=page_ids[idx[-1]]))
         start += span

@@ -2,11 +2,14 @@
 
 One tesseract process per page, single-threaded (``OMP_THREAD_LIMIT=1``, set per worker),
 writes hOCR, ALTO and plain text in one pass over an image libvips prepared (resampled,
-binarised, see :mod:`pipeline.preprocess`). Every coordinate written is mapped back to the
-full-resolution canvas. Pages under ``ocr.review_confidence`` are flagged ``needs_review``;
-unless ``ocr.publish_low_confidence`` is set, their output is kept out of the published tree
-(in the work folder, for review) and no annotations are made for them. The IIIF annotation
-page is written by the ``annotations`` stage, so a new base URL never reruns tesseract.
+binarised, see :mod:`pipeline.preprocess`). Lines that pass reads poorly, such as Russian on
+a Korean page, are then read again one by one with ``ocr.line_languages``
+(:mod:`pipeline.ocr_lines`), so no volume has to say which pages carry another script. Every
+coordinate written is mapped back to the full-resolution canvas. Pages under
+``ocr.review_confidence`` are flagged ``needs_review``; unless ``ocr.publish_low_confidence``
+is set, their output is kept out of the published tree (in the work folder, for review) and
+no annotations are made for them. The IIIF annotation page is written by the
+``annotations`` stage, so a new base URL never reruns tesseract.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 import pyvips
 from pydantic import BaseModel, ConfigDict
 
-from pipeline import __version__, alto, hocr, preprocess, reduction
+from pipeline import __version__, alto, hocr, ocr_lines, preprocess, reduction
 from pipeline.config import Config, OcrConfig
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.external import tesseract
@@ -41,7 +44,7 @@ log = logging.getLogger(__name__)
 
 NAME = "ocr"
 SCOPE = "page"
-VERSION = 6
+VERSION = 7
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
 ITEM_FIELDS: tuple[str, ...] = ("ocr_languages",)
@@ -71,6 +74,10 @@ def preflight(settings: OcrSettings) -> dict[str, str]:
         return {}
     version = tesseract.version()
     tesseract.check_languages(settings.ocr.languages)
+    try:
+        tesseract.check_languages(settings.ocr.line_languages)
+    except MissingDependencyError as exc:
+        raise MissingDependencyError(f"{exc}; or set ocr.line_languages = []") from None
     return {"tesseract": version}
 
 
@@ -166,6 +173,36 @@ def recognise(
     return prepared, texts, kept
 
 
+def reread_lines(
+    page: hocr.Page, work: Path, *, lang: str, cfg: OcrConfig, dpi: int
+) -> tuple[dict[int, ocr_lines.Reading], int]:
+    """Lines of other scripts read again with ``ocr.line_languages`` (none for vertical pages).
+
+    Returns:
+        The readings that replace lines, by line index, and how many lines were read again.
+
+    Raises:
+        OcrError: libvips could not cut the lines out, or tesseract failed.
+    """
+    if not cfg.line_languages or all(part.endswith("_vert") for part in lang.split("+")):
+        return {}, 0
+    if not set(cfg.line_languages) - set(lang.split("+")):
+        return {}, 0
+    try:
+        readings = ocr_lines.reread(
+            page,
+            work / "page.png",
+            page_lang=lang,
+            line_languages=cfg.line_languages,
+            work=work,
+            dpi=dpi,
+            timeout_s=cfg.timeout_s,
+        )
+    except pyvips.Error as exc:
+        raise OcrError(f"cannot cut lines out for OCR: {vips_message(exc)}") from None
+    return readings, len(ocr_lines.doubtful(page, lang))
+
+
 def canvas_lines(page: hocr.Page, prepared: preprocess.Prepared) -> list[hocr.Line]:
     """The page's lines with boxes in canvas coordinates (words keep OCR-image boxes)."""
     size = (prepared.canvas_width, prepared.canvas_height)
@@ -252,10 +289,22 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
         prepared, texts, kept = recognise(
             inp, work, lang=lang, cfg=cfg, max_pixels=settings.max_pixels, paths=paths
         )
+        page = hocr.line_texts(hocr.parse(texts["hocr"]), texts["txt"])
+        readings, reread = reread_lines(page, work, lang=lang, cfg=cfg, dpi=prepared.dpi)
+    except hocr.HocrError as exc:
+        raise OcrError(f"tesseract wrote unreadable output: {exc}") from None
     finally:
         shutil.rmtree(work)
+    used = sorted({r.lang for r in readings.values()}, key=cfg.line_languages.index)
+    settings_text = f"-l {lang} --psm {cfg.psm_for(lang)} --dpi {prepared.dpi}"
+    if used:
+        settings_text += f"; lines in other scripts: -l {'/'.join(used)} --psm 7"
+        replaced = ocr_lines.by_box(page, readings)
+        texts["hocr"] = hocr.replace_lines(texts["hocr"], replaced)
+        texts["alto"] = alto.replace_lines(texts["alto"], replaced)
+        page = ocr_lines.apply(page, readings)
+        lang = "+".join([lang, *used])
     try:
-        page = hocr.line_texts(hocr.parse(texts["hocr"]), texts["txt"])
         name = Path(item.source).name
         size = {"width": prepared.canvas_width, "height": prepared.canvas_height}
         documents = {
@@ -268,7 +317,7 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
                 image=name,
                 steps=[*prepared.steps, "coordinates mapped back to the full-resolution master"],
                 software=("pipeline", __version__),
-                settings=f"-l {lang} --psm {cfg.psm_for(lang)} --dpi {prepared.dpi}",
+                settings=settings_text,
                 version=cfg.alto_version,
                 **size,
             ),
@@ -302,6 +351,9 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
             "confidence": confidence,
             "needs_review": needs_review,
             "blank": not confs,
+            # Lines read again with ocr.line_languages, and how many of them that replaced.
+            "lines_reread": reread,
+            "lines_replaced": len(readings),
             "published": published,
             "preprocessing": list(prepared.steps),
             "alto_profile": alto.PROFILES[cfg.alto_version],

@@ -27,7 +27,7 @@ from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.layout import Layout
 from pipeline.records import PageInput, PageItem, StageRecord
 from pipeline.runner import layout_for, run_job
-from pipeline.samples import HEADER_PHRASE, generate_volume
+from pipeline.samples import HEADER_PHRASE, generate_volume, render_page
 from pipeline.stages import ocr
 from pipeline.state import StateStore
 from tests.conftest import SCHEMAS, assert_clean_exit, have_tesseract, invoke, require
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.tesseract
 
 CONTRACT = {
     "language", "bcp47", "words", "lines", "confidence", "needs_review", "blank", "published",
-    "hocr", "alto", "txt", "line_boxes", "engine",
+    "hocr", "alto", "txt", "line_boxes", "engine", "lines_reread", "lines_replaced",
 }  # fmt: skip
 
 
@@ -82,6 +82,7 @@ def test_page_outputs_are_readable_valid_and_in_canvas_coordinates(
     data = rec.data
     assert set(data) >= CONTRACT
     assert data["language"] == "kor" and data["bcp47"] == "ko"
+    assert data["lines_reread"] == 0  # a Korean page costs no second reading
     assert data["confidence"] > 80 and not data["needs_review"] and data["published"]
     assert not data["blank"] and data["words"] > 20 and data["lines"] > 10
     assert set(rec.outputs) == {data[k] for k in ("hocr", "alto", "txt")}
@@ -135,25 +136,102 @@ def test_handwriting_like_pages_are_read(
     assert rec.data["confidence"] > 60 and rec.data["lines"] > 10
 
 
-def test_mixed_korean_russian_page_tags_lines_by_language(
-    tmp_path: Path, make_cfg: Callable[..., Config], nanum_fonts: None, tesseract_kor: None
-) -> None:
+@pytest.fixture
+def mixed(tmp_path: Path, nanum_fonts: None, tesseract_kor: None) -> Path:
+    """A Korean page with Russian lines; its volume.toml says ocr_languages = ["kor"]."""
     require(have_tesseract("rus"), "tesseract rus.traineddata not installed")
-    scans = tmp_path / "scans"
     generate_volume(
-        scans, volume_id="vol-1", pages=1, seed=2, fonts=["mixed"], conditions=["clean"]
+        tmp_path / "scans",
+        volume_id="vol-1",
+        pages=1,
+        seed=2,
+        fonts=["mixed"],
+        conditions=["clean"],
     )
-    cfg = make_cfg()  # volume.toml of a mixed volume says ocr_languages = ["kor", "rus"]
+    return tmp_path / "scans" / "vol-1"
+
+
+def test_russian_lines_are_found_and_tagged_with_no_language_configured(
+    mixed: Path, make_cfg: Callable[..., Config]
+) -> None:
+    cfg = make_cfg()
     report = run_job(cfg, stages=["ingest", "ocr", "annotations"])
     assert not report.failures, [f.error for f in report.failures]
     data = records(cfg, "ocr")["p001"].data
-    assert data["language"] == "kor+rus" and data["bcp47"] == ["ko", "ru"]
+    assert data["language"].startswith("kor+rus") and data["bcp47"][:2] == ["ko", "ru"]
     layout = layout_for(cfg)
     anno_rel = records(cfg, "annotations")["p001"].data["annotations"]
     items = json.loads(layout.path(anno_rel).read_text(encoding="utf-8"))["items"]
-    russian = [a["body"] for a in items if a["body"]["language"] == "ru"]
-    assert russian and all(re.search("[А-Яа-я]", b["value"]) for b in russian)
-    assert sum(a["body"]["language"] == "ko" for a in items) > 10
+    russian = [a["body"]["value"] for a in items if a["body"]["language"] == "ru"]
+    assert len(russian) >= 5 and all(re.search("[А-Яа-я]", v) for v in russian)
+    assert data["lines_reread"] >= data["lines_replaced"] == len(russian)
+    assert any("Морозова" in v for v in russian)
+    assert sum(a["body"]["language"] == "ko" for a in items) > 5
+    text = layout.path(data["txt"]).read_text(encoding="utf-8")
+    assert "товарищ" in text and HEADER_PHRASE in text.replace(" ", "")
+
+    # hOCR and ALTO say which lines are Russian, and the ALTO still validates.
+    root = etree.parse(str(layout.path(data["hocr"]))).getroot()
+    tagged = [e for e in root.iter("{*}span") if e.get("lang") == "ru"]
+    assert len(tagged) == len(russian)
+    assert "Морозова" in "".join("".join(e.itertext()) for e in tagged)
+    schema = alto_schema("alto-4-4.xsd")
+    alto4 = etree.parse(str(layout.path(data["alto"])))
+    assert schema.validate(alto4), schema.error_log
+    lines = [e for e in alto4.iter("{*}TextLine") if e.get("LANG") == "ru"]
+    assert len(lines) == len(russian)
+    assert any(s.get("CONTENT") == "Морозова," for e in lines for s in e.iter("{*}String"))
+    step = alto4.find(".//{*}processingStepSettings")
+    assert step is not None and "-l rus --psm 7" in (step.text or "")
+
+
+def test_latin_lines_are_read_with_eng(
+    tmp_path: Path, nanum_fonts: None, tesseract_kor: None
+) -> None:
+    require(have_tesseract("rus") and have_tesseract("eng"), "tesseract rus/eng not installed")
+    lines = [
+        "인물전기 제2권",
+        "그는 1957년 대학을 졸업하였다.",
+        "Moscow State University, 1957",
+        "졸업 후 그는 연구소에서 일하였다.",
+        "Окончил университет в 1957 году.",
+        "그는 1996년 고향에서 세상을 떠났다.",
+    ]
+    image = render_page(
+        text_lines=lines, font="print", condition="clean", seed=1, width=1240, height=1754
+    )
+    source = tmp_path / "p001.tif"
+    image.save(source, dpi=(150, 150))
+    layout, rec = run_page(tmp_path, source, "out")
+    assert rec.data["language"] == "kor+rus+eng"
+    root = etree.parse(str(layout.path(rec.data["hocr"]))).getroot()
+    tagged = {e.get("lang"): "".join(e.itertext()) for e in root.iter("{*}span") if e.get("lang")}
+    assert "University" in tagged["en"] and "университет" in tagged["ru"]
+    text = layout.path(rec.data["txt"]).read_text(encoding="utf-8")
+    assert "졸업" in text
+
+
+def test_line_languages_off_reads_the_page_with_its_languages_only(
+    mixed: Path, tmp_path: Path
+) -> None:
+    layout, rec = run_page(tmp_path, mixed / "p001.tif", "off", line_languages=[])
+    assert rec.data["language"] == "kor" and rec.data["lines_reread"] == 0
+    assert not re.search("[А-Яа-я]", layout.path(rec.data["txt"]).read_text(encoding="utf-8"))
+
+
+def test_russian_lines_are_read_the_same_every_time(mixed: Path, tmp_path: Path) -> None:
+    runs = [run_page(tmp_path, mixed / "p001.tif", name) for name in ("a", "b")]
+    for kind in ("hocr", "alto", "txt"):
+        first, second = (layout.path(rec.data[kind]).read_bytes() for layout, rec in runs)
+        assert first == second, kind
+    assert "Морозова" in runs[0][0].path(runs[0][1].data["txt"]).read_text(encoding="utf-8")
+
+
+def test_explicit_languages_read_the_page_in_one_pass(mixed: Path, tmp_path: Path) -> None:
+    layout, rec = run_page(tmp_path, mixed / "p001.tif", "explicit", languages=("kor+rus",))
+    assert rec.data["language"].startswith("kor+rus")
+    settings = etree.parse(str(layout.path(rec.data["alto"]))).find(".//{*}processingStepSettings")
+    assert settings is not None and "-l rus --psm 7" not in (settings.text or "")
 
 
 def header_box(layout: Layout, rec: StageRecord) -> tuple[int, int, int, int]:
@@ -170,6 +248,7 @@ def run_page(
 ) -> tuple[Layout, StageRecord]:
     """Run the OCR stage alone on one file."""
     layout = Layout(out=tmp_path / name, base_url="https://example.org/iiif/")
+    languages = tuple(ocr_cfg.pop("languages", ("kor",)))  # type: ignore[call-overload]
     cfg = load_config(None, overrides={"ocr": ocr_cfg}, environ={})
     item = PageItem(
         volume="vol-1",
@@ -177,7 +256,7 @@ def run_page(
         source=str(source),
         index=0,
         label={"none": ["1"]},
-        ocr_languages=("kor",),
+        ocr_languages=languages,
     )
     rec = ocr.run(PageInput(item=item, upstream={"ingest": {}}), ocr.settings(cfg), layout)
     return layout, rec
@@ -408,6 +487,8 @@ def test_missing_languages_are_named_with_their_package(
 ) -> None:
     with pytest.raises(MissingDependencyError, match="tesseract-ocr-xyz"):
         run_job(make_cfg(ocr={"languages": ["kor+xyz"]}), stages=["ocr"])
+    with pytest.raises(MissingDependencyError, match=r"tesseract-ocr-xyz.*line_languages = \[\]"):
+        run_job(make_cfg(ocr={"line_languages": ["rus", "xyz"]}), stages=["ocr"])
     with pytest.raises(OcrError, match="'xyz' is not installed"):
         item = PageItem("vol-1", "p001", str(volume / "p001.tif"), 0, {}, ("kor", "xyz"))
         cfg = make_cfg()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from pipeline.sample_text import RUSSIAN_PASSAGES
 from pipeline.samples import (
     CONDITIONS,
     FONTS,
@@ -172,13 +173,32 @@ def test_north_korean_spelling(tmp_path: Path) -> None:
     assert any(word in text for word in ("력사", "로동", "리론", "녀성", "년로"))
 
 
-def test_mixed_style_adds_one_russian_line(tmp_path: Path) -> None:
+def test_mixed_style_puts_russian_passages_among_the_korean_lines(tmp_path: Path) -> None:
     pages = _volume(tmp_path, pages=4, fonts=["mixed", "print"])
     for page in pages:
-        russian = [line for line in page.text.split("\n") if CYRILLIC.search(line)]
-        assert len(russian) == (1 if page.font == "mixed" else 0)
+        lines = page.text.split("\n")
+        russian = [n for n, line in enumerate(lines) if CYRILLIC.search(line)]
+        if page.font != "mixed":
+            assert not russian
+            continue
+        # The heading and three passages of one to three lines, each between Korean lines.
+        assert 4 <= len(russian) <= 10
+        assert sum(1 for n in russian if n > 1 and not CYRILLIC.search(lines[n - 1])) >= 3
+        assert re.search(r"\d{4}", " ".join(lines[n] for n in russian))
     data = tomllib.loads((tmp_path / "sample-001" / "volume.toml").read_text(encoding="utf-8"))
-    assert data["ocr_languages"] == ["kor", "rus"]
+    assert data["ocr_languages"] == ["kor"]  # nothing says which pages have Russian
+    assert "Russian" in str(data)
+
+
+def test_held_out_russian_passages_differ_from_the_tuning_ones(tmp_path: Path) -> None:
+    tuning = RUSSIAN_PASSAGES["tuning"]
+    held_out = RUSSIAN_PASSAGES["held-out"]
+    assert not set(tuning) & set(held_out)
+    pages = _volume(tmp_path, pages=3, fonts=["mixed"], russian_set="held-out", seed=4)
+    text = " ".join(" ".join(p.text.split()) for p in pages)
+    assert any(s in text for s in held_out) and not any(s in text for s in tuning)
+    with pytest.raises(ValueError, match="unknown Russian set"):
+        _volume(tmp_path / "x", fonts=["mixed"], russian_set="other")
 
 
 @pytest.mark.parametrize(("image_format", "pil_format"), [("jpg", "JPEG"), ("png", "PNG")])
