@@ -2,8 +2,9 @@
 
 The pyvips-binary wheel's libvips has no JPEG 2000 loader; Debian's ``vips`` program
 (``libvips-tools``) has one (``jp2kload``, OpenJPEG). It decodes the master into an
-uncompressed BigTIFF in a scratch folder, which :func:`pipeline.imaging.open_master` streams
-like any TIFF master: no pixel passes through a pipe, and neither process holds the image. The
+uncompressed tiled BigTIFF in a scratch folder, which :func:`pipeline.imaging.open_master`
+reads like any TIFF master: no pixel passes through a pipe, and neither process holds the
+image (random access to a tiled file reads only the tiles asked for). The
 program reads a tiled JP2 tile by tile (memory: a few rows of tiles); an untiled JP2 is decoded
 in one piece, which needs about 8 bytes per pixel of RGB (OpenJPEG's 32-bit samples plus the
 image). A libvips image file (``.v``) would keep every header field but is read by mapping it
@@ -134,8 +135,12 @@ def _message(stderr: str, path: Path) -> str:
     return "; ".join(dict.fromkeys(lines))[:300] or "unknown error of the vips program"
 
 
+# Tile side of the decoded copy: a row of tiles of a 20000-px-wide RGB page is 30 MB.
+COPY_TILE = 512
+
+
 def decode(path: Path, scratch: Path | None, libvips: str) -> Path:
-    """Decode ``path`` into a new uncompressed TIFF in ``scratch``; the caller removes it.
+    """Decode ``path`` into a new uncompressed tiled TIFF in ``scratch``; the caller removes it.
 
     Args:
         path: The JPEG 2000 master (only read).
@@ -156,7 +161,10 @@ def decode(path: Path, scratch: Path | None, libvips: str) -> Path:
     os.close(fd)
     copy = Path(name)
     # The operation's file argument is taken as it is (no "[options]" parsed from the name).
-    argv = [found[0], "jp2kload", str(path), f"{copy}[bigtiff]", "--fail-on", "error"]
+    # Tiled, so that random access to the copy reads only the tiles asked for (a stripped copy
+    # read with random access is held whole in memory).
+    target = f"{copy}[bigtiff,tile,tile-width={COPY_TILE},tile-height={COPY_TILE}]"
+    argv = [found[0], "jp2kload", str(path), target, "--fail-on", "error"]
     done = subprocess.run(argv, capture_output=True, text=True)
     if done.returncode != 0:
         copy.unlink(missing_ok=True)
