@@ -209,3 +209,38 @@ def test_what_a_task_that_returned_no_record_becomes(
     assert "Traceback" in bug.data["traceback"] and bug.data["file"] == "p001.tif"
     with pytest.raises(MissingDependencyError, match="dropped this job's tasks"):
         executor._record(task, CancelledError("lost"))
+
+
+def test_a_connection_closed_by_ctrl_c_goes_to_the_job_log_not_the_terminal() -> None:
+    """Tornado logs a client call whose connection closed (the job was stopped) as an ERROR
+    with a traceback; it is demoted to INFO (the job log), other errors stay errors."""
+    import logging
+
+    from distributed.comm.core import CommClosedError
+    from tornado.iostream import StreamClosedError
+
+    from pipeline.executors_dask import quiet_dask_logging
+
+    quiet_dask_logging()
+    logger = logging.getLogger("tornado.application")
+
+    def logged(exc: BaseException) -> logging.LogRecord:
+        try:
+            raise exc
+        except BaseException as caught:
+            record = logger.makeRecord(
+                logger.name, logging.ERROR, __file__, 1, "Exception in callback %r", ("cb",),
+                (type(caught), caught, caught.__traceback__),
+            )  # fmt: skip
+        for f in logger.filters:
+            f.filter(record)
+        return record
+
+    try:
+        try:
+            raise StreamClosedError()
+        except StreamClosedError as inner:
+            raise CommClosedError("in <TCP (closed) ConnectionPool.gather>") from inner
+    except CommClosedError as chained:
+        assert logged(chained).levelno == logging.INFO
+    assert logged(ValueError("a real bug")).levelno == logging.ERROR
