@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import random
 import re
 import unicodedata
@@ -57,9 +58,9 @@ FONT_PACKAGES: dict[str, str] = {
 }
 """Font file name -> Debian package that ships it."""
 
-CONDITIONS = ("clean", "degraded", "faded")
+CONDITIONS = ("clean", "degraded", "faded", "aged")
 DEFAULT_FONTS = ("print", "hand", "gothic")
-DEFAULT_CONDITIONS = CONDITIONS
+DEFAULT_CONDITIONS = ("clean", "degraded", "faded")
 IMAGE_FORMATS = ("tif", "jpg", "png")
 HEADER_PHRASE = "인물전기"
 """Phrase present in the header line of every generated page."""
@@ -238,6 +239,8 @@ _LOOKS: dict[str, _Look] = {
     "clean": _Look(paper=234, paper_var=5, ink=28, ink_var=8, noise=4, rule=40, stains=0),
     "degraded": _Look(paper=222, paper_var=8, ink=45, ink_var=14, noise=7, rule=45, stains=2),
     "faded": _Look(paper=228, paper_var=5, ink=115, ink_var=12, noise=4, rule=30, stains=0),
+    # A 1990s typed or printed leaf: uneven ink, plus the damage of _age_paper and _illuminate.
+    "aged": _Look(paper=226, paper_var=8, ink=70, ink_var=45, noise=7, rule=40, stains=2),
 }
 
 
@@ -304,6 +307,77 @@ def _draw_dust(
         x, y = rng.uniform(0, size[0]), rng.uniform(0, size[1])
         r = rng.uniform(0.4, 1.6) * max(lay.scale, 0.5)
         draw.ellipse((x - r, y - r, x + r, y + r), fill=rng.randint(90, 200))
+
+
+def _age_paper(
+    paper: Image.Image,
+    rng: random.Random,
+    lay: _Layout,
+    text_lines: Sequence[str],
+    *,
+    font_path: Path,
+    hand: bool,
+) -> Image.Image:
+    """Show-through of the other side of the leaf and foxing spots, darkening ``paper``.
+
+    The other side carries the page's own lines in another order, mirrored, faint and
+    blurred (ink seen through the paper); foxing is a scatter of small soft brown spots.
+    """
+    size = paper.size
+    back = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(back)
+    lines = [line for line in text_lines if line.strip()]
+    rng.shuffle(lines)
+    # The other side's text block, mirrored, lies over this side's lines and between them.
+    shift = rng.uniform(0.2, 0.8) * lay.pitch
+    left = lay.margin_x + rng.uniform(0.2, 0.4) * size[0]
+    for j, line in enumerate(lines):
+        baseline = lay.top + (j + 1) * lay.pitch + shift
+        _draw_line(
+            draw,
+            rng,
+            unicodedata.normalize("NFC", line),
+            font_path=font_path,
+            glyph_px=lay.glyph_px,
+            x=left,
+            baseline=baseline,
+            hand=hand,
+        )
+    back = back.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    back = back.filter(ImageFilter.GaussianBlur(1.6 * lay.scale))
+    strength = rng.uniform(0.12, 0.22)
+    paper = ImageChops.subtract(paper, back.point(lambda v: round(v * strength)))
+    spots = Image.new("L", size, 0)
+    draw = ImageDraw.Draw(spots)
+    for _ in range(rng.randint(25, 60)):
+        x, y = rng.uniform(0, size[0]), rng.uniform(0, size[1])
+        r = rng.uniform(2, 9) * lay.scale
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=rng.randint(20, 55))
+    spots = spots.filter(ImageFilter.GaussianBlur(2 * lay.scale))
+    return ImageChops.subtract(paper, spots)
+
+
+def _illuminate(page: Image.Image, rng: random.Random) -> Image.Image:
+    """Uneven light: a gradient across and down the page, and the gutter's shadow at one side."""
+    w, h = page.size
+    side = rng.choice((0, 1))  # the gutter: 0 left, 1 right
+    reach = rng.uniform(0.15, 0.3) * w
+    depth = rng.uniform(0.3, 0.5)  # the brightness kept at the gutter's edge
+    across = rng.uniform(0.08, 0.18)  # brightness lost towards the gutter
+    down = rng.uniform(-0.08, 0.08)  # brightness lost from top to bottom
+    columns = bytearray()
+    for x in range(w):
+        d = (x if side == 0 else w - 1 - x) / w
+        shadow = 1.0 - (1.0 - depth) * math.exp(-3 * d * w / reach)
+        columns.append(round(255 * (1.0 - across * (1 - d)) * shadow))
+    rows = bytearray(
+        round(255 * (1.0 - max(down, 0) * y / h + min(down, 0) * (1 - y / h))) for y in range(h)
+    )
+    light = ImageChops.multiply(
+        Image.frombytes("L", (w, 1), bytes(columns)).resize((w, h)),
+        Image.frombytes("L", (1, h), bytes(rows)).resize((w, h)),
+    )
+    return ImageChops.multiply(page, light)
 
 
 def _draw_line(
@@ -391,6 +465,10 @@ def render_page(
     if look.stains:
         stains = _stain_mask(rng, size, rng.randint(1, look.stains), lay.scale)
         paper = ImageChops.subtract(paper, stains)
+    if condition == "aged":
+        paper = _age_paper(
+            paper, rng, lay, text_lines, font_path=font_path, hand=font in _HAND_STYLES
+        )
 
     darkness = Image.new("L", size, 0)
     draw = ImageDraw.Draw(darkness)
@@ -440,7 +518,9 @@ def render_page(
 
     ink = _smooth_field(rng, size, look.ink, look.ink_var, 5)
     page = Image.composite(ink, paper, darkness)
-    blur = 0.8 * lay.scale * (1.5 if condition == "degraded" else 1.0)
+    if condition == "aged":
+        page = _illuminate(page, rng)
+    blur = 0.8 * lay.scale * {"degraded": 1.5, "aged": 1.7}.get(condition, 1.0)
     page = page.filter(ImageFilter.GaussianBlur(blur))
     page = _add_noise(page, rng, look.noise)
     log.debug(

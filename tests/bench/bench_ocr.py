@@ -37,7 +37,8 @@ from typing import Any
 from pipeline import hocr
 from pipeline.config import Config, load_config
 from pipeline.runner import layout_for, run_job
-from pipeline.samples import CONDITIONS, generate_volume
+from pipeline.samples import DEFAULT_CONDITIONS as CONDITIONS
+from pipeline.samples import generate_volume
 from pipeline.state import StateStore
 from tests.bench.common import Row
 

@@ -13,6 +13,7 @@ from PIL import Image
 from pipeline.sample_text import RUSSIAN_PASSAGES
 from pipeline.samples import (
     CONDITIONS,
+    DEFAULT_CONDITIONS,
     FONTS,
     HEADER_PHRASE,
     FontMissingError,
@@ -82,6 +83,43 @@ def test_render_page_is_deterministic_and_seeded() -> None:
     assert one.mode == "L" and one.size == (W, H)
     assert one.tobytes() == two.tobytes()
     assert one.tobytes() != other.tobytes()
+
+
+def _columns(image: Image.Image) -> list[float]:
+    """Mean grey of each column."""
+    w, h = image.size
+    data = image.tobytes()
+    return [sum(data[x::w]) / h for x in range(w)]
+
+
+def test_aged_pages_are_deterministic_and_carry_their_damage() -> None:
+    lines = [
+        "인물전기 제1권",
+        "로동자 김철민",
+        "력사와 리론을 공부하였다.",
+        "1965년 그는 의사가 되였다.",
+    ]
+    kwargs = {"text_lines": lines, "font": "print", "width": 620, "height": 877}
+    one = render_page(seed=3, condition="aged", **kwargs)  # type: ignore[arg-type]
+    two = render_page(seed=3, condition="aged", **kwargs)  # type: ignore[arg-type]
+    other = render_page(seed=4, condition="aged", **kwargs)  # type: ignore[arg-type]
+    clean = render_page(seed=3, condition="clean", **kwargs)  # type: ignore[arg-type]
+    assert one.tobytes() == two.tobytes()
+    assert one.tobytes() != other.tobytes()
+    # The gutter's shadow: one edge of the leaf much darker than its middle (a clean page is even).
+    for page, shadowed in ((one, True), (other, True), (clean, False)):
+        cols = _columns(page)
+        edge = min(sum(cols[:6]), sum(cols[-6:])) / 6
+        middle = sum(cols[300:320]) / 20
+        assert (edge < 0.75 * middle) is shadowed
+
+
+def test_aged_is_not_among_the_default_conditions(tmp_path: Path) -> None:
+    assert "aged" in CONDITIONS and "aged" not in DEFAULT_CONDITIONS
+    pages = _volume(tmp_path, pages=9)
+    assert {p.condition for p in pages} == set(DEFAULT_CONDITIONS)
+    aged = _volume(tmp_path / "aged", pages=2, fonts=["print", "gothic"], conditions=["aged"])
+    assert [(p.font, p.condition) for p in aged] == [("print", "aged"), ("gothic", "aged")]
 
 
 def test_pages_images_and_ground_truth(tmp_path: Path) -> None:
