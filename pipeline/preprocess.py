@@ -1,9 +1,12 @@
-"""libvips preprocessing before OCR: crop the scanner border, deskew, binarise.
+"""libvips preprocessing before OCR: crop the scanner border, deskew, even out the paper, binarise.
 
 Tesseract reads the text sizes of our manuscripts best at about 150 dpi (CER 3.7% against 5.1%
 at 300 dpi on the benchmark pages, at twice the speed), and a Wolf-Jolion local threshold beats
 Sauvola, global Otsu and tesseract's own thresholding on stained and faded paper (see
-``tests/bench/bench_ocr.py`` for the numbers behind the defaults). Every step records how
+``tests/bench/bench_ocr.py`` for the numbers behind the defaults). On a page whose paper is
+darker in places (a gutter shadow, uneven light) the page is first divided by an estimate of
+its paper, which more than halves the errors on such print (``tests/bench/bench_ocr_damage.py``);
+pages with even paper are binarised as they are. Every step records how
 OCR-image coordinates map back to the full-resolution canvas (:class:`Affine`), so hOCR, ALTO
 and annotations can be written in canvas coordinates. The grey, resampled page it starts from
 comes from :mod:`pipeline.reduction`.
@@ -33,6 +36,14 @@ DESKEW_FINE_STEP = 0.1
 DESKEW_MIN = 0.1
 DESKEW_THUMB = 800
 DESKEW_STRIPS = 20
+# Background normalisation: the paper's brightness is estimated on a copy shrunk to about this
+# resolution, by a closing (brightest, then darkest, grey in a window this wide, in inches) that
+# takes out the text, then smoothed; the page is divided by it.
+BACKGROUND_DPI = 25
+BACKGROUND_WINDOW_IN = 0.3
+# Only a page whose paper is this much darker in places (gutter shadow, uneven light) is evened
+# out: flat paper, stains and blots included, reads as well or better as it is.
+BACKGROUND_UNEVEN = 0.2
 # Border crop: an edge row or column darker than this fraction of the paper tone is scanner bed.
 BORDER_DARK = 0.5
 BORDER_MAX = 0.25
@@ -181,6 +192,46 @@ def binarise_wolf(grey: pyvips.Image, dpi: int) -> pyvips.Image:
     return _apply(grey, threshold, shrink)
 
 
+def _background_grid(dpi: int) -> tuple[int, int]:
+    """The shrink factor of the paper estimate and the closing's window side on it."""
+    shrink = max(1, round(dpi / BACKGROUND_DPI))
+    return shrink, max(3, round(BACKGROUND_WINDOW_IN * dpi / shrink) | 1)
+
+
+def paper_estimate(grey: pyvips.Image, dpi: int) -> pyvips.Image:
+    """The paper's grey without the ink, on a copy shrunk to about :data:`BACKGROUND_DPI`.
+
+    Gutter shadow, uneven light, stains and the tone of old paper change the grey of the paper
+    over centimetres, the text over millimetres: a closing (brightest, then darkest grey) over
+    a window wider than a line of text removes the ink (text, rules) and keeps the slow changes.
+    """
+    shrink, side = _background_grid(dpi)
+    small = grey.shrink(shrink, shrink) if shrink > 1 else grey
+    return small.rank(side, side, side * side - 1).rank(side, side, 0)
+
+
+def unevenness(paper: pyvips.Image) -> float:
+    """How much darker the darkest paper is than the brightest (2nd and 98th percentiles), 0-1."""
+    bright = max(1.0, float(paper.percent(98)))
+    return max(0.0, 1.0 - float(paper.percent(2)) / bright)
+
+
+def normalise_background(grey: pyvips.Image, paper: pyvips.Image, dpi: int) -> pyvips.Image:
+    """Divide the page by its paper (:func:`paper_estimate`), so the paper is white everywhere.
+
+    The estimate is smoothed and brought to the page's size; the page divided by it has paper
+    near 255, and ink as dark, relative to the paper around it, as it was.
+    """
+    _, side = _background_grid(dpi)
+    smooth = paper.gaussblur(side / 2, precision="float").cast("float")
+    smooth = smooth.resize(
+        grey.width / smooth.width, vscale=grey.height / smooth.height, kernel="linear"
+    )
+    smooth = smooth.embed(0, 0, grey.width, grey.height, extend="copy")
+    ratio = grey.cast("float") * 255 / (smooth + 1)
+    return (ratio > 255).ifthenelse(255, ratio).cast("uchar")
+
+
 def border_box(grey: pyvips.Image) -> tuple[int, int, int, int]:
     """The page inside a dark scanner-bed border: ``(left, top, width, height)``.
 
@@ -294,6 +345,7 @@ def prepare(
     binarize: str,
     deskew: bool,
     crop_border: bool,
+    normalize_background: bool = False,
 ) -> Prepared:
     """Write the image tesseract reads and return how it maps onto the canvas.
 
@@ -305,6 +357,9 @@ def prepare(
         binarize: ``wolf``, ``sauvola``, ``otsu`` or ``none`` (leave it to tesseract).
         deskew: Straighten the page before binarising.
         crop_border: Remove a dark scanner-bed border.
+        normalize_background: Even out the paper's brightness (:func:`normalise_background`)
+            after deskewing, before binarising, when it varies by more than
+            :data:`BACKGROUND_UNEVEN`.
 
     Returns:
         The OCR image's size, declared resolution and map to canvas coordinates.
@@ -333,6 +388,12 @@ def prepare(
             image = image.copy_memory()
             transform = back.then(transform)
             steps.append(f"deskewed {angle:+.2f} deg")
+    if normalize_background:
+        paper = paper_estimate(image, out_dpi).copy_memory()
+        spread = unevenness(paper)
+        if spread > BACKGROUND_UNEVEN:
+            image = normalise_background(image, paper, out_dpi).copy_memory()
+            steps.append(f"background normalised (paper {spread:.0%} uneven)")
     if binarize == "wolf":
         image = binarise_wolf(image, out_dpi)
         steps.append("binarised (Wolf-Jolion)")

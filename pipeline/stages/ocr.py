@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 NAME = "ocr"
 SCOPE = "page"
-VERSION = 7
+VERSION = 8  # 8: paper with a gutter shadow or uneven light is evened out before binarising
 REQUIRES: tuple[str, ...] = ("ingest",)
 USES: tuple[str, ...] = ()
 ITEM_FIELDS: tuple[str, ...] = ("ocr_languages",)
@@ -157,6 +157,7 @@ def recognise(
             binarize=cfg.binarize,
             deskew=cfg.deskew,
             crop_border=cfg.crop_border,
+            normalize_background=cfg.normalize_background,
         )
     except pyvips.Error as exc:
         raise OcrError(f"cannot prepare the image for OCR: {vips_message(exc)}") from None
