@@ -426,8 +426,10 @@ def render_page(
 
     The page has an uneven paper tone, a thin double frame and ruled lines, the
     text lines (one per ruled line, starting at the top), a small skew, noise and,
-    depending on ``condition``, stains, blots or faded ink. Geometry scales with
-    ``width`` (reference: 1240 px = A4 at 150 dpi, ~31 px Hangul glyphs).
+    depending on ``condition``, stains, blots or faded ink; an ``aged`` page (a 1990s leaf,
+    not among the default conditions) has a gutter shadow and uneven light, show-through of
+    its other side, foxing, uneven ink and more blur. Geometry scales with ``width``
+    (reference: 1240 px = A4 at 150 dpi, ~31 px Hangul glyphs).
 
     Args:
         text_lines: Lines to write, top to bottom; empty strings leave a line blank.
