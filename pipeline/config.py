@@ -309,7 +309,7 @@ class OcrConfig(Section):
     binarize: Literal["wolf", "sauvola", "otsu", "none"] = "wolf"
     deskew: bool = False
     crop_border: bool = True
-    normalize_background: bool = True
+    normalize_background: bool = False
     review_confidence: float = Field(default=85.0, ge=0, le=100)
     publish_low_confidence: bool = True
     alto_version: Literal[3, 4] = 4

@@ -3,7 +3,8 @@
 The page is A4 at 300 dpi in the print font, ``aged`` as ``pipeline.samples`` makes it, with
 the gutter on the side of the text. The bound on its character error rate comes from
 ``tests/bench/bench_ocr_damage.py`` (print aged pages: 9.4% on the tuning set, 3.5% on the
-held-out set); this page reads at 8.2%, and at 10.6% without background normalisation.
+held-out set); this page, whose text lies in the gutter's shadow, reads at 10.6% by default
+and at 8.2% with ``ocr.normalize_background``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.tesseract
 
 # A page of neither benchmark set.
 SEED = 7
-BOUND = 10.0
+BOUND = 10.0  # normalised; without, this page reads above it
 
 
 def _squeeze(text: str) -> str:
@@ -39,7 +40,7 @@ def cer(reference: str, text: str) -> float:
     return 100.0 * previous[-1] / max(1, len(a))
 
 
-def test_aged_print_is_read_once_the_paper_is_evened_out(
+def test_aged_print_in_a_gutter_shadow_is_read_once_the_paper_is_evened_out(
     tmp_path: Path, nanum_fonts: None, tesseract_kor: None
 ) -> None:
     scans = tmp_path / "scans"
@@ -56,16 +57,12 @@ def test_aged_print_is_read_once_the_paper_is_evened_out(
     )
     source = scans / "vol-1" / page.file
     outputs = {}
-    for name, settings in (
-        ("ours", {}),
-        ("again", {}),
-        ("before", {"normalize_background": False}),
-    ):
+    on = {"normalize_background": True}
+    for name, settings in (("normalised", on), ("again", on), ("default", {})):
         layout, rec = run_page(tmp_path, source, name, **settings)
         outputs[name] = {k: layout.path(rec.data[k]).read_bytes() for k in ("txt", "hocr", "alto")}
-    ours = cer(page.text, outputs["ours"]["txt"].decode("utf-8"))
-    before = cer(page.text, outputs["before"]["txt"].decode("utf-8"))
-    assert ours < BOUND, f"CER {ours:.1f}% (without normalisation {before:.1f}%)"
-    assert ours < before, f"CER {ours:.1f}%, without normalisation {before:.1f}%"
+    normalised = cer(page.text, outputs["normalised"]["txt"].decode("utf-8"))
+    default = cer(page.text, outputs["default"]["txt"].decode("utf-8"))
+    assert normalised < BOUND < default, f"CER {normalised:.1f}%, by default {default:.1f}%"
     # Same page, same settings: the same bytes.
-    assert outputs["again"] == outputs["ours"]
+    assert outputs["again"] == outputs["normalised"]
