@@ -2,10 +2,10 @@
 
 Pages come from ``pipeline.samples`` (A4 at 300 dpi) in the two print fonts (Myeongjo and
 Gothic), each ``clean`` or ``aged``: the damage of a 1990s leaf (gutter shadow and uneven
-light, show-through of the other side, foxing, uneven ink, blur, skew). Two sets: the
-*tuning* set (the seed background normalisation was tuned on) and the *held-out* set (another
-seed, so other biographies, fillers and damage), plus a *check* set of the other groups
-(print degraded and faded, handwriting clean and degraded) for what the change does to them.
+light, show-through of the other side, foxing, uneven ink, blur, skew). The *tuning* set (the
+seed background normalisation was tuned on), two *held-out* sets (other seeds, so other
+biographies, fillers and damage; the second one aged pages only), and a *check* set of the
+other groups (print degraded and faded, handwriting clean and degraded).
 
 In the same run and on the same masters:
 
@@ -32,6 +32,7 @@ PRINT_FONTS = ("print", "gothic")
 SETS: tuple[tuple[str, int, list[tuple[str, str]]], ...] = (
     ("tuning", 41, [(f, c) for _ in range(2) for c in ("clean", "aged") for f in PRINT_FONTS]),
     ("held-out", 52, [(f, c) for _ in range(2) for c in ("clean", "aged") for f in PRINT_FONTS]),
+    ("held-out-2", 74, [(f, "aged") for _ in range(4) for f in PRINT_FONTS]),
     (
         "check",
         63,
