@@ -23,8 +23,9 @@ from pydantic import BaseModel
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.executors import Executor, Task, make_executor
+from pipeline.fixity import outputs_present
 from pipeline.fsio import remove_stale_temps
-from pipeline.layout import Layout
+from pipeline.layout import SAFE_ID, Layout
 from pipeline.logcontext import start_job_log
 from pipeline.progress import NullReporter, Reporter
 from pipeline.records import (
@@ -212,8 +213,8 @@ class _Job:
         return rec
 
     def outputs_exist(self, rec: StageRecord) -> bool:
-        """Whether every file a record lists is still there."""
-        return all(self.layout.path(rel).exists() for rel in rec.outputs)
+        """Whether the files a record lists are still there (a tile pyramid: by its folder)."""
+        return outputs_present(rec, self.layout)
 
     def upstream(
         self, stage: Stage, volume: str, page: str
@@ -501,7 +502,8 @@ def run_job(
     tools = preflight(cfg, selected)
     with stop_signals() as interrupted, job_lock(layout), StateStore(layout.state_db) as state:
         # Under the lock, every temporary file is a leftover of a killed job.
-        removed = remove_stale_temps(layout.out, scratch=layout.work_dir / "tmp")
+        pyramids = [layout.images_dir(v) for v in state.volumes() if SAFE_ID.match(v)]
+        removed = remove_stale_temps(layout.out, scratch=layout.work_dir / "tmp", whole=pyramids)
         if removed:
             log.info("removed %d temporary file(s) left by an interrupted job", removed)
         run_id = state.start_run("run")
