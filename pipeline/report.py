@@ -206,9 +206,10 @@ def volume_report(
             "error_type": rec.error_type,
         }
         for (page, _), rec in sorted(
-            records.items(), key=lambda kv: (position.get(kv[0][0], -1), kv[0][1])
+            (kv for kv in records.items() if kv[1].status == "failed"),
+            key=lambda kv: (position.get(kv[0][0], -1), kv[0][1]),
         )
-        if rec.status == "failed" and (not page or page in position)
+        if not page or page in position
     ]
     if error is not None:
         failures.insert(
@@ -222,13 +223,11 @@ def volume_report(
             },
         )
     # Viewer replay checks (tiles, publish) record ``replay*`` keys; show them as they are.
-    replay = {
-        f"{rec.page or volume_id} [{rec.stage}]": {
-            k: v for k, v in rec.data.items() if k.startswith("replay")
-        }
-        for rec in records.values()
-        if any(k.startswith("replay") for k in rec.data)
-    }
+    replay = {}
+    for rec in records.values():
+        checks = {k: v for k, v in rec.data.items() if k.startswith("replay")}
+        if checks:
+            replay[f"{rec.page or volume_id} [{rec.stage}]"] = checks
     scores = [c for _, c in confidences]
     return {
         "version": REPORT_VERSION,

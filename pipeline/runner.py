@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -182,8 +182,7 @@ def fingerprint(stage: Stage, settings: BaseModel, key: Any, tools: dict[str, st
 
 def _item_key(item: PageItem, fields: Sequence[str] | None = None) -> dict[str, Any]:
     """The page item fields a stage depends on; never where the scans folder lives."""
-    data = asdict(item)
-    data.pop("source")
+    data = {k: v for k, v in vars(item).items() if k != "source"}  # asdict would deep-copy
     if fields is None:
         return data
     return {k: v for k, v in data.items() if k in {"volume", "page", *fields}}
@@ -202,6 +201,9 @@ class _Job:
     stop: bool = False
     interrupted: threading.Event = field(default_factory=threading.Event)
     tools: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Records found current in this job, by (volume, page, stage): a later stage reading them
+    # as upstream neither reads nor checks them again. A record stored since is dropped.
+    checked: dict[tuple[str, str, str], StageRecord] = field(default_factory=dict)
 
     def current(self, volume: str, page: str, stage: str, fp: str) -> StageRecord | None:
         """The stored record if it is ok, has the same fingerprint and its outputs exist."""
@@ -210,6 +212,7 @@ class _Job:
             return None
         if not self.outputs_exist(rec):
             return None
+        self.checked[volume, page, stage] = rec
         return rec
 
     def outputs_exist(self, rec: StageRecord) -> bool:
@@ -222,6 +225,10 @@ class _Job:
         """Upstream records of a task, or the ``skipped`` record when a required one is not ok."""
         found: dict[str, StageRecord] = {}
         for name in stage.REQUIRES + stage.USES:
+            rec = self.checked.get((volume, page, name))
+            if rec is not None:
+                found[name] = rec
+                continue
             rec = self.state.get(volume, page, name)
             if rec is not None and rec.status == "ok" and self.outputs_exist(rec):
                 found[name] = rec
@@ -251,6 +258,7 @@ class _Job:
         """Store a fresh record and count it."""
         if not current:
             self.state.put(rec)
+            self.checked.pop((rec.volume, rec.page, rec.stage), None)
         self.report.add(rec, current=current)
         if rec.status == "failed" and self.cfg.run.fail_fast:
             self.stop = True
