@@ -57,9 +57,6 @@ class StageRecord:
     status: Status
     fingerprint: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
-    # Folders written as a whole (a tile pyramid), by layout-relative path: how many entries
-    # each held at its top level when recorded. A rerun checks these instead of every file.
-    folder_entries: dict[str, int] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     tool_versions: dict[str, str] = field(default_factory=dict)
     error_type: str = ""
@@ -67,6 +64,9 @@ class StageRecord:
     hint: str = ""
     duration_s: float = 0.0
     version: int = RECORD_VERSION
+    # Folders written as a whole (a tile pyramid), by layout-relative path: how many entries
+    # each held at its top level when recorded. A rerun checks these instead of every file.
+    folder_entries: dict[str, int] = field(default_factory=dict)
 
     @property
     def subject(self) -> str:
