@@ -71,6 +71,22 @@ def complete_outputs(record: StageRecord, layout: Layout) -> StageRecord:
     )
 
 
+def count_folders(record: StageRecord, layout: Layout) -> StageRecord:
+    """Count the page folders of a record stored before folders were counted.
+
+    Call it only once the record's outputs were found file by file: the counts then stand for
+    them on later reruns.
+    """
+    if record.folder_entries or not record.page or not record.outputs:
+        return record
+    entries: dict[str, int] = {}
+    for folder in page_folders(layout, record.volume, record.page):
+        prefix = f"{layout.rel(folder)}/"
+        if folder.is_dir() and any(rel.startswith(prefix) for rel in record.outputs):
+            entries[layout.rel(folder)] = len(os.listdir(folder))  # noqa: PTH208 (a count)
+    return replace(record, folder_entries=entries) if entries else record
+
+
 def outputs_present(record: StageRecord, layout: Layout) -> bool:
     """Whether the files a record lists are still there, checked cheaply (a rerun's question).
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.executors import Executor, Task, make_executor
-from pipeline.fixity import outputs_present
+from pipeline.fixity import count_folders, outputs_present
 from pipeline.fsio import remove_stale_temps
 from pipeline.layout import SAFE_ID, Layout
 from pipeline.logcontext import start_job_log
@@ -212,6 +212,13 @@ class _Job:
             return None
         if not self.outputs_exist(rec):
             return None
+        if not rec.folder_entries:
+            # Stored before folders were counted (found file by file): count them now, so that
+            # the next rerun checks the folder instead. Fingerprints do not depend on this.
+            counted = count_folders(rec, self.layout)
+            if counted is not rec:
+                self.state.put(counted)
+                rec = counted
         self.checked[volume, page, stage] = rec
         return rec
 

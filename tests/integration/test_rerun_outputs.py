@@ -6,6 +6,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -94,21 +95,36 @@ def test_one_deleted_tile_is_for_verify_not_the_rerun(built: Config) -> None:
     ]
 
 
-def test_a_record_stored_before_folder_counts_loads_and_is_checked_file_by_file(
-    built: Config,
-) -> None:
-    layout = layout_for(built)
-    old = json.loads(_tiles(built, "p1").to_json())
+def _store_as_before_folder_counts(cfg: Config, page: str) -> StageRecord:
+    """Rewrite a tiles record as it was stored before records counted folders."""
+    old = json.loads(_tiles(cfg, page).to_json())
     del old["folder_entries"]
-    db = sqlite3.connect(layout.state_db)
+    db = sqlite3.connect(layout_for(cfg).state_db)
     with db:
         db.execute(
-            "UPDATE records SET record=? WHERE volume='vol' AND page='p1' AND stage='tiles'",
-            (json.dumps(old, sort_keys=True),),
+            "UPDATE records SET record=? WHERE volume='vol' AND page=? AND stage='tiles'",
+            (json.dumps(old, sort_keys=True), page),
         )
     db.close()
-    assert _tiles(built, "p1").folder_entries == {}
-    assert _redone(built) == set()  # still current
+    return _tiles(cfg, page)
+
+
+def test_a_record_stored_before_folder_counts_loads_and_is_counted_on_the_next_run(
+    built: Config,
+) -> None:
+    stored = _store_as_before_folder_counts(built, "p1")
+    assert stored.folder_entries == {}
+    report = run_job(built)
+    assert report.counts["ok"] == 0  # still current, checked file by file ...
+    counted = _tiles(built, "p1")
+    entries = sum(1 for _ in _pyramid(built, "p1").iterdir())
+    assert counted.folder_entries == {"vol/images/p1": entries}
+    assert replace(counted, folder_entries={}) == stored  # ... and counted from now on
+
+
+def test_a_record_stored_before_folder_counts_is_redone_when_a_tile_is_gone(
+    built: Config,
+) -> None:
+    _store_as_before_folder_counts(built, "p1")
     _a_tile(_pyramid(built, "p1")).unlink()
-    assert ("p1", "tiles") in _redone(built)  # every listed file is looked at
-    assert _tiles(built, "p1").folder_entries  # and the new record counts its folder
+    assert ("p1", "tiles") in _redone(built)  # every listed file was looked at
