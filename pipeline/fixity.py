@@ -51,6 +51,7 @@ def complete_outputs(record: StageRecord, layout: Layout) -> StageRecord:
     if record.status != "ok" or not record.outputs:
         return record
     outputs: dict[str, str] = {}
+    entries: dict[str, int] = {}
     folders = page_folders(layout, record.volume, record.page) if record.page else []
     expanded: set[Path] = set()
     for rel, digest in record.outputs.items():
@@ -62,9 +63,53 @@ def complete_outputs(record: StageRecord, layout: Layout) -> StageRecord:
         if owner in expanded:
             continue
         expanded.add(owner)
+        entries[layout.rel(owner)] = len(os.listdir(owner))  # noqa: PTH208 (a count)
         for sub, file in _tree(layout, owner):
             outputs[sub] = record.outputs.get(sub) or sha256_file(file)
-    return replace(record, outputs=dict(sorted(outputs.items())))
+    return replace(
+        record, outputs=dict(sorted(outputs.items())), folder_entries=dict(sorted(entries.items()))
+    )
+
+
+def count_folders(record: StageRecord, layout: Layout) -> StageRecord:
+    """Count the page folders of a record stored before folders were counted.
+
+    Call it only once the record's outputs were found file by file: the counts then stand for
+    them on later reruns.
+    """
+    if record.folder_entries or not record.page or not record.outputs:
+        return record
+    entries: dict[str, int] = {}
+    for folder in page_folders(layout, record.volume, record.page):
+        prefix = f"{layout.rel(folder)}/"
+        if folder.is_dir() and any(rel.startswith(prefix) for rel in record.outputs):
+            entries[layout.rel(folder)] = len(os.listdir(folder))  # noqa: PTH208 (a count)
+    return replace(record, folder_entries=entries) if entries else record
+
+
+def outputs_present(record: StageRecord, layout: Layout) -> bool:
+    """Whether the files a record lists are still there, checked cheaply (a rerun's question).
+
+    A folder written as a whole (a tile pyramid) is checked by its number of entries and the
+    files at its top level (``info.json``) instead of file by file; every other output by a
+    stat. ``pipeline verify`` still checks (and hashes) every file. Records stored before
+    folders were counted are checked file by file.
+    """
+    for rel, count in record.folder_entries.items():
+        try:
+            if len(os.listdir(layout.path(rel))) != count:  # noqa: PTH208 (a count)
+                return False
+        except OSError:
+            return False
+    prefixes = tuple(f"{rel}/" for rel in record.folder_entries)
+    for rel in record.outputs:
+        if prefixes and rel.startswith(prefixes):
+            prefix = next(p for p in prefixes if rel.startswith(p))
+            if rel.find("/", len(prefix)) >= 0:
+                continue  # below a sub-folder (a tile): the folder's count stands for it
+        if not layout.path(rel).exists():
+            return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from pipeline.layout import TMP_PREFIX
@@ -167,7 +167,9 @@ def atomic_dir(final: Path, *, durable: bool = False) -> Iterator[Path]:
         shutil.rmtree(container, ignore_errors=False)
 
 
-def remove_stale_temps(root: Path, *, scratch: Path | None = None) -> int:
+def remove_stale_temps(
+    root: Path, *, scratch: Path | None = None, whole: Collection[Path] = ()
+) -> int:
     """Delete temporary files and folders left by a killed job.
 
     Only call this while holding the job lock: a running job's temporaries look the same.
@@ -175,6 +177,9 @@ def remove_stale_temps(root: Path, *, scratch: Path | None = None) -> int:
     Args:
         root: The output folder; every name with the temporary prefix below it is removed.
         scratch: A folder whose whole content is scratch space (emptied, not removed).
+        whole: Folders whose sub-folders each came into place in one rename (:func:`atomic_dir`,
+            a volume's tile pyramids): a leftover sits beside those, never inside, so they are
+            not searched (a rerun would otherwise list every tile).
 
     Returns:
         How many were removed.
@@ -183,6 +188,7 @@ def remove_stale_temps(root: Path, *, scratch: Path | None = None) -> int:
     removed = 0
     if root.exists():
         stale: list[Path] = []
+        pruned = {str(p) for p in whole}
         for folder, dirs, files in os.walk(root):
             for name in files:
                 if name.startswith(TMP_PREFIX):
@@ -191,6 +197,8 @@ def remove_stale_temps(root: Path, *, scratch: Path | None = None) -> int:
                 if name.startswith(TMP_PREFIX):
                     stale.append(Path(folder) / name)
                     dirs.remove(name)  # it goes as a whole: no need to look inside
+            if folder in pruned:
+                dirs.clear()
         for path in stale:
             _remove(path)
         removed += len(stale)

@@ -64,6 +64,9 @@ class StageRecord:
     hint: str = ""
     duration_s: float = 0.0
     version: int = RECORD_VERSION
+    # Folders written as a whole (a tile pyramid), by layout-relative path: how many entries
+    # each held at its top level when recorded. A rerun checks these instead of every file.
+    folder_entries: dict[str, int] = field(default_factory=dict)
 
     @property
     def subject(self) -> str:
@@ -78,7 +81,7 @@ class StageRecord:
 
     @classmethod
     def from_json(cls, text: str) -> StageRecord:
-        """Inverse of :meth:`to_json`."""
+        """Inverse of :meth:`to_json` (a record stored before a field existed gets its default)."""
         return cls(**json.loads(text))
 
 

@@ -97,6 +97,13 @@ def _fixity(state: StateStore | None, volume_id: str) -> dict[str, Any] | None:
     return {"checked_at": summary.get("checked_at"), **entry}
 
 
+def _shown(data: dict[str, Any]) -> dict[str, Any]:
+    """A record's data as reports show it: without a traceback (that goes to the job log)."""
+    if "traceback" not in data:
+        return data
+    return {k: v for k, v in data.items() if k != "traceback"}
+
+
 def volume_report(
     state: StateStore | None, volume: Volume | None, volume_id: str, *, error: str | None = None
 ) -> dict[str, Any]:
@@ -109,10 +116,13 @@ def volume_report(
         error: Why the volume could not be read (a broken ``volume.toml``), if so.
 
     """
-    found = state.records(volume_id) if state is not None else iter(())
-    records = {(r.page, r.stage): r for r in found}
+    found = state.summaries(volume_id) if state is not None else iter(())
+    records: dict[tuple[str, str], StageRecord] = {}
+    listed: dict[tuple[str, str], int] = {}  # how many files each record lists
+    for rec, count in found:
+        records[rec.page, rec.stage] = rec
+        listed[rec.page, rec.stage] = count
     pages = [p.page for p in volume.pages] if volume else sorted({p for p, _ in records if p})
-    page_set = set(pages)
     files = (
         {p: Path(i.source).name for i, p in ((i, i.page) for i in volume.pages)} if volume else {}
     )
@@ -136,8 +146,8 @@ def volume_report(
                 "error": found_rec.error or None,
                 "error_type": found_rec.error_type or None,
                 "duration_s": found_rec.duration_s,
-                "data": {k: v for k, v in found_rec.data.items() if k != "traceback"},
-                "files": len(found_rec.outputs),
+                "data": _shown(found_rec.data),
+                "files": listed[page, stage.NAME],
             }
         ingest = records.get((page, "ingest"))
         tiles = records.get((page, "tiles"))
@@ -154,8 +164,8 @@ def volume_report(
                 sha256=ingest.data.get("sha256"),
             )
         if tiles and tiles.status == "ok":
-            entry["tiles"] = len(tiles.outputs)
-            tiles_files += len(tiles.outputs)
+            entry["tiles"] = listed[page, "tiles"]
+            tiles_files += entry["tiles"]
         if ocr and ocr.status == "ok" and ocr.data.get("confidence") is not None:
             entry["ocr_confidence"] = ocr.data["confidence"]
             confidences.append((page, float(ocr.data["confidence"])))
@@ -170,19 +180,23 @@ def volume_report(
         )
         entry["stages"] = stages
         entries.append(entry)
+    own = sorted((key, rec) for key, rec in records.items() if not key[0])
     volume_stages = {
         rec.stage: {
             "status": rec.status,
             "error": rec.error or None,
-            "data": {k: v for k, v in rec.data.items() if k != "traceback"},
-            "files": len(rec.outputs),
+            "data": _shown(rec.data),
+            "files": listed[key],
         }
-        for (page, _), rec in sorted(records.items())
-        if not page
+        for key, rec in own
     }
     # Volume stages' warnings (the manifest's: what removing markup took from a label).
-    for (page, _), rec in sorted(records.items()):
-        warnings += [] if page else rec.data.get("warnings", [])
+    for _, rec in own:
+        warnings += rec.data.get("warnings", [])
+    # Volume-stage failures first, then page order (a page listed twice counts where it is first).
+    position: dict[str, int] = {}
+    for index, page in enumerate(pages):
+        position.setdefault(page, index)
     failures = [
         {
             "page": rec.page,
@@ -192,10 +206,10 @@ def volume_report(
             "error_type": rec.error_type,
         }
         for (page, _), rec in sorted(
-            records.items(),
-            key=lambda kv: (pages.index(kv[0][0]) if kv[0][0] in page_set else -1, kv[0][1]),
+            (kv for kv in records.items() if kv[1].status == "failed"),
+            key=lambda kv: (position.get(kv[0][0], -1), kv[0][1]),
         )
-        if rec.status == "failed" and (not page or page in page_set)
+        if not page or page in position
     ]
     if error is not None:
         failures.insert(
@@ -209,13 +223,11 @@ def volume_report(
             },
         )
     # Viewer replay checks (tiles, publish) record ``replay*`` keys; show them as they are.
-    replay = {
-        f"{rec.page or volume_id} [{rec.stage}]": {
-            k: v for k, v in rec.data.items() if k.startswith("replay")
-        }
-        for rec in records.values()
-        if any(k.startswith("replay") for k in rec.data)
-    }
+    replay = {}
+    for rec in records.values():
+        checks = {k: v for k, v in rec.data.items() if k.startswith("replay")}
+        if checks:
+            replay[f"{rec.page or volume_id} [{rec.stage}]"] = checks
     scores = [c for _, c in confidences]
     return {
         "version": REPORT_VERSION,

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,9 @@ from pydantic import BaseModel
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.executors import Executor, Task, make_executor
+from pipeline.fixity import count_folders, outputs_present
 from pipeline.fsio import remove_stale_temps
-from pipeline.layout import Layout
+from pipeline.layout import SAFE_ID, Layout
 from pipeline.logcontext import start_job_log
 from pipeline.progress import NullReporter, Reporter
 from pipeline.records import (
@@ -181,8 +182,7 @@ def fingerprint(stage: Stage, settings: BaseModel, key: Any, tools: dict[str, st
 
 def _item_key(item: PageItem, fields: Sequence[str] | None = None) -> dict[str, Any]:
     """The page item fields a stage depends on; never where the scans folder lives."""
-    data = asdict(item)
-    data.pop("source")
+    data = {k: v for k, v in vars(item).items() if k != "source"}  # asdict would deep-copy
     if fields is None:
         return data
     return {k: v for k, v in data.items() if k in {"volume", "page", *fields}}
@@ -201,6 +201,9 @@ class _Job:
     stop: bool = False
     interrupted: threading.Event = field(default_factory=threading.Event)
     tools: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Records found current in this job, by (volume, page, stage): a later stage reading them
+    # as upstream neither reads nor checks them again. A record stored since is dropped.
+    checked: dict[tuple[str, str, str], StageRecord] = field(default_factory=dict)
 
     def current(self, volume: str, page: str, stage: str, fp: str) -> StageRecord | None:
         """The stored record if it is ok, has the same fingerprint and its outputs exist."""
@@ -209,11 +212,19 @@ class _Job:
             return None
         if not self.outputs_exist(rec):
             return None
+        if not rec.folder_entries:
+            # Stored before folders were counted (found file by file): count them now, so that
+            # the next rerun checks the folder instead. Fingerprints do not depend on this.
+            counted = count_folders(rec, self.layout)
+            if counted is not rec:
+                self.state.put(counted)
+                rec = counted
+        self.checked[volume, page, stage] = rec
         return rec
 
     def outputs_exist(self, rec: StageRecord) -> bool:
-        """Whether every file a record lists is still there."""
-        return all(self.layout.path(rel).exists() for rel in rec.outputs)
+        """Whether the files a record lists are still there (a tile pyramid: by its folder)."""
+        return outputs_present(rec, self.layout)
 
     def upstream(
         self, stage: Stage, volume: str, page: str
@@ -221,6 +232,10 @@ class _Job:
         """Upstream records of a task, or the ``skipped`` record when a required one is not ok."""
         found: dict[str, StageRecord] = {}
         for name in stage.REQUIRES + stage.USES:
+            rec = self.checked.get((volume, page, name))
+            if rec is not None:
+                found[name] = rec
+                continue
             rec = self.state.get(volume, page, name)
             if rec is not None and rec.status == "ok" and self.outputs_exist(rec):
                 found[name] = rec
@@ -250,6 +265,7 @@ class _Job:
         """Store a fresh record and count it."""
         if not current:
             self.state.put(rec)
+            self.checked.pop((rec.volume, rec.page, rec.stage), None)
         self.report.add(rec, current=current)
         if rec.status == "failed" and self.cfg.run.fail_fast:
             self.stop = True
@@ -501,7 +517,8 @@ def run_job(
     tools = preflight(cfg, selected)
     with stop_signals() as interrupted, job_lock(layout), StateStore(layout.state_db) as state:
         # Under the lock, every temporary file is a leftover of a killed job.
-        removed = remove_stale_temps(layout.out, scratch=layout.work_dir / "tmp")
+        pyramids = [layout.images_dir(v) for v in state.volumes() if SAFE_ID.match(v)]
+        removed = remove_stale_temps(layout.out, scratch=layout.work_dir / "tmp", whole=pyramids)
         if removed:
             log.info("removed %d temporary file(s) left by an interrupted job", removed)
         run_id = state.start_run("run")

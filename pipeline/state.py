@@ -135,6 +135,20 @@ class StateStore:
         for (text,) in self._db.execute(sql + " ORDER BY volume, page, stage", args):
             yield StageRecord.from_json(text)
 
+    def summaries(self, volume: str) -> Iterator[tuple[StageRecord, int]]:
+        """One volume's records without their outputs, each with how many outputs it lists.
+
+        What reports read: decoding every tile's path and checksum would take most of their
+        time (SQLite counts them without handing them over).
+        """
+        sql = (
+            "SELECT json_remove(record, '$.outputs'), "
+            "(SELECT count(*) FROM json_each(record, '$.outputs')) "
+            "FROM records WHERE volume=? ORDER BY volume, page, stage"
+        )
+        for text, count in self._db.execute(sql, (volume,)):
+            yield StageRecord.from_json(text), int(count)
+
     def volumes(self) -> list[str]:
         """Volume ids that have records."""
         return [v for (v,) in self._db.execute("SELECT DISTINCT volume FROM records ORDER BY 1")]
