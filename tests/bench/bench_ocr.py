@@ -135,22 +135,32 @@ def run_stage(
     ingest_s = time_ingest(workdir, name, ocr)
     if timings is not None:
         timings["ingest"] = ingest_s
+    wall = timed_ocr(cfg, name)
+    return wall, {page: result for page, (result, _) in read_ocr(cfg, VOLUME).items()}
+
+
+def timed_ocr(cfg: Config, name: str) -> float:
+    """Run the OCR stage through the runner; its wall time (any failed page is an error)."""
     started = time.perf_counter()
     report = run_job(cfg, stages=["ocr"])
     wall = time.perf_counter() - started
     if report.failures:
         raise RuntimeError(f"{name}: {[f.error for f in report.failures]}")
+    return wall
+
+
+def read_ocr(cfg: Config, volume: str) -> dict[str, tuple[PageResult, dict[str, Any]]]:
+    """Each page's OCR text, confidence and review flag, with its record's data."""
     layout = layout_for(cfg)
-    results: dict[str, PageResult] = {}
+    results: dict[str, tuple[PageResult, dict[str, Any]]] = {}
     with StateStore(layout.state_db) as state:
-        for rec in state.records(VOLUME):
+        for rec in state.records(volume):
             if rec.stage != "ocr":
                 continue
             text = layout.path(rec.data["txt"]).read_text(encoding="utf-8")
-            results[rec.page] = PageResult(
-                rec.page, text, rec.data["confidence"], rec.data["needs_review"]
-            )
-    return wall, results
+            page = PageResult(rec.page, text, rec.data["confidence"], rec.data["needs_review"])
+            results[rec.page] = (page, rec.data)
+    return results
 
 
 def run_peer(

@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config, load_config
-from pipeline.runner import layout_for, run_job
+from pipeline.runner import run_job
 from pipeline.samples import generate_volume
-from pipeline.state import StateStore
-from tests.bench.bench_ocr import PageResult, cer
+from tests.bench.bench_ocr import PageResult, cer, read_ocr, timed_ocr
 from tests.bench.common import Row
 
 A4_300 = (2480, 3508)
@@ -77,24 +76,12 @@ def run_ours(
     report = run_job(cfg, stages=["ingest"])
     if report.failures:
         raise RuntimeError(f"{name}: {[f.error for f in report.failures]}")
-    started = time.perf_counter()
-    report = run_job(cfg, stages=["ocr"])
-    wall = time.perf_counter() - started
-    if report.failures:
-        raise RuntimeError(f"{name}: {[f.error for f in report.failures]}")
-    layout = layout_for(cfg)
+    wall = timed_ocr(cfg, name)
     results: dict[str, PageResult] = {}
     langs: dict[str, str] = {}
-    with StateStore(layout.state_db) as state:
-        for rec in state.records(volume):
-            if rec.stage != "ocr":
-                continue
-            text = layout.path(rec.data["txt"]).read_text(encoding="utf-8")
-            results[rec.page] = PageResult(
-                rec.page, text, rec.data["confidence"], rec.data["needs_review"]
-            )
-            reread, replaced = rec.data["lines_reread"], rec.data["lines_replaced"]
-            langs[rec.page] = f"{rec.data['language']} {reread}/{replaced}"
+    for page, (result, data) in read_ocr(cfg, volume).items():
+        results[page] = result
+        langs[page] = f"{data['language']} {data['lines_reread']}/{data['lines_replaced']}"
     return wall, results, langs
 
 
