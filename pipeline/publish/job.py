@@ -86,7 +86,7 @@ def publish(
     layout = layout_for(cfg)
     if not layout.state_db.is_file():
         raise JobInputError(f"{layout.out}: nothing has been built here yet (run `pipeline run`)")
-    target = open_target(spec, cfg.publish, out=layout.out, session=session)
+    target = open_target(spec, cfg.publish, out=layout.out, apart=[cfg.site.scans], session=session)
     with job_lock(layout), StateStore(layout.state_db) as state:
         job = _Job(cfg, layout, state, target, progress or NullProgress(), dry_run, delete, verify)
         return job.run(volumes)
@@ -113,7 +113,9 @@ def configure_cors(cfg: Config, *, to: str | None = None, session: Any = None) -
     spec = to or cfg.publish.target
     if not spec:
         raise ConfigError("no target: pass --to s3://BUCKET or set publish.target")
-    target = open_target(spec, cfg.publish, out=layout_for(cfg).out, session=session)
+    target = open_target(
+        spec, cfg.publish, out=layout_for(cfg).out, apart=[cfg.site.scans], session=session
+    )
     set_cors(target)
     return target.ident
 

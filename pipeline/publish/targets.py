@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,20 +32,24 @@ def _norm_prefix(prefix: str) -> str:
     return f"{prefix}/" if prefix else ""
 
 
-def open_target(spec: str, cfg: PublishConfig, *, out: Path, session: Any = None) -> Target:
+def open_target(
+    spec: str, cfg: PublishConfig, *, out: Path, apart: Sequence[Path] = (), session: Any = None
+) -> Target:
     """Open the destination named by ``--to`` (or ``publish.target``).
 
     Args:
         spec: ``s3://BUCKET[/PREFIX]`` or a folder path.
         cfg: The publish section (endpoint, region, profile, threads, retries, multipart).
         out: The output folder, which a folder target must not overlap.
+        apart: Other folders a folder target must not overlap (the scans: a publish with
+            ``--delete`` into the masters' folder would delete masters).
         session: A ``boto3.session.Session`` to use instead of one built from ``cfg``.
 
     Returns:
         The target.
 
     Raises:
-        ConfigError: The spec is malformed or the folder overlaps the output folder.
+        ConfigError: The spec is malformed or the folder overlaps the output or scans folder.
         PublishError: The AWS profile does not exist.
 
     """
@@ -55,10 +60,12 @@ def open_target(spec: str, cfg: PublishConfig, *, out: Path, session: Any = None
         return S3Target(match["bucket"], _norm_prefix(match["prefix"]), cfg, session=session)
     if "://" in spec:
         raise ConfigError(f"--to {spec}: expected s3://BUCKET[/PREFIX] or a folder")
-    root = Path(spec).absolute()
-    here = out.absolute()
-    if root == here or root.is_relative_to(here) or here.is_relative_to(root):
-        raise ConfigError(f"--to {spec}: the folder must not contain or be inside {out}")
+    # Resolved: ".." and symbolic links must not hide that two folders are one.
+    root = Path(spec).resolve()
+    for folder in (out, *apart):
+        here = folder.resolve()
+        if root == here or root.is_relative_to(here) or here.is_relative_to(root):
+            raise ConfigError(f"--to {spec}: the folder must not contain or be inside {folder}")
     return DirTarget(root)
 
 

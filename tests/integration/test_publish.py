@@ -220,6 +220,30 @@ def test_folder_target_refused_inside_the_output(build) -> None:
     assert "must not contain or be inside" in result.output
 
 
+def test_folder_target_refused_over_the_scans_or_the_output_however_it_is_spelled(
+    build, tmp_path: Path
+) -> None:
+    """A folder target in the masters' folder would get derivatives written into it, and
+    --delete would remove masters; '..' and symbolic links must not hide the overlap."""
+    cfg = build({"vol-1": 1})
+    out, scans = layout_for(cfg).out, cfg.site.scans
+    masters = {p: p.read_bytes() for p in scans.rglob("*") if p.is_file()}
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "link-to-scans").symlink_to(scans)
+    for spelled in (
+        scans,
+        scans / "vol-1",
+        tmp_path / "elsewhere" / ".." / out.name,
+        tmp_path / "link-to-scans",
+    ):
+        result = run_cli(
+            "--out", str(out), "--scans", str(scans), "publish", "--delete", "--to", str(spelled)
+        )  # fmt: skip
+        assert_clean_exit(result, 2)
+        assert "must not contain or be inside" in result.output, result.output
+    assert {p: p.read_bytes() for p in scans.rglob("*") if p.is_file()} == masters
+
+
 def test_removed_page_dry_run_then_delete(build, s3_server: S3Server, tmp_path: Path) -> None:
     cfg = _endpoint_cfg(build({"vol-1": 3}), s3_server)
     bucket = s3_server.new_bucket()
