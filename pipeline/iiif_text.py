@@ -54,8 +54,9 @@ HTML_ELEMENTS = frozenset(
         "tt", "u", "ul", "var", "video", "wbr", "xmp",
     }
 )  # fmt: skip
-# A tag-like run without attribute values: ``<draft>``, ``</draft>``, ``<sic/>``, ``<not known>``.
-_BARE_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s+[^\s<>=\"'/]+)*\s*/?)>")
+# A tag-like run without attribute values: ``<draft>``, ``</draft>``, ``<sic/>``, ``<not known>``,
+# ``<Ed.>``, ``<ca. 1900>`` (no HTML element has a dot in its name).
+_BARE_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9.-]*)((?:\s+[^\s<>=\"'/]+)*\s*/?)>")
 _ATTR_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)[^>]*=")
 # Tags that separate words when markup is flattened to plain text.
 BREAKING_TAGS = frozenset({"br", "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4"})
@@ -230,6 +231,10 @@ def clean_plain_text(text: str) -> tuple[str, bool]:
         if cleaned == text:
             break
         text = cleaned
+        if not parser.saw_tag and "<" not in cleaned:
+            # Only character references were decoded, and they made no tag: decoding again
+            # would turn text the author escaped ("AT&amp;amp;T") into something else.
+            break
     else:
         return "", True  # still changing: markup built to outlast cleaning; keep none of it
     return _SPACE.sub(" ", text).strip(), removed

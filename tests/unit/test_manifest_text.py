@@ -58,6 +58,10 @@ def test_plain_text(given: str, expected: str) -> None:
             "<<script></script>script>alert(1)<</script>/script>", "", True, id="nested-script"
         ),
         pytest.param("&lt;script&gt;alert(1)&lt;/script&gt;", "", True, id="escaped-script"),
+        pytest.param("AT&amp;amp;T", "AT&amp;T", False, id="references-decoded-once"),
+        pytest.param("a &amp;lt;b&amp;gt; c", "a &lt;b&gt; c", False, id="escaped-entities"),
+        pytest.param("Letters, Kim <Ed.>", "Letters, Kim <Ed.>", False, id="dotted-word"),
+        pytest.param("Diary <ca. 1900>", "Diary <ca. 1900>", False, id="dotted-words"),
     ],
 )
 def test_plain_text_keeps_text_and_says_when_markup_went(
