@@ -135,20 +135,26 @@ def _message(stderr: str, path: Path) -> str:
     return "; ".join(dict.fromkeys(lines))[:300] or "unknown error of the vips program"
 
 
+# A hung decoder must not hold a worker for ever; the 560-Mpx bench page decodes in under 100 s.
+DECODE_TIMEOUT_S = 3600.0
 # Tile side of the decoded copy: a row of tiles of a 20000-px-wide RGB page is 30 MB.
 COPY_TILE = 512
 
 
-def decode(path: Path, scratch: Path | None, libvips: str) -> Path:
+def decode(
+    path: Path, scratch: Path | None, libvips: str, *, timeout_s: float = DECODE_TIMEOUT_S
+) -> Path:
     """Decode ``path`` into a new uncompressed tiled TIFF in ``scratch``; the caller removes it.
 
     Args:
         path: The JPEG 2000 master (only read).
         scratch: Folder for the copy (None: the system's temporary folder).
         libvips: This process's libvips version (for the message if nothing decodes JP2).
+        timeout_s: How long the decoder may take.
 
     Raises:
-        ScanError: The data is damaged or incomplete (a truncated file), as any decoder error.
+        ScanError: The data is damaged or incomplete (a truncated file), as any decoder error,
+            or the decoder took longer than ``timeout_s``.
         MissingDependencyError: There is no ``vips`` program that reads JPEG 2000.
     """
     found = vips_program()
@@ -165,7 +171,17 @@ def decode(path: Path, scratch: Path | None, libvips: str) -> Path:
     # read with random access is held whole in memory).
     target = f"{copy}[bigtiff,tile,tile-width={COPY_TILE},tile-height={COPY_TILE}]"
     argv = [found[0], "jp2kload", str(path), target, "--fail-on", "error"]
-    done = subprocess.run(argv, capture_output=True, text=True)
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        copy.unlink(missing_ok=True)
+        raise ScanError(
+            f"decoding the JPEG 2000 took over {timeout_s:.0f} s: the decoder hung (a damaged "
+            "file?)"
+        ) from None
+    except BaseException:
+        copy.unlink(missing_ok=True)  # the copy is as large as the page: never leave it behind
+        raise
     if done.returncode != 0:
         copy.unlink(missing_ok=True)
         raise ScanError(f"image data is damaged or incomplete: {_message(done.stderr, path)}")

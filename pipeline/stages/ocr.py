@@ -298,14 +298,14 @@ def run(inp: PageInput, settings: OcrSettings, paths: Layout) -> StageRecord:
         shutil.rmtree(work)
     used = sorted({r.lang for r in readings.values()}, key=cfg.line_languages.index)
     settings_text = f"-l {lang} --psm {cfg.psm_for(lang)} --dpi {prepared.dpi}"
-    if used:
-        settings_text += f"; lines in other scripts: -l {'/'.join(used)} --psm 7"
-        replaced = ocr_lines.by_box(page, readings)
-        texts["hocr"] = hocr.replace_lines(texts["hocr"], replaced)
-        texts["alto"] = alto.replace_lines(texts["alto"], replaced)
-        page = ocr_lines.apply(page, readings)
-        lang = "+".join([lang, *used])
     try:
+        if used:
+            settings_text += f"; lines in other scripts: -l {'/'.join(used)} --psm 7"
+            replaced = ocr_lines.by_box(page, readings)
+            texts["hocr"] = hocr.replace_lines(texts["hocr"], replaced)
+            texts["alto"] = alto.replace_lines(texts["alto"], replaced)
+            page = ocr_lines.apply(page, readings)
+            lang = "+".join([lang, *used])
         name = Path(item.source).name
         size = {"width": prepared.canvas_width, "height": prepared.canvas_height}
         documents = {

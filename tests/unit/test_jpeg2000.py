@@ -109,3 +109,13 @@ def test_ingest_needs_a_vips_program_that_reads_jpeg2000(
     finally:
         monkeypatch.undo()
         jpeg2000.vips_program.cache_clear()
+
+
+def test_a_decoder_that_takes_too_long_is_a_scan_error_and_leaves_no_copy(
+    tmp_path: Path,
+) -> None:
+    master = write_jp2(page(), tmp_path / "p.jp2")
+    scratch = tmp_path / "scratch"
+    with pytest.raises(ScanError, match=r"took over 0 s: the decoder hung"):
+        jpeg2000.decode(master, scratch, "8", timeout_s=0.001)
+    assert left_over(scratch) == []
