@@ -134,19 +134,8 @@ class S3Target:
                 client = self._session.client(
                     "s3", endpoint_url=self.endpoint_url, config=self._config
                 )
-            client.meta.events.register("before-sign.s3.PutObject", self._signed_payload)
             self._local.client = client
         return client
-
-    def _signed_payload(self, request: Any, **_: Any) -> None:
-        """Sign a PUT with the SHA-256 already computed when the file was read.
-
-        Over plain HTTP botocore hashes every body again to sign it; the digest we pass is
-        the same one (the store checks it, as it checks Content-MD5).
-        """
-        sha = getattr(self._local, "sha256", "")
-        if sha:
-            request.headers["X-Amz-Content-SHA256"] = sha
 
     # -- errors ----------------------------------------------------------------------------------
     def _fatal(self, exc: Exception) -> PublishError:
@@ -214,18 +203,13 @@ class S3Target:
         extra = {"ContentType": upload.content_type, "CacheControl": upload.cache_control}
         try:
             if upload.data is not None:
-                client = self.client()
-                self._local.sha256 = upload.sha256
-                try:
-                    resp = client.put_object(
-                        Bucket=self.bucket,
-                        Key=upload.key,
-                        Body=upload.data,
-                        ContentMD5=_md5_b64(upload.md5),
-                        **extra,
-                    )
-                finally:
-                    self._local.sha256 = ""
+                resp = self.client().put_object(
+                    Bucket=self.bucket,
+                    Key=upload.key,
+                    Body=upload.data,
+                    ContentMD5=_md5_b64(upload.md5),
+                    **extra,
+                )
                 return str(resp["ETag"]).strip('"')
             self.client().upload_file(
                 str(upload.path), self.bucket, upload.key, ExtraArgs=extra, Config=self.transfer
