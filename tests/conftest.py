@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -120,22 +121,17 @@ def s3_server() -> Iterator[Any]:
 
 
 # -- in-process CLI runs ---------------------------------------------------------------------------
-def run_cli(*args: str, env: Mapping[str, str] | None = None) -> Result:
-    """Run ``pipeline *args`` with click's CliRunner and undo its logging set-up afterwards.
+@contextlib.contextmanager
+def restored_root_logging() -> Iterator[None]:
+    """Undo the CLI's logging set-up when the block ends.
 
-    PIPELINE_SECTION__KEY variables of the calling shell are hidden from the run. The CLI
-    replaces the root logger's handlers (a console handler on CliRunner's stream and the job
-    log file): those are closed here and the previous ones (pytest's capture) put back.
+    The CLI replaces the root logger's handlers (a console handler and the job log file):
+    those are closed here and the previous ones (pytest's capture) put back.
     """
-    from pipeline.cli import cli
-
-    hidden: dict[str, str | None] = {
-        name: None for name in os.environ if name.startswith("PIPELINE_") and "__" in name
-    }
     root = logging.getLogger()
     before, level = list(root.handlers), root.level
     try:
-        return CliRunner().invoke(cli, list(args), env={**hidden, **(env or {})})
+        yield
     finally:
         for handler in list(root.handlers):
             if handler not in before:
@@ -145,6 +141,27 @@ def run_cli(*args: str, env: Mapping[str, str] | None = None) -> Result:
             if handler not in root.handlers:
                 root.addHandler(handler)
         root.setLevel(level)
+
+
+@pytest.fixture
+def clean_logging() -> Iterator[None]:
+    """For tests that run the CLI themselves: its logging set-up is undone afterwards."""
+    with restored_root_logging():
+        yield
+
+
+def run_cli(*args: str, env: Mapping[str, str] | None = None) -> Result:
+    """Run ``pipeline *args`` with click's CliRunner and undo its logging set-up afterwards.
+
+    PIPELINE_SECTION__KEY variables of the calling shell are hidden from the run.
+    """
+    from pipeline.cli import cli
+
+    hidden: dict[str, str | None] = {
+        name: None for name in os.environ if name.startswith("PIPELINE_") and "__" in name
+    }
+    with restored_root_logging():
+        return CliRunner().invoke(cli, list(args), env={**hidden, **(env or {})})
 
 
 def invoke(root: Path, *args: str, env: Mapping[str, str] | None = None) -> Result:

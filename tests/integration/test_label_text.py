@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,19 +19,6 @@ pytestmark = pytest.mark.slow
 
 BASE = "https://example.org/iiif/"
 DRAFT = "Letters 1950-1953 <draft> & notes"
-
-
-@pytest.fixture
-def clean_logging() -> Iterator[None]:
-    """Undo the handlers each CLI run adds (the job log file above all)."""
-    root = logging.getLogger()
-    before, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in before:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
 
 
 def _volume(tmp_path: Path, name: str, descriptor: str) -> None:

@@ -35,22 +35,6 @@ def cfg(make_cfg: Callable[..., Config], scans: Path) -> Config:
     return make_cfg(ocr={"enabled": False}, collection=COLLECTION)
 
 
-@pytest.fixture
-def cli_logging() -> Iterator[None]:
-    """Close the job-log handler each CLI run adds (setup_logging replaces, not closes, it)."""
-    root = logging.getLogger()
-    before, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in before:
-            root.removeHandler(handler)
-            handler.close()
-    for handler in before:
-        if handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
-
-
 def _urls(data: Any) -> Iterator[str]:
     """Every URL a viewer may fetch: ids of images, services, links (not canvas/range ids)."""
     if isinstance(data, dict):
@@ -126,7 +110,7 @@ def _close_job_log() -> None:
 
 
 def test_failed_page_blocks_the_manifest_unless_allow_partial(
-    make_cfg: Callable[..., Config], scans: Path, cli_logging: None
+    make_cfg: Callable[..., Config], scans: Path, clean_logging: None
 ) -> None:
     (scans / "vol-1" / "p002.tif").write_bytes(b"II*\x00 not really a TIFF")
     cfg = make_cfg(ocr={"enabled": False})
