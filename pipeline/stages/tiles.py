@@ -283,10 +283,11 @@ def run(inp: PageInput, settings: TilesSettings, paths: Layout) -> StageRecord:
     unit_floats = imaging.unit_range(inp.upstream.get("ingest", {}))
 
     opened: list[pyvips.Image] = []
+    reread = imaging.decoded_by_program(source)  # random access to its decoded copy
 
     def master() -> pyvips.Image:
-        if opened and imaging.decoded_by_program(source):
-            return opened[0]  # random access to the decoded copy: no second decode
+        if opened and reread:
+            return opened[0]  # no second decode
         return _open(source, settings.max_pixels, unit_floats, paths.scratch_dir)[0]
 
     outputs: dict[str, str] = {}
