@@ -64,9 +64,27 @@ def mirador_page(
             config[key] = {**config[key], **value}
         else:
             config[key] = value
-    # "</" would end the script element early; JSON allows "<\/".
-    config_js = json.dumps(config, ensure_ascii=False, indent=2).replace("</", "<\\/")
+    config_js = _script_json(json.dumps(config, ensure_ascii=False, indent=2))
     rename = _RENAME_KOREAN if korean is not None else ""
+    return _html_page(
+        title,
+        head="<style>html, body { margin: 0; height: 100%; } "
+        "#viewer { position: absolute; inset: 0; }</style>",
+        body=f"""<div id="viewer"></div>
+<script src="{html.escape(mirador_js, quote=True)}"></script>
+<script>
+window.miradorInstance = Mirador.viewer({config_js});{rename}
+</script>""",
+    )
+
+
+def _script_json(text: str) -> str:
+    """JSON to put inside a script element: "</" would end it early, and JSON may escape "/"."""
+    return text.replace("</", "<\\/")
+
+
+def _html_page(title: str, *, head: str, body: str) -> str:
+    """The HTML document of a viewer page: ``head`` and ``body`` are inserted as they are."""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -74,14 +92,10 @@ def mirador_page(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <link rel="icon" href="data:,">
-<style>html, body {{ margin: 0; height: 100%; }} #viewer {{ position: absolute; inset: 0; }}</style>
+{head}
 </head>
 <body>
-<div id="viewer"></div>
-<script src="{html.escape(mirador_js, quote=True)}"></script>
-<script>
-window.miradorInstance = Mirador.viewer({config_js});{rename}
-</script>
+{body}
 </body>
 </html>
 """
@@ -117,27 +131,18 @@ def uv_page(*, manifest: str, uv_dist: str, title: str = "Preview") -> str:
         The HTML document.
 
     """
-    data = json.dumps({"manifest": manifest, "embedded": True}).replace("</", "<\\/")
+    data = _script_json(json.dumps({"manifest": manifest, "embedded": True}))
     dist = html.escape(uv_dist, quote=True)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="{dist}uv.css">
-<style>html, body {{ margin: 0; height: 100%; }} #uv {{ width: 100vw; height: 100vh; }}</style>
-</head>
-<body>
-<div id="uv" class="uv"></div>
+    return _html_page(
+        title,
+        head=f"""<link rel="stylesheet" href="{dist}uv.css">
+<style>html, body {{ margin: 0; height: 100%; }} #uv {{ width: 100vw; height: 100vh; }}</style>""",
+        body=f"""<div id="uv" class="uv"></div>
 <script src="{dist}umd/UV.js"></script>
 <script>
 window.uvInstance = UV.init("uv", {data});
-</script>
-</body>
-</html>
-"""
+</script>""",
+    )
 
 
 # Mirador's Korean UI strings, in the npm package beside its dist folder.
