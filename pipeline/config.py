@@ -21,8 +21,8 @@ from pydantic import (
 )
 
 from pipeline.errors import ConfigError
-from pipeline.iiif_text import check_label_value, check_plain_label
-from pipeline.tesseract_names import tag_problem
+from pipeline.iiif.text import check_label_value, check_plain_label
+from pipeline.ocr.languages import tag_problem
 
 ENV_PREFIX = "PIPELINE_"
 DEFAULT_CONFIG = Path("config") / "default.toml"

@@ -231,7 +231,7 @@ def run_mirador_check(
     Returns:
         The finished node process; its stdout is the check's JSON result.
     """
-    from pipeline.iiif_text import first_text
+    from pipeline.iiif.text import first_text
 
     chromium, node = require_mirador_tools()
     argv = [

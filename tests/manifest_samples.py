@@ -15,11 +15,11 @@ import iiif_prezi3
 import jsonschema
 
 from pipeline.config import Config, load_config, read_toml
+from pipeline.input.volumes import Descriptor
 from pipeline.layout import Layout
 from pipeline.records import CollectionInput, PageInput, PageItem, VolumeInput
 from pipeline.stages import collection as collection_stage
 from pipeline.stages import manifest as manifest_stage
-from pipeline.volumes import Descriptor
 from tests.conftest import BASE_URL, SCHEMAS
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -156,7 +156,7 @@ def build_manifest(inp: VolumeInput, cfg: Config) -> dict[str, Any]:
 
 
 def build_collection(volumes: list[tuple[str, dict[str, Any]]], cfg: Config) -> dict[str, Any]:
-    from pipeline.iiif_models import to_data
+    from pipeline.iiif.models import to_data
 
     model = collection_stage.build_collection(
         CollectionInput(volumes=tuple(volumes)), cfg.collection, layout(cfg.site.base_url)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import PublishObjectError
-from pipeline.iiif_image import INFO, expected_urls
+from pipeline.iiif.image import INFO, expected_urls
 from pipeline.layout import Layout
 
 
@@ -79,7 +79,7 @@ def viewer_rels(layout: Layout, manifest: Any) -> tuple[set[str], list[str]]:
     """Replay what a deep-zoom viewer requests from each image service of a manifest.
 
     The replay itself (which levels, tiles and sizes OpenSeadragon and Mirador ask for) is
-    :func:`pipeline.iiif_image.expected_urls`, the same one the tiles stage runs on its output.
+    :func:`pipeline.iiif.image.expected_urls`, the same one the tiles stage runs on its output.
 
     Args:
         layout: The output layout.

@@ -7,15 +7,15 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.config import Config
-from pipeline.errors import ConfigError, JobInputError, PublishObjectError
-from pipeline.fixity import (
+from pipeline.archive.fixity import (
     Problem,
     RecordedFile,
     drifted,
     missing_derivatives,
     recorded_derivatives,
 )
+from pipeline.config import Config
+from pipeline.errors import ConfigError, JobInputError, PublishObjectError
 from pipeline.layout import Layout, check_id, object_kind
 from pipeline.publish.check import load_json, referenced_rels, viewer_rels
 from pipeline.publish.plan import (
@@ -71,7 +71,7 @@ def publish(
         PublishError: The target cannot be used at all.
 
     """
-    from pipeline.runner import job_lock, layout_for
+    from pipeline.run.job import job_lock, layout_for
 
     spec = to or cfg.publish.target
     if not spec:
@@ -108,7 +108,7 @@ def configure_cors(cfg: Config, *, to: str | None = None, session: Any = None) -
         PublishError: The bucket cannot be reached or refused the rule.
 
     """
-    from pipeline.runner import layout_for
+    from pipeline.run.job import layout_for
 
     spec = to or cfg.publish.target
     if not spec:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.progress import format_duration
 from pipeline.publish.report import PublishReport
+from pipeline.run.progress import format_duration
 
 
 def format_size(nbytes: int) -> str:

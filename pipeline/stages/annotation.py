@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.config import Config
 from pipeline.fsio import write_text_atomic
-from pipeline.iiifjson import dump_json
+from pipeline.iiif.jsonio import dump_json
 from pipeline.layout import Layout
-from pipeline.ocr_annotations import LineBox, annotation_page
+from pipeline.ocr.annotations import LineBox, annotation_page
 from pipeline.records import PageInput, StageRecord
 
 log = logging.getLogger(__name__)

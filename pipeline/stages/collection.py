@@ -8,12 +8,12 @@ from typing import Any
 from iiif_prezi3 import AnnotationBody, Collection, ManifestRef
 from pydantic import BaseModel, ConfigDict
 
-from pipeline import iiif_parts as parts
 from pipeline.config import CollectionConfig, Config
 from pipeline.errors import ManifestError
 from pipeline.fsio import write_text_atomic
-from pipeline.iiif_models import manifest_errors, to_data
-from pipeline.iiifjson import dump_json
+from pipeline.iiif import parts as parts
+from pipeline.iiif.jsonio import dump_json
+from pipeline.iiif.models import manifest_errors, to_data
 from pipeline.layout import Layout
 from pipeline.records import CollectionInput, StageRecord
 

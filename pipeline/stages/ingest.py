@@ -1,9 +1,10 @@
 """Ingest: check that a master opens and decodes, record its fixity and dimensions.
 
 Decoding every pixel is the costly part of ingest and of OCR's preparation alike, so when OCR
-is on the check is done by resampling the master the way OCR will (:mod:`pipeline.reduction`):
-the grey, resampled result is kept in the work folder (a cache, never published, not part of
-the record) and the OCR stage starts from it instead of decoding the master a second time.
+is on the check is done by resampling the master the way OCR will
+(:mod:`pipeline.imaging.working_image`): the grey, resampled result is kept in the work folder
+(a cache, never published, not part of the record) and the OCR stage starts from it instead of
+decoding the master a second time.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from typing import Any
 import pyvips
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline import reduction
 from pipeline.config import Config, IngestConfig
 from pipeline.errors import MissingDependencyError, ScanError
 from pipeline.fsio import sha256_file
-from pipeline.imaging import (
+from pipeline.imaging import working_image as reduction
+from pipeline.imaging.vips import (
     floats_in_unit_range,
     header_get,
     jpeg2000_reader,

@@ -8,12 +8,13 @@ from typing import Any
 from iiif_prezi3 import CanvasRef, LinkedResource, Manifest
 from pydantic import BaseModel, ConfigDict
 
-from pipeline import iiif_parts as parts
 from pipeline.config import CollectionConfig, Config, ManifestConfig
 from pipeline.errors import ManifestError
 from pipeline.fsio import write_text_atomic
-from pipeline.iiif_canvases import CanvasParts, build_canvas, build_thumbnail, canvas_parts
-from pipeline.iiif_models import (
+from pipeline.iiif import parts as parts
+from pipeline.iiif.canvases import CanvasParts, build_canvas, build_thumbnail, canvas_parts
+from pipeline.iiif.jsonio import dump_json
+from pipeline.iiif.models import (
     Assembler,
     Make,
     gc_paused,
@@ -21,12 +22,11 @@ from pipeline.iiif_models import (
     to_data,
     validated,
 )
-from pipeline.iiif_ranges import build_range, range_parts
-from pipeline.iiif_text import first_text, markup_warnings
-from pipeline.iiifjson import dump_json
+from pipeline.iiif.ranges import build_range, range_parts
+from pipeline.iiif.text import first_text, markup_warnings
+from pipeline.input.volumes import CATALOGUE_FIELDS, DESCRIPTOR
 from pipeline.layout import Layout
 from pipeline.records import StageRecord, VolumeInput
-from pipeline.volumes import CATALOGUE_FIELDS, DESCRIPTOR
 
 log = logging.getLogger(__name__)
 

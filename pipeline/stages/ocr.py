@@ -2,9 +2,9 @@
 
 One tesseract process per page, single-threaded (``OMP_THREAD_LIMIT=1``, set per worker),
 writes hOCR, ALTO and plain text in one pass over an image libvips prepared (resampled,
-binarised, see :mod:`pipeline.preprocess`). Lines that pass reads poorly, such as Russian on
+binarised, see :mod:`pipeline.ocr.preprocess`). Lines that pass reads poorly, such as Russian on
 a Korean page, are then read again one by one with ``ocr.line_languages``
-(:mod:`pipeline.ocr_lines`), so no volume has to say which pages carry another script. Every
+(:mod:`pipeline.ocr.lines`), so no volume has to say which pages carry another script. Every
 coordinate written is mapped back to the full-resolution canvas. Pages under
 ``ocr.review_confidence`` are flagged ``needs_review``; unless ``ocr.publish_low_confidence``
 is set, their output is kept out of the published tree (in the work folder, for review) and
@@ -24,12 +24,12 @@ from pathlib import Path
 import pyvips
 from pydantic import BaseModel, ConfigDict
 
-from pipeline import __version__, alto, hocr, ocr_lines, preprocess, reduction
+from pipeline import __version__
 from pipeline.config import Config, OcrConfig
 from pipeline.errors import MissingDependencyError, OcrError
-from pipeline.external import tesseract
 from pipeline.fsio import write_text_atomic
-from pipeline.imaging import (
+from pipeline.imaging import working_image as reduction
+from pipeline.imaging.vips import (
     header_get,
     master_header,
     open_master,
@@ -38,6 +38,8 @@ from pipeline.imaging import (
     vips_message,
 )
 from pipeline.layout import OCR_SUFFIXES, Layout
+from pipeline.ocr import alto, hocr, preprocess, tesseract
+from pipeline.ocr import lines as ocr_lines
 from pipeline.records import PageInput, PageItem, StageRecord
 
 log = logging.getLogger(__name__)

@@ -10,12 +10,12 @@ from pathlib import Path
 import pyvips
 from pydantic import BaseModel, ConfigDict
 
-from pipeline import iiif_image as iiif
-from pipeline import imaging
 from pipeline.config import Config, TilesConfig
 from pipeline.errors import TilingError
 from pipeline.fsio import atomic_dir, atomic_file, sha256_file
-from pipeline.imaging import (
+from pipeline.iiif import image as iiif
+from pipeline.imaging import vips as imaging
+from pipeline.imaging.vips import (
     header_get,
     jpeg_options,
     jpeg_suffix,
@@ -60,7 +60,7 @@ def settings(cfg: Config) -> TilesSettings:
 
 def preflight(settings: TilesSettings) -> dict[str, str]:
     """Tiling needs libvips with dzsave."""
-    from pipeline.imaging import check_dzsave
+    from pipeline.imaging.vips import check_dzsave
 
     check_dzsave()
     return {"libvips": vips_version()}

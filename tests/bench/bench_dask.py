@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.config import load_config
-from pipeline.runner import run_job
-from pipeline.samples import generate_volume
+from pipeline.run.job import run_job
+from pipeline.samples.generate import generate_volume
 from tests.bench.common import Row, timed
 from tests.daskcluster import dask_cluster
 

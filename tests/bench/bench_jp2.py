@@ -36,7 +36,7 @@ def make_jp2(tiff: Path, path: Path) -> Path:
 def _child(src: str, out: str) -> None:
     """Ingest and tile one page in this process; print the seconds of both and of ingest."""
     from pipeline.config import Config
-    from pipeline.imaging import configure_vips
+    from pipeline.imaging.vips import configure_vips
     from pipeline.layout import Layout
     from pipeline.records import PageInput, PageItem
     from pipeline.stages import ingest, tiles

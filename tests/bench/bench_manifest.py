@@ -94,7 +94,7 @@ def _volume_input(n: int, paths: Any) -> Any:
 def _prezi3_full(inp: Any, settings: Any, paths: Any) -> str:
     from iiif_prezi3 import Manifest
 
-    from pipeline.iiif_models import validated
+    from pipeline.iiif.models import validated
     from pipeline.stages import manifest as stage
 
     canvases = [stage.canvas_parts(p, paths, ocr_links=True) for p in inp.pages]
@@ -109,7 +109,7 @@ def _prezi3_full(inp: Any, settings: Any, paths: Any) -> str:
 def child(mode: str, n: int, workdir: Path) -> tuple[float, float]:
     """Run one measurement in this process; return its wall and CPU seconds."""
     from pipeline.config import load_config
-    from pipeline.iiifjson import dump_json
+    from pipeline.iiif.jsonio import dump_json
     from pipeline.layout import Layout
     from pipeline.stages import manifest as stage
 

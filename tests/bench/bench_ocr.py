@@ -1,7 +1,7 @@
 """OCR: our stage vs plain ``tesseract PAGE out -l kor hocr`` on generated 600-dpi pages.
 
-The volume comes from ``pipeline.samples`` with ground truth: A4 at 600 dpi (4960 x 7016, the
-masters the first collection is scanned at), printed fonts (Myeongjo, Gothic) and three
+The volume comes from ``pipeline.samples.generate`` with ground truth: A4 at 600 dpi (4960 x
+7016, the masters the first collection is scanned at), printed fonts (Myeongjo, Gothic) and three
 handwriting-like ones (Pen, Barunpen, Brush), each clean, degraded (stains, blots, dust) and
 faded, two pages per combination (30 pages). In the same run and on the same pages:
 
@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline import hocr
 from pipeline.config import Config, load_config
-from pipeline.runner import layout_for, run_job
-from pipeline.samples import DEFAULT_CONDITIONS as CONDITIONS
-from pipeline.samples import generate_volume
+from pipeline.ocr import hocr
+from pipeline.run.job import layout_for, run_job
+from pipeline.samples.generate import DEFAULT_CONDITIONS as CONDITIONS
+from pipeline.samples.generate import generate_volume
 from pipeline.state import StateStore
 from tests.bench.common import Row
 

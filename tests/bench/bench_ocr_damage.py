@@ -1,6 +1,6 @@
 """OCR of damaged print: ours vs plain ``tesseract -l kor``, with and without normalisation.
 
-Pages come from ``pipeline.samples`` (A4 at 300 dpi) in the two print fonts (Myeongjo and
+Pages come from ``pipeline.samples.generate`` (A4 at 300 dpi) in the two print fonts (Myeongjo and
 Gothic), each ``clean`` or ``aged``: the damage of a 1990s leaf (gutter shadow and uneven
 light, show-through of the other side, foxing, uneven ink, blur, skew). The *tuning* set (the
 seed background normalisation was tuned on), two *held-out* sets (other seeds, so other
@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipeline.samples import generate_volume
+from pipeline.samples.generate import generate_volume
 from tests.bench.bench_ocr import PageResult, cer
 from tests.bench.bench_ocr_scripts import A4_300, GATE_CER, WORKERS, run_ours, run_peer
 from tests.bench.common import Row

@@ -1,6 +1,6 @@
 """OCR of Korean pages with Russian lines, no language set: ours vs plain ``tesseract -l kor``.
 
-Pages come from ``pipeline.samples`` in the ``mixed`` style (A4 at 300 dpi, Myeongjo): a
+Pages come from ``pipeline.samples.generate`` in the ``mixed`` style (A4 at 300 dpi, Myeongjo): a
 Russian heading and three Russian passages (names, dates, sentences; one to three lines
 each) between the lines of a Korean biography, each page clean, degraded or faded. The
 volumes have no ``volume.toml``: nothing says which pages have Russian. Two sets: the
@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config, load_config
-from pipeline.runner import run_job
-from pipeline.samples import generate_volume
+from pipeline.run.job import run_job
+from pipeline.samples.generate import generate_volume
 from tests.bench.bench_ocr import PageResult, cer, read_ocr, timed_ocr
 from tests.bench.common import Row
 

@@ -13,8 +13,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from pipeline.config import load_config
-from pipeline.runner import run_job
-from pipeline.samples import generate_volume
+from pipeline.run.job import run_job
+from pipeline.samples.generate import generate_volume
 from tests.bench.common import Row, timed
 
 PAGES = 8

@@ -24,15 +24,15 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from pipeline import iiif_image as iiif
+from pipeline.archive.report import write_volume_report
 from pipeline.config import load_config
-from pipeline.executors import SerialExecutor, Task, execute
+from pipeline.iiif import image as iiif
+from pipeline.input.volumes import load_volume
 from pipeline.layout import Layout
 from pipeline.records import StageRecord
-from pipeline.report import write_volume_report
-from pipeline.runner import layout_for, run_job, status
+from pipeline.run.job import layout_for, run_job, status
+from pipeline.run.local import SerialExecutor, Task, execute
 from pipeline.state import StateStore
-from pipeline.volumes import load_volume
 from tests.bench.common import Row, timed
 
 PAGES = 10_000

@@ -64,7 +64,7 @@ def _child(variant: str, src: str, out: str) -> None:
     import pyvips
 
     from pipeline.config import Config
-    from pipeline.imaging import configure_vips, jpeg_suffix
+    from pipeline.imaging.vips import configure_vips, jpeg_suffix
     from pipeline.layout import Layout
     from pipeline.records import PageInput, PageItem
     from pipeline.stages import tiles

@@ -21,8 +21,8 @@ import pyvips
 from click.testing import Result
 from PIL import Image
 
+from pipeline.input.volumes import page_id_for
 from pipeline.layout import SAFE_ID
-from pipeline.volumes import page_id_for
 from tests.conftest import BASE_URL, assert_clean_exit
 from tests.conftest import invoke as invoke_cli
 

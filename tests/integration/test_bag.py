@@ -12,8 +12,8 @@ import bagit
 import pytest
 from click.testing import Result
 
-from pipeline.runner import run_job
-from pipeline.samples import generate_volume
+from pipeline.run.job import run_job
+from pipeline.samples.generate import generate_volume
 from tests.conftest import (
     BASE_URL,
     assert_clean_exit,

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from pipeline.layout import Layout
-from pipeline.runner import job_lock
-from pipeline.samples import generate_volume
+from pipeline.run.job import job_lock
+from pipeline.samples.generate import generate_volume
 from pipeline.state import StateStore
 from tests.conftest import BASE_URL, assert_clean_exit, have_nanum_fonts, require, run_cli
 
@@ -230,7 +230,7 @@ def test_verbose_run_without_a_terminal_logs_each_page_and_stage(
     assert_clean_exit(quiet, 0)
     assert "INFO" not in quiet.output
     log = (tmp_path / "out" / ".pipeline" / "job.log").read_text(encoding="utf-8")
-    assert re.search(r" INFO pipeline\.progress: tiles: 0 run, 1 up to date, of 1 in ", log)
+    assert re.search(r" INFO pipeline\.run\.progress: tiles: 0 run, 1 up to date, of 1 in ", log)
 
 
 @pytest.mark.slow

@@ -26,7 +26,7 @@ import pytest
 import pyvips
 
 from pipeline.layout import TMP_PREFIX
-from pipeline.samples import generate_volume
+from pipeline.samples.generate import generate_volume
 from tests.conftest import BASE_URL, have_tesseract, require
 
 pytestmark = pytest.mark.slow
@@ -322,9 +322,9 @@ class KillsItsWorker:
 
 def test_a_task_that_kills_its_worker_fails_alone(tmp_path: Path, make_scan) -> None:  # type: ignore[no-untyped-def]
     from pipeline.config import load_config
-    from pipeline.executors import LocalExecutor, Task
     from pipeline.records import PageInput, PageItem
-    from pipeline.runner import layout_for
+    from pipeline.run.job import layout_for
+    from pipeline.run.local import LocalExecutor, Task
     from pipeline.stages import ingest
 
     cfg = load_config(None, overrides={"site": {"out": str(tmp_path / "out")}}, environ={})

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from pipeline.layout import TMP_PREFIX
-from pipeline.samples import generate_volume
+from pipeline.samples.generate import generate_volume
 from tests.conftest import BASE_URL, have_tesseract, require
 from tests.daskcluster import Cluster, dask_cluster
 

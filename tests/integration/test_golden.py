@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.iiifjson import pretty_json
+from pipeline.iiif.jsonio import pretty_json
 from tests.manifest_samples import (
     GOLDEN,
     build_collection,

@@ -17,8 +17,8 @@ from click.testing import Result
 from PIL import Image
 
 from pipeline.config import Config
-from pipeline.runner import layout_for, run_job
-from pipeline.samples import HEADER_PHRASE, generate_volume
+from pipeline.run.job import layout_for, run_job
+from pipeline.samples.generate import HEADER_PHRASE, generate_volume
 from pipeline.state import StateStore
 from tests.conftest import assert_clean_exit, config_at
 from tests.conftest import invoke as invoke_cli
@@ -208,7 +208,7 @@ def test_a_jp2_page_is_decoded_once_by_ingest_and_once_by_tiles_never_by_ocr(
     """Decoding a large JP2 takes minutes: tiles reads its decoded copy twice (pyramid and
     full/max) rather than decoding again, and OCR plans from the header and starts from the
     working image ingest kept. One worker, so every decode happens in this process."""
-    from pipeline import jpeg2000
+    from pipeline.imaging import jpeg2000
 
     generate_volume(
         tmp_path / "scans", volume_id="vol-1", pages=1, seed=5, fonts=["print"],

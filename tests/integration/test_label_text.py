@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pipeline.cli import cli
-from pipeline.samples import generate_volume
+from pipeline.samples.generate import generate_volume
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.runner import job_lock, layout_for
+from pipeline.run.job import job_lock, layout_for
 from tests.conftest import assert_clean_exit, invoke
 
 

@@ -15,8 +15,8 @@ from pipeline.cli import cli
 from pipeline.config import Config
 from pipeline.fsio import write_text_atomic
 from pipeline.records import StageRecord
-from pipeline.runner import layout_for, run_job
-from pipeline.samples import generate_volume
+from pipeline.run.job import layout_for, run_job
+from pipeline.samples.generate import generate_volume
 from pipeline.state import StateStore
 from tests.manifest_samples import COLLECTION, check_presentation
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.serve import PreviewServer, mirador_page, serving
+from pipeline.publish.serve import PreviewServer, mirador_page, serving
 
 
 @pytest.fixture

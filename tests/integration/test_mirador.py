@@ -1,7 +1,7 @@
 """Mirador 4 in headless Chromium opens a real pipeline output served from 127.0.0.1.
 
 A generated two-page volume goes through every stage (OCR on), is served by
-``pipeline.serve.PreviewServer`` together with a Mirador page (mirador.min.js from
+``pipeline.publish.serve.PreviewServer`` together with a Mirador page (mirador.min.js from
 viewer/node_modules, installed by ``make viewer``), and ``viewer/mirador-check.mjs`` drives
 Debian's Chromium with playwright-core: it waits for the window title, steps through every
 canvas, opens the annotations panel and takes a screenshot (kept in $PIPELINE_TEST_ARTIFACTS
@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.iiif_text import first_text
-from pipeline.runner import run_job
-from pipeline.samples import generate_volume
-from pipeline.serve import PreviewServer, mirador_page, serving
+from pipeline.iiif.text import first_text
+from pipeline.publish.serve import PreviewServer, mirador_page, serving
+from pipeline.run.job import run_job
+from pipeline.samples.generate import generate_volume
 from tests.conftest import MIRADOR_DIST, config_at, require_mirador_tools, run_mirador_check
 
 # One browser run for the whole module: under xdist (`--dist loadgroup`, as `make test` runs it)

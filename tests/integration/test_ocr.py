@@ -21,13 +21,13 @@ import pyvips
 from lxml import etree
 from PIL import ImageFont
 
-from pipeline import alto, hocr
 from pipeline.config import Config, load_config
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.layout import Layout
+from pipeline.ocr import alto, hocr
 from pipeline.records import PageInput, PageItem, StageRecord
-from pipeline.runner import layout_for, run_job
-from pipeline.samples import HEADER_PHRASE, generate_volume, render_page
+from pipeline.run.job import layout_for, run_job
+from pipeline.samples.generate import HEADER_PHRASE, generate_volume, render_page
 from pipeline.stages import ocr
 from pipeline.state import StateStore
 from tests.conftest import SCHEMAS, assert_clean_exit, have_tesseract, invoke, require
@@ -324,7 +324,7 @@ def test_ocr_starts_from_ingests_working_image_and_writes_the_same_bytes_without
         elif case == "damaged":
             kept[0].write_bytes(kept[0].read_bytes()[:20000])
         caplog.clear()
-        with caplog.at_level(logging.DEBUG, logger="pipeline.reduction"):
+        with caplog.at_level(logging.DEBUG, logger="pipeline.imaging.working_image"):
             report = run_job(cfg, stages=["ocr"])
         assert not report.failures, [f.error for f in report.failures]
         said = {
@@ -394,7 +394,7 @@ def test_vertical_pages_are_read_with_the_vertical_mode(
     require(have_tesseract("kor_vert"), "tesseract with kor_vert.traineddata not installed")
     from PIL import Image, ImageDraw
 
-    from pipeline.samples import find_font
+    from pipeline.samples.generate import find_font
 
     # Columns top to bottom, right to left, as vertical Korean is written.
     font = ImageFont.truetype(str(find_font("NanumMyeongjo.ttf")), 40)

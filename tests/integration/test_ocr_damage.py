@@ -1,7 +1,7 @@
 """OCR of damaged print with real tesseract: an aged page (gutter shadow, show-through, foxing).
 
-The page is A4 at 300 dpi in the print font, ``aged`` as ``pipeline.samples`` makes it, with
-the gutter on the side of the text. The bound on its character error rate comes from
+The page is A4 at 300 dpi in the print font, ``aged`` as ``pipeline.samples.generate`` makes it,
+with the gutter on the side of the text. The bound on its character error rate comes from
 ``tests/bench/bench_ocr_damage.py`` (print aged pages: 9.4% on the tuning set, 3.5% on the
 held-out set); this page, whose text lies in the gutter's shadow, reads at 10.6% by default
 and at 8.2% with ``ocr.normalize_background``.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.samples import generate_volume
+from pipeline.samples.generate import generate_volume
 from tests.integration.test_ocr import run_page
 
 pytestmark = pytest.mark.tesseract

@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 
 from pipeline.records import StageRecord
-from pipeline.runner import layout_for, run_job
-from pipeline.samples import generate_volume
+from pipeline.run.job import layout_for, run_job
+from pipeline.samples.generate import generate_volume
 from pipeline.state import StateStore
 from tests.conftest import SCHEMAS, assert_clean_exit, invoke
 

@@ -15,7 +15,7 @@ from pipeline.config import Config
 from pipeline.layout import object_kind
 from pipeline.publish.job import publish
 from pipeline.publish.media import IMAGE_JSON, PRESENTATION_JSON, content_type
-from pipeline.runner import layout_for, run_job
+from pipeline.run.job import layout_for, run_job
 from tests.conftest import assert_clean_exit, run_cli
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.records import StageRecord
-from pipeline.runner import layout_for, run_job
+from pipeline.run.job import layout_for, run_job
 from pipeline.state import StateStore
 
 

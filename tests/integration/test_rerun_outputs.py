@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.archive.fixity import verify
 from pipeline.config import Config
-from pipeline.fixity import verify
 from pipeline.records import StageRecord
-from pipeline.runner import layout_for, run_job
+from pipeline.run.job import layout_for, run_job
 from pipeline.state import StateStore
 
 

@@ -26,8 +26,8 @@ import pytest
 from pipeline.errors import MissingDependencyError
 from pipeline.layout import Layout
 from pipeline.publish.media import IMAGE_JSON, PRESENTATION_JSON, content_type
-from pipeline.runner import run_job
-from pipeline.serve import MIRADOR_DIST, UV_DIST, SiteServer, mirador_source, serving
+from pipeline.publish.serve import MIRADOR_DIST, UV_DIST, SiteServer, mirador_source, serving
+from pipeline.run.job import run_job
 from tests.conftest import (
     BASE_URL,
     config_at,
@@ -88,7 +88,7 @@ def pipeline_serve(out: Path, cwd: Path, config: Path | None = None) -> Iterator
 
 
 def _build(tmp: Path, *, ocr: bool) -> tuple[Path, dict[str, Any]]:
-    from pipeline.samples import generate_volume
+    from pipeline.samples.generate import generate_volume
 
     scans, out = tmp / "scans", tmp / "out"
     generate_volume(
@@ -199,7 +199,7 @@ def test_missing_mirador_is_a_missing_dependency(tmp_path: Path) -> None:
 @pytest.mark.tesseract
 def test_mirador_opens_a_volume_through_pipeline_serve(tmp_path: Path) -> None:
     require_mirador_tools()
-    from pipeline.iiif_text import first_text
+    from pipeline.iiif.text import first_text
 
     out, manifest = _build(tmp_path, ocr=True)
     with pipeline_serve(out, tmp_path) as srv:

@@ -14,10 +14,10 @@ import PIL.Image
 import pytest
 import pyvips
 
-from pipeline import iiif_image as iiif
+from pipeline.archive.fixity import complete_outputs
 from pipeline.config import Config, TilesConfig
 from pipeline.errors import ScanError
-from pipeline.fixity import complete_outputs
+from pipeline.iiif import image as iiif
 from pipeline.layout import Layout
 from pipeline.records import PageInput, PageItem, StageRecord
 from pipeline.stages import tiles

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config
-from pipeline.runner import run_job
+from pipeline.run.job import run_job
 from pipeline.stages import tiles
 from tests.conftest import assert_clean_exit, run_cli
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from pipeline import iiif_image as iiif
 from pipeline.config import Config
+from pipeline.iiif import image as iiif
 from pipeline.layout import Layout
 from pipeline.records import PageInput, PageItem
 from pipeline.stages import tiles

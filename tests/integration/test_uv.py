@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from pipeline import iiif_image as iiif
-from pipeline.runner import layout_for, run_job
-from pipeline.samples import generate_volume
-from pipeline.serve import MIRADOR_DIST, UV_DIST_PREFIX, UV_PREFIX, SiteServer, serving
+from pipeline.iiif import image as iiif
+from pipeline.publish.serve import MIRADOR_DIST, UV_DIST_PREFIX, UV_PREFIX, SiteServer, serving
+from pipeline.run.job import layout_for, run_job
+from pipeline.samples.generate import generate_volume
 from tests.conftest import BASE_URL, VIEWER, artifact_path, config_at, have_nanum_fonts, require
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("uv")]

@@ -207,7 +207,7 @@ def test_output_folder_under_a_file(tmp_path: Path, command: str) -> None:
 def test_job_lock_names_the_output_folder(tmp_path: Path) -> None:
     from pipeline.errors import JobInputError
     from pipeline.layout import Layout
-    from pipeline.runner import job_lock
+    from pipeline.run.job import job_lock
 
     (tmp_path / "file").write_text("x")
     layout = Layout(out=tmp_path / "file" / "out", base_url=BASE)
@@ -224,7 +224,7 @@ def test_unexpected_error_is_a_bug_with_exit_70(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _volume(tmp_path)
-    monkeypatch.setattr("pipeline.runner.status", _boom)
+    monkeypatch.setattr("pipeline.run.job.status", _boom)
     result = invoke(tmp_path, "status")
     assert result.exit_code == 70, result.output
     assert result.output.splitlines() == [
@@ -243,7 +243,7 @@ def test_unexpected_error_goes_to_the_job_log(
     _volume(tmp_path)
     log_path = tmp_path / "out" / ".pipeline" / "job.log"
     log_path.parent.mkdir(parents=True)
-    monkeypatch.setattr("pipeline.runner.status", _boom)
+    monkeypatch.setattr("pipeline.run.job.status", _boom)
     result = invoke(tmp_path, "status")
     assert result.exit_code == 70, result.output
     assert f"this is a bug, please report it with {log_path}" in result.output

@@ -102,7 +102,7 @@ def _boom(*args: object, **kwargs: object) -> None:
 
 def test_verbose_after_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _volume(tmp_path)
-    monkeypatch.setattr("pipeline.runner.status", _boom)
+    monkeypatch.setattr("pipeline.run.job.status", _boom)
     result = _invoke("status", "-v", "--scans", "scans", "--out", "out")
     assert result.exit_code == 70, result.output
     assert "Traceback" in result.output and "_boom" in result.output

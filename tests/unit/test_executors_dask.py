@@ -12,9 +12,9 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError, MissingDependencyError
-from pipeline.executors import Task, make_executor
 from pipeline.records import CollectionInput, PageInput, PageItem, StageRecord, VolumeInput
-from pipeline.runner import layout_for
+from pipeline.run.job import layout_for
+from pipeline.run.local import Task, make_executor
 from pipeline.stages import STAGE_NAMES, STAGES
 
 
@@ -73,7 +73,7 @@ def test_task_keys_are_unique_per_submission_and_name_the_work(
     make_cfg: Callable[..., Config], tmp_path: Path
 ) -> None:
     pytest.importorskip("distributed")
-    from pipeline.executors_dask import _key
+    from pipeline.run.dask import _key
 
     task = tasks_of_every_stage(make_cfg(), tmp_path)[0]
     first, second = _key(task), _key(task)
@@ -85,7 +85,7 @@ def test_workers_must_see_the_output_folder_and_every_scan_folder(
     make_cfg: Callable[..., Config], tmp_path: Path
 ) -> None:
     pytest.importorskip("distributed")
-    from pipeline.executors_dask import _visible_paths
+    from pipeline.run.dask import _visible_paths
 
     cfg = make_cfg()
     tasks = tasks_of_every_stage(cfg, tmp_path)
@@ -97,7 +97,7 @@ def test_workers_must_see_the_output_folder_and_every_scan_folder(
 
 def test_only_ocr_holds_the_tesseract_resource() -> None:
     pytest.importorskip("distributed")
-    from pipeline.executors_dask import TESSERACT, task_resources
+    from pipeline.run.dask import TESSERACT, task_resources
 
     wanted = {name: task_resources(name) for name in STAGE_NAMES}
     assert {name: r for name, r in wanted.items() if r} == {"ocr": {TESSERACT: 1}}
@@ -106,7 +106,7 @@ def test_only_ocr_holds_the_tesseract_resource() -> None:
 def test_a_failure_on_a_worker_names_it(make_cfg: Callable[..., Config], tmp_path: Path) -> None:
     """Outside a worker the message names the host; on a worker, the worker (integration)."""
     pytest.importorskip("distributed")
-    from pipeline.executors_dask import run_task
+    from pipeline.run.dask import run_task
 
     ingest = tasks_of_every_stage(make_cfg(), tmp_path)[0]  # its scan does not exist
     record = run_task(ingest)
@@ -121,7 +121,7 @@ def test_dask_executor_without_dask_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
-    monkeypatch.delitem(sys.modules, "pipeline.executors_dask", raising=False)
+    monkeypatch.delitem(sys.modules, "pipeline.run.dask", raising=False)
     with pytest.raises(MissingDependencyError, match=r"pip install 'pipeline\[dask\]'"):
         make_executor("dask", 2, scheduler="tcp://127.0.0.1:8786")
 
@@ -130,8 +130,8 @@ def test_the_default_executor_never_imports_dask() -> None:
     code = (
         "import sys\n"
         "from pipeline.cli import cli\n"
-        "from pipeline.runner import run_job\n"
-        "from pipeline.executors import make_executor\n"
+        "from pipeline.run.job import run_job\n"
+        "from pipeline.run.local import make_executor\n"
         "make_executor('local', 1).close()\n"
         "assert 'distributed' not in sys.modules and 'dask' not in sys.modules\n"
     )
@@ -168,7 +168,7 @@ def test_scheduler_addresses_that_are_not(make_cfg: Callable[..., Config], addre
 
 def test_the_worker_check_tells_a_same_named_folder_from_the_shared_one(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    from pipeline.executors_dask import probe_worker
+    from pipeline.run.dask import probe_worker
 
     work = tmp_path / "out" / ".pipeline"
     work.mkdir(parents=True)
@@ -191,7 +191,7 @@ def test_what_a_task_that_returned_no_record_becomes(
 
     from distributed.scheduler import KilledWorker
 
-    from pipeline.executors_dask import DaskExecutor
+    from pipeline.run.dask import DaskExecutor
 
     task = tasks_of_every_stage(make_cfg(), tmp_path)[2]
     executor = DaskExecutor("tcp://127.0.0.1:1")
@@ -219,7 +219,7 @@ def test_a_connection_closed_by_ctrl_c_goes_to_the_job_log_not_the_terminal() ->
     from distributed.comm.core import CommClosedError
     from tornado.iostream import StreamClosedError
 
-    from pipeline.executors_dask import quiet_dask_logging
+    from pipeline.run.dask import quiet_dask_logging
 
     quiet_dask_logging()
     logger = logging.getLogger("tornado.application")

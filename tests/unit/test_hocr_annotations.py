@@ -11,12 +11,12 @@ import jsonschema
 import pytest
 from iiif_prezi3 import AnnotationPage
 
-from pipeline.external import tesseract
-from pipeline.hocr import Line, Word
+from pipeline.archive.review import render_csv, review_entries
 from pipeline.layout import Layout
-from pipeline.ocr_annotations import LineBox, annotation_page, line_language
+from pipeline.ocr import tesseract
+from pipeline.ocr.annotations import LineBox, annotation_page, line_language
+from pipeline.ocr.hocr import Line, Word
 from pipeline.records import PageInput, PageItem, VolumeInput
-from pipeline.review import render_csv, review_entries
 from pipeline.stages import ocr, text
 from tests.conftest import BASE_URL, SCHEMAS
 

@@ -7,8 +7,9 @@ import math
 import pytest
 import pyvips
 
-from pipeline import preprocess, reduction
-from pipeline.preprocess import Affine
+from pipeline.imaging import working_image as reduction
+from pipeline.ocr import preprocess
+from pipeline.ocr.preprocess import Affine
 
 
 def test_affine_then_composes_in_order() -> None:

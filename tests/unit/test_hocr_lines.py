@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from pipeline import alto, hocr, ocr_lines
 from pipeline.config import load_config
 from pipeline.errors import ConfigError
-from pipeline.preprocess import Affine
+from pipeline.ocr import alto, hocr
+from pipeline.ocr import lines as ocr_lines
+from pipeline.ocr.preprocess import Affine
 from tests.unit.test_hocr import ALTO, HOCR, alto_schema
 
 # What the kor model made of Cyrillic lines on generated pages (tesseract 5.3.0).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import pyvips
 
-from pipeline.imaging import floats_in_unit_range, normalise, unit_range
+from pipeline.imaging.vips import floats_in_unit_range, normalise, unit_range
 
 
 def flat(value: float, bands: int = 1, interpretation: str = "b-w") -> pyvips.Image:

@@ -8,10 +8,10 @@ import pytest
 import pyvips
 from PIL import Image
 
-from pipeline import jpeg2000
 from pipeline.config import IngestConfig
 from pipeline.errors import MissingDependencyError, ScanError
-from pipeline.imaging import open_master
+from pipeline.imaging import jpeg2000
+from pipeline.imaging.vips import open_master
 from pipeline.stages import ingest
 from tests.jp2samples import declare_size, truncate, write_jp2
 

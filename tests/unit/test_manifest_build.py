@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from iiif_prezi3 import Canvas
 
-from pipeline import iiif_canvases as canvases
 from pipeline.errors import ManifestError
-from pipeline.iiif_models import Assembler, ShapeMismatchError, to_data, validated
+from pipeline.iiif import canvases as canvases
+from pipeline.iiif.models import Assembler, ShapeMismatchError, to_data, validated
 from pipeline.layout import Layout
 from pipeline.records import CollectionInput, PageInput
 from pipeline.stages import collection as collection_stage

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.config import load_config
 from pipeline.errors import ConfigError
-from pipeline.volumes import load_descriptor, load_volume
+from pipeline.input.volumes import load_descriptor, load_volume
 
 
 def _write(folder: Path, text: str, pages: int = 0) -> Path:

@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from pipeline.iiif_text import (
+from pipeline.iiif.text import (
     EMPTIED,
     clean_plain_text,
     first_text,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import iiif_image as iiif
 from pipeline.errors import JobInputError
+from pipeline.iiif import image as iiif
 from pipeline.layout import Layout
 
 BASE = "https://example.org/iiif/"

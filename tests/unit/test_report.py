@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.archive.report import volume_report
+from pipeline.input.volumes import load_volume
 from pipeline.records import StageRecord
-from pipeline.report import volume_report
 from pipeline.state import StateStore
-from pipeline.volumes import load_volume
 
 
 def _store(tmp_path: Path) -> StateStore:

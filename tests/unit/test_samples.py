@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.sample_text import RUSSIAN_PASSAGES
-from pipeline.samples import (
+from pipeline.samples.generate import (
     CONDITIONS,
     DEFAULT_CONDITIONS,
     FONTS,
@@ -23,6 +22,7 @@ from pipeline.samples import (
     lines_per_page,
     render_page,
 )
+from pipeline.samples.text import RUSSIAN_PASSAGES
 
 pytestmark = pytest.mark.usefixtures("nanum_fonts")
 

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from pipeline import samples
 from pipeline.cli import cli
 from pipeline.errors import ConfigError
-from pipeline.samples import generate_volume
+from pipeline.samples import generate as samples
+from pipeline.samples.generate import generate_volume
 
 pytestmark = pytest.mark.usefixtures("nanum_fonts")
 

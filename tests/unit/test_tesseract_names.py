@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.config import load_config
 from pipeline.errors import ConfigError
-from pipeline.volumes import load_volume
+from pipeline.input.volumes import load_volume
 
 
 def _config(tmp_path: Path, languages: str) -> Path:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigError, JobInputError
+from pipeline.input.volumes import find_volumes, load_volume, page_id_for
 from pipeline.layout import SAFE_ID
-from pipeline.volumes import find_volumes, load_volume, page_id_for
 
 
 def _folder(root: Path, name: str, files: list[str], toml: str | None = None) -> Path:
@@ -285,7 +285,7 @@ def test_find_volumes_skips_hidden_and_sorts_naturally(tmp_path: Path) -> None:
 
 # -- order ties and per-volume OCR languages ------------------------------------------------------
 def test_natural_order_ties_do_not_depend_on_the_file_system() -> None:
-    from pipeline.volumes import natural_key, sort_key
+    from pipeline.input.volumes import natural_key, sort_key
 
     assert natural_key("p01.tif") == natural_key("p1.tif")
     names = ["p1.tif", "p01.tif", "P2.tif", "p2.tif", "p10.tif"]

@@ -1,0 +1,4 @@
+"""What comes in.
+
+Volume folders and their pages, the volume.toml descriptor.
+"""
