@@ -284,12 +284,6 @@ class Layout:
         """Return the S3 key (or target-relative path) of a file: ``prefix`` + :meth:`rel`."""
         return prefix + self.rel(path)
 
-    def key_rel(self, prefix: str, key: str) -> str:
-        """Return the layout-relative path of a key under ``prefix`` (inverse of object_key)."""
-        if not key.startswith(prefix):
-            raise ValueError(f"key {key!r} is not under {prefix!r}")
-        return key[len(prefix) :]
-
     def volume_prefix(self, prefix: str, volume: str) -> str:
         """Return the key prefix of everything published for one volume (ends with ``/``)."""
         return f"{prefix}{check_id(volume)}/"

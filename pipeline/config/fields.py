@@ -1,4 +1,4 @@
-"""Value checks shared by the job configuration and ``volume.toml`` (pydantic validators)."""
+"""Value checks and small models shared by the job configuration and ``volume.toml``."""
 
 from __future__ import annotations
 

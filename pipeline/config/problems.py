@@ -21,7 +21,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def known_keys(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
+def _known_keys(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
     """The keys the table holding the key at ``loc`` accepts (for "did you mean").
 
     Args:
@@ -43,7 +43,7 @@ def known_keys(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
     return list(current.model_fields) if current is not None else []
 
 
-def validation_problems(
+def _validation_problems(
     exc: ValidationError, model: type[BaseModel] | None = None
 ) -> list[tuple[list[str], str]]:
     """Every problem pydantic found: its key path and the reason, in the order it reports them.
@@ -66,7 +66,7 @@ def validation_problems(
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
             close = difflib.get_close_matches(
-                loc[-1], known_keys(model, err["loc"]) if model else [], n=1
+                loc[-1], _known_keys(model, err["loc"]) if model else [], n=1
             )
             if close:
                 msg += f" (did you mean {close[0]!r}?)"
@@ -96,7 +96,7 @@ def describe_validation_error(
 
     """
     lines = []
-    for loc, msg in validation_problems(exc, model):
+    for loc, msg in _validation_problems(exc, model):
         where = ".".join(loc) or "(top level)"
         lines.append(f"{blame(loc) if blame else source}: {where}: {msg}")
     return "\n".join(lines)
