@@ -219,7 +219,15 @@ def load_volume(folder: Path, default_languages: list[str]) -> Volume:
     problems = reference_problems(folder / DESCRIPTOR, desc, ids, files)
     if problems:
         raise ConfigError("\n".join(problems))
-    return Volume(folder.name, folder, desc, pages, unlisted, missing, tuple(ignored))
+    return Volume(
+        id=folder.name,
+        folder=folder,
+        descriptor=desc,
+        pages=pages,
+        unlisted=unlisted,
+        missing=missing,
+        ignored=tuple(ignored),
+    )
 
 
 def find_volumes(scans: Path, selected: tuple[str, ...] = ()) -> list[Path]:
