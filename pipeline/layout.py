@@ -15,7 +15,11 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import urlsplit
 
+from pipeline.errors import ConfigError
+
+# Ids become URL path segments and file names: volume folders, page ids, the collection id.
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+ID_RULE = "up to 128 letters, digits, '.', '_' and '-', starting with a letter or digit"
 WORK_DIR = ".pipeline"
 TMP_PREFIX = ".tmp-"
 
@@ -43,8 +47,43 @@ def check_id(value: str) -> str:
     Raises:
         ValueError: It is empty, starts with a dot or holds characters outside [A-Za-z0-9._-].
     """
-    if not SAFE_ID.match(value) or value in {".", ".."}:
+    if not SAFE_ID.match(value):
         raise ValueError(f"unsafe identifier {value!r}")
+    return value
+
+
+def volume_id_problem(value: str) -> str | None:
+    """Say why ``value`` cannot be a volume id, or return ``None`` when it can.
+
+    Args:
+        value: A volume id (the name of a folder directly under the scans folder).
+
+    Returns:
+        ``volume 'x': not a valid volume id (...)``, naming the rule; or ``None``.
+
+    """
+    if SAFE_ID.match(value):
+        return None
+    return f"volume {value!r}: not a valid volume id (a folder name of {ID_RULE})"
+
+
+def check_volume_id(value: str, where: str = "") -> str:
+    """Return ``value`` if it is a valid volume id, before anything joins it to a path or URL.
+
+    Args:
+        value: The volume id given (an argument, an option, a key).
+        where: What gave it (``--volume-id``), put in front of the message.
+
+    Returns:
+        ``value``.
+
+    Raises:
+        ConfigError: It is not a valid volume id (see :data:`ID_RULE`).
+
+    """
+    problem = volume_id_problem(value)
+    if problem is not None:
+        raise ConfigError(f"{where}: {problem}" if where else problem)
     return value
 
 
@@ -244,12 +283,6 @@ class Layout:
     def object_key(self, prefix: str, path: Path) -> str:
         """Return the S3 key (or target-relative path) of a file: ``prefix`` + :meth:`rel`."""
         return prefix + self.rel(path)
-
-    def key_rel(self, prefix: str, key: str) -> str:
-        """Return the layout-relative path of a key under ``prefix`` (inverse of object_key)."""
-        if not key.startswith(prefix):
-            raise ValueError(f"key {key!r} is not under {prefix!r}")
-        return key[len(prefix) :]
 
     def volume_prefix(self, prefix: str, volume: str) -> str:
         """Return the key prefix of everything published for one volume (ends with ``/``)."""

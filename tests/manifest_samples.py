@@ -15,7 +15,7 @@ import iiif_prezi3
 import jsonschema
 
 from pipeline.config import Config, load_config, read_toml
-from pipeline.input.volumes import Descriptor
+from pipeline.input.descriptor import Descriptor
 from pipeline.layout import Layout
 from pipeline.records import CollectionInput, PageInput, PageItem, VolumeInput
 from pipeline.stages import collection as collection_stage

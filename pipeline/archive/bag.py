@@ -19,8 +19,9 @@ from pipeline.archive.report import volume_report
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import CHUNK, temp_sibling
-from pipeline.input.volumes import DESCRIPTOR, Volume, load_volume
-from pipeline.layout import SAFE_ID, Layout, is_local_url
+from pipeline.input.descriptor import DESCRIPTOR
+from pipeline.input.volumes import Volume, load_volume
+from pipeline.layout import Layout, check_volume_id, is_local_url
 from pipeline.records import StageRecord
 from pipeline.run.job import job_lock, layout_for
 from pipeline.stages import STAGES
@@ -225,8 +226,7 @@ def export_bag(cfg: Config, volume_id: str, dest: Path, *, tiles: bool | None = 
         JobInputError: The volume is not finished, a file drifted, or a job is running.
 
     """
-    if not SAFE_ID.match(volume_id):
-        raise ConfigError(f"volume {volume_id!r}: not a volume id (a folder name, no paths)")
+    check_volume_id(volume_id)
     dest = dest.absolute()
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ConfigError(f"{dest}: already exists; export to a new folder")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pipeline.config import Config
 from pipeline.fsio import sha256_file
-from pipeline.layout import Layout
+from pipeline.layout import Layout, check_volume_id
 from pipeline.records import StageRecord
 from pipeline.state import StateStore
 
@@ -355,18 +355,16 @@ def verify_workspace(
 
     Raises:
         JobInputError: A job is running on this output folder, or nothing was ever run there.
-        ConfigError: A selected volume id is not a plain folder name.
+        ConfigError: A selected volume id is not a valid volume id.
 
     """
     # The runner imports this module (for complete_outputs), hence the late import.
-    from pipeline.errors import ConfigError, JobInputError
-    from pipeline.layout import SAFE_ID
+    from pipeline.errors import JobInputError
     from pipeline.run.job import job_lock, layout_for
 
     layout = layout_for(cfg)
     for vid in volumes:
-        if not SAFE_ID.match(vid):
-            raise ConfigError(f"volume {vid!r}: not a volume id (a folder name, no paths)")
+        check_volume_id(vid)
     store = StateStore.existing(layout.state_db)
     if store is None:
         raise JobInputError(f"{layout.out}: nothing to verify yet (run 'pipeline run' first)")

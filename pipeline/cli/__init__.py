@@ -17,7 +17,7 @@ from pipeline.cli.options import BUILT_SITE, site_options
 from pipeline.cli.summary import MAX_LISTED_FAILURES as MAX_LISTED_FAILURES
 from pipeline.config import Config, load_config
 from pipeline.errors import ConfigError, ExitCode, PipelineError, prefixed_lines
-from pipeline.layout import SAFE_ID
+from pipeline.layout import check_volume_id
 from pipeline.records import JobReport
 
 log = logging.getLogger(__name__)
@@ -116,22 +116,6 @@ def cli_config(ctx: click.Context) -> Config:
         obj["config"] = siteurl.settle(cfg, chooser)
     config: Config = obj["config"]
     return config
-
-
-def check_volume_ids(volumes: tuple[str, ...], option: str = "") -> tuple[str, ...]:
-    """Refuse volume ids that are not plain folder names before anything joins them to a path.
-
-    Raises:
-        ConfigError: Naming the option (if any) and the id.
-    """
-    for vid in volumes:
-        if not SAFE_ID.match(vid) or vid in {".", ".."}:
-            where = f"{option}: " if option else ""
-            raise ConfigError(
-                f"{where}volume {vid!r}: not a volume id (a folder name of letters, digits, "
-                "'.', '_' and '-'; no paths)"
-            )
-    return volumes
 
 
 def exit_code_for(report: JobReport) -> ExitCode:
@@ -313,7 +297,7 @@ def samples(dest: Path, volume_id: str, pages: int, seed: int, width: int, heigh
     """Generate a volume of synthetic scanned pages (with ground truth) under DEST."""
     from pipeline.samples.generate import generate_volume
 
-    check_volume_ids((volume_id,), "--volume-id")
+    check_volume_id(volume_id, "--volume-id")
     made = generate_volume(
         dest, volume_id=volume_id, pages=pages, seed=seed, width=width, height=height
     )
@@ -336,7 +320,7 @@ def check(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
     from pipeline.run.job import layout_for
 
     layout = layout_for(cli_config(ctx))
-    report = replay_output(layout, check_volume_ids(volumes))
+    report = replay_output(layout, tuple(check_volume_id(v) for v in volumes))
     if as_json:
         doc = check_document(report, base_url=layout.base_url)
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True))

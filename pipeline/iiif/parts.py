@@ -52,7 +52,7 @@ LINK_LABELS: dict[str, LangMap] = {
     },
 }
 
-# Labels of the catalogue fields of a volume descriptor (pipeline.input.volumes.CATALOGUE_FIELDS).
+# Labels of the catalogue fields of a volume descriptor (input.descriptor.CATALOGUE_FIELDS).
 FIELD_LABELS: dict[str, LangMap] = {
     "title": {"ko": ["표제"], "en": ["Title"], "ru": ["Заглавие"]},
     "creator": {"ko": ["저자"], "en": ["Creator"], "ru": ["Автор"]},

@@ -1,4 +1,4 @@
 """What comes in.
 
-Volume folders and their pages, the volume.toml descriptor.
+``volumes``: volume folders and their pages, in order; ``descriptor``: the ``volume.toml`` model.
 """

@@ -16,7 +16,7 @@ from pipeline.archive.fixity import (
 )
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError, PublishObjectError
-from pipeline.layout import Layout, check_id, object_kind
+from pipeline.layout import Layout, check_volume_id, object_kind
 from pipeline.publish.check import load_json, referenced_rels, viewer_rels
 from pipeline.publish.plan import (
     LocalObject,
@@ -79,10 +79,7 @@ def publish(
             "no target: pass --to s3://BUCKET/PREFIX (or a folder) or set publish.target"
         )
     for vid in volumes:
-        try:
-            check_id(vid)
-        except ValueError:
-            raise ConfigError(f"{vid!r} is not a volume id") from None
+        check_volume_id(vid)
     layout = layout_for(cfg)
     if not layout.state_db.is_file():
         raise JobInputError(f"{layout.out}: nothing has been built here yet (run `pipeline run`)")

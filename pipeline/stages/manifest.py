@@ -24,7 +24,7 @@ from pipeline.iiif.models import (
 )
 from pipeline.iiif.ranges import build_range, range_parts
 from pipeline.iiif.text import first_text, markup_warnings
-from pipeline.input.volumes import CATALOGUE_FIELDS, DESCRIPTOR
+from pipeline.input.descriptor import CATALOGUE_FIELDS, DESCRIPTOR
 from pipeline.layout import Layout
 from pipeline.records import StageRecord, VolumeInput
 

@@ -91,7 +91,7 @@ def test_volume_arguments_cannot_traverse(tmp_path: Path, args: list[str]) -> No
     _volume(tmp_path)
     result = invoke(tmp_path, *args)
     assert result.exit_code == 2, result.output
-    assert "not a volume id" in result.output
+    assert "not a valid volume id" in result.output
     _no_traceback(result)
 
 
@@ -170,11 +170,11 @@ def test_status_lists_listing_problems(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        pytest.param(["check", "../x"], "volume '../x': not a volume id", id="check-parent"),
-        pytest.param(["check", "a/b"], "volume 'a/b': not a volume id", id="check-path"),
+        pytest.param(["check", "../x"], "volume '../x': not a valid volume id", id="check-parent"),
+        pytest.param(["check", "a/b"], "volume 'a/b': not a valid volume id", id="check-path"),
         pytest.param(
             ["samples", "dest", "--volume-id", "../x"],
-            "--volume-id: volume '../x': not a volume id",
+            "--volume-id: volume '../x': not a valid volume id",
             id="samples-volume-id",
         ),
     ],

@@ -130,7 +130,12 @@ def _write(tmp_path: Path, text: str) -> Path:
         pytest.param(
             '[site]\nbase_url = "ftp://x/"\n', r"site\.base_url: must be an http", id="url"
         ),
-        pytest.param('[collection]\nid = "a b"\n', r"collection\.id: must be letters", id="slug"),
+        pytest.param(
+            '[collection]\nid = "a b"\n',
+            r"collection\.id: must be up to 128 letters, digits, '\.', '_' and '-', starting with "
+            r"a letter or digit \(it becomes part of URLs\)",
+            id="slug",
+        ),
         pytest.param(
             '[collection]\nrights = "http://example.org/mine"\n',
             "rightsstatements.org",

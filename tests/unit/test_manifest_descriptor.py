@@ -9,7 +9,8 @@ import pytest
 
 from pipeline.config import load_config
 from pipeline.errors import ConfigError
-from pipeline.input.volumes import load_descriptor, load_volume
+from pipeline.input.descriptor import load_descriptor
+from pipeline.input.volumes import load_volume
 
 
 def _write(folder: Path, text: str, pages: int = 0) -> Path:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from pipeline.archive.bag import export_bag
+from pipeline.archive.fixity import verify_workspace
+from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.input.volumes import find_volumes, load_volume, page_id_for
-from pipeline.layout import SAFE_ID
+from pipeline.layout import SAFE_ID, check_volume_id, volume_id_problem
+from pipeline.publish.job import publish
 
 
 def _folder(root: Path, name: str, files: list[str], toml: str | None = None) -> Path:
@@ -253,16 +258,53 @@ def test_a_volume_needs_pages(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["MS 0042", "인물전기", "-lead", "a+b"])
 def test_volume_folder_names_must_be_url_safe(tmp_path: Path, name: str) -> None:
-    with pytest.raises(JobInputError, match="rename the folder"):
-        _load(_folder(tmp_path, name, ["p1.tif"]))
+    folder = _folder(tmp_path, name, ["p1.tif"])
+    with pytest.raises(JobInputError) as info:
+        _load(folder)
+    assert str(info.value) == f"{folder}: {_id_message(name)}: rename the folder"
+
+
+# -- volume ids ----------------------------------------------------------------------------------
+BAD_IDS = ["..", "../etc", "/etc", "a/b", ".", ".hidden", "", "-lead", "MS 0042", "인물", "v" * 129]
+
+
+def _id_message(vid: str) -> str:
+    return (
+        f"volume {vid!r}: not a valid volume id (a folder name of up to 128 letters, digits, "
+        "'.', '_' and '-', starting with a letter or digit)"
+    )
+
+
+@pytest.mark.parametrize("vid", BAD_IDS)
+def test_every_command_refuses_a_bad_volume_id_with_one_message(
+    tmp_path: Path, make_cfg: Callable[..., Config], vid: str
+) -> None:
+    (tmp_path / "scans").mkdir()
+    cfg = make_cfg()
+    calls: list[Callable[[], object]] = [
+        lambda: check_volume_id(vid),
+        lambda: find_volumes(tmp_path / "scans", (vid,)),
+        lambda: export_bag(cfg, vid, tmp_path / "bag"),
+        lambda: verify_workspace(cfg, [vid]),
+        lambda: publish(cfg, to=str(tmp_path / "site"), volumes=[vid]),
+    ]
+    for call in calls:
+        with pytest.raises(ConfigError) as info:
+            call()
+        assert str(info.value) == _id_message(vid)
+    with pytest.raises(ConfigError) as info:
+        check_volume_id(vid, "--volume-id")
+    assert str(info.value) == f"--volume-id: {_id_message(vid)}"
+    assert not (tmp_path / "out").exists() and not (tmp_path / "bag").exists()
+
+
+@pytest.mark.parametrize("vid", ["v", "MS-0042", "vol_1.2", "0", "v" * 128])
+def test_valid_volume_ids_pass_unchanged(vid: str) -> None:
+    assert check_volume_id(vid) == vid
+    assert volume_id_problem(vid) is None
 
 
 # -- finding volumes -----------------------------------------------------------------------------
-@pytest.mark.parametrize("vid", ["..", "../etc", "/etc", "a/b", ".", ".hidden"])
-def test_selected_volume_ids_cannot_traverse(tmp_path: Path, vid: str) -> None:
-    (tmp_path / "scans").mkdir()
-    with pytest.raises(ConfigError, match="not a volume id"):
-        find_volumes(tmp_path / "scans", (vid,))
 
 
 def test_find_volumes_errors(tmp_path: Path) -> None:
