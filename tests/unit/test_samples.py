@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.samples.generate import (
+from pipeline.samples import (
     CONDITIONS,
     DEFAULT_CONDITIONS,
     FONTS,
