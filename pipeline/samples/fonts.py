@@ -8,6 +8,8 @@ from pathlib import Path
 
 from PIL import ImageFont
 
+from pipeline.errors import MissingDependencyError
+
 __all__ = [
     "DEFAULT_FONTS",
     "DEFAULT_FONT_DIRS",
@@ -58,8 +60,8 @@ DEFAULT_FONT_DIRS: tuple[Path, ...] = (
 _GLYPH_SAMPLE = "한국력사로동인물전기녀성리론"
 
 
-class FontMissingError(RuntimeError):
-    """Raised when a Nanum font file cannot be found in the font directories."""
+class FontMissingError(MissingDependencyError):
+    """Raised when a Nanum font file cannot be found in the font directories (exit code 3)."""
 
     def __init__(self, file_name: str, font_dirs: Sequence[Path]) -> None:
         """Build the error message naming the font file and its Debian package.
