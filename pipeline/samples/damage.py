@@ -1,7 +1,7 @@
 """What paper, ink and time do to a sample page: tone, noise, stains, blots, ageing and light.
 
-Every function draws from the page's random generator in a fixed order, so a page's pixels
-depend only on its seed.
+The functions given the page's random generator draw from it in a fixed order, so a page's
+pixels depend only on its seed.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ def smooth_field(
 
 @functools.lru_cache(maxsize=16)
 def _noise_lut(sigma: float) -> tuple[int, ...]:
+    """Map a uniform byte to 128 plus its normal quantile (standard deviation ``sigma``)."""
     dist = NormalDist(0, sigma)
     return tuple(max(0, min(255, round(128 + dist.inv_cdf((i + 0.5) / 256)))) for i in range(256))
 

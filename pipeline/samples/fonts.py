@@ -83,6 +83,7 @@ class FontMissingError(MissingDependencyError):
 
 @functools.lru_cache(maxsize=64)
 def _find_font_cached(file_name: str, font_dirs: tuple[Path, ...]) -> Path:
+    """Return the first ``file_name`` directly in a folder, else the first found below one."""
     for directory in font_dirs:
         candidate = directory / file_name
         if candidate.is_file():

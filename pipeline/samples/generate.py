@@ -65,9 +65,9 @@ class _Plan:
     """What each page of a volume gets, decided from checked arguments before any file."""
 
     volume_no: int
-    page_ids: list[str]
-    styles: list[str]
-    conditions: list[str]
+    page_ids: tuple[str, ...]
+    styles: tuple[str, ...]
+    conditions: tuple[str, ...]
     image_format: str
     capacity: int
     dpi: int
@@ -222,12 +222,12 @@ def _plan(
     digits = re.search(r"(\d+)$", volume_id)
     return _Plan(
         volume_no=int(digits.group(1)) if digits and int(digits.group(1)) > 0 else 1,
-        page_ids=[f"p{i + 1:03d}" for i in range(pages)],
+        page_ids=tuple(f"p{i + 1:03d}" for i in range(pages)),
+        styles=tuple(font_cycle[i % len(font_cycle)] for i in range(pages)),
         # Conditions shift by one after each round of fonts, so that all combinations occur.
-        styles=[font_cycle[i % len(font_cycle)] for i in range(pages)],
-        conditions=[
+        conditions=tuple(
             condition_cycle[(i + i // len(font_cycle)) % len(condition_cycle)] for i in range(pages)
-        ],
+        ),
         image_format=fmt,
         capacity=capacity,
         dpi=dpi if dpi is not None else max(1, round(width / _A4_WIDTH_INCH)),
