@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+HEADER_PHRASE = "인물전기"
+"""Phrase present in the header line of every generated page."""
+
 # Headings of the Russian line that pages in the "mixed" style carry.
 RUSSIAN_LINES = ("Биография", "Копия верна", "Личное дело", "Характеристика")
 

@@ -18,7 +18,7 @@ from PIL import Image
 
 from pipeline.config import Config
 from pipeline.run.job import layout_for, run_job
-from pipeline.samples.generate import HEADER_PHRASE, generate_volume
+from pipeline.samples import HEADER_PHRASE, generate_volume
 from pipeline.state import StateStore
 from tests.conftest import assert_clean_exit, config_at
 from tests.conftest import invoke as invoke_cli

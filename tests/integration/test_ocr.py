@@ -27,7 +27,7 @@ from pipeline.layout import Layout
 from pipeline.ocr import alto, hocr
 from pipeline.records import PageInput, PageItem, StageRecord
 from pipeline.run.job import layout_for, run_job
-from pipeline.samples.generate import HEADER_PHRASE, generate_volume, render_page
+from pipeline.samples import HEADER_PHRASE, generate_volume, render_page
 from pipeline.stages import ocr
 from pipeline.state import StateStore
 from tests.conftest import SCHEMAS, assert_clean_exit, have_tesseract, invoke, require
@@ -394,7 +394,7 @@ def test_vertical_pages_are_read_with_the_vertical_mode(
     require(have_tesseract("kor_vert"), "tesseract with kor_vert.traineddata not installed")
     from PIL import Image, ImageDraw
 
-    from pipeline.samples.generate import find_font
+    from pipeline.samples import find_font
 
     # Columns top to bottom, right to left, as vertical Korean is written.
     font = ImageFont.truetype(str(find_font("NanumMyeongjo.ttf")), 40)

@@ -9,7 +9,7 @@ import pyvips
 
 from pipeline.imaging.working_image import Reduction
 from pipeline.ocr import preprocess
-from pipeline.samples.generate import render_page
+from pipeline.samples import render_page
 
 pytestmark = pytest.mark.usefixtures("nanum_fonts")
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 import unicodedata
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
-from pipeline.samples.generate import (
+from pipeline.cli import cli
+from pipeline.errors import ExitCode, MissingDependencyError
+from pipeline.samples import (
     CONDITIONS,
     DEFAULT_CONDITIONS,
     FONTS,
@@ -22,6 +26,7 @@ from pipeline.samples.generate import (
     lines_per_page,
     render_page,
 )
+from pipeline.samples.descriptor import render_toml
 from pipeline.samples.text import RUSSIAN_PASSAGES
 
 pytestmark = pytest.mark.usefixtures("nanum_fonts")
@@ -264,6 +269,64 @@ def test_font_missing_names_the_package(tmp_path: Path) -> None:
     with pytest.raises(FontMissingError):
         generate_volume(tmp_path / "out", pages=1, width=W, height=H, font_dirs=[empty])
     assert not (tmp_path / "out").exists()  # nothing written before the check
+
+
+def test_the_command_without_fonts_exits_3_naming_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine without the Nanum fonts: one line naming the package, no traceback."""
+    empty = tmp_path / "fonts"
+    empty.mkdir()
+    assert issubclass(FontMissingError, MissingDependencyError)
+    # The command passes no font folders: give the function's default ones an empty folder.
+    assert generate_volume.__kwdefaults__ is not None
+    monkeypatch.setitem(generate_volume.__kwdefaults__, "font_dirs", (empty,))
+    args = ["samples", str(tmp_path / "out"), "--width", str(W), "--height", str(H)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == ExitCode.MISSING_DEPENDENCY, result.output
+    assert f"error: font file 'NanumMyeongjo.ttf' not found in {empty}" in result.output
+    assert "(apt-get install fonts-nanum)" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_descriptor_toml_reads_back_and_keeps_its_one_line_maps() -> None:
+    values = {
+        "label": {"ko": "제1권", "ko-Latn": "che 1 kwŏn", "en": 'say "hi" \\ 1'},
+        "viewing_direction": "left-to-right",
+        "ocr_languages": ["kor", "rus"],
+    }
+    tables = {"ranges": [{"label": {"en": "a"}, "first": "p001"}, {"first": "p2"}]}
+    text = render_toml(values, tables, comment="# a sample")
+    assert tomllib.loads(text) == {**values, **tables}
+    assert text.splitlines() == [
+        "# a sample",
+        'label = { ko = "제1권", "ko-Latn" = "che 1 kwŏn", en = "say \\"hi\\" \\\\ 1" }',
+        'viewing_direction = "left-to-right"',
+        'ocr_languages = ["kor", "rus"]',
+        "",
+        "[[ranges]]",
+        'label = { en = "a" }',
+        'first = "p001"',
+        "",
+        "[[ranges]]",
+        'first = "p2"',
+    ]
+
+
+def test_the_generator_imports_nothing_of_the_pipeline_but_errors() -> None:
+    """The samples package is the top layer but one: it stands apart from the pipeline."""
+    package = Path(__file__).parents[2] / "pipeline" / "samples"
+    imported: set[str] = set()
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    outside = {m for m in imported if m.split(".")[0] == "pipeline"}
+    outside = {m for m in outside if not m.startswith("pipeline.samples")}
+    assert outside == {"pipeline.errors"}
 
 
 def test_find_font_default_dirs() -> None:
