@@ -15,6 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import urlsplit
 
+from pipeline.errors import ConfigError
+
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 WORK_DIR = ".pipeline"
 TMP_PREFIX = ".tmp-"
@@ -45,6 +47,22 @@ def check_id(value: str) -> str:
     """
     if not SAFE_ID.match(value) or value in {".", ".."}:
         raise ValueError(f"unsafe identifier {value!r}")
+    return value
+
+
+# Placeholder until the one volume-id rule lands here (config work of issue 13): today's
+# command-line rule and message, so that the CLI's VolumeId type is built on its final shape.
+def check_volume_id(value: str) -> str:
+    """Return ``value`` if it is a volume id: a plain folder name, safe in paths and URLs.
+
+    Raises:
+        ConfigError: Naming the value and the rule.
+    """
+    if not SAFE_ID.match(value) or value in {".", ".."}:
+        raise ConfigError(
+            f"volume {value!r}: not a volume id (a folder name of letters, digits, "
+            "'.', '_' and '-'; no paths)"
+        )
     return value
 
 
