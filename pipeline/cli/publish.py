@@ -42,10 +42,9 @@ def publish(
 ) -> None:
     """Publish built VOLUMES (default: all) to S3 or a folder: files, viewer check, manifests."""
     from pipeline.publish.job import publish as publish_job
-    from pipeline.publish.progress import make_progress
     from pipeline.publish.summary import plan_lines, summary_lines
     from pipeline.run.job import layout_for
-    from pipeline.run.progress import setup_logging
+    from pipeline.run.progress import make_reporter, setup_logging
 
     extra = {k: v for k, v in (("threads", threads), ("cors", cors or None)) if v is not None}
     ctx.obj["extra"] = {"publish": extra} if extra else {}
@@ -58,7 +57,7 @@ def publish(
         dry_run=dry_run,
         delete=delete,
         verify=verify,
-        progress=make_progress(quiet=quiet),
+        reporter=make_reporter(quiet=quiet, log_lines=False),
     )
     for line in plan_lines(report):
         click.echo(line)
