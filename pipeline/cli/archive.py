@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli import MAX_LISTED_FAILURES, cli, cli_config
-from pipeline.cli.options import site_options
+from pipeline.cli.app import cli_config
+from pipeline.cli.options import VOLUME, site_options
+from pipeline.cli.summary import MAX_LISTED_FAILURES
 from pipeline.errors import ExitCode
 
 
-@cli.command()
-@click.argument("volumes", nargs=-1)
+@click.command()
+@click.argument("volumes", nargs=-1, type=VOLUME)
 @click.option(
     "--repair",
     is_flag=True,
@@ -52,8 +53,8 @@ def verify(ctx: click.Context, volumes: tuple[str, ...], repair: bool, as_json: 
     ctx.exit(int(ExitCode.PAGES_FAILED if result.problems else ExitCode.OK))
 
 
-@cli.command("export-bag")
-@click.argument("volume")
+@click.command("export-bag")
+@click.argument("volume", type=VOLUME)
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--tiles/--no-tiles", default=None, help="Include tile pyramids (bag.tiles).")
 @click.option(
@@ -88,7 +89,7 @@ def export_bag(
     )
 
 
-@cli.command()
+@click.command()
 @click.option(
     "--scheduler",
     metavar="ADDR",

@@ -1,4 +1,4 @@
-"""Options every command shares: --config/--scans/--out/--base-url/-v, before or after its name."""
+"""Options every command shares (--config/--scans/--out/--base-url/-v) and the VOLUME type."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.layout import check_volume_id
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Marks a command that reads a built site: a base URL other than the one it was built for is
@@ -84,3 +87,24 @@ def site_options(*, built: bool = False) -> Callable[[F], F]:
         return func
 
     return decorate
+
+
+class VolumeId(click.ParamType[str]):
+    """A volume id on the command line, checked before anything joins it to a path.
+
+    A bad one is a usage error (exit 2) reported by the CLI's error boundary in one line that
+    names the option (if it is one) and the value.
+    """
+
+    name = "volume"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """Return the id unchanged, or raise :class:`ConfigError` saying what is wrong."""
+        try:
+            return check_volume_id(str(value))
+        except (PipelineError, ValueError) as exc:
+            where = f"{param.opts[0]}: " if isinstance(param, click.Option) else ""
+            raise ConfigError(f"{where}{exc}") from None
+
+
+VOLUME = VolumeId()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from pipeline.cli import MAX_LISTED_FAILURES, cli, cli_config
-from pipeline.cli.options import site_options
+from pipeline.cli.app import cli_config
+from pipeline.cli.options import VOLUME, site_options
+from pipeline.cli.summary import MAX_LISTED_FAILURES
 from pipeline.errors import ExitCode
 
 
-@cli.command()
-@click.argument("volumes", nargs=-1)
+@click.command()
+@click.argument("volumes", nargs=-1, type=VOLUME)
 @click.option("--to", "target", help="s3://BUCKET[/PREFIX] or a folder (publish.target).")
 @click.option("--dry-run", is_flag=True, help="List what would be uploaded and deleted only.")
 @click.option(
@@ -41,10 +42,9 @@ def publish(
 ) -> None:
     """Publish built VOLUMES (default: all) to S3 or a folder: files, viewer check, manifests."""
     from pipeline.publish.job import publish as publish_job
-    from pipeline.publish.progress import make_progress
     from pipeline.publish.summary import plan_lines, summary_lines
     from pipeline.run.job import layout_for
-    from pipeline.run.progress import setup_logging
+    from pipeline.run.progress import make_reporter, setup_logging
 
     extra = {k: v for k, v in (("threads", threads), ("cors", cors or None)) if v is not None}
     ctx.obj["extra"] = {"publish": extra} if extra else {}
@@ -57,7 +57,7 @@ def publish(
         dry_run=dry_run,
         delete=delete,
         verify=verify,
-        progress=make_progress(quiet=quiet),
+        reporter=make_reporter(quiet=quiet, log_lines=False),
     )
     for line in plan_lines(report):
         click.echo(line)
@@ -68,7 +68,7 @@ def publish(
     ctx.exit(int(ExitCode.PAGES_FAILED if report.failures else ExitCode.OK))
 
 
-@cli.command()
+@click.command()
 @click.option("--to", "target", help="s3://BUCKET (default: publish.target).")
 @site_options()
 @click.pass_context
@@ -80,7 +80,7 @@ def cors(ctx: click.Context, target: str | None) -> None:
     click.echo(f"CORS rule set on {where}: GET, HEAD from any origin", err=True)
 
 
-@cli.command()
+@click.command()
 @click.option("--host", help="Address to listen on (serve.host, default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (serve.port, default 8000).")
 @site_options(built=True)

@@ -12,9 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.archive.report import html_file, review_label
+from pipeline.archive.report import html_file, report_file, review_label
 from pipeline.errors import prefixed_lines
 from pipeline.iiif.image import ReplayReport
+from pipeline.layout import Layout
 from pipeline.records import JobReport
 
 SUMMARY_VERSION = 1
@@ -219,3 +220,24 @@ def collection_lines(collection: dict[str, Any]) -> list[str]:
         if c["error"]:
             lines.append(f"  {c['error']}")
     return lines
+
+
+def status_text(data: dict[str, Any], layout: Layout) -> list[str]:
+    """What ``pipeline status`` prints: a running job, each volume (and its report), the collection.
+
+    Args:
+        data: The job's status, as the volumes' reports hold it.
+        layout: The output folder's layout (where the reports' HTML pages are).
+
+    Returns:
+        The lines, for stdout.
+    """
+    lines = []
+    if data["running"]:
+        lines.append(f"a job is running on {layout.out} ({data['running']})")
+    for vol in data["volumes"]:
+        lines += status_lines(vol)
+        html = html_file(report_file(layout, vol["volume"]))
+        if html.is_file():
+            lines.append(f"  report: {html}")
+    return lines + collection_lines(data["collection"])

@@ -93,7 +93,7 @@ def unchanged_by_stat(obj: LocalObject, known: PublishedObject | None) -> bool:
 
 
 @dataclass(frozen=True)
-class Prepared:
+class HashedObject:
     """A file read and hashed, ready to be compared with the target and uploaded."""
 
     obj: LocalObject
@@ -119,7 +119,7 @@ class Prepared:
         )
 
 
-def prepare(obj: LocalObject, multipart_threshold: int) -> Prepared:
+def prepare(obj: LocalObject, multipart_threshold: int) -> HashedObject:
     """Read (when small) and hash a file: MD5 for Content-MD5 and ETags, SHA-256 for records.
 
     Args:
@@ -127,7 +127,7 @@ def prepare(obj: LocalObject, multipart_threshold: int) -> Prepared:
         multipart_threshold: Files at least this large are streamed, not read into memory.
 
     Returns:
-        The prepared upload.
+        The hashed file and its upload.
 
     Raises:
         OSError: The file cannot be read.
@@ -145,7 +145,7 @@ def prepare(obj: LocalObject, multipart_threshold: int) -> Prepared:
         data=data,
         sha256=sha,
     )
-    return Prepared(obj=obj, upload=upload)
+    return HashedObject(obj=obj, upload=upload)
 
 
 def listed_as_published(
@@ -167,7 +167,7 @@ def listed_as_published(
 
 
 def same_on_target(
-    prep: Prepared,
+    prep: HashedObject,
     known: PublishedObject | None,
     listed: Listed | None,
     stored_md5: Callable[[], str],

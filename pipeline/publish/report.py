@@ -1,44 +1,11 @@
-"""What a publish reports: its progress protocol (the CLI draws it) and its outcome."""
+"""What a publish reports: its outcome, rendered by the CLI."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
 
 log = logging.getLogger(__name__)
-
-
-class PhaseBar(Protocol):
-    """Progress of one phase, in objects and bytes."""
-
-    def advance(self, objects: int = 1, nbytes: int = 0) -> None:
-        """Count finished work."""
-        ...
-
-
-class PublishProgress(Protocol):
-    """What the job tells about its progress (the CLI draws it)."""
-
-    def phase(self, name: str, objects: int, nbytes: int) -> AbstractContextManager[PhaseBar]:
-        """Context manager around one phase."""
-        ...
-
-
-class _NullBar:
-    def advance(self, objects: int = 1, nbytes: int = 0) -> None:
-        pass
-
-
-class NullProgress:
-    """No progress output."""
-
-    @contextmanager
-    def phase(self, name: str, objects: int, nbytes: int) -> Iterator[PhaseBar]:
-        """Show nothing."""
-        yield _NullBar()
 
 
 @dataclass

@@ -38,7 +38,7 @@ from pipeline.layout import TMP_PREFIX
 from pipeline.ocr.tesseract import RESOURCE
 from pipeline.records import PageInput, StageRecord, VolumeInput
 from pipeline.run.local import Task, execute, failed_record, worker_setup
-from pipeline.run.logcontext import collected_records, replay, worker_logging
+from pipeline.run.logcontext import collected_records, demote_warnings, replay, worker_logging
 
 log = logging.getLogger(__name__)
 
@@ -72,18 +72,6 @@ def connect(scheduler: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> Client:
             f"cannot reach the Dask scheduler at {scheduler} ({_reason(exc)}): start it with "
             "'dask scheduler', or check run.scheduler / --scheduler"
         ) from None
-
-
-class _Demote(logging.Filter):
-    """Dask's warnings go to the job log as INFO; what matters is logged by this module."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno == logging.WARNING:
-            record.levelno, record.levelname = logging.INFO, "INFO"
-        return True
-
-
-_DEMOTE = _Demote()
 
 
 class _ClosedComm(logging.Filter):
@@ -124,8 +112,7 @@ def quiet_dask_logging() -> None:
             logger.removeHandler(handler)
         logger.propagate = True
         # A logger's filters see only its own records, not its children's: filter each one.
-        if _DEMOTE not in logger.filters:
-            logger.addFilter(_DEMOTE)
+        demote_warnings(logger)
     tornado = logging.getLogger("tornado.application")
     if _CLOSED_COMM not in tornado.filters:
         tornado.addFilter(_CLOSED_COMM)

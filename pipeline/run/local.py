@@ -27,7 +27,13 @@ from pipeline.archive.fixity import complete_outputs
 from pipeline.errors import MissingDependencyError, PageError
 from pipeline.layout import Layout
 from pipeline.records import PageInput, StageRecord
-from pipeline.run.logcontext import collected_records, replay, task_context, worker_logging
+from pipeline.run.logcontext import (
+    collected_records,
+    demote_warnings,
+    replay,
+    task_context,
+    worker_logging,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +51,6 @@ class Task:
     fingerprint: str
 
 
-class _Demote(logging.Filter):
-    """Turn libvips' own warnings into debug records: job log yes, terminal no.
-
-    A damaged file makes libvips warn ("error in tile 0 x 88") before the stage raises the
-    error that is recorded and reported in one line; the warning would only add noise.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        return True
-
-
-_DEMOTE = _Demote()
-
-
 def worker_setup() -> None:
     """Process-wide settings for a process that runs stages (called once per worker)."""
     from pipeline.imaging.vips import configure_vips
@@ -67,9 +58,7 @@ def worker_setup() -> None:
 
     configure_vips()
     limit_threads()
-    vips_log = logging.getLogger("pyvips")
-    if _DEMOTE not in vips_log.filters:
-        vips_log.addFilter(_DEMOTE)
+    demote_warnings(logging.getLogger("pyvips"))
 
 
 def _kill_children() -> None:

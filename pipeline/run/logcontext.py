@@ -51,6 +51,30 @@ def quiet_noisy_loggers() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+class _Demote(logging.Filter):
+    """A library's warnings become DEBUG records: the job log keeps them, the terminal does not.
+
+    libvips warns ("error in tile 0 x 88") before the stage raises the error that is recorded
+    and reported in one line; Dask warns about the workers a stopped job kills. Either would
+    only add noise on the terminal (``-vv`` shows them). Errors stay errors.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Always keep the record; demote a warning."""
+        if record.levelno == logging.WARNING:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+_DEMOTE = _Demote()
+
+
+def demote_warnings(logger: logging.Logger) -> None:
+    """Send ``logger``'s own warnings to the job log only (its children need their own call)."""
+    if _DEMOTE not in logger.filters:
+        logger.addFilter(_DEMOTE)
+
+
 class _Collect(logging.Handler):
     """Keeps a task's log records, made picklable, to travel back with its result.
 

@@ -1,4 +1,9 @@
-"""Logging set-up (with stage and page context) and the progress bar; used by the CLI only."""
+"""Logging set-up (with stage and page context) and the one progress protocol of every job.
+
+A job (:func:`pipeline.run.job.run_job`, :func:`pipeline.publish.job.publish`) is handed a
+:class:`Reporter` and opens a bar per stage (or publish phase); the CLI chooses which
+(:func:`make_reporter`): bars on a terminal, log lines without one, or nothing.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,13 @@ from typing import Protocol
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
+    DownloadColumn,
     Progress,
+    ProgressColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TransferSpeedColumn,
 )
 
 from pipeline.errors import JobInputError
@@ -31,64 +38,102 @@ log = logging.getLogger(__name__)
 KEEP_JOB_LOGS = 5
 
 
-class Reporter(Protocol):
-    """What the runner tells about its progress."""
+class Bar(Protocol):
+    """The progress of one stage of a job (or one phase of a publish)."""
 
-    def stage(self, name: str, total: int) -> AbstractContextManager[StageBar]:
-        """Context manager around one stage's tasks."""
+    def advance(
+        self,
+        subject: str = "",
+        record: StageRecord | None = None,
+        *,
+        count: int = 1,
+        nbytes: int = 0,
+    ) -> None:
+        """``count`` items finished, ``nbytes`` bytes of them.
+
+        Args:
+            subject: What finished (``MS-0042/f017r``), or ``up to date``.
+            record: A stage task's fresh record; None when it was up to date (or for items
+                that are not stage tasks, such as uploaded objects).
+            count: How many items finished.
+            nbytes: Their size, for a stage measured in bytes.
+        """
         ...
 
 
-class StageBar(Protocol):
-    """One stage's bar."""
+class Reporter(Protocol):
+    """What a job tells about its progress."""
 
-    def advance(self, subject: str, record: StageRecord | None = None) -> None:
-        """One task finished (its fresh record), or was up to date (no record)."""
+    def stage(self, name: str, total: int, *, nbytes: int = 0) -> AbstractContextManager[Bar]:
+        """Context manager around one stage: ``total`` items (of ``nbytes`` bytes, if > 0)."""
         ...
 
 
 class _NullBar:
-    def advance(self, subject: str, record: StageRecord | None = None) -> None:
+    def advance(
+        self,
+        subject: str = "",
+        record: StageRecord | None = None,
+        *,
+        count: int = 1,
+        nbytes: int = 0,
+    ) -> None:
         pass
 
 
 class NullReporter:
-    """No progress output (stderr is not a terminal, or ``--quiet``)."""
+    """No progress output (``--quiet``, or stderr is not a terminal where lines are not wanted)."""
 
     @contextmanager
-    def stage(self, name: str, total: int) -> Iterator[StageBar]:
+    def stage(self, name: str, total: int, *, nbytes: int = 0) -> Iterator[Bar]:
         """Nothing to show."""
         yield _NullBar()
 
 
 class _RichBar:
-    def __init__(self, progress: Progress, task: TaskID) -> None:
+    def __init__(self, progress: Progress, task: TaskID, by_bytes: bool) -> None:
         self._progress = progress
         self._task = task
+        self._by_bytes = by_bytes
+        self._done = 0
 
-    def advance(self, subject: str, record: StageRecord | None = None) -> None:
-        self._progress.update(self._task, advance=1, subject=subject)
+    def advance(
+        self,
+        subject: str = "",
+        record: StageRecord | None = None,
+        *,
+        count: int = 1,
+        nbytes: int = 0,
+    ) -> None:
+        self._done += count
+        step = nbytes if self._by_bytes else count
+        self._progress.update(self._task, advance=step, done=self._done, subject=subject)
 
 
 class RichReporter:
-    """A progress bar per stage on stderr."""
+    """A bar per stage on stderr: items done of total, bytes and throughput if it has any."""
 
     def __init__(self, console: Console) -> None:
         self._console = console
 
     @contextmanager
-    def stage(self, name: str, total: int) -> Iterator[StageBar]:
-        """Show a bar while the stage's tasks run."""
-        columns = (
-            TextColumn(f"{name:<10}"),
+    def stage(self, name: str, total: int, *, nbytes: int = 0) -> Iterator[Bar]:
+        """Show a bar while the stage runs (nothing for an empty stage)."""
+        if total == 0:
+            yield _NullBar()
+            return
+        by_bytes = nbytes > 0
+        columns: list[ProgressColumn] = [
+            TextColumn(f"{name:<12}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[subject]}"),
-        )
+            TextColumn(f"{{task.fields[done]}}/{total}"),
+        ]
+        if by_bytes:
+            columns += [DownloadColumn(), TransferSpeedColumn()]
+        columns += [TimeElapsedColumn(), TextColumn("{task.fields[subject]}")]
         with Progress(*columns, console=self._console, transient=False) as progress:
-            task = progress.add_task(name, total=total, subject="")
-            yield _RichBar(progress, task)
+            task = progress.add_task(name, total=nbytes if by_bytes else total, done=0, subject="")
+            yield _RichBar(progress, task, by_bytes)
 
 
 class _LogBar:
@@ -97,11 +142,18 @@ class _LogBar:
         self.ran = 0
         self.current = 0
 
-    def advance(self, subject: str, record: StageRecord | None = None) -> None:
+    def advance(
+        self,
+        subject: str = "",
+        record: StageRecord | None = None,
+        *,
+        count: int = 1,
+        nbytes: int = 0,
+    ) -> None:
         if record is None:
-            self.current += 1
+            self.current += count
             return
-        self.ran += 1
+        self.ran += count
         what = self.name if subject == self.name else f"{self.name} {subject}"
         log.info("%s: %s in %.2f s", what, record.status, record.duration_s)
 
@@ -114,7 +166,7 @@ class LogReporter:
     """
 
     @contextmanager
-    def stage(self, name: str, total: int) -> Iterator[StageBar]:
+    def stage(self, name: str, total: int, *, nbytes: int = 0) -> Iterator[Bar]:
         """Log each task of the stage as it finishes, then the stage's totals."""
         started = time.monotonic()
         bar = _LogBar(name)
@@ -135,12 +187,21 @@ def format_duration(seconds: float) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{seconds:.1f}s"
 
 
-def make_reporter(*, quiet: bool = False) -> Reporter:
-    """Bars on stderr when it is a terminal, else log lines (-v shows them); nothing if quiet."""
+def make_reporter(*, quiet: bool = False, log_lines: bool = True) -> Reporter:
+    """Bars on stderr when it is a terminal; nothing with ``quiet``.
+
+    Args:
+        quiet: Show nothing.
+        log_lines: Without a terminal, log a line per finished task and stage (-v shows them;
+            the job log keeps them); else show nothing.
+
+    Returns:
+        The reporter to hand the job.
+    """
     if quiet:
         return NullReporter()
     if not sys.stderr.isatty():
-        return LogReporter()
+        return LogReporter() if log_lines else NullReporter()
     return RichReporter(Console(stderr=True))
 
 

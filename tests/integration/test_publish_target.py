@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -255,3 +257,55 @@ def test_lost_volume_folder_is_kept_and_a_withdrawn_volume_deleted(
     keys = set(bucket_keys(s3_server, bucket))
     assert "vol-2/manifest.json" in keys and any(k.startswith("vol-2/images/") for k in keys)
     assert not any(k.startswith("vol-3/") for k in keys)
+
+
+class _Stages:
+    """A progress reporter that notes each stage it is handed and what its bars counted."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, int, int, int, int]] = []
+
+    @contextmanager
+    def stage(self, name: str, total: int, *, nbytes: int = 0) -> Iterator[_Stages]:
+        self.count = self.nbytes = 0
+        yield self
+        self.seen.append((name, total, nbytes, self.count, self.nbytes))
+
+    def advance(
+        self, subject: str = "", record: object = None, *, count: int = 1, nbytes: int = 0
+    ) -> None:
+        self.count += count
+        self.nbytes += nbytes
+
+
+def test_publish_reports_its_phases_through_the_run_progress_protocol(
+    build, tmp_path: Path
+) -> None:
+    cfg = build()
+    site = tmp_path / "site"
+    expected = local_objects(cfg)
+    manifests = {k: p for k, p in expected.items() if k.endswith("manifest.json")}
+    data = {k: p for k, p in expected.items() if k not in manifests and "collection" not in k}
+    first = _Stages()
+    publish(cfg, to=str(site), reporter=first)
+    size = sum(p.stat().st_size for p in data.values())
+    msize = sum(p.stat().st_size for p in manifests.values())
+    files = len(data) + len(manifests)  # manifests are hashed with the data, put after the replay
+    assert first.seen == [
+        ("list", 2, 0, 2, 0),
+        ("files", files, size + msize, files, size + msize),
+        ("manifests", 2, msize, 2, msize),
+    ]
+
+    gone = site / "vol-2" / "manifest.json"
+    gone.unlink()
+    (site / "vol-1" / "stray.json").write_text("{}", encoding="utf-8")
+    again = _Stages()
+    publish(cfg, to=str(site), delete=True, reporter=again)
+    lost = manifests["vol-2/manifest.json"].stat().st_size
+    assert again.seen == [
+        ("list", 2, 0, 2, 0),
+        ("files", 1, lost, 1, lost),
+        ("manifests", 1, lost, 1, lost),
+        ("delete", 1, 2, 1, 2),
+    ]

@@ -173,6 +173,15 @@ def test_status_lists_listing_problems(tmp_path: Path) -> None:
         pytest.param(["check", "../x"], "volume '../x': not a valid volume id", id="check-parent"),
         pytest.param(["check", "a/b"], "volume 'a/b': not a valid volume id", id="check-path"),
         pytest.param(
+            ["publish", "--to", "site", "../x"],
+            "volume '../x': not a valid volume id",
+            id="publish",
+        ),
+        pytest.param(["verify", "a/b"], "volume 'a/b': not a valid volume id", id="verify-path"),
+        pytest.param(
+            ["export-bag", "..", "bag"], "volume '..': not a valid volume id", id="bag-dotdot"
+        ),
+        pytest.param(
             ["samples", "dest", "--volume-id", "../x"],
             "--volume-id: volume '../x': not a valid volume id",
             id="samples-volume-id",
