@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from pipeline.errors import MissingDependencyError, OcrError
+from pipeline.ocr.languages import debian_package
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +27,6 @@ _SUFFIXES = {"hocr": ".hocr", "txt": ".txt", "alto": ".xml"}
 
 # The cluster resource a task holds while one tesseract process runs (Dask ``--resources``).
 RESOURCE = "tesseract"
-
-# Debian package that ships each traineddata, for error messages.
-LANGUAGE_PACKAGES = {
-    "kor": "tesseract-ocr-kor",
-    "kor_vert": "tesseract-ocr-kor-vert",
-    "rus": "tesseract-ocr-rus",
-    "eng": "tesseract-ocr-eng",
-    "chi_tra": "tesseract-ocr-chi-tra",
-    "chi_sim": "tesseract-ocr-chi-sim",
-    "Hangul": "tesseract-ocr-script-hang",
-    "Hangul_vert": "tesseract-ocr-script-hang-vert",
-}
 
 # BCP 47 tag of each model's language and the Unicode script its text is written in (the
 # prefix of unicodedata.name()), to tag annotations line by line on mixed-language pages.
@@ -155,7 +144,7 @@ def check_languages(requested: list[str] | tuple[str, ...]) -> None:
     for spec in requested:
         for lang in spec.split("+"):
             if lang not in have:
-                pkg = LANGUAGE_PACKAGES.get(lang, f"tesseract-ocr-{lang.lower().replace('_', '-')}")
+                pkg = debian_package(lang)
                 raise MissingDependencyError(
                     f"tesseract language {lang!r} is not installed "
                     f"(Debian: apt-get install {pkg}; installed: {', '.join(sorted(have))})"
