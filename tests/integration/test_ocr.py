@@ -517,6 +517,13 @@ def fake_tesseract(tmp_path: Path, body: str) -> Path:
             r"tesseract failed \(exit 1\): Error in pixReadStream: Unknown format",
             id="crash",
         ),
+        pytest.param(
+            'echo "Tesseract Open Source OCR Engine v5.3.0 with Leptonica" >&2\n'
+            'echo "Error in pixReadStream: Unknown format" >&2; exit 1',
+            30,
+            r"tesseract failed \(exit 1\): Error in pixReadStream: Unknown format",
+            id="crash-after-banner",
+        ),
         pytest.param("sleep 10", 0.5, r"tesseract timed out after 0.5 s \(raise ocr", id="timeout"),
     ],
 )
