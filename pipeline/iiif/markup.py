@@ -273,7 +273,7 @@ def safe_html(text: str) -> str:
 
     """
     text = normalise(text).strip()
-    if not _flatten(text)[1]:
+    if ("<" not in text and "&" not in text) or not _flatten(text)[1]:
         plain = text
     else:
         rebuilt = _as_xml(_HTML.clean(_unfinished_as_text(_text_tags(text)))).strip()
