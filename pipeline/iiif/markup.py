@@ -73,7 +73,7 @@ _MARKUP = re.compile(
 _MARKUP_START = re.compile(r"<[A-Za-z!?/]")
 # Elements whose content an HTML5 parser reads as text up to their end tag.
 _RAW_TEXT = re.compile(
-    r"<(script|style|xmp|iframe|noembed|noframes|noscript|textarea|title)\b", re.IGNORECASE
+    r"<(script|style|xmp|iframe|noembed|noframes|noscript|textarea|title)(?=[\s/>])", re.IGNORECASE
 )
 # nh3's output, a canonical HTML serialisation, read back token by token.
 _TOKEN = re.compile(r"<(/?)([a-z]+)((?: [a-z-]+=\"[^\"]*\")*)/?>|[^<]+")
@@ -154,7 +154,7 @@ def _unfinished_as_text(text: str) -> str:
         if raw is not None and not markup.group().startswith("</"):
             close = re.compile(rf"</{raw.group(1)}[\s/>]", re.IGNORECASE).search(text, pos)
             if close is None:
-                return text  # the element runs to the end, text and all, as it always did
+                return text  # the element's content runs to the end: no markup after it
             pos = close.start()
     return text
 
