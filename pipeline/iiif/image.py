@@ -140,14 +140,6 @@ def level_tiles(width: int, height: int, tile: int, scale_factor: int) -> list[T
     return out
 
 
-def pyramid_scale_factors(width: int, height: int, tile: int) -> list[int]:
-    """Return the scale factors of a full pyramid: halve until a level fits in one tile."""
-    factors = [1]
-    while max(level_size(width, height, factors[-1])) > tile:
-        factors.append(factors[-1] * 2)
-    return factors
-
-
 def _viewer_level_paths(width: int, height: int, tile: int, sf: int) -> set[str]:
     """List what OpenSeadragon 4.0 and 5.x request for one level, under both roundings."""
     paths: set[str] = set()

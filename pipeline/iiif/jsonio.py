@@ -17,8 +17,3 @@ def dump_json(data: Any) -> str:
         json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
         + "\n"
     )
-
-
-def pretty_json(data: Any) -> str:
-    """Serialise for reading and diffing (golden files): sorted keys, indent 2, newline."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2, allow_nan=False) + "\n"

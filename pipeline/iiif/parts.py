@@ -73,7 +73,7 @@ FIELD_LABELS: dict[str, LangMap] = {
 def text_map(value: Mapping[str, Sequence[str]] | str, where: str) -> LangMap:
     """Return a plain-text language map (labels), every string of which must keep its text.
 
-    Markup is removed (:func:`pipeline.iiif.text.clean_plain_text`; the stages report what it
+    Markup is removed (:func:`pipeline.iiif.markup.clean_plain_text`; the stages report what it
     took with :func:`pipeline.iiif.text.markup_warnings`); a string that had text and that
     removing markup empties is an error, never a label that silently disappears.
 

@@ -28,7 +28,7 @@ def range_parts(
     order: Sequence[str],
     present: dict[str, int],
     volume: str,
-    paths: Layout,
+    layout: Layout,
     prefix: str = "",
 ) -> list[RangeParts]:
     """Turn descriptor ranges into ranges over the canvases present, in page order.
@@ -42,14 +42,14 @@ def range_parts(
         order: Every page id of the volume, in order (descriptor ranges are checked against it).
         present: Page id -> canvas position, for the pages that have a canvas.
         volume: The volume id.
-        paths: The output layout.
+        layout: The output layout.
         prefix: Dotted position of the parent range.
 
     Returns:
         The ranges.
 
     """
-    return [r for r, _, _ in _ranges(entries, order, present, volume, paths, prefix)]
+    return [r for r, _, _ in _ranges(entries, order, present, volume, layout, prefix)]
 
 
 def _ranges(
@@ -57,7 +57,7 @@ def _ranges(
     order: Sequence[str],
     present: dict[str, int],
     volume: str,
-    paths: Layout,
+    layout: Layout,
     prefix: str,
 ) -> list[tuple[RangeParts, int, set[str]]]:
     """Build ranges with the canvas position they start at and the pages they cover."""
@@ -66,7 +66,7 @@ def _ranges(
         number = f"{prefix}{n}"
         positioned: list[tuple[int, str | RangeParts]] = []
         covered: set[str] = set()
-        nested = _ranges(entry.get("ranges", []), order, present, volume, paths, f"{number}.")
+        nested = _ranges(entry.get("ranges", []), order, present, volume, layout, f"{number}.")
         for child, start, pages in nested:
             positioned.append((start, child))
             covered |= pages
@@ -74,7 +74,7 @@ def _ranges(
             span = order[order.index(entry["first"]) : order.index(entry["last"]) + 1]
             for page in span:
                 if page in present and page not in covered:
-                    positioned.append((present[page], paths.canvas_id(volume, page)))
+                    positioned.append((present[page], layout.canvas_id(volume, page)))
                     covered.add(page)
         if not positioned:
             continue
@@ -82,7 +82,7 @@ def _ranges(
         label = parts.text_map(entry["label"], f"ranges[{number}].label") or {"none": [number]}
         items = tuple(i for _, i in positioned)
         out.append(
-            (RangeParts(paths.range_id(volume, number), label, items), positioned[0][0], covered)
+            (RangeParts(layout.range_id(volume, number), label, items), positioned[0][0], covered)
         )
     return out
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from lxml import etree
 
+from pipeline.ocr.geometry import Affine
 from pipeline.ocr.hocr import Box, Word, map_box
-from pipeline.ocr.preprocess import Affine
 
 ALTO3 = "http://www.loc.gov/standards/alto/ns-v3#"
 ALTO4 = "http://www.loc.gov/standards/alto/ns-v4#"

@@ -42,7 +42,7 @@ def annotation_page(
     *,
     volume: str,
     page: str,
-    paths: Layout,
+    layout: Layout,
     lang: str,
     engine: str,
     confidence: float | None = None,
@@ -54,7 +54,7 @@ def annotation_page(
         lines: Lines with canvas boxes and text.
         volume: Volume id.
         page: Page id.
-        paths: The layout (ids and URLs).
+        layout: The layout (ids and URLs).
         lang: The tesseract language spec (``kor+rus``).
         engine: ``tesseract 5.3.0``, recorded as the creator of every annotation.
         confidence: The page's mean word confidence, shown in the label.
@@ -63,7 +63,7 @@ def annotation_page(
     Returns:
         The AnnotationPage as JSON-ready data (validated by iiif-prezi3).
     """
-    canvas = paths.canvas_id(volume, page)
+    canvas = layout.canvas_id(volume, page)
     tags = tesseract.language_tags(lang)
     creator = Agent(type="Software", name=f"{engine} (machine-generated OCR)")
     items = []
@@ -74,7 +74,7 @@ def annotation_page(
         )
         items.append(
             Annotation(
-                id=paths.annotation_id(volume, page, n),
+                id=layout.annotation_id(volume, page, n),
                 motivation="supplementing",
                 body=body,
                 target=f"{canvas}#xywh={x0},{y0},{max(1, x1 - x0)},{max(1, y1 - y0)}",
@@ -85,6 +85,6 @@ def annotation_page(
     if confidence is not None:
         label += f", mean word confidence {confidence:g}"
     label += "; low confidence, not reviewed" if needs_review else "; not a human transcription"
-    doc = AnnotationPage(id=paths.annotations_id(volume, page), label={"en": [label]}, items=items)
+    doc = AnnotationPage(id=layout.annotations_id(volume, page), label={"en": [label]}, items=items)
     data: dict[str, Any] = json.loads(doc.jsonld())
     return data

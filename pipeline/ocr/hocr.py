@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from pipeline.ocr.preprocess import Affine
+from pipeline.ocr.geometry import Affine
 
 log = logging.getLogger(__name__)
 

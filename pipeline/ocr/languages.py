@@ -34,6 +34,11 @@ TAG_MODELS: dict[str, str] = {
 # Tags that name Chinese without saying which script: the models differ by script.
 AMBIGUOUS = frozenset({"zh", "chi", "zho"})
 VERTICAL = "_vert"
+# Script models ship in packages named after the script's ISO 15924 code, not after the model.
+SCRIPT_PACKAGES = {
+    "Hangul": "tesseract-ocr-script-hang",
+    "Hangul_vert": "tesseract-ocr-script-hang-vert",
+}
 
 
 def debian_package(model: str) -> str:
@@ -46,7 +51,7 @@ def debian_package(model: str) -> str:
         The package name.
 
     """
-    return "tesseract-ocr-" + model.lower().replace("_", "-")
+    return SCRIPT_PACKAGES.get(model) or "tesseract-ocr-" + model.lower().replace("_", "-")
 
 
 def model_for_tag(name: str) -> str | None:

@@ -150,17 +150,7 @@ def read_lines(
         OcrError: Tesseract failed or timed out.
         pyvips.Error: libvips could not cut the lines out.
     """
-    page = pyvips.Image.new_from_file(str(image), access="random")
-    offsets = []
-    names = []
-    for n, box in enumerate(boxes):
-        cut, left, top = _cut(page, box)
-        name = work / f"line-{lang}-{n:04d}.png"
-        cut.write_to_file(str(name))
-        names.append(str(name))
-        offsets.append((left, top))
-    listing = work / f"lines-{lang}.txt"
-    listing.write_text("\n".join(names) + "\n", encoding="utf-8")
+    listing, offsets = _cut_lines(image, boxes, lang=lang, work=work)
     produced = tesseract.recognize(
         image=listing,
         out_base=work / f"lines-{lang}",
@@ -180,16 +170,39 @@ def read_lines(
     tag = tesseract.LANGUAGE_TAGS.get(lang, ("und", ""))[0]
     out: list[Reading | None] = []
     for (left, top), read in zip(offsets, pages, strict=True):
-        words = tuple(
-            hocr.Word(
-                text=w.text,
-                bbox=(w.bbox[0] + left, w.bbox[1] + top, w.bbox[2] + left, w.bbox[3] + top),
-                confidence=w.confidence,
-            )
-            for w in read.words
-        )
+        words = tuple(_shifted(w, left, top) for w in read.words)
         out.append(Reading(lang=lang, tag=tag, words=words) if words else None)
     return out
+
+
+def _cut_lines(
+    image: Path, boxes: Sequence[hocr.Box], *, lang: str, work: Path
+) -> tuple[Path, list[tuple[int, int]]]:
+    """Write each box of ``image`` (with a margin) to ``work``, and a listing of the files.
+
+    Returns:
+        The listing tesseract reads, and each cut-out's top-left corner in ``image``.
+    """
+    page = pyvips.Image.new_from_file(str(image), access="random")
+    offsets = []
+    names = []
+    for n, box in enumerate(boxes):
+        cut, left, top = _cut(page, box)
+        name = work / f"line-{lang}-{n:04d}.png"
+        cut.write_to_file(str(name))
+        names.append(str(name))
+        offsets.append((left, top))
+    listing = work / f"lines-{lang}.txt"
+    listing.write_text("\n".join(names) + "\n", encoding="utf-8")
+    return listing, offsets
+
+
+def _shifted(word: hocr.Word, left: int, top: int) -> hocr.Word:
+    """A word of a cut-out line in the coordinates of the image it was cut from."""
+    x0, y0, x1, y1 = word.bbox
+    return hocr.Word(
+        text=word.text, bbox=(x0 + left, y0 + top, x1 + left, y1 + top), confidence=word.confidence
+    )
 
 
 def reread(
@@ -244,17 +257,28 @@ def reread(
             timeout_s=timeout_s,
         )
         for n, reading in zip(todo, readings, strict=True):
-            if reading is None or reading.confidence <= best[n]:
-                continue
-            if script and letter_share(reading.text, script) < READING_SCRIPT_SHARE:
-                continue
-            if n in chosen and reading.confidence < CONFIDENT:
-                # The eng model reads Cyrillic as confident-looking Latin ("года." as
-                # "roma." at 87): it displaces another model's reading only when sure.
-                continue
-            best[n] = reading.confidence
-            chosen[n] = reading
+            if reading is not None and _better(reading, best[n], script, replaces=n in chosen):
+                best[n] = reading.confidence
+                chosen[n] = reading
     return chosen
+
+
+def _better(reading: Reading, confidence: float, script: str, *, replaces: bool) -> bool:
+    """Whether ``reading`` should replace a line read at ``confidence``.
+
+    Args:
+        reading: The new reading.
+        confidence: The line's current confidence.
+        script: The reading model's script (``""`` if unknown: not checked).
+        replaces: Whether another line language's reading would be displaced.
+    """
+    if reading.confidence <= confidence:
+        return False
+    if script and letter_share(reading.text, script) < READING_SCRIPT_SHARE:
+        return False
+    # The eng model reads Cyrillic as confident-looking Latin ("года." as "roma." at 87): it
+    # displaces another model's reading only when sure.
+    return not replaces or reading.confidence >= CONFIDENT
 
 
 def apply(page: hocr.Page, readings: dict[int, Reading]) -> hocr.Page:

@@ -9,9 +9,10 @@ light) is first divided by an estimate of its paper; pages with even paper are b
 they are. It is off by default: on the aged print of ``tests/bench/bench_ocr_damage.py`` it
 takes the pages whose text lies in the shadow from 10-20% CER to about 8%, but costs one to
 three points on others, and on pages it was not tuned on it gains nothing on average. Every
-step records how OCR-image coordinates map back to the full-resolution canvas (:class:`Affine`),
-so hOCR, ALTO and annotations can be written in canvas coordinates. The grey, resampled page it
-starts from comes from :mod:`pipeline.imaging.working_image`.
+step records how OCR-image coordinates map back to the full-resolution canvas (an
+:class:`~pipeline.ocr.geometry.Affine`), so hOCR, ALTO and annotations can be written in canvas
+coordinates. The grey, resampled page it starts from comes from
+:mod:`pipeline.imaging.working_image`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from pathlib import Path
 import pyvips
 
 from pipeline.imaging.working_image import Reduction
+from pipeline.ocr.geometry import Affine
 
-# Local thresholds: window side in inches; Sauvola's k and R (Sauvola & Pietikainen 2000);
-# Wolf's k (Wolf & Jolion 2004).
+# Local thresholds: window side (inches); Sauvola's k, R (2000); Wolf and Jolion's k (2004).
 LOCAL_WINDOW_IN = 0.2
 SAUVOLA_K = 0.2
 SAUVOLA_R = 128.0
@@ -38,9 +39,8 @@ DESKEW_FINE_STEP = 0.1
 DESKEW_MIN = 0.1
 DESKEW_THUMB = 800
 DESKEW_STRIPS = 20
-# Background normalisation: the paper's brightness is estimated on a copy shrunk to about this
-# resolution, by a closing (brightest, then darkest, grey in a window this wide, in inches) that
-# takes out the text, then smoothed; the page is divided by it.
+# Background normalisation: the paper's grey is estimated at about this resolution by a closing
+# over a window this wide (in inches) that takes out the text; the page is divided by it.
 BACKGROUND_DPI = 25
 BACKGROUND_WINDOW_IN = 0.3
 # Only a page whose paper is this much darker in places (gutter shadow, uneven light) is evened
@@ -49,46 +49,6 @@ BACKGROUND_UNEVEN = 0.2
 # Border crop: an edge row or column darker than this fraction of the paper tone is scanner bed.
 BORDER_DARK = 0.5
 BORDER_MAX = 0.25
-
-
-@dataclass(frozen=True)
-class Affine:
-    """Maps OCR-image pixel coordinates to canvas coordinates.
-
-    ``X = a*x + b*y + c`` and ``Y = d*x + e*y + f``.
-    """
-
-    a: float = 1.0
-    b: float = 0.0
-    c: float = 0.0
-    d: float = 0.0
-    e: float = 1.0
-    f: float = 0.0
-
-    def then(self, other: Affine) -> Affine:
-        """The mapping that applies ``self`` first, then ``other``."""
-        return Affine(
-            a=other.a * self.a + other.b * self.d,
-            b=other.a * self.b + other.b * self.e,
-            c=other.a * self.c + other.b * self.f + other.c,
-            d=other.d * self.a + other.e * self.d,
-            e=other.d * self.b + other.e * self.e,
-            f=other.d * self.c + other.e * self.f + other.f,
-        )
-
-    def point(self, x: float, y: float) -> tuple[float, float]:
-        """Map one point."""
-        return self.a * x + self.b * y + self.c, self.d * x + self.e * y + self.f
-
-    @property
-    def scale(self) -> float:
-        """How many canvas pixels one OCR-image pixel spans (the mean linear scale)."""
-        return math.sqrt(abs(self.a * self.e - self.b * self.d))
-
-    @property
-    def angle(self) -> float:
-        """The rotation from OCR image to canvas, in radians (counter-clockwise positive)."""
-        return math.atan2(self.d, self.a)
 
 
 @dataclass(frozen=True)
@@ -370,13 +330,34 @@ def prepare(
         pyvips.Error: libvips failed while processing (the caller maps it).
     """
     canvas_w, canvas_h = canvas
-    image = grey
-    steps = plan.steps()
     transform = Affine()
     if plan.resamples:
         # Exact factors per axis: the resized size is rounded.
-        transform = Affine(a=canvas_w / image.width, e=canvas_h / image.height)
-    out_dpi = plan.dpi
+        transform = Affine(a=canvas_w / grey.width, e=canvas_h / grey.height)
+    steps = plan.steps()
+    image, transform = _straighten(grey, transform, steps, crop_border=crop_border, deskew=deskew)
+    if normalize_background:
+        image = _even_out_paper(image, plan.dpi, steps)
+    image = _binarise(image, binarize, plan.dpi, steps)
+    res = plan.dpi / 25.4
+    image = image.copy(xres=res, yres=res)
+    image.pngsave(str(dest), compression=1, bitdepth=1 if binarize != "none" else 8)
+    return Prepared(
+        width=image.width,
+        height=image.height,
+        canvas_width=canvas_w,
+        canvas_height=canvas_h,
+        dpi=plan.dpi,
+        source_dpi=plan.source_dpi,
+        transform=transform,
+        steps=tuple(steps),
+    )
+
+
+def _straighten(
+    image: pyvips.Image, transform: Affine, steps: list[str], *, crop_border: bool, deskew: bool
+) -> tuple[pyvips.Image, Affine]:
+    """Crop the scanner border and deskew, as asked; return the image and its new map."""
     if crop_border:
         left, top, width, height = border_box(image)
         if (width, height) != (image.width, image.height) and width > 0 and height > 0:
@@ -390,31 +371,28 @@ def prepare(
             image = image.copy_memory()
             transform = back.then(transform)
             steps.append(f"deskewed {angle:+.2f} deg")
-    if normalize_background:
-        paper = paper_estimate(image, out_dpi).copy_memory()
-        spread = unevenness(paper)
-        if spread > BACKGROUND_UNEVEN:
-            image = normalise_background(image, paper, out_dpi).copy_memory()
-            steps.append(f"background normalised (paper {spread:.0%} uneven)")
-    if binarize == "wolf":
-        image = binarise_wolf(image, out_dpi)
+    return image, transform
+
+
+def _even_out_paper(image: pyvips.Image, dpi: int, steps: list[str]) -> pyvips.Image:
+    """Divide the page by its paper when the paper is uneven (:data:`BACKGROUND_UNEVEN`)."""
+    paper = paper_estimate(image, dpi).copy_memory()
+    spread = unevenness(paper)
+    if spread <= BACKGROUND_UNEVEN:
+        return image
+    steps.append(f"background normalised (paper {spread:.0%} uneven)")
+    return normalise_background(image, paper, dpi).copy_memory()
+
+
+def _binarise(image: pyvips.Image, method: str, dpi: int, steps: list[str]) -> pyvips.Image:
+    """Binarise with ``method`` (``none`` leaves the grey image to tesseract)."""
+    if method == "wolf":
         steps.append("binarised (Wolf-Jolion)")
-    elif binarize == "sauvola":
-        image = binarise_sauvola(image, out_dpi)
+        return binarise_wolf(image, dpi)
+    if method == "sauvola":
         steps.append("binarised (Sauvola)")
-    elif binarize == "otsu":
-        image = binarise_otsu(image)
+        return binarise_sauvola(image, dpi)
+    if method == "otsu":
         steps.append("binarised (Otsu)")
-    res = out_dpi / 25.4
-    image = image.copy(xres=res, yres=res)
-    image.pngsave(str(dest), compression=1, bitdepth=1 if binarize != "none" else 8)
-    return Prepared(
-        width=image.width,
-        height=image.height,
-        canvas_width=canvas_w,
-        canvas_height=canvas_h,
-        dpi=out_dpi,
-        source_dpi=plan.source_dpi,
-        transform=transform,
-        steps=tuple(steps),
-    )
+        return binarise_otsu(image)
+    return image

@@ -9,26 +9,24 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytesseract
-
 from pipeline.errors import MissingDependencyError, OcrError
+from pipeline.ocr.languages import debian_package
 
 log = logging.getLogger(__name__)
 
+# The program, found on PATH.
+COMMAND = "tesseract"
+# Seconds the version and language probes may take.
+PROBE_TIMEOUT_S = 60.0
+# ``tesseract 5.3.0`` or ``tesseract 4.1.1-rc2-21-gf4ef``: the version, without a build suffix.
+_VERSION = re.compile(r"^\D*(\d[^\s-]*)")
+# A model name as ``--list-langs`` lists it (its heading and ``script/...`` models excluded).
+_LANGUAGE = re.compile(r"^[a-z_]+$")
+# The file tesseract writes for each output format.
+_SUFFIXES = {"hocr": ".hocr", "txt": ".txt", "alto": ".xml"}
+
 # The cluster resource a task holds while one tesseract process runs (Dask ``--resources``).
 RESOURCE = "tesseract"
-
-# Debian package that ships each traineddata, for error messages.
-LANGUAGE_PACKAGES = {
-    "kor": "tesseract-ocr-kor",
-    "kor_vert": "tesseract-ocr-kor-vert",
-    "rus": "tesseract-ocr-rus",
-    "eng": "tesseract-ocr-eng",
-    "chi_tra": "tesseract-ocr-chi-tra",
-    "chi_sim": "tesseract-ocr-chi-sim",
-    "Hangul": "tesseract-ocr-script-hang",
-    "Hangul_vert": "tesseract-ocr-script-hang-vert",
-}
 
 # BCP 47 tag of each model's language and the Unicode script its text is written in (the
 # prefix of unicodedata.name()), to tag annotations line by line on mixed-language pages.
@@ -74,32 +72,66 @@ def limit_threads() -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
 
 
-@functools.cache
-def version() -> str:
-    """The tesseract version, e.g. ``5.3.0``.
+def _probe(*args: str) -> str:
+    """Run ``tesseract`` with ``args`` and return what it printed (stdout and stderr).
 
     Raises:
-        MissingDependencyError: tesseract is not installed.
+        MissingDependencyError: tesseract is not installed, or installed but does not run.
     """
     try:
-        return str(pytesseract.get_tesseract_version())
-    except pytesseract.TesseractNotFoundError:
+        done = subprocess.run(
+            [COMMAND, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
+        )
+    except FileNotFoundError:
         raise MissingDependencyError(
             "tesseract not found: install it (Debian: apt-get install tesseract-ocr)"
         ) from None
-    except (subprocess.CalledProcessError, OSError) as exc:
-        # Installed but broken (a missing shared library, say): not our bug, not usable either.
-        raise MissingDependencyError(
-            f"tesseract does not run ({exc}); reinstall it (Debian: apt-get install "
-            "--reinstall tesseract-ocr)"
-        ) from None
+    except (subprocess.TimeoutExpired, OSError) as exc:
+        raise _broken(str(exc)) from None
+    output = done.stdout.decode("utf-8", errors="replace")
+    # --list-langs exits 1 on some versions while listing fine.
+    if done.returncode not in (0, 1):
+        raise _broken(f"exit {done.returncode}: {_clean(output)}")
+    return output
+
+
+def _broken(reason: str) -> MissingDependencyError:
+    """Installed but broken (a missing shared library, say): not our bug, not usable either."""
+    return MissingDependencyError(
+        f"tesseract does not run ({reason}); reinstall it (Debian: apt-get install "
+        "--reinstall tesseract-ocr)"
+    )
+
+
+@functools.cache
+def version() -> str:
+    """The tesseract version, e.g. ``5.3.0`` (from ``tesseract 5.3.0-...``).
+
+    Raises:
+        MissingDependencyError: tesseract is not installed, or prints no version.
+    """
+    output = _probe("--version")
+    found = _VERSION.search(output)
+    if found is None:
+        raise _broken(f"no version in {_clean(output)!r}")
+    return found.group(1)
 
 
 @functools.cache
 def languages() -> frozenset[str]:
-    """Installed language and script models."""
+    """Installed language models (``--list-langs``; script models in ``script/`` not included).
+
+    Raises:
+        MissingDependencyError: tesseract is not installed or does not run.
+    """
     version()
-    return frozenset(pytesseract.get_languages())
+    lines = (line.strip() for line in _probe("--list-langs").splitlines())
+    return frozenset(line for line in lines if _LANGUAGE.match(line))
 
 
 def check_languages(requested: list[str] | tuple[str, ...]) -> None:
@@ -112,7 +144,7 @@ def check_languages(requested: list[str] | tuple[str, ...]) -> None:
     for spec in requested:
         for lang in spec.split("+"):
             if lang not in have:
-                pkg = LANGUAGE_PACKAGES.get(lang, f"tesseract-ocr-{lang.lower().replace('_', '-')}")
+                pkg = debian_package(lang)
                 raise MissingDependencyError(
                     f"tesseract language {lang!r} is not installed "
                     f"(Debian: apt-get install {pkg}; installed: {', '.join(sorted(have))})"
@@ -138,8 +170,7 @@ def recognize(
         lang: Languages joined with ``+``.
         psm: Page segmentation mode.
         timeout_s: Kill tesseract after this many seconds.
-        formats: Any of ``hocr``, ``txt``, ``alto`` (pytesseract drops ``tsv`` and ``xml``
-            from the command line, so they cannot be asked for this way).
+        formats: Any of ``hocr``, ``txt``, ``alto`` (tesseract's config files of those names).
         variables: Extra ``-c name=value`` settings.
         dpi: Resolution to declare to tesseract.
 
@@ -148,33 +179,31 @@ def recognize(
 
     Raises:
         OcrError: Tesseract failed or timed out; the message carries its stderr.
+        MissingDependencyError: tesseract is not installed.
     """
-    config = [f"--psm {psm}"]
+    argv = [COMMAND, str(image), str(out_base), "-l", lang, "--psm", str(psm)]
     if dpi:
-        config.append(f"--dpi {dpi}")
+        argv += ["--dpi", str(dpi)]
     for name, value in sorted((variables or {}).items()):
-        config.append(f"-c {name}={value}")
-    suffix = {"hocr": ".hocr", "txt": ".txt", "alto": ".xml"}
-    log.debug("tesseract %s -l %s %s %s", image, lang, " ".join(config), " ".join(formats))
+        argv += ["-c", f"{name}={value}"]
+    argv += formats
+    log.debug("%s", " ".join(argv))
     try:
-        pytesseract.pytesseract.run_tesseract(
-            str(image),
-            str(out_base),
-            extension=" ".join(formats),
-            lang=lang,
-            config=" ".join(config),
-            timeout=timeout_s,
+        subprocess.run(
+            argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s, check=True
         )
-    except pytesseract.TesseractError as exc:
-        raise OcrError(f"tesseract failed (exit {exc.status}): {_clean(exc.message)}") from None
-    except RuntimeError as exc:
-        if "timeout" in str(exc).lower():
-            raise OcrError(
-                f"tesseract timed out after {timeout_s:g} s "
-                "(raise ocr.timeout_s, or check the scan)"
-            ) from None
-        raise
-    return {f: out_base.with_name(out_base.name + suffix[f]) for f in formats}
+    except subprocess.TimeoutExpired:
+        raise OcrError(
+            f"tesseract timed out after {timeout_s:g} s (raise ocr.timeout_s, or check the scan)"
+        ) from None
+    except subprocess.CalledProcessError as exc:
+        stderr = exc.stderr.decode("utf-8", errors="replace")
+        raise OcrError(f"tesseract failed (exit {exc.returncode}): {_clean(stderr)}") from None
+    except FileNotFoundError:
+        raise MissingDependencyError(
+            "tesseract not found: install it (Debian: apt-get install tesseract-ocr)"
+        ) from None
+    return {f: out_base.with_name(out_base.name + _SUFFIXES[f]) for f in formats}
 
 
 def _clean(message: str) -> str:

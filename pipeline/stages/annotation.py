@@ -70,7 +70,7 @@ def run(inp: PageInput, settings: AnnotationSettings, paths: Layout) -> StageRec
         [LineBox(text=text, bbox=(box[0], box[1], box[2], box[3])) for text, box in boxes],
         volume=item.volume,
         page=item.page,
-        paths=paths,
+        layout=paths,
         lang=ocr["language"],
         engine=ocr["engine"],
         confidence=ocr.get("confidence"),

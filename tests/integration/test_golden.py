@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from pipeline.iiif.jsonio import pretty_json
 from tests.manifest_samples import (
     GOLDEN,
     build_collection,
@@ -25,6 +24,11 @@ from tests.manifest_samples import (
     manifest_record,
     minimal_volume,
 )
+
+
+def pretty_json(data: Any) -> str:
+    """The golden files' form, for reading and diffing: sorted keys, indent 2, newline."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2, allow_nan=False) + "\n"
 
 
 def _full() -> dict[str, Any]:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
-import pytesseract
 import pytest
 import pyvips
 from lxml import etree
@@ -495,16 +494,18 @@ def test_missing_languages_are_named_with_their_package(
         ocr.run(PageInput(item=item), ocr.settings(cfg), layout_for(cfg))
 
 
-def fake_tesseract(tmp_path: Path, body: str) -> str:
-    """A tesseract that answers version and language probes but fails when asked to read."""
-    real = pytesseract.pytesseract.tesseract_cmd
-    script = tmp_path / "fake-tesseract"
+def fake_tesseract(tmp_path: Path, body: str) -> Path:
+    """A folder with a tesseract that answers version and language probes but fails to read."""
+    real = shutil.which("tesseract")
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    script = folder / "tesseract"
     script.write_text(
         f'#!/bin/sh\ncase "$1" in --version|--list-langs) exec {real} "$@";; esac\n{body}\n',
         encoding="utf-8",
     )
     script.chmod(0o755)
-    return str(script)
+    return folder
 
 
 @pytest.mark.parametrize(
@@ -515,6 +516,13 @@ def fake_tesseract(tmp_path: Path, body: str) -> str:
             30,
             r"tesseract failed \(exit 1\): Error in pixReadStream: Unknown format",
             id="crash",
+        ),
+        pytest.param(
+            'echo "Tesseract Open Source OCR Engine v5.3.0 with Leptonica" >&2\n'
+            'echo "Error in pixReadStream: Unknown format" >&2; exit 1',
+            30,
+            r"tesseract failed \(exit 1\): Error in pixReadStream: Unknown format",
+            id="crash-after-banner",
         ),
         pytest.param("sleep 10", 0.5, r"tesseract timed out after 0.5 s \(raise ocr", id="timeout"),
     ],
@@ -527,7 +535,7 @@ def test_tesseract_failures_become_page_errors(
     timeout: float,
     message: str,
 ) -> None:
-    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", fake_tesseract(tmp_path, body))
+    monkeypatch.setenv("PATH", f"{fake_tesseract(tmp_path, body)}{os.pathsep}{os.environ['PATH']}")
     with pytest.raises(OcrError, match=message):
         run_page(tmp_path, volume / "p001.tif", "out", timeout_s=timeout)
     assert not any((tmp_path / "out" / ".pipeline" / "tmp").iterdir())

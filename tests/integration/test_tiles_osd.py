@@ -22,6 +22,7 @@ from pipeline.layout import Layout
 from pipeline.records import PageInput, PageItem
 from pipeline.stages import tiles
 from tests.conftest import require
+from tests.unit.test_replay import full_pyramid
 
 OSD = (
     Path(__file__).parents[2]
@@ -89,7 +90,7 @@ def _infos() -> list[dict[str, Any]]:
     sizes_of += (2501, 3499), (6000, 300), (300, 7001), (4099, 4097), (4960, 7016), (20000, 28000)
     for width, height in sizes_of:
         for tile in (256, 512):
-            factors = iiif.pyramid_scale_factors(width, height, tile)
+            factors = full_pyramid(width, height, tile)
             levels = sorted(iiif.level_size(width, height, sf) for sf in factors)
             # No sizes used as levels (too few), the smallest levels, and every level.
             for sizes in (levels[:1], [s for s in levels if max(s) <= 1024] or levels[:1], levels):

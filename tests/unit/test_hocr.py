@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from pipeline.ocr import alto, hocr
-from pipeline.ocr.preprocess import Affine
+from pipeline.ocr.geometry import Affine
 from tests.conftest import SCHEMAS
 
 HOCR = """<?xml version="1.0" encoding="UTF-8"?>

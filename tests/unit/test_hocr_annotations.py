@@ -43,7 +43,7 @@ def test_annotation_page_is_valid_iiif_with_one_line_per_annotation(layout: Layo
         boxes(lines),
         volume="vol-1",
         page="p001",
-        paths=layout,
+        layout=layout,
         lang="kor+rus",
         engine="tesseract 5.3.0",
     )
@@ -56,7 +56,7 @@ def test_annotation_page_is_valid_iiif_with_one_line_per_annotation(layout: Layo
         boxes(lines[:1]),
         volume="vol-1",
         page="p001",
-        paths=layout,
+        layout=layout,
         lang="kor",
         engine="tesseract 5.3.0",
         confidence=74.5,

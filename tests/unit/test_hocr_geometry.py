@@ -9,7 +9,7 @@ import pyvips
 
 from pipeline.imaging import working_image as reduction
 from pipeline.ocr import preprocess
-from pipeline.ocr.preprocess import Affine
+from pipeline.ocr.geometry import Affine
 
 
 def test_affine_then_composes_in_order() -> None:

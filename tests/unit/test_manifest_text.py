@@ -7,15 +7,8 @@ import unicodedata
 
 import pytest
 
-from pipeline.iiif.text import (
-    EMPTIED,
-    clean_plain_text,
-    first_text,
-    lang_map,
-    markup_warnings,
-    plain_text,
-    safe_html,
-)
+from pipeline.iiif.markup import clean_plain_text, plain_text, safe_html
+from pipeline.iiif.text import EMPTIED, first_text, lang_map, markup_warnings
 
 
 @pytest.mark.parametrize(
@@ -143,7 +136,7 @@ def test_plain_text_is_nfc() -> None:
         pytest.param("<![CDATA[x]]><b>y</b>", "<b>y</b>", id="cdata-dropped"),
         pytest.param("<?php echo 1 ?><i>y</i>", "<i>y</i>", id="processing-instruction"),
         pytest.param("<p>unclosed <i>it", "<p>unclosed <i>it</i></p>", id="closed"),
-        pytest.param("<b><i>x</b>y</i>", "<span><b><i>x</i></b>y</span>", id="misnested"),
+        pytest.param("<b><i>x</b>y</i>", "<span><b><i>x</i></b><i>y</i></span>", id="misnested"),
         pytest.param("x<br>y", "<span>x<br/>y</span>", id="void-self-closed"),
         pytest.param("<div><p>x</p></div>", "<p>x</p>", id="unknown-tag-unwrapped"),
         pytest.param("<iframe src=x>a</iframe>ok", "ok", id="iframe-dropped"),
@@ -204,3 +197,46 @@ def test_first_text_prefers_english() -> None:
     assert first_text({"ko": ["가"], "en": ["A"]}) == "A"
     assert first_text({"ko": ["가"]}) == "가"
     assert first_text({}) == ""
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pytest.param("Kim <Lee", id="unfinished-tag"),
+        pytest.param("Letters <!-- draft", id="unfinished-comment"),
+        pytest.param('Kim <p title="x>y', id="unfinished-quoted-value"),
+    ],
+)
+def test_markup_left_unfinished_at_the_end_stays_text(given: str) -> None:
+    # An HTML5 parser would drop it together with the rest of the value.
+    assert clean_plain_text(given) == (given, False)
+    assert safe_html(given) == given
+
+
+def test_a_stray_end_tag_is_markup() -> None:
+    assert clean_plain_text("Letters</b> 1950") == ("Letters 1950", True)
+    assert safe_html("Letters</b> 1950") == "Letters 1950"
+
+
+def test_raw_text_elements_end_at_their_end_tag() -> None:
+    assert clean_plain_text("<script>x = '<a='</script>ok") == ("ok", True)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        pytest.param("<b>a&nbsp;b</b>", "<b>a\xa0b</b>", id="no-break-space-as-character"),
+        pytest.param(
+            '<img src="https://x.org/y.png" alt="a &quot;q&quot; > \'">',
+            '<img src="https://x.org/y.png" alt="a &quot;q&quot; &gt; &#x27;"/>',
+            id="attribute-escaped-quotes-too",
+        ),
+        pytest.param('<b lang="ko" title="t">x</b>', "<b>x</b>", id="no-generic-attributes"),
+        pytest.param(
+            '<a href=" https://x.org/ ">x</a>', '<a href="https://x.org/">x</a>', id="href-trimmed"
+        ),
+        pytest.param('<img src="mailto:a@b.org">', "", id="img-src-mailto-dropped"),
+    ],
+)
+def test_safe_html_writes_xml(given: str, expected: str) -> None:
+    assert safe_html(given) == expected

@@ -9,6 +9,7 @@ import pytest
 from pipeline.config import load_config
 from pipeline.errors import ConfigError
 from pipeline.input.volumes import load_volume
+from pipeline.ocr.languages import debian_package
 
 
 def _config(tmp_path: Path, languages: str) -> Path:
@@ -115,3 +116,17 @@ def test_a_descriptor_may_give_its_languages_as_one_string(tmp_path: Path) -> No
     )
     volume = load_volume(folder, ["kor"])
     assert [p.ocr_languages for p in volume.pages] == [("kor+rus",), ("kor_vert",)]
+
+
+@pytest.mark.parametrize(
+    ("model", "package"),
+    [
+        pytest.param("kor", "tesseract-ocr-kor", id="language"),
+        pytest.param("kor_vert", "tesseract-ocr-kor-vert", id="vertical"),
+        pytest.param("chi_tra", "tesseract-ocr-chi-tra", id="script-suffix"),
+        pytest.param("Hangul", "tesseract-ocr-script-hang", id="script-model"),
+        pytest.param("Hangul_vert", "tesseract-ocr-script-hang-vert", id="vertical-script-model"),
+    ],
+)
+def test_missing_models_are_named_with_their_debian_package(model: str, package: str) -> None:
+    assert debian_package(model) == package
