@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 # Libraries that log every call at DEBUG or INFO: warnings only, in every process.
-NOISY_LOGGERS = ("pyvips", "PIL", "pytesseract", "botocore", "boto3", "urllib3", "s3transfer")
+NOISY_LOGGERS = ("pyvips", "PIL", "botocore", "boto3", "urllib3", "s3transfer")
 
 _CONTEXT: ContextVar[str] = ContextVar("pipeline_task", default="")
 
