@@ -6,14 +6,16 @@ functions below; everything else works on the typed model of :mod:`report_model`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pipeline import __version__
 from pipeline.archive.report_html import render_html
 from pipeline.archive.report_model import (
     MAX_LISTED,
@@ -79,11 +81,19 @@ def _ingest_facts(rec: StageRecord) -> IngestFacts:
 
 def _review_facts(rec: StageRecord) -> ReviewFacts | None:
     """An ``ok`` OCR record's confidence and review flag (``None``: no confidence recorded)."""
-    confidence = rec.data.get("confidence")
-    if confidence is None:
-        return None
     data = rec.data
-    return ReviewFacts(confidence, bool(data.get("needs_review")), data.get("published"))
+    if data.get("confidence") is None:
+        return None
+    return ReviewFacts(
+        stage=rec.stage,
+        confidence=data["confidence"],
+        needs_review=bool(data.get("needs_review")),
+        published=data.get("published"),
+        words=data.get("words"),
+        language=data.get("language"),
+        txt=data.get("txt"),
+        hocr=data.get("hocr"),
+    )
 
 
 def _recorded_file(rec: StageRecord) -> str:
@@ -102,7 +112,7 @@ def _replay_checks(rec: StageRecord) -> dict[str, Any]:
 
 
 def _shown_data(rec: StageRecord) -> dict[str, Any]:
-    """A record's data as reports show it: without a traceback (that goes to the job log)."""
+    """A volume record's data as reports show it: without a traceback (that is in the job log)."""
     if "traceback" not in rec.data:
         return rec.data
     return {k: v for k, v in rec.data.items() if k != "traceback"}
@@ -165,14 +175,14 @@ def _read(state: StateStore | None, volume: Volume | None, volume_id: str) -> _V
     return _Volume(records, listed, pages, files)
 
 
-def _outcome(vol: _Volume, rec: StageRecord) -> StageOutcome:
+def _outcome(vol: _Volume, rec: StageRecord, *, data: bool = False) -> StageOutcome:
     return StageOutcome(
         status=rec.status,
         error=rec.error or None,
         error_type=rec.error_type or None,
         duration_s=rec.duration_s,
-        data=_shown_data(rec),
         files=vol.listed[rec.page, rec.stage],
+        data=_shown_data(rec) if data else None,
     )
 
 
@@ -298,7 +308,12 @@ def _fixity(state: StateStore | None, volume_id: str) -> dict[str, Any] | None:
 
 
 def build_report(
-    state: StateStore | None, volume: Volume | None, volume_id: str, *, error: str | None = None
+    state: StateStore | None,
+    volume: Volume | None,
+    volume_id: str,
+    *,
+    error: str | None = None,
+    built_from: str = "",
 ) -> VolumeReport:
     """Everything known about one volume, in page order.
 
@@ -307,6 +322,7 @@ def build_report(
         volume: The volume as found on disk, or ``None`` when its folder could not be read.
         volume_id: Its id.
         error: Why the volume could not be read (a broken ``volume.toml``), if so.
+        built_from: The :func:`report_key` of what the report is built from.
 
     """
     vol = _read(state, volume, volume_id)
@@ -320,24 +336,79 @@ def build_report(
         pages_found=len(volume.pages) if volume else 0,
         input=_input(vol, volume, entries, own),
         stages=_tallies(vol) if volume else {},
-        volume_stages={rec.stage: _outcome(vol, rec) for rec in own},
+        volume_stages={rec.stage: _outcome(vol, rec, data=True) for rec in own},
         colour_conversions=_conversions(entries),
         ocr=_ocr_summary(entries),
         replay=_replay(vol, volume_id),
         fixity=_fixity(state, volume_id),
         pages=entries,
         failures=tuple(_failures(vol, error)),
+        built_from=built_from,
     )
 
 
 def volume_report(
     state: StateStore | None, volume: Volume | None, volume_id: str, *, error: str | None = None
 ) -> dict[str, Any]:
-    """The JSON of :func:`build_report` (also one volume of ``pipeline status --json``)."""
-    return build_report(state, volume, volume_id, error=error).to_dict()
+    """The JSON of :func:`build_report`, built now."""
+    key = report_key(state, volume, volume_id, error)
+    return build_report(state, volume, volume_id, error=error, built_from=key).to_dict()
 
 
-# -- writing and status ---------------------------------------------------------------------------
+# -- writing, and reading back while current -----------------------------------------------------
+def report_key(
+    state: StateStore | None, volume: Volume | None, volume_id: str, error: str | None
+) -> str:
+    """Digest what a volume's report is built from, without reading any record.
+
+    That is the version of the volume's records in the state store, the volume folder as read
+    (pages, other files), the last fixity check, the error that made the volume unreadable,
+    and the version of the report and of the pipeline. A report whose ``built_from`` equals
+    the digest now shows what a new one would (but its ``generated`` time).
+    """
+    folder = None
+    if volume is not None:
+        pages = [(item.page, item.source) for item in volume.pages]
+        folder = [pages, volume.unlisted, volume.missing, volume.ignored[:MAX_LISTED]]
+    parts = [
+        REPORT_VERSION,
+        __version__,
+        volume_id,
+        error,
+        state.records_version(volume_id) if state is not None else None,
+        _fixity(state, volume_id),
+        folder,
+    ]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _current(path: Path, key: str) -> dict[str, Any] | None:
+    """The report written at ``path`` if it was built from ``key`` and its page is beside it."""
+    if not _built_from(path, key):
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("built_from") == key else None
+
+
+def _built_from(path: Path, key: str) -> bool:
+    """Whether the report at ``path`` (and its page) was written from ``key``.
+
+    Reads only the start of the file: :func:`report_json` sorts the keys, so ``built_from``
+    comes first.
+    """
+    start = report_json({"built_from": key})[:-2]  # without the closing brace and newline
+    try:
+        with path.open(encoding="utf-8") as fh:
+            if fh.read(len(start) + 1) != start + ",":
+                return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        return False
+    return html_file(path).is_file()
+
+
 def write_volume_report(
     layout: Layout,
     state: StateStore,
@@ -346,25 +417,36 @@ def write_volume_report(
     volume_id: str | None = None,
     error: str | None = None,
 ) -> Path:
-    """Write ``<work>/reports/<volume>.json`` and its HTML rendering; return the JSON path.
+    """Write ``<work>/reports/<volume>.json``, its HTML page and review list; return the JSON path.
 
-    A volume whose folder name is not a safe id (it failed for that reason) is reported under
-    a derived safe name, like a page id.
+    A report still current (see :func:`report_key`) is left as it is. A volume whose folder
+    name is not a safe id (it failed for that reason) is reported under a derived safe name,
+    like a page id.
     """
     vid = volume.id if volume else str(volume_id)
     path = report_file(layout, vid)
-    data = volume_report(state, volume, vid, error=error)
+    key = report_key(state, volume, vid, error)
+    if _built_from(path, key):
+        return path
+    report = build_report(state, volume, vid, error=error, built_from=key)
     if volume is not None:
-        review_list = write_review_list(layout, vid, data)
-        data["ocr"]["review_list"] = str(review_list) if review_list else None
+        listed = write_review_list(layout, vid, report)
+        review = replace(report.ocr, review_list=str(listed) if listed else None)
+        report = replace(report, ocr=review)
+    data = report.to_dict()
     write_text_atomic(path, report_json(data))
     write_text_atomic(html_file(path), render_html(data))
     return path
 
 
 def report_json(report: dict[str, Any]) -> str:
-    """The text of a report file: sorted keys, indented, with a trailing newline."""
-    return json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    """The text of a report file: compact JSON with sorted keys and a trailing newline.
+
+    Compact, because a volume of 10,000 pages makes megabytes that the standard library
+    indents in pure Python, several times slower than it writes them compact (the HTML page
+    is the one for people; ``python -m json.tool`` indents the file).
+    """
+    return json.dumps(report, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def report_file(layout: Layout, volume_id: str) -> Path:
@@ -378,19 +460,40 @@ def html_file(report_path: Path) -> Path:
 
 
 def status_report(
-    state: StateStore | None, volumes: Sequence[Volume], broken: Sequence[StageRecord]
+    layout: Layout,
+    state: StateStore | None,
+    volumes: Sequence[Volume],
+    broken: Sequence[StageRecord],
 ) -> dict[str, Any]:
     """Build what ``pipeline status --json`` prints: the report of every selected volume.
 
+    Each volume's report is the one the last job wrote when still current, else one built now;
+    nothing is written.
+
     Args:
+        layout: Where the reports are.
         state: The state store, or ``None`` when nothing has run in the output folder yet.
         volumes: The volumes found.
         broken: Failure records of volumes whose folder or descriptor could not be read.
 
     """
-    out = [volume_report(state, None, rec.volume, error=rec.error) for rec in broken]
-    out += [volume_report(state, volume, volume.id) for volume in volumes]
+    out = [_latest(layout, state, None, rec.volume, rec.error) for rec in broken]
+    out += [_latest(layout, state, volume, volume.id, None) for volume in volumes]
     return {"version": REPORT_VERSION, "volumes": out, "collection": collection_status(state)}
+
+
+def _latest(
+    layout: Layout,
+    state: StateStore | None,
+    volume: Volume | None,
+    volume_id: str,
+    error: str | None,
+) -> dict[str, Any]:
+    key = report_key(state, volume, volume_id, error)
+    written = _current(report_file(layout, volume_id), key)
+    if written is not None:
+        return written
+    return build_report(state, volume, volume_id, error=error, built_from=key).to_dict()
 
 
 def collection_status(state: StateStore | None) -> dict[str, Any]:

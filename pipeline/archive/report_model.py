@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3
 MAX_LISTED = 200  # items a list shows (ignored files in the JSON; every list in the HTML)
 STATUSES = ("ok", "failed", "skipped", "pending")
 
@@ -28,23 +28,32 @@ class IngestFacts:
 
 @dataclass(frozen=True)
 class ReviewFacts:
-    """A page stage's OCR confidence and whether it held the page for review."""
+    """An OCR result's confidence, whether it was held for review, and what the list shows."""
 
+    stage: str
     confidence: float
     needs_review: bool
     published: bool | None
+    words: int | None
+    language: str | None
+    txt: str | None  # the text and hOCR files, relative to the output folder
+    hocr: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StageOutcome:
-    """One stage's record of a page or of the volume, as the report shows it."""
+    """One stage's record of a page or of the volume, as the report shows it.
+
+    A page's stages leave their data out (it stays in the state store: OCR's holds every line
+    of text); a volume stage's is shown.
+    """
 
     status: str
     error: str | None
     error_type: str | None
     duration_s: float
-    data: dict[str, Any]
     files: int
+    data: dict[str, Any] | None = None
 
     def page_dict(self) -> dict[str, Any]:
         """The JSON of a page stage."""
@@ -53,7 +62,6 @@ class StageOutcome:
             "error": self.error,
             "error_type": self.error_type,
             "duration_s": self.duration_s,
-            "data": self.data,
             "files": self.files,
         }
 
@@ -62,7 +70,7 @@ class StageOutcome:
         return {"status": self.status, "error": self.error, "data": self.data, "files": self.files}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PageEntry:
     """One page in volume order: its file, overall status and each stage's outcome."""
 
@@ -197,6 +205,7 @@ class VolumeReport:
     fixity: dict[str, Any] | None
     pages: tuple[PageEntry, ...]
     failures: tuple[Failure, ...]
+    built_from: str = ""  # see :func:`pipeline.archive.report.report_key`
     version: int = field(default=REPORT_VERSION)
 
     def to_dict(self) -> dict[str, Any]:
@@ -204,6 +213,7 @@ class VolumeReport:
         tiled = [p.tiles for p in self.pages if p.tiles is not None]
         return {
             "version": self.version,
+            "built_from": self.built_from,
             "volume": self.volume,
             "error": self.error,
             "generated": self.generated,

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pipeline.archive.report import report_json, volume_report
+from pipeline.archive.report import (
+    build_report,
+    html_file,
+    report_json,
+    status_report,
+    volume_report,
+    write_volume_report,
+)
 from pipeline.archive.report_html import render_html
 from pipeline.archive.report_model import MAX_LISTED
+from pipeline.archive.review import render_csv, review_entries
 from pipeline.input.volumes import Volume, load_volume
+from pipeline.layout import Layout
 from pipeline.records import StageRecord
 from pipeline.state import StateStore
 
@@ -62,7 +74,7 @@ def test_the_report_counts_files_and_lists_failures_in_page_order(tmp_path: Path
     assert [p["page"] for p in report["pages"]] == ["p1", "p2", "p10"]
     assert pages["p10"]["tiles"] == 3
     assert pages["p10"]["stages"]["tiles"]["files"] == 3
-    assert pages["p2"]["stages"]["ocr"]["data"] == {}  # the traceback stays in the job log
+    assert "data" not in pages["p2"]["stages"]["ocr"]  # page data stays in the state store
     assert report["tiles"] == {"pages": 1, "files": 3}
     # The volume's own failure first, then page order (p2 before p10); a page no longer in
     # the volume is left out.
@@ -145,7 +157,8 @@ def _rich_report(tmp_path: Path) -> dict[str, Any]:
     state, volume = _rich_store(tmp_path)
     with state:
         report = volume_report(state, volume, "vol")
-    report["generated"] = GENERATED
+    assert len(report["built_from"]) == 64  # a digest of paths under tmp_path: not pinned
+    report.update(generated=GENERATED, built_from="")
     report["ocr"]["review_list"] = "out/.pipeline/reports/vol-review.csv"
     return report
 
@@ -158,10 +171,23 @@ def _golden(name: str, actual: str, request: pytest.FixtureRequest) -> str:
 
 
 def test_report_json_is_the_golden_one(tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    # tests/golden/report.json was written by the report before its typed model: the same
-    # state store gives the same bytes.
-    actual = report_json(_rich_report(tmp_path))
-    assert actual == _golden("report.json", actual, request), "pytest --update-golden if meant"
+    actual = _rich_report(tmp_path)
+    assert json.loads(report_json(actual)) == actual
+    assert "\n" not in report_json(actual).rstrip("\n")  # compact: one line
+    pretty = json.dumps(actual, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    assert pretty == _golden("report.json", pretty, request), "pytest --update-golden if meant"
+
+
+def test_the_report_is_the_previous_versions_without_page_data(tmp_path: Path) -> None:
+    # tests/golden/report-v2.json was written by version 2 of the report (before its typed
+    # model) from the same state store: version 3 leaves out each page stage's data (the
+    # state store keeps it) and says what it was built from; nothing else changed.
+    old = json.loads((GOLDEN / "report-v2.json").read_text(encoding="utf-8"))
+    for page in old["pages"]:
+        for stage in page["stages"].values():
+            del stage["data"]
+    old.update(version=3, built_from="")
+    assert _rich_report(tmp_path) == old
 
 
 def test_report_html_is_the_golden_one(
@@ -200,3 +226,100 @@ def test_an_unreadable_volume_is_reported_with_its_reason(tmp_path: Path) -> Non
         "error_type": "ConfigError"}  # fmt: skip
     assert [p["page"] for p in report["pages"]][:2] == ["a-b-c-5b64d0a1", "gone"]  # sorted ids
     assert report["pages_found"] == 0 and report["input"]["missing_files"] == []
+
+
+def test_the_review_list_holds_the_pages_ocr_held_for_review(tmp_path: Path) -> None:
+    state, volume = _rich_store(tmp_path)
+    with state:
+        entries = review_entries(build_report(state, volume, "vol"))
+    assert [e["page"] for e in entries] == ["p1"]  # p3's confidence is above the threshold
+    rows = list(csv.DictReader(io.StringIO(render_csv(entries))))
+    assert rows == [
+        {"page_number": "1", "page": "p1", "file": "p1.tif", "stage": "ocr",
+         "confidence": "41.5", "words": "12", "language": "kor", "published": "False",
+         "text": "vol/ocr/p1.txt", "hocr": "vol/ocr/p1.hocr"}
+    ]  # fmt: skip
+
+
+# -- a report still current is read back, not rebuilt ---------------------------------------------
+def _written(layout: Layout) -> dict[str, tuple[int, bytes]]:
+    return {
+        p.name: (p.stat().st_mtime_ns, p.read_bytes())
+        for p in layout.report_path("vol").parent.iterdir()
+    }
+
+
+def test_records_version_changes_with_every_stored_or_deleted_record(tmp_path: Path) -> None:
+    state, _ = _rich_store(tmp_path)
+    with state:
+        seen = [state.records_version("vol")]
+        rec = state.get("vol", "p1", "ocr")
+        assert rec is not None
+        state.put(rec)  # the same record again
+        seen.append(state.records_version("vol"))
+        state.delete("vol", "p1", "ocr")
+        seen.append(state.records_version("vol"))
+        state.put(rec)  # back, as the row stored last
+        seen.append(state.records_version("vol"))
+        assert state.records_version("other") != seen[-1]
+    assert len(set(seen)) == len(seen)
+
+
+def test_a_current_report_is_left_as_it_is(tmp_path: Path) -> None:
+    layout = Layout(out=tmp_path / "out", base_url="https://example.org/iiif/")
+    state, volume = _rich_store(tmp_path)
+    with state:
+        path = write_volume_report(layout, state, volume)
+        first = _written(layout)
+        assert set(first) == {"vol.json", "vol.html", "vol-review.csv"}
+        write_volume_report(layout, state, volume)
+        assert _written(layout) == first  # not rewritten
+        rec = state.get("vol", "p3", "ocr")
+        assert rec is not None
+        state.put(replace(rec, data={**rec.data, "confidence": 20, "needs_review": True}))
+        write_volume_report(layout, state, volume)
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert [r["page"] for r in report["ocr"]["needs_review"]] == ["p1", "p3"]
+    assert "p3" in layout.review_list_path("vol").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", ["record", "verify", "new file", "html gone"])
+def test_a_report_is_rebuilt_when_what_it_shows_changed(tmp_path: Path, change: str) -> None:
+    layout = Layout(out=tmp_path / "out", base_url="https://example.org/iiif/")
+    state, volume = _rich_store(tmp_path)
+    with state:
+        path = write_volume_report(layout, state, volume)
+        built = json.loads(path.read_text(encoding="utf-8"))["built_from"]
+        if change == "record":
+            state.put(StageRecord("annotations", "vol", "p1", "ok"))
+        elif change == "verify":
+            state.finish_run(state.start_run("verify"), json.dumps({"volumes": {}}))
+        elif change == "new file":
+            (volume.folder / "p6.tif").touch()
+            volume = load_volume(volume.folder, ["kor"])
+        else:
+            html_file(path).unlink()
+        write_volume_report(layout, state, volume)
+    rebuilt = json.loads(path.read_text(encoding="utf-8"))
+    assert rebuilt["built_from"] != built or change == "html gone"
+    assert html_file(path).is_file()
+    if change == "new file":
+        assert rebuilt["input"]["unlisted_files"] == ["extra.tif", "p6.tif"]
+
+
+def test_status_reads_the_written_report_while_current_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    layout = Layout(out=tmp_path / "out", base_url="https://example.org/iiif/")
+    state, volume = _rich_store(tmp_path)
+    with state:
+        path = write_volume_report(layout, state, volume)
+        written = json.loads(path.read_text(encoding="utf-8"))
+        before = _written(layout)
+        assert status_report(layout, state, [volume], [])["volumes"] == [written]
+        state.put(StageRecord("tiles", "vol", "p2", "ok"))
+        (fresh,) = status_report(layout, state, [volume], [])["volumes"]
+        assert _written(layout) == before
+    assert fresh["built_from"] != written["built_from"]
+    pages = {p["page"]: p for p in fresh["pages"]}
+    assert pages["p2"]["stages"]["tiles"]["status"] == "ok"
