@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from pipeline.archive.report import (
-    build_report,
     html_file,
     report_json,
     status_report,
     volume_report,
     write_volume_report,
 )
+from pipeline.archive.report_build import build_report
 from pipeline.archive.report_html import render_html
 from pipeline.archive.report_model import MAX_LISTED
 from pipeline.archive.review import render_csv, review_entries
