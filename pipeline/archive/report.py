@@ -65,7 +65,7 @@ def _current(path: Path, key: str) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+    except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("built_from") == key else None
 
@@ -81,7 +81,7 @@ def _built_from(path: Path, key: str) -> bool:
         with path.open(encoding="utf-8") as fh:
             if fh.read(len(start) + 1) != start + ",":
                 return False
-    except (FileNotFoundError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):  # none yet, or unreadable: build a new one
         return False
     return html_file(path).is_file()
 
@@ -166,6 +166,7 @@ def _latest(
     volume_id: str,
     error: str | None,
 ) -> dict[str, Any]:
+    """The written report of a volume while current, else one built now."""
     key = report_key(state, volume, volume_id, error)
     written = _current(report_file(layout, volume_id), key)
     if written is not None:

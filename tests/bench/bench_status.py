@@ -62,9 +62,27 @@ def _tiles_outputs(volume: str, page: str) -> dict[str, str]:
 
 def _page_records(volume: str, index: int) -> Iterator[StageRecord]:
     page = f"p{index:05d}"
+    ocr = _ocr_record(volume, page, index)
+    yield _ingest_record(volume, page, index)
+    yield _tiles_record(volume, page, index)
+    yield ocr
+    if ocr.status != "ok":
+        return
+    yield StageRecord(
+        stage="annotations",
+        volume=volume,
+        page=page,
+        status="ok",
+        fingerprint=f"{index:064x}",
+        outputs={f"{volume}/annotations/{page}.json": "0" * 64},
+        data={"annotations": f"{volume}/annotations/{page}.json"},
+    )
+
+
+def _ingest_record(volume: str, page: str, index: int) -> StageRecord:
     file = f"{page}.tif"
     width, height = A4
-    yield StageRecord(
+    return StageRecord(
         stage="ingest",
         volume=volume,
         page=page,
@@ -92,7 +110,11 @@ def _page_records(volume: str, index: int) -> Iterator[StageRecord]:
         tool_versions={"libvips": "8.18.7"},
         duration_s=0.2,
     )
-    yield StageRecord(
+
+
+def _tiles_record(volume: str, page: str, index: int) -> StageRecord:
+    width, height = A4
+    return StageRecord(
         stage="tiles",
         volume=volume,
         page=page,
@@ -117,8 +139,12 @@ def _page_records(volume: str, index: int) -> Iterator[StageRecord]:
         tool_versions={"libvips": "8.18.7"},
         duration_s=1.5,
     )
+
+
+def _ocr_record(volume: str, page: str, index: int) -> StageRecord:
+    """Every 50th page's OCR failed."""
     if index % 50 == 0:
-        yield StageRecord(
+        return StageRecord(
             stage="ocr",
             volume=volume,
             page=page,
@@ -126,11 +152,10 @@ def _page_records(volume: str, index: int) -> Iterator[StageRecord]:
             fingerprint=f"{index:064x}",
             error_type="OcrError",
             error="tesseract timed out after 300 s",
-            data={"file": file},
+            data={"file": f"{page}.tif"},
         )
-        return
     ocr = {f"{volume}/ocr/{page}.{ext}": "0" * 64 for ext in ("alto.xml", "hocr", "txt")}
-    yield StageRecord(
+    return StageRecord(
         stage="ocr",
         volume=volume,
         page=page,
@@ -154,15 +179,6 @@ def _page_records(volume: str, index: int) -> Iterator[StageRecord]:
         },  # fmt: skip
         tool_versions={"tesseract": "5.3.0"},
         duration_s=20.0,
-    )
-    yield StageRecord(
-        stage="annotations",
-        volume=volume,
-        page=page,
-        status="ok",
-        fingerprint=f"{index:064x}",
-        outputs={f"{volume}/annotations/{page}.json": "0" * 64},
-        data={"annotations": f"{volume}/annotations/{page}.json"},
     )
 
 
