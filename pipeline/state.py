@@ -152,7 +152,7 @@ class StateStore:
     def records_version(self, volume: str) -> str:
         """A token that changes whenever a record of the volume is stored or deleted.
 
-        No record is read (a stored record gets a new row id and time): a report built at the
+        No record is decoded (a stored record gets a new row id and time): a report built at the
         same token is still current.
         """
         row = self._db.execute(
