@@ -149,6 +149,18 @@ class StateStore:
         for text, count in self._db.execute(sql, (volume,)):
             yield StageRecord.from_json(text), int(count)
 
+    def records_version(self, volume: str) -> str:
+        """A token that changes whenever a record of the volume is stored or deleted.
+
+        No record is decoded (a stored record gets a new row id and time): a report built at the
+        same token is still current.
+        """
+        row = self._db.execute(
+            "SELECT count(*), max(rowid), total(rowid), total(updated) FROM records WHERE volume=?",
+            (volume,),
+        ).fetchone()
+        return ":".join(str(value) for value in row)
+
     def volumes(self) -> list[str]:
         """Volume ids that have records."""
         return [v for (v,) in self._db.execute("SELECT DISTINCT volume FROM records ORDER BY 1")]

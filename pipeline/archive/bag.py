@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -15,7 +14,7 @@ from pathlib import Path, PurePosixPath
 import bagit
 
 from pipeline import __version__
-from pipeline.archive.report import volume_report
+from pipeline.archive.report import report_json, volume_report
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import CHUNK, temp_sibling
@@ -130,12 +129,9 @@ def _incomplete(volume: Volume, records: dict[tuple[str, str], StageRecord]) -> 
 
 
 def _payload(
-    cfg: Config,
-    layout: Layout,
-    volume: Volume,
-    records: dict[tuple[str, str], StageRecord],
-    tiles: bool,
+    layout: Layout, volume: Volume, records: dict[tuple[str, str], StageRecord], tiles: bool
 ) -> list[_Item]:
+    """Every file of the payload: masters, the descriptor, and the recorded derivatives."""
     items: list[_Item] = []
     for item in volume.pages:
         data = records[(item.page, "ingest")].data
@@ -203,6 +199,16 @@ def _quiet_bagit() -> Iterator[None]:
         logger.setLevel(level)
 
 
+@dataclass(frozen=True)
+class _Contents:
+    """What goes into a bag: the payload files, the run report and the bag-info.txt fields."""
+
+    items: list[_Item]
+    report: str
+    info: dict[str, str]
+    warnings: list[str]
+
+
 def export_bag(cfg: Config, volume_id: str, dest: Path, *, tiles: bool | None = None) -> BagResult:
     """Write a BagIt bag of one finished volume to ``dest`` (a new folder).
 
@@ -231,6 +237,25 @@ def export_bag(cfg: Config, volume_id: str, dest: Path, *, tiles: bool | None = 
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ConfigError(f"{dest}: already exists; export to a new folder")
     with_tiles = cfg.bag.tiles if tiles is None else tiles
+    contents = _contents(cfg, volume_id, with_tiles)
+    total = _write_bag(contents, dest)
+    files = len(contents.items) + 1
+    log.info("bagged %s: %d files into %s", volume_id, files, dest)
+    for warning in contents.warnings:
+        log.info("bag %s: %s", volume_id, warning)
+    return BagResult(
+        path=dest, files=files, bytes=total, tiles=with_tiles, warnings=tuple(contents.warnings)
+    )
+
+
+def _contents(cfg: Config, volume_id: str, tiles: bool) -> _Contents:
+    """Read what the bag of a finished volume holds, under the job lock.
+
+    Raises:
+        JobInputError: No volume folder or state store, the volume is not finished, or a job
+            is running.
+
+    """
     layout = layout_for(cfg)
     folder = cfg.site.scans / volume_id
     if not folder.is_dir():
@@ -248,21 +273,35 @@ def export_bag(cfg: Config, volume_id: str, dest: Path, *, tiles: bool | None = 
                 f"volume {volume_id!r} is not finished ({missing[0]}{more}); run "
                 f"'pipeline run {volume_id}' first"
             )
-        items = _payload(cfg, layout, volume, records, with_tiles)
-        report = volume_report(state, volume, volume_id)
+        items = _payload(layout, volume, records, tiles)
+        report = report_json(volume_report(state, volume, volume_id))
+    return _Contents(items, report, info, warnings)
+
+
+def _write_bag(contents: _Contents, dest: Path) -> int:
+    """Copy the payload (checked), write the report and let bagit make the bag at ``dest``.
+
+    The bag is built in a temporary sibling of ``dest``, renamed into place when complete.
+
+    Returns:
+        The payload's size in bytes.
+
+    Raises:
+        JobInputError: A file is missing or drifted, or bagit could not write the bag.
+
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = temp_sibling(dest)
     work.mkdir()
     try:
-        total = 0
-        for item in items:
-            total += _copy_checked(item, work / item.target)
-        text = json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-        (work / REPORT).write_text(text, encoding="utf-8")
-        total += len(text.encode("utf-8"))
+        total = sum(_copy_checked(item, work / item.target) for item in contents.items)
+        (work / REPORT).write_text(contents.report, encoding="utf-8")
+        total += len(contents.report.encode("utf-8"))
         with _quiet_bagit():
             try:
-                bagit.make_bag(str(work), bag_info=info, checksums=list(CHECKSUMS), processes=1)
+                bagit.make_bag(
+                    str(work), bag_info=contents.info, checksums=list(CHECKSUMS), processes=1
+                )
             except (bagit.BagError, OSError, RuntimeError) as exc:
                 raise JobInputError(f"{dest}: could not write the bag ({exc})") from None
         if dest.exists():
@@ -271,9 +310,4 @@ def export_bag(cfg: Config, volume_id: str, dest: Path, *, tiles: bool | None = 
     finally:
         if work.exists():
             shutil.rmtree(work)
-    log.info("bagged %s: %d files into %s", volume_id, len(items) + 1, dest)
-    for warning in warnings:
-        log.info("bag %s: %s", volume_id, warning)
-    return BagResult(
-        path=dest, files=len(items) + 1, bytes=total, tiles=with_tiles, warnings=tuple(warnings)
-    )
+    return total

@@ -12,8 +12,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from pipeline.archive.report import write_volume_report
 from pipeline.config import Config
+from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import sha256_file
+from pipeline.input.volumes import load_volume
 from pipeline.layout import Layout, check_volume_id
 from pipeline.records import StageRecord
 from pipeline.state import StateStore
@@ -334,10 +337,6 @@ def forget_damaged(state: StateStore, result: VerifyResult) -> list[str]:
 
 def _refresh_reports(cfg: Config, layout: Layout, state: StateStore, volumes: list[str]) -> None:
     """Rewrite the volumes' reports so that they show this fixity check."""
-    from pipeline.archive.report import write_volume_report
-    from pipeline.errors import ConfigError, JobInputError
-    from pipeline.input.volumes import load_volume
-
     for vid in volumes:
         folder = cfg.site.scans / vid
         try:
@@ -359,7 +358,6 @@ def verify_workspace(
 
     """
     # The runner imports this module (for complete_outputs), hence the late import.
-    from pipeline.errors import JobInputError
     from pipeline.run.job import job_lock, layout_for
 
     layout = layout_for(cfg)

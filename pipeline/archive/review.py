@@ -1,8 +1,7 @@
-"""The review list: pages a stage flagged ``needs_review`` (low OCR confidence), as CSV for staff.
+"""The review list: pages OCR held for review (low confidence), as CSV for staff.
 
-Any page stage may set ``needs_review`` in its record data; the list is built from a volume's
-report (:func:`pipeline.archive.report.volume_report`), so it needs nothing stage-specific
-here beyond the columns it shows when present.
+Built from a volume's report (:func:`pipeline.archive.report.build_report`), which reads what
+the OCR stage recorded.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from pipeline.archive.report_model import VolumeReport
 from pipeline.fsio import write_text_atomic
 from pipeline.layout import Layout
 
@@ -29,28 +29,27 @@ COLUMNS = (
 )
 
 
-def review_entries(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The pages of a volume report that a stage flagged ``needs_review``, in page order."""
+def review_entries(report: VolumeReport) -> list[dict[str, Any]]:
+    """The pages of a volume report held for review, in page order, as rows of the list."""
     out = []
-    for entry in report.get("pages", []):
-        for stage, rec in entry.get("stages", {}).items():
-            data = rec.get("data", {})
-            if rec.get("status") != "ok" or not data.get("needs_review"):
-                continue
-            out.append(
-                {
-                    "page_number": int(entry.get("index", 0)) + 1,
-                    "page": entry["page"],
-                    "file": entry.get("file", ""),
-                    "stage": stage,
-                    "confidence": data.get("confidence"),
-                    "words": data.get("words"),
-                    "language": data.get("language"),
-                    "published": data.get("published"),
-                    "text": data.get("txt"),
-                    "hocr": data.get("hocr"),
-                }
-            )
+    for entry in report.pages:
+        facts = entry.ocr
+        if facts is None or not facts.needs_review:
+            continue
+        out.append(
+            {
+                "page_number": entry.index + 1,
+                "page": entry.page,
+                "file": entry.file,
+                "stage": facts.stage,
+                "confidence": facts.confidence,
+                "words": facts.words,
+                "language": facts.language,
+                "published": facts.published,
+                "text": facts.txt,
+                "hocr": facts.hocr,
+            }
+        )
     return out
 
 
@@ -64,7 +63,7 @@ def render_csv(entries: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def write_review_list(layout: Layout, volume_id: str, report: dict[str, Any]) -> Path | None:
+def write_review_list(layout: Layout, volume_id: str, report: VolumeReport) -> Path | None:
     """Write ``<work>/reports/<volume>-review.csv`` when any page needs review.
 
     A list left from an earlier run is removed once nothing needs review any more.

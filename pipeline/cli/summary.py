@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.archive.report import html_file, report_file, review_label
+from pipeline.archive.report import html_file, report_file
+from pipeline.archive.report_html import review_label
 from pipeline.errors import prefixed_lines
 from pipeline.iiif.image import ReplayReport
 from pipeline.layout import Layout

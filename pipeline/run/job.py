@@ -624,7 +624,7 @@ def status(cfg: Config, volumes: Sequence[str] = ()) -> dict[str, Any]:
     found, broken = load_volumes(cfg, volumes)
     state = StateStore.existing(layout.state_db)
     try:
-        data = status_report(state, found, broken)
+        data = status_report(layout, state, found, broken)
     finally:
         if state is not None:
             state.close()

@@ -101,12 +101,15 @@ def ok_records(out: Path) -> int:
         return 0
 
 
+PER_RUN = {"generated", "duration_s", "built_from"}  # report keys that differ between runs
+
+
 def reports(out: Path) -> dict[str, Any]:
-    """The volume reports, without what differs between any two runs (times, paths)."""
+    """The volume reports, without what differs between any two runs (times, paths, digests)."""
 
     def clean(node: Any) -> Any:
         if isinstance(node, dict):
-            return {k: clean(v) for k, v in node.items() if k not in {"generated", "duration_s"}}
+            return {k: clean(v) for k, v in node.items() if k not in PER_RUN}
         if isinstance(node, list):
             return [clean(v) for v in node]
         if isinstance(node, str):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -11,7 +9,6 @@ import jsonschema
 import pytest
 from iiif_prezi3 import AnnotationPage
 
-from pipeline.archive.review import render_csv, review_entries
 from pipeline.layout import Layout
 from pipeline.ocr import tesseract
 from pipeline.ocr.annotations import LineBox, annotation_page, line_language
@@ -144,22 +141,3 @@ def test_volume_text_is_absent_without_ocr(layout: Layout) -> None:
     rec = text.run(inp, text.TextSettings(enabled=True), layout)
     assert rec.data == {"text": None} and not rec.outputs
     assert not layout.text_path("vol-1").exists()
-
-
-def test_review_list_rows_and_csv() -> None:
-    report = {
-        "pages": [
-            {"page": "p001", "file": "p001.tif", "index": 0, "stages": {
-                "ocr": {"status": "ok", "data": {"needs_review": False, "confidence": 91.0}}}},
-            {"page": "p002", "file": "p002.tif", "index": 1, "stages": {
-                "ocr": {"status": "ok", "data": {
-                    "needs_review": True, "confidence": 41.5, "words": 12, "language": "kor",
-                    "published": False, "txt": ".pipeline/review/vol-1/p002.txt",
-                    "hocr": ".pipeline/review/vol-1/p002.hocr"}}}},
-        ]
-    }  # fmt: skip
-    entries = review_entries(report)
-    assert [e["page"] for e in entries] == ["p002"]
-    rows = list(csv.DictReader(io.StringIO(render_csv(entries))))
-    assert rows[0]["page_number"] == "2" and rows[0]["confidence"] == "41.5"
-    assert rows[0]["published"] == "False" and rows[0]["file"] == "p002.tif"
