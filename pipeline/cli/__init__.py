@@ -66,7 +66,7 @@ def _bug_log(ctx: click.Context) -> Path | None:
     cfg = ctx.find_root().ensure_object(dict).get("config")
     if cfg is None:
         return None
-    from pipeline.run.job import layout_for
+    from pipeline.siteurl import layout_for
 
     log_path = layout_for(cfg).log_path
     return log_path if log_path.parent.is_dir() else None
@@ -247,8 +247,9 @@ def run(
     summary (times in ISO 8601, failures, failed volumes' reports, pages held for review).
     """
     from pipeline.cli.summary import run_document, run_lines
-    from pipeline.run.job import layout_for, run_job
+    from pipeline.run.job import run_job
     from pipeline.run.progress import format_duration, make_reporter, setup_logging
+    from pipeline.siteurl import layout_for
 
     ctx.obj["extra"] = run_overrides(jobs, fail_fast, allow_partial, executor, scheduler)
     cfg = cli_config(ctx)
@@ -279,8 +280,8 @@ def status(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
     """
     from pipeline.archive.report import html_file, report_file
     from pipeline.cli.summary import collection_lines, status_failed, status_lines
-    from pipeline.run.job import layout_for
     from pipeline.run.job import status as job_status
+    from pipeline.siteurl import layout_for
 
     cfg = cli_config(ctx)
     data = job_status(cfg, volumes)
@@ -333,7 +334,7 @@ def check(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
     """
     from pipeline.cli.summary import check_document, check_line
     from pipeline.iiif.image import replay_output
-    from pipeline.run.job import layout_for
+    from pipeline.siteurl import layout_for
 
     layout = layout_for(cli_config(ctx))
     report = replay_output(layout, check_volume_ids(volumes))
