@@ -16,6 +16,7 @@ from pipeline.archive.report import html_file, review_label
 from pipeline.errors import prefixed_lines
 from pipeline.iiif.image import ReplayReport
 from pipeline.records import JobReport
+from pipeline.results import Failure
 
 SUMMARY_VERSION = 1
 MAX_LISTED_FAILURES = 20
@@ -86,7 +87,7 @@ def run_document(
             {
                 "volume": rec.volume,
                 "page": rec.page,
-                "file": rec.data.get("file", ""),
+                "file": rec.result_as(Failure).file or "",
                 "stage": rec.stage,
                 "error": rec.error,
                 "error_type": rec.error_type,

@@ -206,7 +206,7 @@ def image_format(url: str) -> str | None:
     return guessed if guessed and guessed.startswith("image/") else None
 
 
-def homepage(config: HomepageConfig | Mapping[str, Any], fallback_label: LangMap) -> Homepage:
+def homepage(config: HomepageConfig, fallback_label: LangMap) -> Homepage:
     """Return a ``homepage`` entry: an HTML page, labelled (the spec requires a label).
 
     Args:
@@ -222,14 +222,12 @@ def homepage(config: HomepageConfig | Mapping[str, Any], fallback_label: LangMap
             :func:`pipeline.iiif.models.manifest_errors`).
 
     """
-    data = config.model_dump() if isinstance(config, HomepageConfig) else dict(config)
-    label = text_map(data.get("label") or fallback_label, "homepage.label")
     return Homepage(
-        id=data["id"],
+        id=config.id,
         type="Text",
-        label=label,
+        label=text_map(config.label or fallback_label, "homepage.label"),
         format="text/html",
-        language=data.get("language") or None,
+        language=config.language or None,
     )
 
 
@@ -249,7 +247,7 @@ def provider(config: ProviderConfig) -> Provider:
 
     """
     label = text_map(config.label, "collection.provider.label")
-    pages = [homepage({"id": config.homepage}, label)] if config.homepage else None
+    pages = [homepage(HomepageConfig(id=config.homepage), label)] if config.homepage else None
     logo = None
     if config.logo:
         logo = [AnnotationBody(id=config.logo, type="Image", format=image_format(config.logo))]

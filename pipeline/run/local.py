@@ -21,13 +21,20 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from pipeline.archive.fixity import complete_outputs
+from pydantic import BaseModel
+
 from pipeline.errors import MissingDependencyError, PageError
+from pipeline.imaging.vips import configure_vips
 from pipeline.layout import Layout
-from pipeline.records import PageInput, StageRecord
+from pipeline.ocr.tesseract import limit_threads
+from pipeline.records import StageRecord
+from pipeline.results import Failure
 from pipeline.run.logcontext import collected_records, replay, task_context, worker_logging
+from pipeline.run.outputs import complete_outputs
+from pipeline.stages import stage_by_name
+from pipeline.stages.spec import PageInput, StageInput
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +46,8 @@ class Task:
     stage: str
     volume: str
     page: str
-    inp: Any
-    settings: Any
+    inp: StageInput
+    settings: BaseModel
     layout: Layout
     fingerprint: str
 
@@ -62,9 +69,6 @@ _DEMOTE = _Demote()
 
 def worker_setup() -> None:
     """Process-wide settings for a process that runs stages (called once per worker)."""
-    from pipeline.imaging.vips import configure_vips
-    from pipeline.ocr.tesseract import limit_threads
-
     configure_vips()
     limit_threads()
     vips_log = logging.getLogger("pyvips")
@@ -116,20 +120,25 @@ def _pool_initializer(job_pid: int) -> None:
     worker_setup()
 
 
-def failed_record(task: Task, error_type: str, error: str, **data: Any) -> StageRecord:
+def failed_record(
+    task: Task, error_type: str, error: str, *, traceback: str | None = None
+) -> StageRecord:
     """The ``failed`` record of a task, naming the master file of a page task.
 
     Args:
         task: The task that failed.
         error_type: The exception class name, ``internal`` for a bug, or ``WorkerDied``.
         error: The one-line reason.
-        **data: Extra record data (e.g. ``traceback``).
+        traceback: The traceback of a bug.
 
     Returns:
         The record, with the task's fingerprint.
     """
+    failure = Failure()
+    if traceback is not None:
+        failure = failure.model_copy(update={"traceback": traceback})
     if isinstance(task.inp, PageInput):
-        data["file"] = Path(task.inp.item.source).name
+        failure = failure.model_copy(update={"file": Path(task.inp.item.source).name})
     return StageRecord(
         stage=task.stage,
         volume=task.volume,
@@ -138,7 +147,7 @@ def failed_record(task: Task, error_type: str, error: str, **data: Any) -> Stage
         fingerprint=task.fingerprint,
         error_type=error_type,
         error=error,
-        data=data,
+        data=failure.to_data(),
     )
 
 
@@ -151,8 +160,6 @@ def execute(task: Task) -> StageRecord:
     Returns:
         The stage's record, with fingerprint and duration filled in.
     """
-    from pipeline.stages import stage_by_name
-
     stage = stage_by_name(task.stage)
     started = time.monotonic()
     with task_context(task.stage, task.volume, task.page):

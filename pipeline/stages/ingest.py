@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pyvips
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,23 +26,17 @@ from pipeline.imaging.vips import (
     jpeg2000_reader,
     open_master,
     oriented_size,
-    unit_range,
     vips_message,
     vips_version,
 )
 from pipeline.layout import Layout
-from pipeline.records import PageInput, StageRecord
+from pipeline.records import StageRecord
+from pipeline.results import IngestResult
+from pipeline.stages.spec import PageInput, StageSpec
 
 log = logging.getLogger(__name__)
 
 NAME = "ingest"
-SCOPE = "page"
-VERSION = 3
-REQUIRES: tuple[str, ...] = ()
-USES: tuple[str, ...] = ()
-ITEM_FIELDS: tuple[str, ...] = ()
-# Touching or copying a master changes these but not a single derivative.
-VOLATILE: tuple[str, ...] = ("file", "size", "mtime_ns")
 
 # Formats a master may be in (``ingest.formats``), their display names and libvips loaders.
 FORMAT_NAMES = {"tiff": "TIFF", "jpeg": "JPEG", "png": "PNG", "jp2k": "JPEG 2000"}
@@ -215,34 +208,32 @@ def _check_single_page(image: pyvips.Image, source: Path) -> None:
             )
 
 
-def _describe(image: pyvips.Image) -> dict[str, Any]:
+def _describe(image: pyvips.Image) -> IngestResult:
     """Describe a master's encoding, colour and orientation (what conversions it needs)."""
-    return {
-        "loader": str(header_get(image, "vips-loader", "")),
-        "bands": image.bands,
-        "format": str(image.format),
-        "interpretation": str(image.interpretation),
-        "bits": int(header_get(image, "bits-per-sample", 0) or 0),
-        "palette": bool(
-            header_get(image, "palette", 0) or header_get(image, "palette-bit-depth", 0)
-        ),
-        "has_alpha": bool(image.hasalpha()),
-        "orientation": int(header_get(image, "orientation", 1) or 1),
-        "has_icc": image.get_typeof("icc-profile-data") != 0,
-    }
+    return IngestResult(
+        loader=str(header_get(image, "vips-loader", "")),
+        bands=image.bands,
+        format=str(image.format),
+        interpretation=str(image.interpretation),
+        bits=int(header_get(image, "bits-per-sample", 0) or 0),
+        palette=bool(header_get(image, "palette", 0) or header_get(image, "palette-bit-depth", 0)),
+        has_alpha=bool(image.hasalpha()),
+        orientation=int(header_get(image, "orientation", 1) or 1),
+        has_icc=image.get_typeof("icc-profile-data") != 0,
+    )
 
 
-def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
+def run(inp: PageInput, settings: IngestSettings, layout: Layout) -> StageRecord:
     """Validate one master without modifying it (it is only ever opened for reading).
 
     Args:
         inp: The page.
         settings: Accepted formats, size limits and OCR's reduction.
-        paths: Where OCR's working image is kept (the only file ingest leaves), and the
+        layout: Where OCR's working image is kept (the only file ingest leaves), and the
             scratch folder a JPEG 2000 master is decoded into (unlinked as soon as it is open).
 
     Returns:
-        A record whose data holds sha256, size, mtime, encoding and oriented dimensions.
+        A record whose result holds sha256, size, mtime, encoding and oriented dimensions.
 
     Raises:
         ScanError: Missing, empty, not an accepted image, truncated or damaged, multi-page,
@@ -270,7 +261,7 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
     limits = settings.ingest
     if kind not in limits.formats:
         raise ScanError(_refusal(kind, head, limits.formats))
-    image = open_master(source, max_pixels=limits.max_pixels, scratch=paths.scratch_dir)
+    image = open_master(source, max_pixels=limits.max_pixels, scratch=layout.scratch_dir)
     loader = str(header_get(image, "vips-loader", ""))
     if not loader.startswith(LOADERS[kind]):
         raise ScanError(f"libvips reads this {FORMAT_NAMES[kind]} file as {loader!r}; refusing it")
@@ -309,12 +300,14 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
             "the file changed while it was being read (is it still being copied?); run again "
             "once it is complete"
         )
-    range_data = {} if value_range is None else {"value_range": value_range}
+    described = _describe(image)
+    if value_range is not None:
+        described = described.model_copy(update={"value_range": tuple(value_range)})
     if reduced is not None and plan is not None:
         _keep_working_image(
             reduced,
-            unit_range(range_data),
-            paths.working_image_path(
+            described.unit_floats,
+            layout.working_image_path(
                 inp.item.volume, inp.item.page, reduction.working_image_key(sha, plan)
             ),
         )
@@ -323,25 +316,20 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
     if named != kind:
         warnings.append(f"the name ends in {source.suffix} but the content is {FORMAT_NAMES[kind]}")
     log.debug("ingested %s (%d x %d)", source.name, width, height)
-    return StageRecord(
-        stage=NAME,
-        volume=inp.item.volume,
-        page=inp.item.page,
-        status="ok",
-        data={
+    result = described.model_copy(
+        update={
             "file": source.name,
             "sha256": sha,
             "size": before.st_size,
             "mtime_ns": before.st_mtime_ns,
             "file_format": kind,
-            **_describe(image),
             "width": width,
             "height": height,
-            **range_data,
             "warnings": warnings,
-        },
-        tool_versions={"libvips": vips_version(), **(jpeg2000_reader() if kind == "jp2k" else {})},
+        }
     )
+    tools = {"libvips": vips_version(), **(jpeg2000_reader() if kind == "jp2k" else {})}
+    return StageRecord.done(NAME, inp.item.volume, inp.item.page, result, tool_versions=tools)
 
 
 def _keep_working_image(reduced: pyvips.Image, unit_floats: bool, path: Path) -> None:
@@ -353,3 +341,19 @@ def _keep_working_image(reduced: pyvips.Image, unit_floats: bool, path: Path) ->
         log.debug("no working image for %s: %s", path, exc)
     except OSError as exc:
         log.warning("cannot keep the working image %s (%s); OCR will decode the master", path, exc)
+
+
+SPEC = StageSpec(
+    name=NAME,
+    scope="page",
+    version=3,
+    inputs=PageInput,
+    settings_type=IngestSettings,
+    settings_for=settings,
+    check_tools=preflight,
+    work=run,
+    item_fields=(),
+    # Touching or copying a master changes these but not a single derivative.
+    volatile=frozenset({"file", "size", "mtime_ns"}),
+    reads_master=True,
+)

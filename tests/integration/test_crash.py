@@ -322,10 +322,11 @@ class KillsItsWorker:
 
 def test_a_task_that_kills_its_worker_fails_alone(tmp_path: Path, make_scan) -> None:  # type: ignore[no-untyped-def]
     from pipeline.config import load_config
-    from pipeline.records import PageInput, PageItem
+    from pipeline.records import PageItem
     from pipeline.run.job import layout_for
     from pipeline.run.local import LocalExecutor, Task
     from pipeline.stages import ingest
+    from pipeline.stages.spec import PageInput
 
     cfg = load_config(None, overrides={"site": {"out": str(tmp_path / "out")}}, environ={})
     layout, settings = layout_for(cfg), ingest.settings(cfg)
