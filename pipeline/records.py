@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 
+from pydantic_core import from_json
+
 from pipeline.results import StageResult, decode_result
 
 RECORD_VERSION = 1
@@ -103,7 +105,9 @@ class StageRecord:
     @classmethod
     def from_json(cls, text: str) -> StageRecord:
         """Inverse of :meth:`to_json` (a record stored before a field existed gets its default)."""
-        return cls(**json.loads(text))
+        # pydantic-core's parser: the same values as json.loads, in less than half the time
+        # (a rerun decodes every current record).
+        return cls(**from_json(text))
 
     def __getstate__(self) -> dict[str, object]:
         # The decoded result travels only as its stored form (it is decoded again on demand).

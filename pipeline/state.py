@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS published (
     updated REAL NOT NULL,
     PRIMARY KEY (target, key)
 );
+CREATE TABLE IF NOT EXISTS reports (
+    volume TEXT PRIMARY KEY,
+    inputs TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started REAL NOT NULL,
@@ -125,6 +129,14 @@ class StateStore:
         ).fetchone()
         return StageRecord.from_json(row[0]) if row else None
 
+    def stage_rows(self, volume: str, stage: str) -> dict[str, str]:
+        """The stored JSON of one stage's records of a volume, by page, in one query.
+
+        For a caller that reads most of them (a rerun): decode with ``StageRecord.from_json``.
+        """
+        sql = "SELECT page, record FROM records WHERE volume=? AND stage=?"
+        return dict(self._db.execute(sql, (volume, stage)).fetchall())
+
     def records(self, volume: str | None = None) -> Iterator[StageRecord]:
         """All records, or those of one volume, ordered by volume, page and stage."""
         sql = "SELECT record FROM records"
@@ -148,6 +160,22 @@ class StateStore:
         )
         for text, count in self._db.execute(sql, (volume,)):
             yield StageRecord.from_json(text), int(count)
+
+    def volume_version(self, volume: str) -> str:
+        """A value that changes whenever a record of the volume is stored or deleted."""
+        count, updated = self._db.execute(
+            "SELECT count(*), max(updated) FROM records WHERE volume=?", (volume,)
+        ).fetchone()
+        return f"{count}:{updated!r}"
+
+    def report_inputs(self, volume: str) -> str | None:
+        """The digest of what the volume's report was last written from (``None``: never)."""
+        row = self._db.execute("SELECT inputs FROM reports WHERE volume=?", (volume,)).fetchone()
+        return str(row[0]) if row else None
+
+    def put_report_inputs(self, volume: str, inputs: str) -> None:
+        """Note what the volume's report was just written from."""
+        self._db.execute("INSERT OR REPLACE INTO reports VALUES (?, ?)", (volume, inputs))
 
     def volumes(self) -> list[str]:
         """Volume ids that have records."""

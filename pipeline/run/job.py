@@ -11,9 +11,12 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from pipeline.archive.report import status_report, write_volume_report
+from pipeline import __version__
+from pipeline.archive.fixity import COMMAND as VERIFY
+from pipeline.archive.report import html_file, report_file, status_report, write_volume_report
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import remove_stale_temps
@@ -22,6 +25,7 @@ from pipeline.layout import SAFE_ID, Layout
 from pipeline.lock import job_lock, running_job
 from pipeline.records import JobReport, StageRecord
 from pipeline.results import Failure
+from pipeline.run.fingerprint import digest
 from pipeline.run.local import Executor, Task, make_executor
 from pipeline.run.progress import NullReporter, Reporter
 from pipeline.run.signals import stop_signals
@@ -230,11 +234,28 @@ def _reset_volumes(job: _JobRun) -> None:
         job.state.delete(volume.id, "", reader)
 
 
+def _report_inputs(state: StateStore, volume: Volume) -> str:
+    """Digest of what a volume's report is made of: its folder, its records, the last verify."""
+    verified = state.last_run(VERIFY)
+    return digest([__version__, repr(volume), state.volume_version(volume.id), verified])
+
+
+def _write_report(layout: Layout, state: StateStore, volume: Volume) -> Path:
+    """Write a volume's report, unless it is there and made of the same inputs (a no-op rerun)."""
+    inputs = _report_inputs(state, volume)
+    path = report_file(layout, volume.id)
+    if state.report_inputs(volume.id) == inputs and path.is_file() and html_file(path).is_file():
+        return path
+    path = write_volume_report(layout, state, volume)
+    state.put_report_inputs(volume.id, inputs)
+    return path
+
+
 def _write_reports(
     layout: Layout, state: StateStore, found: list[Volume], broken: list[StageRecord]
 ) -> list[str]:
     """Write every volume's report (those that cannot be read: with the reason)."""
-    paths = [str(write_volume_report(layout, state, volume)) for volume in found]
+    paths = [str(_write_report(layout, state, volume)) for volume in found]
     for rec in broken:
         path = write_volume_report(layout, state, None, volume_id=rec.volume, error=rec.error)
         paths.append(str(path))

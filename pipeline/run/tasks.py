@@ -8,6 +8,7 @@ record is not ``ok`` gets a ``skipped`` record instead.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,14 +65,27 @@ class Planner:
     # Records found current in this job, by (volume, page, stage): a later stage reading them
     # as upstream neither reads nor checks them again. A record stored since is dropped.
     checked: dict[tuple[str, str, str], Checked] = field(default_factory=dict)
+    # Stored records read a stage and volume at a time (one query, not one per page), as JSON.
+    _rows: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
     def forget(self, rec: StageRecord) -> None:
         """A record was stored: what was checked of its task no longer holds."""
         self.checked.pop((rec.volume, rec.page, rec.stage), None)
+        rows = self._rows.get((rec.volume, rec.stage))
+        if rows is not None:
+            rows[rec.page] = rec.to_json()
+
+    def stored(self, volume: str, page: str, stage: str) -> StageRecord | None:
+        """The stored record of one page (or volume) and stage."""
+        rows = self._rows.get((volume, stage))
+        if rows is None:
+            rows = self._rows[volume, stage] = self.state.stage_rows(volume, stage)
+        text = rows.get(page)
+        return StageRecord.from_json(text) if text is not None else None
 
     def current(self, volume: str, page: str, stage: str, fp: str) -> StageRecord | None:
         """The stored record if it is ok, has the same fingerprint and its outputs exist."""
-        rec = self.state.get(volume, page, stage)
+        rec = self.stored(volume, page, stage)
         if rec is None or rec.status != "ok" or rec.fingerprint != fp:
             return None
         if not outputs_present(rec, self.layout):
@@ -82,6 +96,7 @@ class Planner:
             counted = count_folders(rec, self.layout)
             if counted is not rec:
                 self.state.put(counted)
+                self.forget(counted)
                 rec = counted
         self.checked[volume, page, stage] = Checked(rec)
         return rec
@@ -96,7 +111,7 @@ class Planner:
             if checked is not None:
                 found[name] = checked
                 continue
-            rec = self.state.get(volume, page, name)
+            rec = self.stored(volume, page, name)
             if rec is not None and rec.status == "ok" and outputs_present(rec, self.layout):
                 found[name] = self.checked[volume, page, name] = Checked(rec)
             elif name in stage.requires:
@@ -132,10 +147,8 @@ class Planner:
                 if stage.reads_master:
                     # Its name and stat stand for its bytes (ingest hashes them; downstream
                     # stages depend on that hash).
-                    source = Path(item.source)
-                    stat = source.stat() if source.exists() else None
-                    key["file"] = source.name
-                    key["stat"] = [stat.st_size, stat.st_mtime_ns] if stat else None
+                    key["file"] = Path(item.source).name
+                    key["stat"] = _stat(item.source)
                 fp = self._fingerprint(stage, settings, key)
                 rec = self.current(item.volume, item.page, stage.name, fp)
                 if rec is not None:
@@ -198,7 +211,7 @@ class Planner:
         """The ok records of earlier volume-scope stages that a volume stage requires or uses."""
         found: dict[str, StageRecord] = {}
         for name in stage.requires + stage.uses:
-            rec = self.state.get(volume, "", name)
+            rec = self.stored(volume, "", name)
             if rec is not None and rec.status == "ok":
                 found[name] = rec
         return found
@@ -231,6 +244,15 @@ class Planner:
         if stage.scope == "volume":
             return self.volume_tasks(stage, settings)
         return self.collection_tasks(stage, settings)
+
+
+def _stat(path: str) -> JsonValue:
+    """Size and modification time of a master (``None``: it is gone)."""
+    try:
+        stat = os.stat(path)  # noqa: PTH116 (once per page and rerun: no Path object)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
 
 
 def _upstream(found: dict[str, Checked]) -> Upstream:
