@@ -10,6 +10,7 @@ decoding the master a second time.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -223,6 +224,79 @@ def _describe(image: pyvips.Image) -> IngestResult:
     )
 
 
+def _read_head(source: Path) -> tuple[os.stat_result, bytes]:
+    """A master's stat and first bytes.
+
+    Raises:
+        ScanError: Missing, unreadable, not a regular file or empty.
+    """
+    try:
+        before = source.stat()
+    except FileNotFoundError:
+        hint = "a broken link" if source.is_symlink() else "listed in volume.toml?"
+        raise ScanError(f"file not found ({hint})") from None
+    except OSError as exc:
+        raise ScanError(f"cannot read file ({exc.strerror})") from None
+    if not source.is_file():
+        raise ScanError("not a regular file")
+    if before.st_size == 0:
+        raise ScanError("empty file (0 bytes): the scan or the copy did not complete")
+    try:
+        with source.open("rb") as fh:
+            return before, fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise ScanError(f"cannot read file ({exc.strerror})") from None
+
+
+def _open_checked(source: Path, kind: str, limits: IngestConfig, layout: Layout) -> pyvips.Image:
+    """Open a master with the loader its content calls for; one page, not too small.
+
+    Raises:
+        ScanError: Read by another loader, multi-page, too small or over the pixel limit.
+    """
+    image = open_master(source, max_pixels=limits.max_pixels, scratch=layout.scratch_dir)
+    loader = str(header_get(image, "vips-loader", ""))
+    if not loader.startswith(LOADERS[kind]):
+        raise ScanError(f"libvips reads this {FORMAT_NAMES[kind]} file as {loader!r}; refusing it")
+    _check_single_page(image, source)
+    width, height = oriented_size(image)
+    if min(width, height) < limits.min_side:
+        raise ScanError(
+            f"image is {width} x {height} px, smaller than ingest.min_side = {limits.min_side} "
+            "px: a placeholder or thumbnail rather than a scan?"
+        )
+    return image
+
+
+def _decode(
+    image: pyvips.Image, source: Path, plan: reduction.Reduction | None, max_pixels: int
+) -> tuple[pyvips.Image, pyvips.Image | None, list[float] | None]:
+    """Decode every pixel once, streaming, so truncated or corrupt data fails here.
+
+    Returns:
+        The image (opened again after measuring floating-point samples), OCR's reduced copy
+        (if OCR resamples), and the samples' range (floating-point masters only).
+
+    Raises:
+        ScanError: The image data is damaged or incomplete.
+    """
+    reduced = None
+    value_range: list[float] | None = None
+    try:
+        if floats_in_unit_range(image):
+            # Floating-point samples: 0-1 or 0-255? Derivatives need to know (one more pass).
+            stats = image.stats()
+            value_range = [round(stats.getpoint(0, 0)[0], 6), round(stats.getpoint(1, 0)[0], 6)]
+            image = open_master(source, max_pixels=max_pixels)
+        if plan is not None and plan.resamples:
+            reduced = reduction.shrink_master(image, plan)
+        elif value_range is None:
+            image.min()
+    except pyvips.Error as exc:
+        raise ScanError(f"image data is damaged or incomplete: {vips_message(exc)}") from None
+    return image, reduced, value_range
+
+
 def run(inp: PageInput, settings: IngestSettings, layout: Layout) -> StageRecord:
     """Validate one master without modifying it (it is only ever opened for reading).
 
@@ -241,58 +315,20 @@ def run(inp: PageInput, settings: IngestSettings, layout: Layout) -> StageRecord
 
     """
     source = Path(inp.item.source)
-    try:
-        before = source.stat()
-    except FileNotFoundError:
-        hint = "a broken link" if source.is_symlink() else "listed in volume.toml?"
-        raise ScanError(f"file not found ({hint})") from None
-    except OSError as exc:
-        raise ScanError(f"cannot read file ({exc.strerror})") from None
-    if not source.is_file():
-        raise ScanError("not a regular file")
-    if before.st_size == 0:
-        raise ScanError("empty file (0 bytes): the scan or the copy did not complete")
-    try:
-        with source.open("rb") as fh:
-            head = fh.read(SNIFF_BYTES)
-    except OSError as exc:
-        raise ScanError(f"cannot read file ({exc.strerror})") from None
+    before, head = _read_head(source)
     kind = sniff(head)
     limits = settings.ingest
     if kind not in limits.formats:
         raise ScanError(_refusal(kind, head, limits.formats))
-    image = open_master(source, max_pixels=limits.max_pixels, scratch=layout.scratch_dir)
-    loader = str(header_get(image, "vips-loader", ""))
-    if not loader.startswith(LOADERS[kind]):
-        raise ScanError(f"libvips reads this {FORMAT_NAMES[kind]} file as {loader!r}; refusing it")
-    _check_single_page(image, source)
+    image = _open_checked(source, kind, limits, layout)
     width, height = oriented_size(image)
-    if min(width, height) < limits.min_side:
-        raise ScanError(
-            f"image is {width} x {height} px, smaller than ingest.min_side = {limits.min_side} "
-            "px: a placeholder or thumbnail rather than a scan?"
-        )
     keep = settings.working_image
     plan = (
         reduction.plan_reduction(image, dpi=keep.dpi, assume_dpi=keep.assume_dpi)
         if keep is not None
         else None
     )
-    reduced = None
-    value_range: list[float] | None = None
-    try:
-        # Decode every pixel once, streaming, so truncated or corrupt data fails here.
-        if floats_in_unit_range(image):
-            # Floating-point samples: 0-1 or 0-255? Derivatives need to know (one more pass).
-            stats = image.stats()
-            value_range = [round(stats.getpoint(0, 0)[0], 6), round(stats.getpoint(1, 0)[0], 6)]
-            image = open_master(source, max_pixels=limits.max_pixels)
-        if plan is not None and plan.resamples:
-            reduced = reduction.shrink_master(image, plan)
-        elif value_range is None:
-            image.min()
-    except pyvips.Error as exc:
-        raise ScanError(f"image data is damaged or incomplete: {vips_message(exc)}") from None
+    image, reduced, value_range = _decode(image, source, plan, limits.max_pixels)
     sha = sha256_file(source)
     after = source.stat()
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):

@@ -1,15 +1,12 @@
 """OCR: a master -> hOCR, ALTO, text and the canvas boxes of its lines, via tesseract.
 
-One tesseract process per page, single-threaded (``OMP_THREAD_LIMIT=1``, set per worker),
-writes hOCR, ALTO and plain text in one pass over an image libvips prepared (resampled,
-binarised, see :mod:`pipeline.ocr.preprocess`). Lines that pass reads poorly, such as Russian on
-a Korean page, are then read again one by one with ``ocr.line_languages``
-(:mod:`pipeline.ocr.lines`), so no volume has to say which pages carry another script. Every
-coordinate written is mapped back to the full-resolution canvas. Pages under
+One single-threaded tesseract process per page writes hOCR, ALTO and plain text in one pass
+over an image libvips prepared (:mod:`pipeline.ocr.preprocess`). Lines that pass reads poorly
+(Russian on a Korean page) are read again one by one with ``ocr.line_languages``
+(:mod:`pipeline.ocr.lines`). Every coordinate written is mapped back to the canvas. Pages under
 ``ocr.review_confidence`` are flagged ``needs_review``; unless ``ocr.publish_low_confidence``
-is set, their output is kept out of the published tree (in the work folder, for review) and
-no annotations are made for them. The IIIF annotation page is written by the
-``annotations`` stage, so a new base URL never reruns tesseract.
+is set, their output stays in the work folder (for review) and gets no annotations. The IIIF
+annotation page is written by the ``annotations`` stage: a new base URL never reruns tesseract.
 """
 
 from __future__ import annotations
@@ -17,9 +14,9 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import pyvips
 from pydantic import BaseModel, ConfigDict
@@ -37,7 +34,7 @@ from pipeline.imaging.vips import (
     vips_message,
 )
 from pipeline.layout import OCR_SUFFIXES, Layout
-from pipeline.ocr import alto, hocr, preprocess, tesseract
+from pipeline.ocr import alto, hocr, page_text, preprocess, tesseract
 from pipeline.ocr import lines as ocr_lines
 from pipeline.records import PageItem, StageRecord
 from pipeline.results import OcrResult
@@ -199,32 +196,6 @@ def reread_lines(
     return readings, len(ocr_lines.doubtful(page, lang))
 
 
-def canvas_lines(page: hocr.Page, prepared: preprocess.Prepared) -> list[hocr.Line]:
-    """The page's lines with boxes in canvas coordinates (words keep OCR-image boxes)."""
-    size = (prepared.canvas_width, prepared.canvas_height)
-    return [
-        hocr.Line(
-            bbox=hocr.map_box(line.bbox, prepared.transform, size),
-            words=line.words,
-            paragraph=line.paragraph,
-            text=line.text,
-        )
-        for line in page.lines
-    ]
-
-
-def plain_text(lines: list[hocr.Line]) -> str:
-    """Lines in reading order, a blank line between paragraphs, NFC, ending with a newline."""
-    out: list[str] = []
-    previous = None
-    for line in lines:
-        if previous is not None and line.paragraph != previous:
-            out.append("")
-        out.append(line.text)
-        previous = line.paragraph
-    return unicodedata.normalize("NFC", "\n".join(out) + "\n") if out else ""
-
-
 def _write(layout: Layout, outputs: dict[str, str], path: Path, text: str) -> str:
     outputs[layout.rel(path)] = write_text_atomic(path, text)
     return layout.rel(path)
@@ -258,21 +229,72 @@ def store(
     return outputs, files
 
 
-def run(inp: PageInput, settings: OcrSettings, layout: Layout) -> StageRecord:
-    """Recognise one page; write hOCR, ALTO, text and annotations in canvas coordinates.
+def _documents(
+    texts: dict[str, str],
+    page: hocr.Page,
+    readings: dict[int, ocr_lines.Reading],
+    prepared: preprocess.Prepared,
+    *,
+    lang: str,
+    cfg: OcrConfig,
+    image: str,
+) -> tuple[dict[str, str], hocr.Page, str]:
+    """HOCR and ALTO in canvas coordinates, lines read again in other scripts put in.
+
+    Returns:
+        The documents by kind, the page (with those lines), and every language used.
 
     Raises:
-        OcrError: The image could not be prepared, tesseract failed or timed out, or a page
-            language is not installed.
+        OcrError: Tesseract wrote output that cannot be parsed.
+    """
+    used = sorted({r.lang for r in readings.values()}, key=cfg.line_languages.index)
+    settings_text = f"-l {lang} --psm {cfg.psm_for(lang)} --dpi {prepared.dpi}"
+    try:
+        if used:
+            settings_text += f"; lines in other scripts: -l {'/'.join(used)} --psm 7"
+            replaced = ocr_lines.by_box(page, readings)
+            texts["hocr"] = hocr.replace_lines(texts["hocr"], replaced)
+            texts["alto"] = alto.replace_lines(texts["alto"], replaced)
+            page = ocr_lines.apply(page, readings)
+            lang = "+".join([lang, *used])
+        size = {"width": prepared.canvas_width, "height": prepared.canvas_height}
+        documents = {
+            "hocr": hocr.rewrite(
+                texts["hocr"], prepared.transform, image=image, dpi=prepared.source_dpi, **size
+            ),
+            "alto": alto.rewrite(
+                texts["alto"],
+                prepared.transform,
+                image=image,
+                steps=[*prepared.steps, "coordinates mapped back to the full-resolution master"],
+                software=("pipeline", __version__),
+                settings=settings_text,
+                version=cfg.alto_version,
+                **size,
+            ),
+        }
+    except (hocr.HocrError, alto.AltoError) as exc:
+        raise OcrError(f"tesseract wrote unreadable output: {exc}") from None
+    return documents, page, lang
+
+
+class _Recognised(NamedTuple):
+    prepared: preprocess.Prepared  # how the OCR image maps to the canvas
+    page: hocr.Page
+    readings: dict[int, ocr_lines.Reading]  # lines read again in other scripts, by index
+    reread: int  # how many lines were read again
+    texts: dict[str, str]  # tesseract's outputs by kind
+    kept: Path  # where ingest keeps the page's working image
+
+
+def _recognised(inp: PageInput, settings: OcrSettings, layout: Layout) -> _Recognised:
+    """Run tesseract on the page (and on lines of other scripts) in a scratch folder.
+
+    Raises:
+        OcrError: A page language is not installed, or tesseract failed or wrote nonsense.
         ScanError: The master cannot be read.
     """
     item, cfg = inp.item, settings.ocr
-    if not cfg.enabled:
-        # Switched off: text from an earlier run must not stay behind to be published.
-        for kind in OCR_SUFFIXES:
-            layout.ocr_path(item.volume, item.page, kind).unlink(missing_ok=True)
-            layout.withheld_ocr_path(item.volume, item.page, kind).unlink(missing_ok=True)
-        return StageRecord.done(NAME, item.volume, item.page, OcrResult())
     lang = "+".join(item.ocr_languages)
     try:
         tesseract.check_languages([lang])
@@ -291,37 +313,31 @@ def run(inp: PageInput, settings: OcrSettings, layout: Layout) -> StageRecord:
         raise OcrError(f"tesseract wrote unreadable output: {exc}") from None
     finally:
         shutil.rmtree(work)
-    used = sorted({r.lang for r in readings.values()}, key=cfg.line_languages.index)
-    settings_text = f"-l {lang} --psm {cfg.psm_for(lang)} --dpi {prepared.dpi}"
-    try:
-        if used:
-            settings_text += f"; lines in other scripts: -l {'/'.join(used)} --psm 7"
-            replaced = ocr_lines.by_box(page, readings)
-            texts["hocr"] = hocr.replace_lines(texts["hocr"], replaced)
-            texts["alto"] = alto.replace_lines(texts["alto"], replaced)
-            page = ocr_lines.apply(page, readings)
-            lang = "+".join([lang, *used])
-        name = Path(item.source).name
-        size = {"width": prepared.canvas_width, "height": prepared.canvas_height}
-        documents = {
-            "hocr": hocr.rewrite(
-                texts["hocr"], prepared.transform, image=name, dpi=prepared.source_dpi, **size
-            ),
-            "alto": alto.rewrite(
-                texts["alto"],
-                prepared.transform,
-                image=name,
-                steps=[*prepared.steps, "coordinates mapped back to the full-resolution master"],
-                software=("pipeline", __version__),
-                settings=settings_text,
-                version=cfg.alto_version,
-                **size,
-            ),
-        }
-    except (hocr.HocrError, alto.AltoError) as exc:
-        raise OcrError(f"tesseract wrote unreadable output: {exc}") from None
-    lines = canvas_lines(page, prepared)
-    documents["txt"] = plain_text(lines)
+    return _Recognised(prepared, page, readings, reread, texts, kept)
+
+
+def run(inp: PageInput, settings: OcrSettings, layout: Layout) -> StageRecord:
+    """Recognise one page; write hOCR, ALTO, text and annotations in canvas coordinates.
+
+    Raises:
+        OcrError: The image could not be prepared, tesseract failed or timed out, or a page
+            language is not installed.
+        ScanError: The master cannot be read.
+    """
+    item, cfg = inp.item, settings.ocr
+    if not cfg.enabled:
+        # Switched off: text from an earlier run must not stay behind to be published.
+        for kind in OCR_SUFFIXES:
+            layout.ocr_path(item.volume, item.page, kind).unlink(missing_ok=True)
+            layout.withheld_ocr_path(item.volume, item.page, kind).unlink(missing_ok=True)
+        return StageRecord.done(NAME, item.volume, item.page, OcrResult())
+    prepared, page, readings, reread, texts, kept = _recognised(inp, settings, layout)
+    lang = "+".join(item.ocr_languages)
+    documents, page, lang = _documents(
+        texts, page, readings, prepared, lang=lang, cfg=cfg, image=Path(item.source).name
+    )
+    lines = page_text.canvas_lines(page, prepared)
+    documents["txt"] = page_text.plain_text(lines)
     confs = [w.confidence for w in page.words]
     confidence = round(sum(confs) / len(confs), 2) if confs else None
     needs_review = confidence is not None and confidence < cfg.review_confidence

@@ -265,6 +265,63 @@ def _open(
     return imaging.normalise(image, unit_floats=unit_floats)
 
 
+def _write_pyramid(
+    work: Path,
+    image: pyvips.Image,
+    cfg: TilesConfig,
+    service_id: str,
+    parent_id: str,
+    master: Callable[[], pyvips.Image],
+) -> tuple[Plan, set[str]]:
+    """Write the pyramid with dzsave into ``work``, then info.json and what dzsave leaves out.
+
+    Returns:
+        What the service advertises, and every file written (layout-relative to ``work``).
+
+    Raises:
+        TilingError: The replay found a URL a viewer would request in vain.
+        pyvips.Error: libvips failed.
+    """
+    width, height = image.width, image.height
+    image.dzsave(
+        str(work),
+        layout="iiif3",
+        id=parent_id,
+        tile_size=cfg.tile_size,
+        overlap=0,
+        depth="onetile",
+        suffix=jpeg_suffix(cfg.quality),
+    )
+    (work / "vips-properties.xml").unlink(missing_ok=True)
+    written = iiif.files_under(work)
+    plan = plan_pyramid(width, height, written, cfg)
+    info = iiif.build_info(
+        service_id=service_id,
+        width=width,
+        height=height,
+        tile=cfg.tile_size,
+        scale_factors=plan.scale_factors,
+        sizes=plan.sizes,
+        max_size=plan.full_size if plan.full_sf > 1 else None,
+    )
+    (work / iiif.INFO).write_text(iiif.dump_info(info), encoding="utf-8")
+    written.add(iiif.INFO)
+    derive = Derivatives(work, plan, cfg.quality, master)
+    for rel in iiif.find_missing(info, written.__contains__):
+        derive.fill(rel)
+    present = iiif.files_under(work)
+    missing = iiif.find_missing(info, present.__contains__)
+    if missing:
+        shown = ", ".join(missing[:MAX_LISTED_MISSING])
+        extra = len(missing) - MAX_LISTED_MISSING
+        more = f" and {extra} more" if extra > 0 else ""
+        raise TilingError(
+            f"viewer replay: IIIF viewers would request {shown}{more}, which were not "
+            "written (a bug in the tiles stage: please report it with this page)"
+        )
+    return plan, present
+
+
 def run(inp: PageInput, settings: TilesSettings, layout: Layout) -> StageRecord:
     """Write the page's pyramid, info.json, full/max and sizes, then replay a viewer over them.
 
@@ -292,43 +349,9 @@ def run(inp: PageInput, settings: TilesSettings, layout: Layout) -> StageRecord:
         with atomic_dir(final) as work:
             image, colour = _open(source, settings.max_pixels, unit_floats, layout.scratch_dir)
             opened.append(image)
-            width, height = image.width, image.height
-            image.dzsave(
-                str(work),
-                layout="iiif3",
-                id=layout.image_service_parent(item.volume),
-                tile_size=cfg.tile_size,
-                overlap=0,
-                depth="onetile",
-                suffix=jpeg_suffix(cfg.quality),
+            plan, present = _write_pyramid(
+                work, image, cfg, service_id, layout.image_service_parent(item.volume), master
             )
-            (work / "vips-properties.xml").unlink(missing_ok=True)
-            written = iiif.files_under(work)
-            plan = plan_pyramid(width, height, written, cfg)
-            info = iiif.build_info(
-                service_id=service_id,
-                width=width,
-                height=height,
-                tile=cfg.tile_size,
-                scale_factors=plan.scale_factors,
-                sizes=plan.sizes,
-                max_size=plan.full_size if plan.full_sf > 1 else None,
-            )
-            (work / iiif.INFO).write_text(iiif.dump_info(info), encoding="utf-8")
-            written.add(iiif.INFO)
-            derive = Derivatives(work, plan, cfg.quality, master)
-            for rel in iiif.find_missing(info, written.__contains__):
-                derive.fill(rel)
-            present = iiif.files_under(work)
-            missing = iiif.find_missing(info, present.__contains__)
-            if missing:
-                shown = ", ".join(missing[:MAX_LISTED_MISSING])
-                extra = len(missing) - MAX_LISTED_MISSING
-                more = f" and {extra} more" if extra > 0 else ""
-                raise TilingError(
-                    f"viewer replay: IIIF viewers would request {shown}{more}, which were not "
-                    "written (a bug in the tiles stage: please report it with this page)"
-                )
             for rel in (iiif.INFO, iiif.FULL_MAX):
                 outputs[layout.rel(final / rel)] = sha256_file(work / rel)
         tiff = layout.pyramid_tiff_path(item.volume, item.page)

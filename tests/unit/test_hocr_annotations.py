@@ -14,11 +14,11 @@ from iiif_prezi3 import AnnotationPage
 from pipeline.archive.review import render_csv, review_entries
 from pipeline.input.volumes import Descriptor
 from pipeline.layout import Layout
-from pipeline.ocr import tesseract
+from pipeline.ocr import page_text, tesseract
 from pipeline.ocr.annotations import LineBox, annotation_page, line_language
 from pipeline.ocr.hocr import Line, Word
 from pipeline.records import PageItem
-from pipeline.stages import ocr, text
+from pipeline.stages import text
 from pipeline.stages.spec import PageInput, Upstream, VolumeInput
 from tests.conftest import BASE_URL, SCHEMAS
 
@@ -97,8 +97,8 @@ def test_plain_text_separates_paragraphs() -> None:
         line("로동자", (0, 0, 1, 1), "par_2"),
         line("력사", (0, 0, 1, 1), "par_2"),
     ]
-    assert ocr.plain_text(lines) == "인물전기 제1권\n\n로동자\n력사\n"
-    assert ocr.plain_text([]) == ""
+    assert page_text.plain_text(lines) == "인물전기 제1권\n\n로동자\n력사\n"
+    assert page_text.plain_text([]) == ""
 
 
 def page_input(page: str, index: int, ocr_data: dict[str, object]) -> PageInput:
