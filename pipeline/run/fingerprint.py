@@ -33,12 +33,18 @@ def result_digest(record: StageRecord) -> str:
     return digest({"outputs": record.outputs, "data": data})
 
 
-def fingerprint(stage: AnyStage, settings: BaseModel, key: Key, tools: dict[str, str]) -> str:
+def settings_data(settings: BaseModel) -> JsonValue:
+    """A stage's settings as its fingerprints hold them (computed once per stage and job)."""
+    data: JsonValue = settings.model_dump(mode="json")
+    return data
+
+
+def fingerprint(stage: AnyStage, settings: JsonValue, key: Key, tools: dict[str, str]) -> str:
     """Digest of everything a stage's result depends on.
 
     Args:
         stage: The stage.
-        settings: Its configuration section.
+        settings: Its configuration section (:func:`settings_data`).
         key: Its input: the item fields it reads and its upstream results.
         tools: Versions of the programs it runs (a new tesseract redoes OCR).
 
@@ -49,7 +55,7 @@ def fingerprint(stage: AnyStage, settings: BaseModel, key: Key, tools: dict[str,
         {
             "stage": stage.name,
             "version": stage.version,
-            "settings": settings.model_dump(mode="json"),
+            "settings": settings,
             "tools": tools,
             "input": key,
         }

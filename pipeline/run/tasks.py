@@ -18,7 +18,7 @@ from pydantic import BaseModel, JsonValue
 from pipeline.input.volumes import Volume, sort_key
 from pipeline.layout import Layout
 from pipeline.records import PageItem, StageRecord
-from pipeline.run.fingerprint import fingerprint, item_key, result_digest
+from pipeline.run.fingerprint import fingerprint, item_key, result_digest, settings_data
 from pipeline.run.local import Task
 from pipeline.run.outputs import count_folders, outputs_present
 from pipeline.stages import AnyStage
@@ -67,6 +67,7 @@ class Planner:
     checked: dict[tuple[str, str, str], Checked] = field(default_factory=dict)
     # Stored records read a stage and volume at a time (one query, not one per page), as JSON.
     _rows: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    _settings: dict[str, JsonValue] = field(default_factory=dict)
 
     def forget(self, rec: StageRecord) -> None:
         """A record was stored: what was checked of its task no longer holds."""
@@ -128,7 +129,9 @@ class Planner:
         return found, None
 
     def _fingerprint(self, stage: AnyStage, settings: BaseModel, key: JsonValue) -> str:
-        return fingerprint(stage, settings, key, self.tools.get(stage.name, {}))
+        if stage.name not in self._settings:
+            self._settings[stage.name] = settings_data(settings)
+        return fingerprint(stage, self._settings[stage.name], key, self.tools.get(stage.name, {}))
 
     def page_tasks(self, stage: AnyStage, settings: BaseModel) -> Plan:
         """One task per page of every volume."""
