@@ -2,9 +2,11 @@
 
 Run from a checkout of that commit (``git worktree add /some/where 3c63b1a``), with the repository
 root on ``PYTHONPATH``: ``python tests/data/store_3c63b1a/make_store.py OUT``, then copy
-``OUT/scans`` and ``OUT/out`` here. The state store is checkpointed (no ``-wal`` file), the job
-log is dropped (it names machine paths). ``tests/integration/test_state_compat.py`` loads it with
-the current code and reruns over it.
+``OUT/scans`` and ``OUT/out`` here, without ``out/.pipeline/{lock,reports,tmp}`` (the reports
+name machine paths). The state store is checkpointed (no ``-wal`` file).
+``result_digests.json`` holds each record's result digest as that commit computed it
+(``pipeline.runner.result_digest``). ``tests/integration/test_state_compat.py`` loads the store
+with the current code and reruns over it.
 """
 
 from __future__ import annotations
