@@ -5,7 +5,7 @@ root on ``PYTHONPATH``: ``python tests/data/store_3c63b1a/make_store.py OUT``, t
 ``OUT/scans`` and ``OUT/out`` here, without ``out/.pipeline/{lock,reports,tmp}`` (the reports
 name machine paths). The state store is checkpointed (no ``-wal`` file).
 ``result_digests.json`` holds each record's result digest as that commit computed it
-(``pipeline.runner.result_digest``). ``tests/integration/test_state_compat.py`` loads the store
+(``pipeline.run.job.result_digest`` there). ``tests/integration/test_state_compat.py`` loads the store
 with the current code and reruns over it.
 """
 
