@@ -65,8 +65,9 @@ class Planner:
     # Records found current in this job, by (volume, page, stage): a later stage reading them
     # as upstream neither reads nor checks them again. A record stored since is dropped.
     checked: dict[tuple[str, str, str], Checked] = field(default_factory=dict)
-    # Stored records read a stage and volume at a time (one query, not one per page), as JSON.
-    _rows: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    # Stored records read a stage and volume at a time (one query, not one per page), as JSON
+    # until decoded; a record stored since replaces its row.
+    _rows: dict[tuple[str, str], dict[str, str | StageRecord]] = field(default_factory=dict)
     _settings: dict[str, JsonValue] = field(default_factory=dict)
 
     def forget(self, rec: StageRecord) -> None:
@@ -74,15 +75,15 @@ class Planner:
         self.checked.pop((rec.volume, rec.page, rec.stage), None)
         rows = self._rows.get((rec.volume, rec.stage))
         if rows is not None:
-            rows[rec.page] = rec.to_json()
+            rows[rec.page] = rec
 
     def stored(self, volume: str, page: str, stage: str) -> StageRecord | None:
         """The stored record of one page (or volume) and stage."""
         rows = self._rows.get((volume, stage))
         if rows is None:
-            rows = self._rows[volume, stage] = self.state.stage_rows(volume, stage)
-        text = rows.get(page)
-        return StageRecord.from_json(text) if text is not None else None
+            rows = self._rows[volume, stage] = dict(self.state.stage_rows(volume, stage))
+        row = rows.get(page)
+        return StageRecord.from_json(row) if isinstance(row, str) else row
 
     def current(self, volume: str, page: str, stage: str, fp: str) -> StageRecord | None:
         """The stored record if it is ok, has the same fingerprint and its outputs exist."""
