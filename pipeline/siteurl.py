@@ -25,6 +25,11 @@ CONFIG_FILE = "the configuration file"
 DEFAULT: str = SiteConfig.model_fields["base_url"].default
 
 
+def layout_for(cfg: Config) -> Layout:
+    """The output layout of a configuration."""
+    return Layout(out=cfg.site.out.absolute(), base_url=cfg.site.base_url)
+
+
 def chosen_by(cfg: Config, *, option: str | None, environ: Mapping[str, str]) -> str | None:
     """Name what chose the configured base URL, for messages; ``None`` when nothing did.
 

@@ -125,6 +125,14 @@ class StateStore:
         ).fetchone()
         return StageRecord.from_json(row[0]) if row else None
 
+    def stage_rows(self, volume: str, stage: str) -> dict[str, str]:
+        """The stored JSON of one stage's records of a volume, by page, in one query.
+
+        For a caller that reads most of them (a rerun): decode with ``StageRecord.from_json``.
+        """
+        sql = "SELECT page, record FROM records WHERE volume=? AND stage=?"
+        return dict(self._db.execute(sql, (volume, stage)).fetchall())
+
     def records(self, volume: str | None = None) -> Iterator[StageRecord]:
         """All records, or those of one volume, ordered by volume, page and stage."""
         sql = "SELECT record FROM records"

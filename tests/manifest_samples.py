@@ -1,6 +1,6 @@
 """Inputs for manifest and collection tests: page records as the upstream stages write them.
 
-The records follow the keys the tiles and OCR stages promise (see pipeline/iiif_canvases.py);
+The results are those the tiles and OCR stages record (see pipeline/results.py);
 no files are needed, so the manifest builder can be tested (and its output pinned in
 tests/golden/) independently of libvips and tesseract.
 """
@@ -17,9 +17,11 @@ import jsonschema
 from pipeline.config import Config, load_config, read_toml
 from pipeline.input.descriptor import Descriptor
 from pipeline.layout import Layout
-from pipeline.records import CollectionInput, PageInput, PageItem, VolumeInput
+from pipeline.records import PageItem
+from pipeline.results import ManifestResult
 from pipeline.stages import collection as collection_stage
 from pipeline.stages import manifest as manifest_stage
+from pipeline.stages.spec import CollectionInput, PageInput, Upstream, VolumeInput
 from tests.conftest import BASE_URL, SCHEMAS
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -106,32 +108,32 @@ def page_input(
             "bcp47": "ko",
             "published": True,
         }
-    return PageInput(item=item, upstream=upstream)
+    return PageInput(item=item, upstream=Upstream.model_validate(upstream))
 
 
 def volume_input(
     volume: str,
     pages: list[PageInput],
     *,
-    descriptor: dict[str, Any] | None = None,
+    descriptor: Descriptor | dict[str, Any] | None = None,
     missing: tuple[str, ...] = (),
     text: bool = False,
     order: tuple[str, ...] | None = None,
 ) -> VolumeInput:
+    texts = {"text": {"text": f"{volume}/{volume}.txt"}} if text else {}
     return VolumeInput(
         volume=volume,
-        descriptor=descriptor or {},
+        descriptor=Descriptor.model_validate(descriptor or {}),
         pages=tuple(pages),
         missing=missing,
-        upstream={"text": {"text": f"{volume}/{volume}.txt"}} if text else {},
+        upstream=Upstream.model_validate(texts),
         order=order or tuple(sorted([p.item.page for p in pages] + list(missing))),
     )
 
 
-def golden_descriptor() -> dict[str, Any]:
+def golden_descriptor() -> Descriptor:
     """The descriptor of the full golden volume, as the runner hands it to the stage."""
-    desc = Descriptor.model_validate(read_toml(GOLDEN / "volume-full.toml"))
-    return desc.model_dump(mode="json", exclude_none=True)
+    return Descriptor.model_validate(read_toml(GOLDEN / "volume-full.toml"))
 
 
 def full_volume(paths: Layout) -> VolumeInput:
@@ -155,7 +157,7 @@ def build_manifest(inp: VolumeInput, cfg: Config) -> dict[str, Any]:
     return data
 
 
-def build_collection(volumes: list[tuple[str, dict[str, Any]]], cfg: Config) -> dict[str, Any]:
+def build_collection(volumes: list[tuple[str, ManifestResult]], cfg: Config) -> dict[str, Any]:
     from pipeline.iiif.models import to_data
 
     model = collection_stage.build_collection(
@@ -164,9 +166,9 @@ def build_collection(volumes: list[tuple[str, dict[str, Any]]], cfg: Config) -> 
     return to_data(model, context=True)
 
 
-def manifest_record(data: dict[str, Any]) -> dict[str, Any]:
+def manifest_record(data: dict[str, Any]) -> ManifestResult:
     """What the manifest stage records for the collection stage."""
-    return {"id": data["id"], "label": data["label"], "thumbnail": data.get("thumbnail")}
+    return ManifestResult(id=data["id"], label=data["label"], thumbnail=data.get("thumbnail"))
 
 
 def _undo_prezi3_loader(data: Any) -> Any:

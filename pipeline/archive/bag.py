@@ -21,8 +21,10 @@ from pipeline.fsio import CHUNK, temp_sibling
 from pipeline.input.descriptor import DESCRIPTOR
 from pipeline.input.volumes import Volume, load_volume
 from pipeline.layout import Layout, check_volume_id, is_local_url
+from pipeline.lock import job_lock
 from pipeline.records import StageRecord
-from pipeline.run.job import job_lock, layout_for
+from pipeline.results import IngestResult
+from pipeline.siteurl import layout_for
 from pipeline.stages import STAGES
 from pipeline.state import StateStore
 
@@ -116,15 +118,15 @@ def _incomplete(volume: Volume, records: dict[tuple[str, str], StageRecord]) -> 
     for stage in STAGES:
         keys = (
             [(p.page, Path(p.source).name) for p in volume.pages]
-            if stage.SCOPE == "page"
+            if stage.scope == "page"
             else [("", volume.id)]
-            if stage.SCOPE == "volume"
+            if stage.scope == "volume"
             else []
         )
         for page, what in keys:
-            rec = records.get((page, stage.NAME))
+            rec = records.get((page, stage.name))
             if rec is None or rec.status != "ok":
-                missing.append(f"{what} [{stage.NAME}]: {rec.status if rec else 'not run'}")
+                missing.append(f"{what} [{stage.name}]: {rec.status if rec else 'not run'}")
     return missing
 
 
@@ -134,9 +136,8 @@ def _payload(
     """Every file of the payload: masters, the descriptor, and the recorded derivatives."""
     items: list[_Item] = []
     for item in volume.pages:
-        data = records[(item.page, "ingest")].data
-        name = str(data["file"])
-        items.append(_Item(f"{MASTERS}/{name}", Path(item.source), str(data["sha256"])))
+        master = records[(item.page, "ingest")].result_as(IngestResult)
+        items.append(_Item(f"{MASTERS}/{master.file}", Path(item.source), master.sha256))
     descriptor = volume.folder / DESCRIPTOR
     if descriptor.is_file():
         items.append(_Item(f"{METADATA}/{DESCRIPTOR}", descriptor, None))

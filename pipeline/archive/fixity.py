@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +18,10 @@ from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import sha256_file
 from pipeline.input.volumes import load_volume
 from pipeline.layout import Layout, check_volume_id
+from pipeline.lock import job_lock
 from pipeline.records import StageRecord
+from pipeline.results import IngestResult
+from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -28,91 +31,6 @@ COMMAND = "verify"
 COLLECTION = "(collection)"
 
 Kind = Literal["master", "derivative"]
-
-
-def page_folders(layout: Layout, volume: str, page: str) -> list[Path]:
-    """Folders written as a whole for one page: its tile pyramid (hundreds of files)."""
-    return [layout.image_dir(volume, page)]
-
-
-def _tree(layout: Layout, folder: Path) -> Iterator[tuple[str, Path]]:
-    for root, dirs, files in os.walk(folder):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(root) / name
-            yield layout.rel(path), path
-
-
-def complete_outputs(record: StageRecord, layout: Layout) -> StageRecord:
-    """Return the record with a SHA-256 for every file its outputs stand for.
-
-    A stage lists what it wrote. A listed folder stands for every file in it, and so does a
-    listed file inside a folder written as a whole for the page (:func:`page_folders`): a tile
-    pyramid is recorded tile by tile, so that ``pipeline verify`` can tell which tile drifted.
-    Checksums the stage gave are kept.
-    """
-    if record.status != "ok" or not record.outputs:
-        return record
-    outputs: dict[str, str] = {}
-    entries: dict[str, int] = {}
-    folders = page_folders(layout, record.volume, record.page) if record.page else []
-    expanded: set[Path] = set()
-    for rel, digest in record.outputs.items():
-        path = layout.path(rel)
-        owner = path if path.is_dir() else next((f for f in folders if f in path.parents), None)
-        if owner is None:
-            outputs[rel] = digest
-            continue
-        if owner in expanded:
-            continue
-        expanded.add(owner)
-        entries[layout.rel(owner)] = len(os.listdir(owner))  # noqa: PTH208 (a count)
-        for sub, file in _tree(layout, owner):
-            outputs[sub] = record.outputs.get(sub) or sha256_file(file)
-    return replace(
-        record, outputs=dict(sorted(outputs.items())), folder_entries=dict(sorted(entries.items()))
-    )
-
-
-def count_folders(record: StageRecord, layout: Layout) -> StageRecord:
-    """Count the page folders of a record stored before folders were counted.
-
-    Call it only once the record's outputs were found file by file: the counts then stand for
-    them on later reruns.
-    """
-    if record.folder_entries or not record.page or not record.outputs:
-        return record
-    entries: dict[str, int] = {}
-    for folder in page_folders(layout, record.volume, record.page):
-        prefix = f"{layout.rel(folder)}/"
-        if folder.is_dir() and any(rel.startswith(prefix) for rel in record.outputs):
-            entries[layout.rel(folder)] = len(os.listdir(folder))  # noqa: PTH208 (a count)
-    return replace(record, folder_entries=entries) if entries else record
-
-
-def outputs_present(record: StageRecord, layout: Layout) -> bool:
-    """Whether the files a record lists are still there, checked cheaply (a rerun's question).
-
-    A folder written as a whole (a tile pyramid) is checked by its number of entries and the
-    files at its top level (``info.json``) instead of file by file; every other output by a
-    stat. ``pipeline verify`` still checks (and hashes) every file. Records stored before
-    folders were counted are checked file by file.
-    """
-    for rel, count in record.folder_entries.items():
-        try:
-            if len(os.listdir(layout.path(rel))) != count:  # noqa: PTH208 (a count)
-                return False
-        except OSError:
-            return False
-    prefixes = tuple(f"{rel}/" for rel in record.folder_entries)
-    for rel in record.outputs:
-        if prefixes and rel.startswith(prefixes):
-            prefix = next(p for p in prefixes if rel.startswith(p))
-            if rel.find("/", len(prefix)) >= 0:
-                continue  # below a sub-folder (a tile): the folder's count stands for it
-        if not layout.path(rel).exists():
-            return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -190,19 +108,18 @@ def _checks(records: Sequence[StageRecord], scans: Path, layout: Layout) -> Iter
     for rec in records:
         if rec.status != "ok":
             continue
-        sha = rec.data.get("sha256")
-        name = rec.data.get("file")
-        if isinstance(sha, str) and isinstance(name, str) and "mtime_ns" in rec.data:
+        master = rec.result
+        if isinstance(master, IngestResult) and master.sha256 and master.file:
             yield _Check(
                 rec.volume,
                 rec.stage,
                 rec.page,
                 "master",
-                f"{rec.volume}/{name}",
-                scans / rec.volume / name,
-                sha,
-                rec.data.get("size"),
-                rec.data.get("mtime_ns"),
+                f"{rec.volume}/{master.file}",
+                scans / rec.volume / master.file,
+                master.sha256,
+                master.size,
+                master.mtime_ns,
             )
         for rel, digest in rec.outputs.items():
             yield _Check(
@@ -357,9 +274,6 @@ def verify_workspace(
         ConfigError: A selected volume id is not a valid volume id.
 
     """
-    # The runner imports this module (for complete_outputs), hence the late import.
-    from pipeline.run.job import job_lock, layout_for
-
     layout = layout_for(cfg)
     for vid in volumes:
         check_volume_id(vid)

@@ -30,6 +30,8 @@ from pipeline.archive.report_model import (
 )
 from pipeline.input.volumes import Volume
 from pipeline.records import StageRecord
+from pipeline.results import CollectionResult, IngestResult, ManifestResult, OcrResult
+from pipeline.results import Failure as StageFailure
 from pipeline.stages import STAGES
 from pipeline.state import StateStore
 
@@ -37,66 +39,70 @@ _NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<number>\d+)(?P<side>[rv]?)$", re.IG
 
 
 # -- what stages recorded: the only reads of record data ----------------------------------------
-def conversions(ingest: dict[str, Any]) -> list[str]:
-    """List what making 8-bit sRGB (or grey) derivatives changes, from a master's ingest data."""
+def conversions(ingest: IngestResult) -> list[str]:
+    """List what making 8-bit sRGB (or grey) derivatives changes, from a master's ingest result."""
     out = []
-    if ingest.get("orientation", 1) != 1:
-        out.append(f"rotated upright (EXIF orientation {ingest['orientation']})")
-    if ingest.get("has_icc"):
+    if ingest.orientation != 1:
+        out.append(f"rotated upright (EXIF orientation {ingest.orientation})")
+    if ingest.has_icc:
         out.append("embedded ICC profile -> sRGB")
-    if ingest.get("interpretation") == "cmyk":
+    if ingest.interpretation == "cmyk":
         out.append("CMYK -> sRGB")
-    if ingest.get("palette"):
+    if ingest.palette:
         out.append("palette -> full colour")
-    if ingest.get("format") in ("ushort", "short", "uint", "int") or ingest.get("bits") == 16:
+    if ingest.format in ("ushort", "short", "uint", "int") or ingest.bits == 16:
         out.append("16-bit -> 8-bit")
-    elif ingest.get("format") in ("float", "double"):
+    elif ingest.format in ("float", "double"):
         out.append("floating point -> 8-bit")
-    if ingest.get("bits") == 1:
+    if ingest.bits == 1:
         out.append("1-bit -> 8-bit grey")
-    if ingest.get("has_alpha"):
+    if ingest.has_alpha:
         out.append("transparency flattened onto white")
     return out
 
 
 def _ingest_facts(rec: StageRecord) -> IngestFacts:
     """What an ``ok`` ingest record says about the master."""
-    data = rec.data
+    ingest = rec.result_as(IngestResult)
     return IngestFacts(
-        file=str(data.get("file", "")),
-        width=data.get("width"),
-        height=data.get("height"),
-        sha256=data.get("sha256"),
-        conversions=tuple(conversions(data)),
-        warnings=tuple(data.get("warnings", [])),
+        file=ingest.file,
+        width=ingest.width,
+        height=ingest.height,
+        sha256=ingest.sha256,
+        conversions=tuple(conversions(ingest)),
+        warnings=tuple(ingest.warnings),
     )
 
 
 def _review_facts(rec: StageRecord) -> ReviewFacts | None:
     """An ``ok`` OCR record's confidence and review flag (``None``: no confidence recorded)."""
-    data = rec.data
-    if data.get("confidence") is None:
+    ocr = rec.result_as(OcrResult)
+    if ocr.confidence is None:
         return None
     return ReviewFacts(
         stage=rec.stage,
-        confidence=data["confidence"],
-        needs_review=bool(data.get("needs_review")),
-        published=data.get("published"),
-        words=data.get("words"),
-        language=data.get("language"),
-        txt=data.get("txt"),
-        hocr=data.get("hocr"),
+        confidence=ocr.confidence,
+        needs_review=ocr.needs_review,
+        published=ocr.published,
+        words=ocr.words,
+        language=ocr.language,
+        txt=ocr.txt,
+        hocr=ocr.hocr,
     )
 
 
 def _recorded_file(rec: StageRecord) -> str:
     """The master file a record names (failure records of a page keep it), else ``""``."""
-    return str(rec.data.get("file") or "")
+    result = rec.result
+    if isinstance(result, IngestResult | StageFailure):
+        return result.file or ""
+    return ""
 
 
 def _volume_warnings(rec: StageRecord) -> list[str]:
     """A volume stage's warnings (the manifest's: what removing markup took from a label)."""
-    return list(rec.data.get("warnings", []))
+    result = rec.result
+    return list(result.warnings) if isinstance(result, ManifestResult) else []
 
 
 def _replay_checks(rec: StageRecord) -> dict[str, Any]:
@@ -113,7 +119,8 @@ def _shown_data(rec: StageRecord) -> dict[str, Any]:
 
 def _collection_volumes(rec: StageRecord) -> list[str]:
     """The volumes a collection-scope record lists."""
-    return list(rec.data.get("volumes", []))
+    result = rec.result
+    return list(result.volumes) if isinstance(result, CollectionResult) else []
 
 
 # -- building the model ---------------------------------------------------------------------------
@@ -137,7 +144,7 @@ def numbering_gaps(files: Sequence[str]) -> list[str]:
 
 
 def _stage_names(scope: str) -> list[str]:
-    return [stage.NAME for stage in STAGES if scope == stage.SCOPE]
+    return [stage.name for stage in STAGES if scope == stage.scope]
 
 
 @dataclass(frozen=True)
@@ -200,18 +207,18 @@ def _page_entry(vol: _Volume, page: str, index: int, page_stages: list[str]) -> 
 def _tallies(vol: _Volume) -> dict[str, StageTally]:
     out = {}
     for stage in STAGES:
-        if stage.SCOPE == "collection":
+        if stage.scope == "collection":
             continue
-        keys = vol.pages if stage.SCOPE == "page" else [""]
+        keys = vol.pages if stage.scope == "page" else [""]
         counts = dict.fromkeys(STATUSES, 0)
         errors = []
         for page in keys:
-            rec = vol.records.get((page, stage.NAME))
+            rec = vol.records.get((page, stage.name))
             counts[rec.status if rec else "pending"] += 1
             if rec and rec.status == "failed":
                 file = vol.files.get(page) or _recorded_file(rec)
-                errors.append(Failure(page, file, stage.NAME, rec.error, rec.error_type))
-        out[stage.NAME] = StageTally(counts, tuple(errors))
+                errors.append(Failure(page, file, stage.name, rec.error, rec.error_type))
+        out[stage.name] = StageTally(counts, tuple(errors))
     return out
 
 

@@ -43,8 +43,8 @@ def publish(
     """Publish built VOLUMES (default: all) to S3 or a folder: files, viewer check, manifests."""
     from pipeline.publish.job import publish as publish_job
     from pipeline.publish.summary import plan_lines, summary_lines
-    from pipeline.run.job import layout_for
     from pipeline.run.progress import make_reporter, setup_logging
+    from pipeline.siteurl import layout_for
 
     extra = {k: v for k, v in (("threads", threads), ("cors", cors or None)) if v is not None}
     ctx.obj["extra"] = {"publish": extra} if extra else {}
@@ -88,7 +88,7 @@ def cors(ctx: click.Context, target: str | None) -> None:
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Preview the output folder in Mirador before publishing (CORS, IIIF content types)."""
     from pipeline.publish.serve import UV_PREFIX, VIEW_PREFIX, SiteServer
-    from pipeline.run.job import layout_for
+    from pipeline.siteurl import layout_for
 
     extra = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     ctx.obj["extra"] = {"serve": extra} if extra else {}

@@ -94,8 +94,9 @@ def run(
     summary (times in ISO 8601, failures, failed volumes' reports, pages held for review).
     """
     from pipeline.cli.summary import run_document, run_lines
-    from pipeline.run.job import layout_for, run_job
+    from pipeline.run.job import run_job
     from pipeline.run.progress import format_duration, make_reporter, setup_logging
+    from pipeline.siteurl import layout_for
 
     ctx.obj["extra"] = run_overrides(jobs, fail_fast, allow_partial, executor, scheduler)
     cfg = cli_config(ctx)
@@ -125,8 +126,8 @@ def status(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
     a page, volume or the collection failed.
     """
     from pipeline.cli.summary import status_failed, status_text
-    from pipeline.run.job import layout_for
     from pipeline.run.job import status as job_status
+    from pipeline.siteurl import layout_for
 
     cfg = cli_config(ctx)
     data = job_status(cfg, volumes)
@@ -171,7 +172,7 @@ def check(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
     """
     from pipeline.cli.summary import check_document, check_line
     from pipeline.iiif.image import replay_output
-    from pipeline.run.job import layout_for
+    from pipeline.siteurl import layout_for
 
     layout = layout_for(cli_config(ctx))
     report = replay_output(layout, volumes)

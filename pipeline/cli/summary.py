@@ -18,6 +18,7 @@ from pipeline.errors import prefixed_lines
 from pipeline.iiif.image import ReplayReport
 from pipeline.layout import Layout
 from pipeline.records import JobReport
+from pipeline.results import Failure
 
 SUMMARY_VERSION = 1
 MAX_LISTED_FAILURES = 20
@@ -88,7 +89,7 @@ def run_document(
             {
                 "volume": rec.volume,
                 "page": rec.page,
-                "file": rec.data.get("file", ""),
+                "file": rec.result_as(Failure).file or "",
                 "stage": rec.stage,
                 "error": rec.error,
                 "error_type": rec.error_type,

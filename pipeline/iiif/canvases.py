@@ -13,7 +13,8 @@ from pipeline.iiif.models import Make
 from pipeline.iiif.text import LangMap
 from pipeline.layout import Layout
 from pipeline.ocr.alto import ALTO3
-from pipeline.records import PageInput
+from pipeline.records import PageItem
+from pipeline.results import AnnotationsResult, OcrResult, TilesResult
 
 
 @dataclass(frozen=True)
@@ -39,81 +40,77 @@ class CanvasParts:
     text: str | None = None
 
 
-def canvas_parts(page: PageInput, paths: Layout, *, ocr_links: bool) -> CanvasParts:
-    """Collect a page's canvas from its tiles (and OCR) records.
+def canvas_parts(
+    item: PageItem,
+    tiles: TilesResult,
+    ocr: OcrResult | None,
+    annotations: AnnotationsResult | None,
+    layout: Layout,
+) -> CanvasParts:
+    """Collect a page's canvas from its tiles (and OCR) results.
 
-    The tiles record gives ``width``, ``height`` (the canvas), ``service_id``, ``full`` with
-    ``full_width``/``full_height`` (the painted image, which may be capped) and
-    ``thumbnail``; the OCR record gives layout-relative ``annotations``, ``alto``, ``hocr``
-    and ``txt`` paths, ``alto_profile`` and ``published`` (withheld text is not linked).
+    The tiles result gives the canvas size, the image service, the painted image (which may
+    be capped) and the thumbnail; the OCR result gives the layout-relative paths of the
+    ALTO, hOCR and text files and whether they are published (withheld text is not linked),
+    the annotations result the page's AnnotationPage.
 
     Args:
-        page: The page and its upstream records.
-        paths: The output layout.
-        ocr_links: Whether to link the OCR outputs (``manifest.ocr_links``).
+        item: The page.
+        tiles: Its tiles result.
+        ocr: Its OCR result, or ``None`` to link no OCR output (``manifest.ocr_links`` off).
+        annotations: Its annotations result, if any.
+        layout: The output layout.
 
     Returns:
         The canvas's parts.
 
     Raises:
-        ManifestError: The tile record belongs to another base URL or lacks its size.
+        ManifestError: The tile result belongs to another base URL or lacks its size.
 
     """
-    item = page.item
-    tiles = page.upstream["tiles"]
-    service_id = paths.image_service_id(item.volume, item.page)
-    if tiles.get("service_id", service_id) != service_id:
+    service_id = layout.image_service_id(item.volume, item.page)
+    if tiles.service_id and tiles.service_id != service_id:
         raise ManifestError(
-            f"{item.page}: the tiles were made for {tiles['service_id']}, not {service_id}; "
+            f"{item.page}: the tiles were made for {tiles.service_id}, not {service_id}; "
             "run the tiles stage again"
         )
-    try:
-        width, height = int(tiles["width"]), int(tiles["height"])
-    except (KeyError, TypeError, ValueError):
-        raise ManifestError(f"{item.page}: the tiles record has no image size") from None
-    thumb = tiles.get("thumbnail")
-    ocr = page.upstream.get("ocr", {}) if ocr_links else {}
-    if ocr.get("published") is False:
-        ocr = {}
-
-    def ocr_url(key: str) -> str | None:
-        rel = ocr.get(key)
-        return paths.url_of(rel) if rel else None
-
+    if not tiles.width or not tiles.height:
+        raise ManifestError(f"{item.page}: the tiles record has no image size")
+    if ocr is not None and not ocr.published:
+        ocr = None
+    thumb = tiles.thumbnail
     return CanvasParts(
         page=item.page,
-        canvas_id=paths.canvas_id(item.volume, item.page),
+        canvas_id=layout.canvas_id(item.volume, item.page),
         label=parts.text_map(item.label, f"page {item.page}: label")
         or {"none": [str(item.index + 1)]},
-        width=width,
-        height=height,
+        width=tiles.width,
+        height=tiles.height,
         service_id=service_id,
-        painting_page_id=paths.painting_page_id(item.volume, item.page),
-        painting_id=paths.painting_id(item.volume, item.page),
-        image_url=paths.image_url(
-            item.volume, item.page, tiles.get("full", "full/max/0/default.jpg")
-        ),
-        image_width=int(tiles.get("full_width", width)),
-        image_height=int(tiles.get("full_height", height)),
+        painting_page_id=layout.painting_page_id(item.volume, item.page),
+        painting_id=layout.painting_id(item.volume, item.page),
+        image_url=layout.image_url(item.volume, item.page, tiles.full),
+        image_width=tiles.full_width if tiles.full_width is not None else tiles.width,
+        image_height=tiles.full_height if tiles.full_height is not None else tiles.height,
         thumbnail=(
-            (
-                paths.image_url(item.volume, item.page, thumb["path"]),
-                int(thumb["width"]),
-                int(thumb["height"]),
-            )
+            (layout.image_url(item.volume, item.page, thumb.path), thumb.width, thumb.height)
             if thumb
             else None
         ),
         annotations=(
-            paths.url_of(page.upstream["annotations"]["annotations"])
-            if ocr and page.upstream.get("annotations", {}).get("annotations")
+            layout.url_of(annotations.annotations)
+            if ocr is not None and annotations is not None and annotations.annotations
             else None
         ),
-        alto=ocr_url("alto"),
-        alto_profile=ocr.get("alto_profile") or ALTO3,
-        hocr=ocr_url("hocr"),
-        text=ocr_url("txt"),
+        alto=_url(layout, ocr.alto if ocr else None),
+        alto_profile=(ocr.alto_profile if ocr else None) or ALTO3,
+        hocr=_url(layout, ocr.hocr if ocr else None),
+        text=_url(layout, ocr.txt if ocr else None),
     )
+
+
+def _url(layout: Layout, rel: str | None) -> str | None:
+    return layout.url_of(rel) if rel else None
 
 
 def build_thumbnail(make: Make, c: CanvasParts) -> list[Any] | None:

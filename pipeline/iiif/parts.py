@@ -5,7 +5,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from iiif_prezi3 import (
     AnnotationBody,
@@ -17,7 +17,6 @@ from iiif_prezi3 import (
     ServiceV3,
 )
 
-from pipeline.config import HomepageConfig, LabelValue, ProviderConfig
 from pipeline.errors import ManifestError
 from pipeline.iiif.models import Make
 from pipeline.iiif.text import LangMap, lang_map
@@ -68,6 +67,45 @@ FIELD_LABELS: dict[str, LangMap] = {
     "identifier": {"ko": ["청구기호"], "en": ["Call number"], "ru": ["Шифр"]},
     "source_collection": {"ko": ["출처"], "en": ["Source collection"], "ru": ["Источник"]},
 }
+
+
+class LabelValueLike(Protocol):
+    """A configured or described label/value pair (``requiredStatement``)."""
+
+    @property
+    def label(self) -> LangMap: ...  # noqa: D102
+
+    @property
+    def value(self) -> LangMap: ...  # noqa: D102
+
+
+class HomepageLike(Protocol):
+    """A configured or described homepage: its URL, optional label and languages."""
+
+    @property
+    def id(self) -> str: ...  # noqa: D102
+
+    @property
+    def label(self) -> LangMap | None: ...  # noqa: D102
+
+    @property
+    def language(self) -> list[str]: ...  # noqa: D102
+
+
+class ProviderLike(Protocol):
+    """The configured institution: id, label, homepage and logo URLs."""
+
+    @property
+    def id(self) -> str: ...  # noqa: D102
+
+    @property
+    def label(self) -> LangMap: ...  # noqa: D102
+
+    @property
+    def homepage(self) -> str | None: ...  # noqa: D102
+
+    @property
+    def logo(self) -> str | None: ...  # noqa: D102
 
 
 def text_map(value: Mapping[str, Sequence[str]] | str, where: str) -> LangMap:
@@ -170,7 +208,7 @@ def catalogue_entry(name: str, value: LangMap, where: str) -> KeyValueString | N
 
 
 def required_statement(
-    statement: LabelValue | Mapping[str, Any] | None, where: str
+    statement: LabelValueLike | Mapping[str, Any] | None, where: str
 ) -> KeyValueString | None:
     """Return the ``requiredStatement`` from config or a descriptor.
 
@@ -188,8 +226,9 @@ def required_statement(
     """
     if statement is None:
         return None
-    data = statement.model_dump() if isinstance(statement, LabelValue) else statement
-    return label_value(data["label"], data["value"], where)
+    if isinstance(statement, Mapping):
+        return label_value(statement["label"], statement["value"], where)
+    return label_value(statement.label, statement.value, where)
 
 
 def image_format(url: str) -> str | None:
@@ -206,7 +245,7 @@ def image_format(url: str) -> str | None:
     return guessed if guessed and guessed.startswith("image/") else None
 
 
-def homepage(config: HomepageConfig | Mapping[str, Any], fallback_label: LangMap) -> Homepage:
+def homepage(config: HomepageLike, fallback_label: LangMap) -> Homepage:
     """Return a ``homepage`` entry: an HTML page, labelled (the spec requires a label).
 
     Args:
@@ -222,18 +261,20 @@ def homepage(config: HomepageConfig | Mapping[str, Any], fallback_label: LangMap
             :func:`pipeline.iiif.models.manifest_errors`).
 
     """
-    data = config.model_dump() if isinstance(config, HomepageConfig) else dict(config)
-    label = text_map(data.get("label") or fallback_label, "homepage.label")
+    return _homepage(config.id, config.label or fallback_label, config.language)
+
+
+def _homepage(url: str, label: LangMap, language: Sequence[str]) -> Homepage:
     return Homepage(
-        id=data["id"],
+        id=url,
         type="Text",
-        label=label,
+        label=text_map(label, "homepage.label"),
         format="text/html",
-        language=data.get("language") or None,
+        language=list(language) or None,
     )
 
 
-def provider(config: ProviderConfig) -> Provider:
+def provider(config: ProviderLike) -> Provider:
     """Return the ``provider`` agent: the institution, with its homepage and logo.
 
     Args:
@@ -249,7 +290,7 @@ def provider(config: ProviderConfig) -> Provider:
 
     """
     label = text_map(config.label, "collection.provider.label")
-    pages = [homepage({"id": config.homepage}, label)] if config.homepage else None
+    pages = [_homepage(config.homepage, label, ())] if config.homepage else None
     logo = None
     if config.logo:
         logo = [AnnotationBody(id=config.logo, type="Image", format=image_format(config.logo))]

@@ -47,7 +47,8 @@ def publish(
         PublishError: The target cannot be used at all.
 
     """
-    from pipeline.run.job import job_lock, layout_for
+    from pipeline.lock import job_lock
+    from pipeline.siteurl import layout_for
 
     spec = to or cfg.publish.target
     if not spec:
@@ -82,7 +83,7 @@ def configure_cors(cfg: Config, *, to: str | None = None, session: Any = None) -
         PublishError: The bucket cannot be reached or refused the rule.
 
     """
-    from pipeline.run.job import layout_for
+    from pipeline.siteurl import layout_for
 
     spec = to or cfg.publish.target
     if not spec:

@@ -16,19 +16,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
-import socket
 import tempfile
 import threading
 import traceback
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import CancelledError
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from distributed import Client, Future, LocalCluster, as_completed, get_worker
+from distributed import Client, Future, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
 
 from pipeline import __version__
@@ -36,26 +34,19 @@ from pipeline.errors import MissingDependencyError
 from pipeline.fsio import remove_stale_temps
 from pipeline.layout import TMP_PREFIX
 from pipeline.ocr.tesseract import RESOURCE
-from pipeline.records import PageInput, StageRecord, VolumeInput
-from pipeline.run.local import Task, execute, failed_record, worker_setup
-from pipeline.run.logcontext import collected_records, demote_warnings, replay, worker_logging
+from pipeline.records import StageRecord
+from pipeline.run.dask_logs import quiet_dask_logging
+from pipeline.run.dask_worker import probe_worker, run_task_logged, worker_label
+from pipeline.run.local import Task, failed_record
+from pipeline.run.logcontext import replay
+from pipeline.stages import stage_by_name
+from pipeline.stages.spec import PageInput, VolumeInput
 
 log = logging.getLogger(__name__)
 
-#: The worker resource an OCR task holds while tesseract runs (the ocr stage's ``RESOURCES``).
-TESSERACT = RESOURCE
-#: Memory one tesseract process needs on a full page (the figure to size ``tesseract=N`` by).
-TESSERACT_MIB = 400
 CONNECT_TIMEOUT_S = 30
 #: How often the client looks whether workers are still connected while tasks wait.
 WATCH_INTERVAL_S = 2.0
-
-
-def task_resources(stage: str) -> dict[str, float]:
-    """The worker resources each task of a stage holds (its ``RESOURCES``; most need none)."""
-    from pipeline.stages import stage_by_name
-
-    return dict(getattr(stage_by_name(stage), "RESOURCES", {}))
 
 
 def connect(scheduler: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> Client:
@@ -74,177 +65,9 @@ def connect(scheduler: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> Client:
         ) from None
 
 
-class _ClosedComm(logging.Filter):
-    """A call whose connection to the cluster closed goes to the job log as INFO.
-
-    Stopping a job (Ctrl-C) closes the client while results may still be in flight; tornado
-    then logs the closed connection as an error with a traceback, on the terminal, after the
-    job has already said it was interrupted.
-    """
-
-    CLOSED = frozenset({"CommClosedError", "StreamClosedError"})
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        while exc is not None:
-            if type(exc).__name__ in self.CLOSED:
-                record.levelno, record.levelname = logging.INFO, "INFO"
-                break
-            exc = exc.__cause__ or exc.__context__
-        return True
-
-
-_CLOSED_COMM = _ClosedComm()
-
-
-def quiet_dask_logging() -> None:
-    """Send Dask's own log records to this program's handlers: the job log, not the terminal.
-
-    Dask gives its ``distributed`` loggers a handler of their own that prints every INFO line
-    to stderr, under the progress bar; and stopping a local cluster mid-task warns about the
-    worker processes it kills, which is what Ctrl-C asked for. Errors still reach the terminal,
-    except tornado's report of a connection that closed under a pending call (:class:`_ClosedComm`).
-    """
-    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
-    for name in ["distributed", *names]:
-        logger = logging.getLogger(name)
-        for handler in list(logger.handlers):
-            logger.removeHandler(handler)
-        logger.propagate = True
-        # A logger's filters see only its own records, not its children's: filter each one.
-        demote_warnings(logger)
-    tornado = logging.getLogger("tornado.application")
-    if _CLOSED_COMM not in tornado.filters:
-        tornado.addFilter(_CLOSED_COMM)
-
-
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-# -- on the worker ------------------------------------------------------------------------------
-_setup_lock = threading.Lock()
-_setup_done = False
-_preflights: dict[tuple[str, str], str] = {}
-
-
-def _worker_ready() -> None:
-    """Process-wide settings, once per worker process (a worker may run tasks in threads)."""
-    global _setup_done
-    with _setup_lock:
-        if not _setup_done:
-            worker_setup()
-            _setup_done = True
-
-
-def dask_setup(worker: Any) -> None:
-    """Start-up hook of the workers of a local cluster (a Dask preload): Ctrl-C and logging.
-
-    They share the terminal's process group with the job, which owns Ctrl-C: it cancels the
-    outstanding tasks and stops them itself.
-    """
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    worker_logging()
-
-
-def where() -> str:
-    """``dask worker NAME (ADDRESS) on host HOST``: where this code runs, for messages."""
-    host = socket.gethostname()
-    try:
-        worker = get_worker()
-    except ValueError:
-        return f"host {host}"
-    return f"dask worker {worker_label(worker.name, worker.address)} on host {host}"
-
-
-def worker_label(name: object, address: str) -> str:
-    """``NAME (ADDRESS)``, or the address alone for a worker without a name of its own."""
-    return address if str(name) == address else f"{name} ({address})"
-
-
-def _preflight(stage: str, settings: Any) -> str:
-    """A stage's tool check on this worker, once per stage and settings: '' or the problem."""
-    from pipeline.stages import stage_by_name
-
-    key = (stage, settings.model_dump_json())
-    if key not in _preflights:
-        try:
-            stage_by_name(stage).preflight(settings)
-            _preflights[key] = ""
-        except MissingDependencyError as exc:
-            _preflights[key] = str(exc)
-    return _preflights[key]
-
-
-def run_task(task: Task) -> StageRecord:
-    """Run one task on a worker: as :func:`~pipeline.run.local.execute`, plus the worker's checks.
-
-    A tool or language this worker lacks fails the task; every failed record names the worker,
-    so that a badly set-up machine is found from the summary.
-    """
-    _worker_ready()
-    problem = _preflight(task.stage, task.settings)
-    if problem:
-        record = failed_record(task, MissingDependencyError.__name__, problem)
-    else:
-        record = execute(task)
-    if record.status == "failed":
-        record = replace(record, error=f"{record.error} (on {where()})")
-    return record
-
-
-def run_task_logged(task: Task) -> tuple[StageRecord, list[logging.LogRecord]]:
-    """:func:`run_task`, returning the log records it made with its record (for the job log)."""
-    with collected_records() as records:
-        record = run_task(task)
-    return record, records
-
-
-def probe_worker(
-    paths: list[str], token_file: str, token: str, stages: list[tuple[str, Any]]
-) -> dict[str, Any]:
-    """What the client checks on every worker before a stage: run through ``Client.run``.
-
-    Args:
-        paths: Folders the worker must see (the output folder, the volumes' scan folders).
-        token_file: A file the client just wrote in the output folder.
-        token: Its content: the worker sees the same filesystem, not a same-named folder.
-        stages: ``(stage name, settings)`` whose preflight to run.
-
-    Returns:
-        ``host``, ``version``, ``problems`` (fatal: paths) and ``missing`` (tools, languages).
-    """
-    problems: list[str] = []
-    for path in paths:
-        if not Path(path).is_dir():
-            problems.append(f"cannot see {path}")
-    if not problems:
-        try:
-            seen = Path(token_file).read_text(encoding="utf-8")
-        except OSError:
-            seen = ""
-        if seen != token:
-            problems.append(f"sees a different {Path(token_file).parent.parent} than this machine")
-        else:
-            try:
-                fd, probe = tempfile.mkstemp(prefix=TMP_PREFIX, dir=Path(token_file).parent)
-                os.close(fd)
-                Path(probe).unlink()
-            except OSError as exc:
-                problems.append(f"cannot write into {Path(token_file).parent} ({exc.strerror})")
-    missing: list[str] = []
-    for name, settings in stages:
-        problem = _preflight(name, settings)
-        if problem:
-            missing.append(f"{name}: {problem}")
-    return {
-        "host": socket.gethostname(),
-        "version": __version__,
-        "problems": problems,
-        "missing": missing,
-    }
 
 
 # -- on the client ------------------------------------------------------------------------------
@@ -371,9 +194,9 @@ class DaskExecutor:
                 n_workers=self.workers,
                 threads_per_worker=1,
                 processes=True,
-                resources={TESSERACT: 1},
+                resources={RESOURCE: 1},
                 dashboard_address="127.0.0.1:0",  # no fixed port: several jobs may run
-                preload=[__name__],
+                preload=["pipeline.run.dask_worker"],
             )
             client = Client(self._cluster, set_as_default=False)  # type: ignore[no-untyped-call]
         self._client = client
@@ -383,7 +206,7 @@ class DaskExecutor:
             raise MissingDependencyError(
                 f"no Dask worker connected to the scheduler at {self.address} within "
                 f"{self.wait_s:g} s: start workers with 'dask worker {self.address} "
-                f"--nthreads N --resources {TESSERACT}=N' (or raise run.worker_wait_s)"
+                f"--nthreads N --resources {RESOURCE}=N' (or raise run.worker_wait_s)"
             ) from None
         return client
 
@@ -445,7 +268,7 @@ class DaskExecutor:
 
     def _resources(self, client: Client, stage: str) -> dict[str, float] | None:
         """The resources a stage's tasks ask for, if some worker offers them (else none)."""
-        wanted = task_resources(stage)
+        wanted = dict(stage_by_name(stage).resources)
         if not wanted:
             return None
         workers = client.scheduler_info()["workers"].values()
@@ -456,9 +279,9 @@ class DaskExecutor:
         log.warning(
             "no Dask worker offers the resource %r: %s tasks run one per worker thread (start "
             "workers with --resources %s=N to bound tesseract processes per worker)",
-            TESSERACT,
+            RESOURCE,
             stage,
-            TESSERACT,
+            RESOURCE,
         )
         return None
 

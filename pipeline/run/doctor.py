@@ -80,7 +80,8 @@ def check(cfg: Config, scheduler: str | None = None) -> dict[str, Any]:
     machines: dict[str, dict[str, Any]] = {LOCAL: probe(languages)}
     if scheduler:
         try:
-            from pipeline.run.dask import connect, worker_label
+            from pipeline.run.dask import connect
+            from pipeline.run.dask_worker import worker_label
         except ImportError as exc:
             raise MissingDependencyError(
                 f"checking a cluster needs Dask ({exc}): pip install 'pipeline[dask]'"

@@ -21,12 +21,16 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from pipeline.archive.fixity import complete_outputs
-from pipeline.errors import MissingDependencyError, PageError
+from pydantic import BaseModel
+
+from pipeline.errors import PageError
+from pipeline.imaging.vips import configure_vips
 from pipeline.layout import Layout
-from pipeline.records import PageInput, StageRecord
+from pipeline.ocr.tesseract import limit_threads
+from pipeline.records import StageRecord
+from pipeline.results import Failure
 from pipeline.run.logcontext import (
     collected_records,
     demote_warnings,
@@ -34,6 +38,9 @@ from pipeline.run.logcontext import (
     task_context,
     worker_logging,
 )
+from pipeline.run.outputs import complete_outputs
+from pipeline.stages import stage_by_name
+from pipeline.stages.spec import PageInput, StageInput
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +52,14 @@ class Task:
     stage: str
     volume: str
     page: str
-    inp: Any
-    settings: Any
+    inp: StageInput
+    settings: BaseModel
     layout: Layout
     fingerprint: str
 
 
 def worker_setup() -> None:
     """Process-wide settings for a process that runs stages (called once per worker)."""
-    from pipeline.imaging.vips import configure_vips
-    from pipeline.ocr.tesseract import limit_threads
-
     configure_vips()
     limit_threads()
     demote_warnings(logging.getLogger("pyvips"))
@@ -105,20 +109,25 @@ def _pool_initializer(job_pid: int) -> None:
     worker_setup()
 
 
-def failed_record(task: Task, error_type: str, error: str, **data: Any) -> StageRecord:
+def failed_record(
+    task: Task, error_type: str, error: str, *, traceback: str | None = None
+) -> StageRecord:
     """The ``failed`` record of a task, naming the master file of a page task.
 
     Args:
         task: The task that failed.
         error_type: The exception class name, ``internal`` for a bug, or ``WorkerDied``.
         error: The one-line reason.
-        **data: Extra record data (e.g. ``traceback``).
+        traceback: The traceback of a bug.
 
     Returns:
         The record, with the task's fingerprint.
     """
+    failure = Failure()
+    if traceback is not None:
+        failure = failure.model_copy(update={"traceback": traceback})
     if isinstance(task.inp, PageInput):
-        data["file"] = Path(task.inp.item.source).name
+        failure = failure.model_copy(update={"file": Path(task.inp.item.source).name})
     return StageRecord(
         stage=task.stage,
         volume=task.volume,
@@ -127,7 +136,7 @@ def failed_record(task: Task, error_type: str, error: str, **data: Any) -> Stage
         fingerprint=task.fingerprint,
         error_type=error_type,
         error=error,
-        data=data,
+        data=failure.to_data(),
     )
 
 
@@ -140,8 +149,6 @@ def execute(task: Task) -> StageRecord:
     Returns:
         The stage's record, with fingerprint and duration filled in.
     """
-    from pipeline.stages import stage_by_name
-
     stage = stage_by_name(task.stage)
     started = time.monotonic()
     with task_context(task.stage, task.volume, task.page):
@@ -282,31 +289,3 @@ class LocalExecutor:
                 proc.terminate()
         for proc in processes:
             proc.join(timeout=5)
-
-
-def make_executor(
-    kind: str, workers: int, *, scheduler: str | None = None, wait_s: float = 120.0
-) -> Executor:
-    """Create the configured executor.
-
-    Args:
-        kind: ``local`` (a process pool, or this process with one worker) or ``dask``.
-        workers: Worker processes; 0 means one per core (for ``dask``: of a local cluster).
-        scheduler: The Dask scheduler's address; ``None`` starts a local Dask cluster.
-        wait_s: How long ``dask`` waits for a first worker.
-
-    Raises:
-        MissingDependencyError: ``dask`` without Dask installed.
-    """
-    if kind == "dask":
-        try:  # imported here: the default executor needs no Dask
-            from pipeline.run.dask import DaskExecutor
-        except ImportError as exc:
-            raise MissingDependencyError(
-                f"--executor dask needs Dask ({exc}): pip install 'pipeline[dask]'"
-            ) from None
-        return DaskExecutor(scheduler, workers, wait_s)
-    count = workers or os.cpu_count() or 1
-    if kind == "local" and count == 1:
-        return SerialExecutor()
-    return LocalExecutor(count)

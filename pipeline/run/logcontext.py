@@ -10,12 +10,10 @@ its result (:func:`collected_records`) and the job process writes them like its 
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from pathlib import Path
 
 # Libraries that log every call at DEBUG or INFO: warnings only, in every process.
 NOISY_LOGGERS = ("pyvips", "PIL", "botocore", "boto3", "urllib3", "s3transfer")
@@ -130,18 +128,3 @@ def replay(records: list[logging.LogRecord]) -> None:
     """
     for record in records:
         logging.getLogger(record.name).handle(record)
-
-
-def start_job_log(path: Path) -> None:
-    """Start a new job log at ``path``, if this process writes one: the last one moves to ``.1``.
-
-    Called by a job once it holds the output folder's lock (the CLI opened the file earlier).
-    """
-    target = path.resolve()
-    for handler in logging.getLogger().handlers:
-        if (
-            isinstance(handler, logging.handlers.RotatingFileHandler)
-            and Path(handler.baseFilename).resolve() == target
-            and target.stat().st_size
-        ):
-            handler.doRollover()

@@ -1,71 +1,32 @@
-"""The Stage protocol and the ordered tuple of built-in stages."""
+"""The built-in stages in pipeline order; each module declares its ``StageSpec`` as ``SPEC``."""
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from typing import Any
 
-from pydantic import BaseModel
+from pipeline.stages.annotations import SPEC as ANNOTATIONS
+from pipeline.stages.collection import SPEC as COLLECTION
+from pipeline.stages.ingest import SPEC as INGEST
+from pipeline.stages.manifest import SPEC as MANIFEST
+from pipeline.stages.ocr import SPEC as OCR
+from pipeline.stages.spec import StageSpec
+from pipeline.stages.text import SPEC as TEXT
+from pipeline.stages.tiles import SPEC as TILES
 
-from pipeline.config import Config
-from pipeline.layout import Layout
-from pipeline.records import StageRecord
+#: A stage of any input and settings (each spec is typed; the tuple holds all kinds).
+AnyStage = StageSpec[Any, Any]
 
-Scope = Literal["page", "volume", "collection"]
+STAGES: tuple[AnyStage, ...] = (INGEST, TILES, OCR, ANNOTATIONS, TEXT, MANIFEST, COLLECTION)
+STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 
 
-class Stage(Protocol):
-    """What every stage module provides.
+def stage_by_name(name: str) -> AnyStage:
+    """Look a stage up by name.
 
-    ``REQUIRES`` names earlier stages whose records must be ``ok`` for this one to run;
-    ``USES`` names earlier stages whose records are passed along when present.
-    ``VERSION`` is part of the fingerprint: bump it when the stage's output changes.
-
-    Two optional attributes narrow what a fingerprint depends on, so that a rerun redoes only
-    what a change affects: ``ITEM_FIELDS`` names the ``PageItem`` fields (besides volume and
-    page) a page stage's output depends on (default: all of them but the source path), and
-    ``VOLATILE`` names keys of the stage's record data that describe the run or the source file
-    rather than the result (e.g. modification times), which downstream fingerprints ignore.
-    ``RESOURCES`` (optional) names the cluster worker resources each task holds while it runs
-    (the OCR stage: one ``tesseract``). ``volume_problems(settings, pages)`` (optional) returns
-    what will make a volume's pages fail, reported once when the job starts;
-    ``settings_problems(settings)`` (optional) returns settings that are probably a mistake,
-    warned about once when the job starts. ``READS_CACHE``
-    (optional) marks a stage that reads what earlier stages keep in ``Layout.cache_dir``: a
-    job that ran it clears the cache when it ends.
+    Raises:
+        KeyError: No stage has that name.
     """
-
-    NAME: str
-    SCOPE: str  # "page", "volume" or "collection"
-    VERSION: int
-    REQUIRES: tuple[str, ...]
-    USES: tuple[str, ...]
-
-    def settings(self, cfg: Config) -> BaseModel:
-        """The part of the configuration this stage depends on (hashed into fingerprints)."""
-        ...
-
-    def preflight(self, settings: Any) -> dict[str, str]:
-        """Check tools before any work; return their versions; raise MissingDependencyError."""
-        ...
-
-    def run(self, inp: Any, settings: Any, paths: Layout) -> StageRecord:
-        """Do the work for one page, volume or collection; raise PageError on bad input."""
-        ...
-
-
-def _load() -> tuple[Stage, ...]:
-    from pipeline.stages import annotation, collection, ingest, manifest, ocr, text, tiles
-
-    return (ingest, tiles, ocr, annotation, text, manifest, collection)
-
-
-STAGES: tuple[Stage, ...] = _load()
-STAGE_NAMES: tuple[str, ...] = tuple(s.NAME for s in STAGES)
-
-
-def stage_by_name(name: str) -> Stage:
-    """Look a stage up by ``NAME``."""
     for stage in STAGES:
-        if name == stage.NAME:
+        if name == stage.name:
             return stage
     raise KeyError(name)

@@ -15,15 +15,13 @@ from pipeline.iiif import parts as parts
 from pipeline.iiif.jsonio import dump_json
 from pipeline.iiif.models import manifest_errors, to_data
 from pipeline.layout import Layout
-from pipeline.records import CollectionInput, StageRecord
+from pipeline.records import StageRecord
+from pipeline.results import CollectionResult, ManifestResult
+from pipeline.stages.spec import CollectionInput, StageSpec
 
 log = logging.getLogger(__name__)
 
 NAME = "collection"
-SCOPE = "collection"
-VERSION = 2
-REQUIRES: tuple[str, ...] = ("manifest",)
-USES: tuple[str, ...] = ()
 
 
 class CollectionSettings(BaseModel):
@@ -70,32 +68,19 @@ def settings_problems(settings: CollectionSettings) -> list[str]:
     ]
 
 
-def preflight(settings: CollectionSettings) -> dict[str, str]:
-    """Check the tools the stage needs: none, it only writes JSON.
-
-    Args:
-        settings: The stage's settings.
-
-    Returns:
-        No tool versions.
-
-    """
-    return {}
-
-
-def _thumbnail(data: dict[str, Any]) -> list[Any] | None:
+def _thumbnail(manifest: ManifestResult) -> list[Any] | None:
     """Return a volume's thumbnail (as its manifest gives it), for browsing the collection."""
-    thumbs = data.get("thumbnail")
+    thumbs = manifest.thumbnail
     return [AnnotationBody(**t) for t in thumbs] if thumbs else None
 
 
-def build_collection(inp: CollectionInput, coll: CollectionConfig, paths: Layout) -> Collection:
+def build_collection(inp: CollectionInput, coll: CollectionConfig, layout: Layout) -> Collection:
     """Build the Collection of every volume whose manifest is ok, in volume order.
 
     Args:
-        inp: Each volume's id and manifest record data, in volume order.
+        inp: Each volume's id and manifest result, in volume order.
         coll: The collection section of the configuration.
-        paths: The output layout.
+        layout: The output layout.
 
     Returns:
         The iiif-prezi3 Collection.
@@ -110,16 +95,16 @@ def build_collection(inp: CollectionInput, coll: CollectionConfig, paths: Layout
     label = parts.text_map(coll.label, "collection.label") or {"none": [coll.id]}
     items = [
         ManifestRef(
-            id=data["id"],
+            id=manifest.id,
             type="Manifest",
-            label=parts.text_map(data["label"], f"{vid}: label") or {"none": [vid]},
-            thumbnail=_thumbnail(data),
+            label=parts.text_map(manifest.label, f"{vid}: label") or {"none": [vid]},
+            thumbnail=_thumbnail(manifest),
         )
-        for vid, data in inp.volumes
+        for vid, manifest in inp.volumes
     ]
     first_thumb = next((i.thumbnail for i in items if i.thumbnail), None)
     return Collection(
-        id=paths.collection_id(coll.id),
+        id=layout.collection_id(coll.id),
         label=label,
         summary=(
             parts.statement_map(coll.summary, "collection.summary", html_allowed=True)
@@ -139,13 +124,13 @@ def build_collection(inp: CollectionInput, coll: CollectionConfig, paths: Layout
     )
 
 
-def run(inp: CollectionInput, settings: CollectionSettings, paths: Layout) -> StageRecord:
+def run(inp: CollectionInput, settings: CollectionSettings, layout: Layout) -> StageRecord:
     """Write the collection listing every volume whose manifest is ok, in volume order.
 
     Args:
-        inp: Each volume's id and manifest record data, in volume order.
+        inp: Each volume's id and manifest result, in volume order.
         settings: The stage's settings.
-        paths: The output layout.
+        layout: The output layout.
 
     Returns:
         The record: the collection file, its id and the volumes it lists.
@@ -158,14 +143,22 @@ def run(inp: CollectionInput, settings: CollectionSettings, paths: Layout) -> St
     if not inp.volumes:
         raise ManifestError("no volume has a manifest yet")
     with manifest_errors():
-        data = to_data(build_collection(inp, coll, paths), context=True)
-    path = paths.collection_path(coll.id)
+        data = to_data(build_collection(inp, coll, layout), context=True)
+    path = layout.collection_path(coll.id)
     digest = write_text_atomic(path, dump_json(data))
-    return StageRecord(
-        stage=NAME,
-        volume="",
-        page="",
-        status="ok",
-        outputs={paths.rel(path): digest},
-        data={"id": data["id"], "volumes": [v for v, _ in inp.volumes]},
-    )
+    result = CollectionResult(id=data["id"], volumes=[v for v, _ in inp.volumes])
+    return StageRecord.done(NAME, "", "", result, outputs={layout.rel(path): digest})
+
+
+SPEC = StageSpec(
+    name=NAME,
+    scope="collection",
+    version=2,
+    inputs=CollectionInput,
+    settings_type=CollectionSettings,
+    settings_for=settings,
+    work=run,
+    requires=("manifest",),
+    writes_urls=True,
+    settings_check=settings_problems,
+)

@@ -10,9 +10,9 @@ decoding the master a second time.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pyvips
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,23 +27,17 @@ from pipeline.imaging.vips import (
     jpeg2000_reader,
     open_master,
     oriented_size,
-    unit_range,
     vips_message,
     vips_version,
 )
 from pipeline.layout import Layout
-from pipeline.records import PageInput, StageRecord
+from pipeline.records import StageRecord
+from pipeline.results import IngestResult
+from pipeline.stages.spec import PageInput, StageSpec
 
 log = logging.getLogger(__name__)
 
 NAME = "ingest"
-SCOPE = "page"
-VERSION = 3
-REQUIRES: tuple[str, ...] = ()
-USES: tuple[str, ...] = ()
-ITEM_FIELDS: tuple[str, ...] = ()
-# Touching or copying a master changes these but not a single derivative.
-VOLATILE: tuple[str, ...] = ("file", "size", "mtime_ns")
 
 # Formats a master may be in (``ingest.formats``), their display names and libvips loaders.
 FORMAT_NAMES = {"tiff": "TIFF", "jpeg": "JPEG", "png": "PNG", "jp2k": "JPEG 2000"}
@@ -215,41 +209,27 @@ def _check_single_page(image: pyvips.Image, source: Path) -> None:
             )
 
 
-def _describe(image: pyvips.Image) -> dict[str, Any]:
+def _describe(image: pyvips.Image) -> IngestResult:
     """Describe a master's encoding, colour and orientation (what conversions it needs)."""
-    return {
-        "loader": str(header_get(image, "vips-loader", "")),
-        "bands": image.bands,
-        "format": str(image.format),
-        "interpretation": str(image.interpretation),
-        "bits": int(header_get(image, "bits-per-sample", 0) or 0),
-        "palette": bool(
-            header_get(image, "palette", 0) or header_get(image, "palette-bit-depth", 0)
-        ),
-        "has_alpha": bool(image.hasalpha()),
-        "orientation": int(header_get(image, "orientation", 1) or 1),
-        "has_icc": image.get_typeof("icc-profile-data") != 0,
-    }
+    return IngestResult(
+        loader=str(header_get(image, "vips-loader", "")),
+        bands=image.bands,
+        format=str(image.format),
+        interpretation=str(image.interpretation),
+        bits=int(header_get(image, "bits-per-sample", 0) or 0),
+        palette=bool(header_get(image, "palette", 0) or header_get(image, "palette-bit-depth", 0)),
+        has_alpha=bool(image.hasalpha()),
+        orientation=int(header_get(image, "orientation", 1) or 1),
+        has_icc=image.get_typeof("icc-profile-data") != 0,
+    )
 
 
-def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
-    """Validate one master without modifying it (it is only ever opened for reading).
-
-    Args:
-        inp: The page.
-        settings: Accepted formats, size limits and OCR's reduction.
-        paths: Where OCR's working image is kept (the only file ingest leaves), and the
-            scratch folder a JPEG 2000 master is decoded into (unlinked as soon as it is open).
-
-    Returns:
-        A record whose data holds sha256, size, mtime, encoding and oriented dimensions.
+def _read_head(source: Path) -> tuple[os.stat_result, bytes]:
+    """A master's stat and first bytes.
 
     Raises:
-        ScanError: Missing, empty, not an accepted image, truncated or damaged, multi-page,
-            too small or too large, or changed while being read.
-
+        ScanError: Missing, unreadable, not a regular file or empty.
     """
-    source = Path(inp.item.source)
     try:
         before = source.stat()
     except FileNotFoundError:
@@ -263,14 +243,18 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
         raise ScanError("empty file (0 bytes): the scan or the copy did not complete")
     try:
         with source.open("rb") as fh:
-            head = fh.read(SNIFF_BYTES)
+            return before, fh.read(SNIFF_BYTES)
     except OSError as exc:
         raise ScanError(f"cannot read file ({exc.strerror})") from None
-    kind = sniff(head)
-    limits = settings.ingest
-    if kind not in limits.formats:
-        raise ScanError(_refusal(kind, head, limits.formats))
-    image = open_master(source, max_pixels=limits.max_pixels, scratch=paths.scratch_dir)
+
+
+def _open_checked(source: Path, kind: str, limits: IngestConfig, layout: Layout) -> pyvips.Image:
+    """Open a master with the loader its content calls for; one page, not too small.
+
+    Raises:
+        ScanError: Read by another loader, multi-page, too small or over the pixel limit.
+    """
+    image = open_master(source, max_pixels=limits.max_pixels, scratch=layout.scratch_dir)
     loader = str(header_get(image, "vips-loader", ""))
     if not loader.startswith(LOADERS[kind]):
         raise ScanError(f"libvips reads this {FORMAT_NAMES[kind]} file as {loader!r}; refusing it")
@@ -281,27 +265,70 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
             f"image is {width} x {height} px, smaller than ingest.min_side = {limits.min_side} "
             "px: a placeholder or thumbnail rather than a scan?"
         )
-    keep = settings.working_image
-    plan = (
-        reduction.plan_reduction(image, dpi=keep.dpi, assume_dpi=keep.assume_dpi)
-        if keep is not None
-        else None
-    )
+    return image
+
+
+def _decode(
+    image: pyvips.Image, source: Path, plan: reduction.Reduction | None, max_pixels: int
+) -> tuple[pyvips.Image, pyvips.Image | None, list[float] | None]:
+    """Decode every pixel once, streaming, so truncated or corrupt data fails here.
+
+    Returns:
+        The image (opened again after measuring floating-point samples), OCR's reduced copy
+        (if OCR resamples), and the samples' range (floating-point masters only).
+
+    Raises:
+        ScanError: The image data is damaged or incomplete.
+    """
     reduced = None
     value_range: list[float] | None = None
     try:
-        # Decode every pixel once, streaming, so truncated or corrupt data fails here.
         if floats_in_unit_range(image):
             # Floating-point samples: 0-1 or 0-255? Derivatives need to know (one more pass).
             stats = image.stats()
             value_range = [round(stats.getpoint(0, 0)[0], 6), round(stats.getpoint(1, 0)[0], 6)]
-            image = open_master(source, max_pixels=limits.max_pixels)
+            image = open_master(source, max_pixels=max_pixels)
         if plan is not None and plan.resamples:
             reduced = reduction.shrink_master(image, plan)
         elif value_range is None:
             image.min()
     except pyvips.Error as exc:
         raise ScanError(f"image data is damaged or incomplete: {vips_message(exc)}") from None
+    return image, reduced, value_range
+
+
+def run(inp: PageInput, settings: IngestSettings, layout: Layout) -> StageRecord:
+    """Validate one master without modifying it (it is only ever opened for reading).
+
+    Args:
+        inp: The page.
+        settings: Accepted formats, size limits and OCR's reduction.
+        layout: Where OCR's working image is kept (the only file ingest leaves), and the
+            scratch folder a JPEG 2000 master is decoded into (unlinked as soon as it is open).
+
+    Returns:
+        A record whose result holds sha256, size, mtime, encoding and oriented dimensions.
+
+    Raises:
+        ScanError: Missing, empty, not an accepted image, truncated or damaged, multi-page,
+            too small or too large, or changed while being read.
+
+    """
+    source = Path(inp.item.source)
+    before, head = _read_head(source)
+    kind = sniff(head)
+    limits = settings.ingest
+    if kind not in limits.formats:
+        raise ScanError(_refusal(kind, head, limits.formats))
+    image = _open_checked(source, kind, limits, layout)
+    width, height = oriented_size(image)
+    keep = settings.working_image
+    plan = (
+        reduction.plan_reduction(image, dpi=keep.dpi, assume_dpi=keep.assume_dpi)
+        if keep is not None
+        else None
+    )
+    image, reduced, value_range = _decode(image, source, plan, limits.max_pixels)
     sha = sha256_file(source)
     after = source.stat()
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
@@ -309,12 +336,14 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
             "the file changed while it was being read (is it still being copied?); run again "
             "once it is complete"
         )
-    range_data = {} if value_range is None else {"value_range": value_range}
+    described = _describe(image)
+    if value_range is not None:
+        described = described.model_copy(update={"value_range": tuple(value_range)})
     if reduced is not None and plan is not None:
         _keep_working_image(
             reduced,
-            unit_range(range_data),
-            paths.working_image_path(
+            described.unit_floats,
+            layout.working_image_path(
                 inp.item.volume, inp.item.page, reduction.working_image_key(sha, plan)
             ),
         )
@@ -323,25 +352,20 @@ def run(inp: PageInput, settings: IngestSettings, paths: Layout) -> StageRecord:
     if named != kind:
         warnings.append(f"the name ends in {source.suffix} but the content is {FORMAT_NAMES[kind]}")
     log.debug("ingested %s (%d x %d)", source.name, width, height)
-    return StageRecord(
-        stage=NAME,
-        volume=inp.item.volume,
-        page=inp.item.page,
-        status="ok",
-        data={
+    result = described.model_copy(
+        update={
             "file": source.name,
             "sha256": sha,
             "size": before.st_size,
             "mtime_ns": before.st_mtime_ns,
             "file_format": kind,
-            **_describe(image),
             "width": width,
             "height": height,
-            **range_data,
             "warnings": warnings,
-        },
-        tool_versions={"libvips": vips_version(), **(jpeg2000_reader() if kind == "jp2k" else {})},
+        }
     )
+    tools = {"libvips": vips_version(), **(jpeg2000_reader() if kind == "jp2k" else {})}
+    return StageRecord.done(NAME, inp.item.volume, inp.item.page, result, tool_versions=tools)
 
 
 def _keep_working_image(reduced: pyvips.Image, unit_floats: bool, path: Path) -> None:
@@ -353,3 +377,19 @@ def _keep_working_image(reduced: pyvips.Image, unit_floats: bool, path: Path) ->
         log.debug("no working image for %s: %s", path, exc)
     except OSError as exc:
         log.warning("cannot keep the working image %s (%s); OCR will decode the master", path, exc)
+
+
+SPEC = StageSpec(
+    name=NAME,
+    scope="page",
+    version=3,
+    inputs=PageInput,
+    settings_type=IngestSettings,
+    settings_for=settings,
+    check_tools=preflight,
+    work=run,
+    item_fields=(),
+    # Touching or copying a master changes these but not a single derivative.
+    volatile=frozenset({"file", "size", "mtime_ns"}),
+    reads_master=True,
+)

@@ -23,19 +23,16 @@ from pipeline.iiif.models import (
     validated,
 )
 from pipeline.iiif.ranges import build_range, range_parts
-from pipeline.iiif.text import first_text, markup_warnings
-from pipeline.input.descriptor import CATALOGUE_FIELDS, DESCRIPTOR
+from pipeline.iiif.text import LangMap, first_text, markup_warnings
+from pipeline.input.descriptor import CATALOGUE_FIELDS, DESCRIPTOR, Descriptor, RangeEntry
 from pipeline.layout import Layout
-from pipeline.records import StageRecord, VolumeInput
+from pipeline.records import StageRecord
+from pipeline.results import ManifestResult, TextResult
+from pipeline.stages.spec import StageSpec, VolumeInput
 
 log = logging.getLogger(__name__)
 
 NAME = "manifest"
-SCOPE = "volume"
-VERSION = 3  # 3: labels keep bracketed text (<draft>) and record what markup removal took
-REQUIRES: tuple[str, ...] = ("ingest", "tiles")
-# "text" is a volume stage: its record arrives in VolumeInput.upstream.
-USES: tuple[str, ...] = ("ocr", "annotations", "text")
 
 
 class ManifestSettings(BaseModel):
@@ -63,45 +60,38 @@ def settings(cfg: Config) -> ManifestSettings:
     )
 
 
-def preflight(settings: ManifestSettings) -> dict[str, str]:
-    """Check the tools the stage needs: none, it only writes JSON.
-
-    Args:
-        settings: The stage's settings.
-
-    Returns:
-        No tool versions.
-
-    """
-    return {}
-
-
 # -- the manifest ------------------------------------------------------------------------------
-def _metadata(desc: dict[str, Any]) -> list[Any]:
+def _metadata(desc: Descriptor) -> list[Any]:
     """Return the catalogue fields, then the free-form entries, of a descriptor.
 
     Raises:
         ManifestError: A free-form entry is blank, or sanitising leaves nothing of a string.
 
     """
+    catalogue = desc.model_dump(include=set(CATALOGUE_FIELDS))
     fields = (
-        parts.catalogue_entry(name, desc[name], f"{DESCRIPTOR}: {name}")
+        parts.catalogue_entry(name, catalogue[name], f"{DESCRIPTOR}: {name}")
         for name in CATALOGUE_FIELDS
-        if desc.get(name)
+        if catalogue[name]
     )
     entries = [e for e in fields if e is not None]
-    for n, m in enumerate(desc.get("metadata", []), start=1):
-        entries.append(parts.label_value(m["label"], m["value"], f"{DESCRIPTOR}: metadata[{n}]"))
+    for n, m in enumerate(desc.metadata, start=1):
+        entries.append(parts.label_value(m.label, m.value, f"{DESCRIPTOR}: metadata[{n}]"))
     return entries
 
 
-def _range_warnings(ranges: list[dict[str, Any]], where: str = "") -> list[str]:
+def _range_warnings(ranges: list[RangeEntry], where: str = "") -> list[str]:
     out: list[str] = []
     for n, entry in enumerate(ranges, start=1):
         here = f"{where}{n}"
-        out += markup_warnings(entry["label"], f"{DESCRIPTOR}: ranges[{here}].label")
-        out += _range_warnings(entry.get("ranges", []), f"{here}.")
+        out += markup_warnings(entry.label, f"{DESCRIPTOR}: ranges[{here}].label")
+        out += _range_warnings(entry.ranges, f"{here}.")
     return out
+
+
+def _label_key(desc: Descriptor) -> tuple[str, LangMap]:
+    """The descriptor key the manifest's label comes from (``label``, else ``title``)."""
+    return ("label", desc.label) if desc.label else ("title", desc.title or {})
 
 
 def label_warnings(inp: VolumeInput) -> list[str]:
@@ -115,46 +105,46 @@ def label_warnings(inp: VolumeInput) -> list[str]:
 
     """
     desc = inp.descriptor
-    key = "label" if desc.get("label") else "title"
-    out = markup_warnings(desc.get(key) or {}, f"{DESCRIPTOR}: {key}")
-    if (desc.get("homepage") or {}).get("label"):
-        out += markup_warnings(desc["homepage"]["label"], f"{DESCRIPTOR}: homepage.label")
-    for n, link in enumerate(desc.get("see_also", []), start=1):
-        out += markup_warnings(link.get("label") or {}, f"{DESCRIPTOR}: see_also[{n}].label")
-    for n, entry in enumerate(desc.get("metadata", []), start=1):
-        out += markup_warnings(entry["label"], f"{DESCRIPTOR}: metadata[{n}].label")
-    out += _range_warnings(desc.get("ranges", []))
+    key, label = _label_key(desc)
+    out = markup_warnings(label, f"{DESCRIPTOR}: {key}")
+    if desc.homepage is not None and desc.homepage.label:
+        out += markup_warnings(desc.homepage.label, f"{DESCRIPTOR}: homepage.label")
+    for n, link in enumerate(desc.see_also, start=1):
+        out += markup_warnings(link.label or {}, f"{DESCRIPTOR}: see_also[{n}].label")
+    for n, entry in enumerate(desc.metadata, start=1):
+        out += markup_warnings(entry.label, f"{DESCRIPTOR}: metadata[{n}].label")
+    out += _range_warnings(desc.ranges)
     for page in inp.pages:
         where = f"{DESCRIPTOR}: pages: {page.item.page}: label"
         out += markup_warnings(page.item.label, where)
     return out
 
 
-def _renderings(make: Make, upstream: dict[str, dict[str, Any]], paths: Layout) -> list[Any]:
+def _renderings(make: Make, text: TextResult | None, layout: Layout) -> list[Any]:
     """Return the volume's own renderings: the plain text of the text stage, when it ran."""
-    text = upstream.get("text", {}).get("text")
-    return [parts.link(make, paths.url_of(text), "text", "Text", "text/plain")] if text else []
+    if text is None or not text.text:
+        return []
+    return [parts.link(make, layout.url_of(text.text), "text", "Text", "text/plain")]
 
 
 def _shell(
     inp: VolumeInput,
     settings: ManifestSettings,
-    paths: Layout,
+    layout: Layout,
     start: CanvasParts | None,
     thumb: CanvasParts | None,
 ) -> Manifest:
     """Build everything but the canvases and ranges, validated by iiif-prezi3."""
     desc = inp.descriptor
     coll = settings.collection
-    key = "label" if desc.get("label") else "title"
-    label = parts.text_map(desc.get(key) or {}, f"{DESCRIPTOR}: {key}")
-    label = label or {"none": [inp.volume]}
-    summary = desc.get("summary")
+    key, text = _label_key(desc)
+    label = parts.text_map(text, f"{DESCRIPTOR}: {key}") or {"none": [inp.volume]}
+    summary = desc.summary
     if summary:
         summary = parts.statement_map(summary, f"{DESCRIPTOR}: summary", html_allowed=True)
-    if desc.get("required_statement"):
+    if desc.required_statement:
         statement = parts.required_statement(
-            desc["required_statement"], f"{DESCRIPTOR}: required_statement"
+            desc.required_statement, f"{DESCRIPTOR}: required_statement"
         )
     else:
         statement = parts.required_statement(
@@ -162,47 +152,47 @@ def _shell(
         )
     links = [
         LinkedResource(
-            id=s["id"],
+            id=s.id,
             type="Dataset",
-            format=s.get("format"),
-            profile=s.get("profile"),
-            label=parts.text_map(s["label"], f"{DESCRIPTOR}: see_also[{n}].label")
-            if s.get("label")
+            format=s.format,
+            profile=s.profile,
+            label=parts.text_map(s.label, f"{DESCRIPTOR}: see_also[{n}].label")
+            if s.label
             else None,
         )
-        for n, s in enumerate(desc.get("see_also", []), start=1)
+        for n, s in enumerate(desc.see_also, start=1)
     ]
-    ocr_up = inp.upstream if settings.manifest.ocr_links else {}
+    text_result = inp.upstream.text if settings.manifest.ocr_links else None
     return Manifest(
-        id=paths.manifest_id(inp.volume),
+        id=layout.manifest_id(inp.volume),
         label=label,
         summary=summary or None,
         metadata=_metadata(desc) or None,
         requiredStatement=statement,
-        rights=desc.get("rights") or coll.rights,
+        rights=desc.rights or coll.rights,
         provider=[parts.provider(coll.provider)] if coll.provider else None,
-        homepage=[parts.homepage(desc["homepage"], label)] if desc.get("homepage") else None,
-        navDate=parts.nav_date(desc.get("nav_date")),
-        partOf=[parts.collection_link(coll.label, paths.collection_id(coll.id))],
-        behavior=desc.get("behavior") or settings.manifest.behavior,
-        viewingDirection=desc.get("viewing_direction", "left-to-right"),
+        homepage=[parts.homepage(desc.homepage, label)] if desc.homepage else None,
+        navDate=parts.nav_date(desc.nav_date),
+        partOf=[parts.collection_link(coll.label, layout.collection_id(coll.id))],
+        behavior=desc.behavior or settings.manifest.behavior,
+        viewingDirection=desc.viewing_direction,
         start=to_data(CanvasRef(id=start.canvas_id, type="Canvas")) if start else None,
         thumbnail=build_thumbnail(validated, thumb) if thumb else None,
         seeAlso=links or None,
-        rendering=_renderings(validated, ocr_up, paths) or None,
+        rendering=_renderings(validated, text_result, layout) or None,
         items=[],
     )
 
 
 def build_manifest(
-    inp: VolumeInput, settings: ManifestSettings, paths: Layout
+    inp: VolumeInput, settings: ManifestSettings, layout: Layout
 ) -> tuple[dict[str, Any], Assembler]:
     """Build the manifest of a volume as JSON-ready data.
 
     Args:
         inp: The volume: descriptor, page records, page order and other volume stages' records.
         settings: The stage's settings.
-        paths: The output layout (every id and URL).
+        layout: The output layout (every id and URL).
 
     Returns:
         The manifest and the assembler (which counts the shapes it validated).
@@ -214,41 +204,56 @@ def build_manifest(
     """
     assembler = Assembler()
     with manifest_errors(), gc_paused():
-        return _build(inp, settings, paths, assembler), assembler
+        return _build(inp, settings, layout, assembler), assembler
+
+
+def _canvases(inp: VolumeInput, layout: Layout, *, ocr_links: bool) -> list[CanvasParts]:
+    """The parts of a canvas for every page that has tiles."""
+    return [
+        canvas_parts(
+            p.item,
+            p.upstream.tiles,
+            p.upstream.ocr if ocr_links else None,
+            p.upstream.annotations,
+            layout,
+        )
+        for p in inp.pages
+        if p.upstream.tiles is not None
+    ]
 
 
 def _build(
-    inp: VolumeInput, settings: ManifestSettings, paths: Layout, assembler: Assembler
+    inp: VolumeInput, settings: ManifestSettings, layout: Layout, assembler: Assembler
 ) -> dict[str, Any]:
-    pages = [p for p in inp.pages if "tiles" in p.upstream]
-    if not pages:
+    canvases = _canvases(inp, layout, ocr_links=settings.manifest.ocr_links)
+    if not canvases:
         raise ManifestError("no page of this volume has tiles")
-    canvases = [canvas_parts(p, paths, ocr_links=settings.manifest.ocr_links) for p in pages]
     by_page = {c.page: c for c in canvases}
     desc = inp.descriptor
-    start = by_page.get(desc.get("start", ""))
-    thumb = by_page.get(desc.get("thumbnail", "")) or start or canvases[0]
+    start = by_page.get(desc.start or "")
+    thumb = by_page.get(desc.thumbnail or "") or start or canvases[0]
     if thumb.thumbnail is None:
         thumb = next((c for c in canvases if c.thumbnail), thumb)
-    data = to_data(_shell(inp, settings, paths, start, thumb), context=True)
+    data = to_data(_shell(inp, settings, layout, start, thumb), context=True)
     data["items"] = [assembler.build(build_canvas, c, f"canvas {c.page}") for c in canvases]
-    if desc.get("ranges"):
+    if desc.ranges:
         order = list(inp.order) or [p.item.page for p in inp.pages]
         present = {c.page: i for i, c in enumerate(canvases)}
-        ranges = range_parts(desc["ranges"], order, present, inp.volume, paths)
+        entries = [r.model_dump(mode="json", exclude_none=True) for r in desc.ranges]
+        ranges = range_parts(entries, order, present, inp.volume, layout)
         structures = [assembler.build(build_range, r, f"range {r.id}") for r in ranges]
         if structures:
             data["structures"] = structures
     return data
 
 
-def run(inp: VolumeInput, settings: ManifestSettings, paths: Layout) -> StageRecord:
+def run(inp: VolumeInput, settings: ManifestSettings, layout: Layout) -> StageRecord:
     """Build and write the volume's manifest.
 
     Args:
         inp: The volume: descriptor, page records, page order and other volume stages' records.
         settings: The stage's settings.
-        paths: The output layout.
+        layout: The output layout.
 
     Returns:
         The record: the manifest file and, for the collection stage, its id, label, number of
@@ -267,8 +272,8 @@ def run(inp: VolumeInput, settings: ManifestSettings, paths: Layout) -> StageRec
             f"{len(inp.missing)} page(s) failed ({shown}); fix them, or pass --allow-partial "
             "to build a manifest without them"
         )
-    data, assembler = build_manifest(inp, settings, paths)
-    path = paths.manifest_path(inp.volume)
+    data, assembler = build_manifest(inp, settings, layout)
+    path = layout.manifest_path(inp.volume)
     digest = write_text_atomic(path, dump_json(data))
     warnings = label_warnings(inp)
     for line in warnings:
@@ -287,21 +292,30 @@ def run(inp: VolumeInput, settings: ManifestSettings, paths: Layout) -> StageRec
         assembler.validated,
         first_text(data["label"]),
     )
-    record: dict[str, Any] = {
-        "id": data["id"],
-        "label": data["label"],
-        "canvases": len(data["items"]),
-        "thumbnail": data.get("thumbnail"),
-    }
-    if inp.missing:
-        record["missing"] = list(inp.missing)
-    if warnings:
-        record["warnings"] = warnings
-    return StageRecord(
-        stage=NAME,
-        volume=inp.volume,
-        page="",
-        status="ok",
-        outputs={paths.rel(path): digest},
-        data=record,
+    result = ManifestResult(
+        id=data["id"],
+        label=data["label"],
+        canvases=len(data["items"]),
+        thumbnail=data.get("thumbnail"),
     )
+    # Written only when there is something to say (as earlier versions did).
+    if inp.missing:
+        result = result.model_copy(update={"missing": list(inp.missing)})
+    if warnings:
+        result = result.model_copy(update={"warnings": warnings})
+    return StageRecord.done(NAME, inp.volume, "", result, outputs={layout.rel(path): digest})
+
+
+SPEC = StageSpec(
+    name=NAME,
+    scope="volume",
+    version=3,  # 3: labels keep bracketed text (<draft>) and record what markup removal took
+    inputs=VolumeInput,
+    settings_type=ManifestSettings,
+    settings_for=settings,
+    work=run,
+    requires=("ingest", "tiles"),
+    # "text" is a volume stage: its result arrives in VolumeInput.upstream.
+    uses=("ocr", "annotations", "text"),
+    writes_urls=True,
+)

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.config import Config
 from pipeline.fsio import write_text_atomic
 from pipeline.layout import Layout
-from pipeline.records import StageRecord, VolumeInput
+from pipeline.records import StageRecord
+from pipeline.results import OcrResult, TextResult
+from pipeline.stages.spec import StageSpec, VolumeInput
 
 log = logging.getLogger(__name__)
 
 NAME = "text"
-SCOPE = "volume"
-VERSION = 1
-REQUIRES: tuple[str, ...] = ("ocr",)
-USES: tuple[str, ...] = ()
 
 HEADER = "Machine-generated OCR text (tesseract), not a human transcription: {volume}\n"
 
@@ -36,11 +33,6 @@ def settings(cfg: Config) -> TextSettings:
     return TextSettings(enabled=cfg.ocr.enabled)
 
 
-def preflight(settings: TextSettings) -> dict[str, str]:
-    """Nothing external is needed."""
-    return {}
-
-
 def marker(page: str, label: dict[str, list[str]] | None) -> str:
     """The line that starts a page: ``=== p001 (1) ===`` (its id and label)."""
     values = [v for vs in (label or {}).values() for v in vs]
@@ -48,31 +40,30 @@ def marker(page: str, label: dict[str, list[str]] | None) -> str:
     return f"=== {page}{shown} ==="
 
 
-def page_block(ocr: dict[str, Any], paths: Layout) -> str:
+def page_block(ocr: OcrResult, layout: Layout) -> str:
     """A page's text, or a bracketed note saying why there is none."""
-    if ocr.get("blank"):
+    if ocr.blank:
         return "[blank page: no text found]"
-    if not ocr.get("published", True):
+    if not ocr.published:
         return (
-            f"[text withheld: mean OCR confidence {ocr.get('confidence')} is below the "
-            "review threshold]"
+            f"[text withheld: mean OCR confidence {ocr.confidence} is below the review threshold]"
         )
-    text = paths.path(str(ocr["txt"])).read_text(encoding="utf-8").strip("\n")
+    text = layout.path(str(ocr.txt)).read_text(encoding="utf-8").strip("\n")
     return text or "[blank page: no text found]"
 
 
-def run(inp: VolumeInput, settings: TextSettings, paths: Layout) -> StageRecord:
+def run(inp: VolumeInput, settings: TextSettings, layout: Layout) -> StageRecord:
     """Write ``<volume>/<volume>.txt`` from the pages' OCR text, in page order.
 
     Pages whose OCR failed or is withheld (low confidence) keep their marker with a note,
     so page numbers stay right and nothing vanishes silently.
     """
-    path = paths.text_path(inp.volume)
+    path = layout.text_path(inp.volume)
     present = {p.item.page: p for p in inp.pages}
-    has_ocr = [p for p in inp.pages if p.upstream.get("ocr", {}).get("txt")]
+    has_ocr = [p for p in inp.pages if p.upstream.ocr is not None and p.upstream.ocr.txt]
     if not settings.enabled or not has_ocr:
         path.unlink(missing_ok=True)
-        return StageRecord(stage=NAME, volume=inp.volume, page="", status="ok", data={"text": None})
+        return StageRecord.done(NAME, inp.volume, "", TextResult(text=None))
     order = inp.order or tuple(present)
     blocks = [HEADER.format(volume=inp.volume)]
     withheld: list[str] = []
@@ -81,22 +72,28 @@ def run(inp: VolumeInput, settings: TextSettings, paths: Layout) -> StageRecord:
         if entry is None:
             blocks.append(f"{marker(page, None)}\n[no text: OCR of this page failed]\n")
             continue
-        ocr = entry.upstream.get("ocr", {})
-        if not ocr.get("published", True):
+        ocr = entry.upstream.ocr or OcrResult()
+        if not ocr.published:
             withheld.append(page)
-        blocks.append(f"{marker(page, entry.item.label)}\n{page_block(ocr, paths)}\n")
+        blocks.append(f"{marker(page, entry.item.label)}\n{page_block(ocr, layout)}\n")
     digest = write_text_atomic(path, "\n".join(blocks))
-    rel = paths.rel(path)
-    return StageRecord(
-        stage=NAME,
-        volume=inp.volume,
-        page="",
-        status="ok",
-        outputs={rel: digest},
-        data={
-            "text": rel,
-            "pages": len(has_ocr),
-            "withheld": withheld,
-            "missing": [p for p in order if p not in present],
-        },
+    rel = layout.rel(path)
+    result = TextResult(
+        text=rel,
+        pages=len(has_ocr),
+        withheld=withheld,
+        missing=[p for p in order if p not in present],
     )
+    return StageRecord.done(NAME, inp.volume, "", result, outputs={rel: digest})
+
+
+SPEC = StageSpec(
+    name=NAME,
+    scope="volume",
+    version=1,
+    inputs=VolumeInput,
+    settings_type=TextSettings,
+    settings_for=settings,
+    work=run,
+    requires=("ocr",),
+)

@@ -24,16 +24,13 @@ from pipeline.imaging.vips import (
     vips_version,
 )
 from pipeline.layout import Layout
-from pipeline.records import PageInput, StageRecord
+from pipeline.records import StageRecord
+from pipeline.results import Thumbnail, TilesResult
+from pipeline.stages.spec import PageInput, StageSpec
 
 log = logging.getLogger(__name__)
 
 NAME = "tiles"
-SCOPE = "page"
-VERSION = 3
-REQUIRES: tuple[str, ...] = ("ingest",)
-USES: tuple[str, ...] = ()
-ITEM_FIELDS: tuple[str, ...] = ()
 
 # A level made of more tiles than this is written from the master instead of joined from its
 # tiles, which keeps every tile file open at once.
@@ -212,24 +209,24 @@ def _nearest_level(plan: Plan, size: iiif.Size) -> int:
     raise TilingError(f"no pyramid level has the size {size[0]} x {size[1]}")
 
 
-def _data(plan: Plan, service_id: str, colour: list[str], files: int) -> dict[str, object]:
+def _result(plan: Plan, service_id: str, colour: list[str], files: int) -> TilesResult:
     thumb = iiif.choose_thumbnail(plan.sizes)
     full_w, full_h = plan.full_size
-    return {
-        "service_id": service_id,
-        "width": plan.width,
-        "height": plan.height,
-        "full": iiif.FULL_MAX,
-        "full_width": full_w,
-        "full_height": full_h,
-        "sizes": [list(s) for s in plan.sizes],
-        "scale_factors": plan.scale_factors,
-        "tile_size": plan.tile,
-        "thumbnail": {"path": iiif.size_path(thumb), "width": thumb[0], "height": thumb[1]},
-        "colour": colour,
-        "tiles": files,
-        "replay_missing": 0,
-    }
+    return TilesResult(
+        service_id=service_id,
+        width=plan.width,
+        height=plan.height,
+        full=iiif.FULL_MAX,
+        full_width=full_w,
+        full_height=full_h,
+        sizes=list(plan.sizes),
+        scale_factors=plan.scale_factors,
+        tile_size=plan.tile,
+        thumbnail=Thumbnail(path=iiif.size_path(thumb), width=thumb[0], height=thumb[1]),
+        colour=colour,
+        tiles=files,
+        replay_missing=0,
+    )
 
 
 def write_pyramid_tiff(image: pyvips.Image, path: Path, quality: int) -> str:
@@ -268,7 +265,64 @@ def _open(
     return imaging.normalise(image, unit_floats=unit_floats)
 
 
-def run(inp: PageInput, settings: TilesSettings, paths: Layout) -> StageRecord:
+def _write_pyramid(
+    work: Path,
+    image: pyvips.Image,
+    cfg: TilesConfig,
+    service_id: str,
+    parent_id: str,
+    master: Callable[[], pyvips.Image],
+) -> tuple[Plan, set[str]]:
+    """Write the pyramid with dzsave into ``work``, then info.json and what dzsave leaves out.
+
+    Returns:
+        What the service advertises, and every file written (layout-relative to ``work``).
+
+    Raises:
+        TilingError: The replay found a URL a viewer would request in vain.
+        pyvips.Error: libvips failed.
+    """
+    width, height = image.width, image.height
+    image.dzsave(
+        str(work),
+        layout="iiif3",
+        id=parent_id,
+        tile_size=cfg.tile_size,
+        overlap=0,
+        depth="onetile",
+        suffix=jpeg_suffix(cfg.quality),
+    )
+    (work / "vips-properties.xml").unlink(missing_ok=True)
+    written = iiif.files_under(work)
+    plan = plan_pyramid(width, height, written, cfg)
+    info = iiif.build_info(
+        service_id=service_id,
+        width=width,
+        height=height,
+        tile=cfg.tile_size,
+        scale_factors=plan.scale_factors,
+        sizes=plan.sizes,
+        max_size=plan.full_size if plan.full_sf > 1 else None,
+    )
+    (work / iiif.INFO).write_text(iiif.dump_info(info), encoding="utf-8")
+    written.add(iiif.INFO)
+    derive = Derivatives(work, plan, cfg.quality, master)
+    for rel in iiif.find_missing(info, written.__contains__):
+        derive.fill(rel)
+    present = iiif.files_under(work)
+    missing = iiif.find_missing(info, present.__contains__)
+    if missing:
+        shown = ", ".join(missing[:MAX_LISTED_MISSING])
+        extra = len(missing) - MAX_LISTED_MISSING
+        more = f" and {extra} more" if extra > 0 else ""
+        raise TilingError(
+            f"viewer replay: IIIF viewers would request {shown}{more}, which were not "
+            "written (a bug in the tiles stage: please report it with this page)"
+        )
+    return plan, present
+
+
+def run(inp: PageInput, settings: TilesSettings, layout: Layout) -> StageRecord:
     """Write the page's pyramid, info.json, full/max and sizes, then replay a viewer over them.
 
     Raises:
@@ -277,10 +331,10 @@ def run(inp: PageInput, settings: TilesSettings, paths: Layout) -> StageRecord:
 
     """
     item, cfg = inp.item, settings.tiles
-    final = paths.image_dir(item.volume, item.page)
-    service_id = paths.image_service_id(item.volume, item.page)
+    final = layout.image_dir(item.volume, item.page)
+    service_id = layout.image_service_id(item.volume, item.page)
     source = Path(item.source)
-    unit_floats = imaging.unit_range(inp.upstream.get("ingest", {}))
+    unit_floats = inp.upstream.ingest is not None and inp.upstream.ingest.unit_floats
 
     opened: list[pyvips.Image] = []
     reread = imaging.decoded_by_program(source)  # random access to its decoded copy
@@ -288,66 +342,46 @@ def run(inp: PageInput, settings: TilesSettings, paths: Layout) -> StageRecord:
     def master() -> pyvips.Image:
         if opened and reread:
             return opened[0]  # no second decode
-        return _open(source, settings.max_pixels, unit_floats, paths.scratch_dir)[0]
+        return _open(source, settings.max_pixels, unit_floats, layout.scratch_dir)[0]
 
     outputs: dict[str, str] = {}
     try:
         with atomic_dir(final) as work:
-            image, colour = _open(source, settings.max_pixels, unit_floats, paths.scratch_dir)
+            image, colour = _open(source, settings.max_pixels, unit_floats, layout.scratch_dir)
             opened.append(image)
-            width, height = image.width, image.height
-            image.dzsave(
-                str(work),
-                layout="iiif3",
-                id=paths.image_service_parent(item.volume),
-                tile_size=cfg.tile_size,
-                overlap=0,
-                depth="onetile",
-                suffix=jpeg_suffix(cfg.quality),
+            plan, present = _write_pyramid(
+                work, image, cfg, service_id, layout.image_service_parent(item.volume), master
             )
-            (work / "vips-properties.xml").unlink(missing_ok=True)
-            written = iiif.files_under(work)
-            plan = plan_pyramid(width, height, written, cfg)
-            info = iiif.build_info(
-                service_id=service_id,
-                width=width,
-                height=height,
-                tile=cfg.tile_size,
-                scale_factors=plan.scale_factors,
-                sizes=plan.sizes,
-                max_size=plan.full_size if plan.full_sf > 1 else None,
-            )
-            (work / iiif.INFO).write_text(iiif.dump_info(info), encoding="utf-8")
-            written.add(iiif.INFO)
-            derive = Derivatives(work, plan, cfg.quality, master)
-            for rel in iiif.find_missing(info, written.__contains__):
-                derive.fill(rel)
-            present = iiif.files_under(work)
-            missing = iiif.find_missing(info, present.__contains__)
-            if missing:
-                shown = ", ".join(missing[:MAX_LISTED_MISSING])
-                extra = len(missing) - MAX_LISTED_MISSING
-                more = f" and {extra} more" if extra > 0 else ""
-                raise TilingError(
-                    f"viewer replay: IIIF viewers would request {shown}{more}, which were not "
-                    "written (a bug in the tiles stage: please report it with this page)"
-                )
             for rel in (iiif.INFO, iiif.FULL_MAX):
-                outputs[paths.rel(final / rel)] = sha256_file(work / rel)
-        tiff = paths.pyramid_tiff_path(item.volume, item.page)
+                outputs[layout.rel(final / rel)] = sha256_file(work / rel)
+        tiff = layout.pyramid_tiff_path(item.volume, item.page)
         if cfg.pyramid_tiff:
-            outputs[paths.rel(tiff)] = write_pyramid_tiff(master(), tiff, cfg.pyramid_tiff_quality)
+            outputs[layout.rel(tiff)] = write_pyramid_tiff(master(), tiff, cfg.pyramid_tiff_quality)
         else:
             tiff.unlink(missing_ok=True)  # switched off since the last run: publish no stale copy
     except pyvips.Error as exc:
         raise TilingError(f"libvips could not write tiles: {vips_message(exc)}") from None
     log.debug("tiled %s/%s: %d files, %s", item.volume, item.page, len(present), colour or "as is")
-    return StageRecord(
-        stage=NAME,
-        volume=item.volume,
-        page=item.page,
-        status="ok",
+    return StageRecord.done(
+        NAME,
+        item.volume,
+        item.page,
+        _result(plan, service_id, colour, len(present)),
         outputs=outputs,
-        data=_data(plan, service_id, colour, len(present)),
         tool_versions={"libvips": vips_version()},
     )
+
+
+SPEC = StageSpec(
+    name=NAME,
+    scope="page",
+    version=3,
+    inputs=PageInput,
+    settings_type=TilesSettings,
+    settings_for=settings,
+    check_tools=preflight,
+    work=run,
+    requires=("ingest",),
+    item_fields=(),
+    writes_urls=True,
+)

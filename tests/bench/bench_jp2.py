@@ -38,8 +38,9 @@ def _child(src: str, out: str) -> None:
     from pipeline.config import Config
     from pipeline.imaging.vips import configure_vips
     from pipeline.layout import Layout
-    from pipeline.records import PageInput, PageItem
+    from pipeline.records import PageItem
     from pipeline.stages import ingest, tiles
+    from pipeline.stages.spec import PageInput, Upstream
 
     configure_vips()
     cfg = Config.model_validate(
@@ -54,7 +55,7 @@ def _child(src: str, out: str) -> None:
     started = time.perf_counter()
     record = ingest.run(PageInput(item), ingest.settings(cfg), layout)
     ingested = time.perf_counter() - started
-    tiles.run(PageInput(item, {"ingest": record.data}), tiles.settings(cfg), layout)
+    tiles.run(PageInput(item, Upstream.of({"ingest": record})), tiles.settings(cfg), layout)
     seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "ingest": ingested}))
 

@@ -28,7 +28,9 @@ PREZI3_MAX = 10_000  # every size: the fully validated 10,000-canvas manifest ta
 
 
 def _volume_input(n: int, paths: Any) -> Any:
-    from pipeline.records import PageInput, PageItem, VolumeInput
+    from pipeline.input.descriptor import Descriptor
+    from pipeline.records import PageItem
+    from pipeline.stages.spec import PageInput, Upstream, VolumeInput
 
     pages = []
     for i in range(n):
@@ -60,7 +62,8 @@ def _volume_input(n: int, paths: Any) -> Any:
             "bcp47": "ko",
             "published": True,
         }
-        pages.append(PageInput(item=item, upstream={"ingest": {}, "tiles": tiles, "ocr": ocr}))
+        upstream = Upstream.model_validate({"ingest": {}, "tiles": tiles, "ocr": ocr})
+        pages.append(PageInput(item=item, upstream=upstream))
     descriptor = {
         "label": {
             "ko": ["인물전기 제1권"],
@@ -84,9 +87,9 @@ def _volume_input(n: int, paths: Any) -> Any:
     }
     return VolumeInput(
         volume="bench",
-        descriptor=descriptor,
+        descriptor=Descriptor.model_validate(descriptor),
         pages=tuple(pages),
-        upstream={"text": {"text": "bench/bench.txt"}},
+        upstream=Upstream.model_validate({"text": {"text": "bench/bench.txt"}}),
         order=tuple(p.item.page for p in pages),
     )
 
@@ -97,9 +100,13 @@ def _prezi3_full(inp: Any, settings: Any, paths: Any) -> str:
     from pipeline.iiif.models import validated
     from pipeline.stages import manifest as stage
 
-    canvases = [stage.canvas_parts(p, paths, ocr_links=True) for p in inp.pages]
+    canvases = [
+        stage.canvas_parts(p.item, p.upstream.tiles, p.upstream.ocr, p.upstream.annotations, paths)
+        for p in inp.pages
+    ]
     present = {c.page: i for i, c in enumerate(canvases)}
-    ranges = stage.range_parts(inp.descriptor["ranges"], inp.order, present, "bench", paths)
+    entries = [r.model_dump(mode="json", exclude_none=True) for r in inp.descriptor.ranges]
+    ranges = stage.range_parts(entries, inp.order, present, "bench", paths)
     shell: Manifest = stage._shell(inp, settings, paths, None, canvases[0])
     shell.items = [stage.build_canvas(validated, c) for c in canvases]
     shell.structures = [stage.build_range(validated, r) for r in ranges]

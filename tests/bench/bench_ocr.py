@@ -36,9 +36,10 @@ from typing import Any
 
 from pipeline.config import Config, load_config
 from pipeline.ocr import hocr
-from pipeline.run.job import layout_for, run_job
+from pipeline.run.job import run_job
 from pipeline.samples import DEFAULT_CONDITIONS as CONDITIONS
 from pipeline.samples.generate import generate_volume
+from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
 from tests.bench.common import Row
 

@@ -44,8 +44,9 @@ from pipeline.imaging.vips import master_header, open_master, oriented_size
 from pipeline.imaging.working_image import plan_reduction, working_image
 from pipeline.ocr import hocr, preprocess
 from pipeline.ocr import lines as ocr_lines
-from pipeline.run.job import layout_for, run_job
+from pipeline.run.job import run_job
 from pipeline.samples.generate import generate_volume
+from pipeline.siteurl import layout_for
 from tests.bench.bench_ocr import PageResult, cer, read_ocr, timed_ocr
 from tests.bench.bench_ocr_scripts import A4_300, run_peer
 from tests.bench.common import Row

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import load_config
-from pipeline.run.job import layout_for, run_job
+from pipeline.run.job import run_job
+from pipeline.siteurl import layout_for
 from tests.bench.common import VENV_BIN, Row, timed
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, start_server
 

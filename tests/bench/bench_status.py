@@ -35,8 +35,9 @@ from pipeline.iiif import image as iiif
 from pipeline.input.volumes import load_volume
 from pipeline.layout import Layout
 from pipeline.records import StageRecord
-from pipeline.run.job import layout_for, run_job, status
+from pipeline.run.job import run_job, status
 from pipeline.run.local import SerialExecutor, Task, execute
+from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
 from tests.bench.common import Row, timed
 

@@ -66,13 +66,14 @@ def _child(variant: str, src: str, out: str) -> None:
     from pipeline.config import Config
     from pipeline.imaging.vips import configure_vips, jpeg_suffix
     from pipeline.layout import Layout
-    from pipeline.records import PageInput, PageItem
+    from pipeline.records import PageItem
     from pipeline.stages import tiles
+    from pipeline.stages.spec import PageInput
 
     configure_vips()
     cfg = Config.model_validate({"site": {"out": out}})  # built-in defaults
     settings, layout = tiles.settings(cfg), Layout(cfg.site.out, cfg.site.base_url)
-    page = PageInput(PageItem("bench", "page", src, 0, {}, ()), {"ingest": {}})
+    page = PageInput(PageItem("bench", "page", src, 0, {}, ()))
     started, cpu = time.perf_counter(), time.process_time()
     if variant == "dzsave":
         pyvips.Image.new_from_file(src, access="sequential").dzsave(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pipeline.layout import Layout
-from pipeline.run.job import job_lock
+from pipeline.lock import job_lock
 from pipeline.samples.generate import generate_volume
 from pipeline.state import StateStore
 from tests.conftest import BASE_URL, assert_clean_exit, have_nanum_fonts, require, run_cli

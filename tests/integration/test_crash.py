@@ -1,7 +1,9 @@
 """Crashes and concurrency, with real processes and real signals.
 
-A job killed with SIGKILL at a random point leaves nothing that looks finished but is not:
-every record it stored passes ``pipeline verify``. Rerun, the output is byte-identical to an
+A job that dies at once right after storing its N-th record (the runner's test hook
+``PIPELINE_TEST_EXIT_AFTER_RECORDS``, N chosen to fall mid-stage; with its workers killed too,
+or left to notice) leaves nothing that looks finished but is not: every record it stored
+passes ``pipeline verify``. Rerun, the output is byte-identical to an
 uninterrupted run and no temporary file is left. Ctrl-C (and SIGTERM) stop cleanly with exit
 code 130 and keep finished work. A second job on the same output folder refuses to start.
 """
@@ -11,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import random
 import re
 import shutil
 import signal
@@ -26,7 +27,10 @@ import pytest
 import pyvips
 
 from pipeline.layout import TMP_PREFIX
+from pipeline.records import PageItem
+from pipeline.run.job import CRASH_EXIT_STATUS, EXIT_AFTER_RECORDS
 from pipeline.samples.generate import generate_volume
+from pipeline.stages.spec import PageInput
 from tests.conftest import BASE_URL, have_tesseract, require
 
 pytestmark = pytest.mark.slow
@@ -53,11 +57,18 @@ def environment(**settings: str) -> dict[str, str]:
     return env
 
 
-def start(root: Path, *args: str, ocr: bool = False, workers: int = 1) -> subprocess.Popen[str]:
-    """``pipeline ... run`` (or another command) as its own process group, like a terminal job."""
+def start(
+    root: Path, *args: str, ocr: bool = False, workers: int = 1, exit_after: int = 0
+) -> subprocess.Popen[str]:
+    """``pipeline ... run`` (or another command) as its own process group, like a terminal job.
+
+    With ``exit_after`` N, the job exits at once (status 75) right after storing record N.
+    """
     argv = [sys.executable, "-m", "pipeline", "--scans", str(root / "scans")]
     argv += ["--out", str(root / "out"), "--base-url", BASE_URL, *(args or ("run", "--quiet"))]
     env = environment(ocr__enabled=str(ocr).lower(), run__workers=str(workers))
+    if exit_after:
+        env[EXIT_AFTER_RECORDS] = str(exit_after)
     return subprocess.Popen(
         argv, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,
@@ -155,38 +166,37 @@ def scans(baseline: dict[str, str], tmp_path: Path) -> Iterator[Path]:
             os.killpg(pid, signal.SIGKILL)
 
 
-def kill_at_random_point(root: Path, rng: random.Random, *, workers: int, group: bool) -> None:
-    """Start a job, let it store a random number of records plus a random moment, SIGKILL it."""
-    proc = start(root, ocr=False, workers=workers)
-    target = rng.randrange(0, 2 * PAGES)  # somewhere in ingest or tiles
-    wait_for(lambda: ok_records(root) >= target or proc.poll() is not None)
-    time.sleep(rng.uniform(0.0, 0.1))
+def crash_after(root: Path, records: int, *, workers: int, group: bool, ocr: bool = False) -> None:
+    """Run a job that dies right after storing ``records`` records; with ``group``, its workers too.
+
+    Without ``group`` the workers are left running: they must notice and stop writing.
+    """
+    proc = start(root, ocr=ocr, workers=workers, exit_after=records)
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == CRASH_EXIT_STATUS, out + err
     if group:
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole job at once, like a power cut
-    else:
-        proc.kill()  # the job only: its workers must not go on writing
-    proc.communicate(timeout=TIMEOUT)
-    assert proc.returncode == -signal.SIGKILL, "the job finished before it could be killed"
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the whole job at once, like a power cut
     wait_for(lambda: not session_processes(proc.pid), timeout=15)
 
 
+# Records stored in order: ingest of the 5 pages (1-5), then their tiles (6-10), ...
 @pytest.mark.parametrize(
-    ("seed", "workers", "group"),
+    ("crashes", "workers", "group"),
     [
-        pytest.param(1, 1, False, id="seed1-serial"),
-        pytest.param(2, 1, True, id="seed2-serial-group"),
-        pytest.param(3, 2, False, id="seed3-pool"),
-        pytest.param(4, 2, True, id="seed4-pool-group"),
-        pytest.param(5, 2, False, id="seed5-pool-twice"),
+        pytest.param((2,), 1, False, id="mid-ingest-serial"),
+        pytest.param((7,), 1, True, id="mid-tiles-serial-group"),
+        pytest.param((3,), 2, False, id="mid-ingest-pool"),
+        pytest.param((8,), 2, True, id="mid-tiles-pool-group"),
+        pytest.param((4, 3), 2, False, id="pool-twice"),
     ],
 )
-def test_sigkill_then_rerun_gives_identical_output(
-    scans: Path, baseline: dict[str, str], seed: int, workers: int, group: bool
+def test_a_crash_then_rerun_gives_identical_output(
+    scans: Path, baseline: dict[str, str], crashes: tuple[int, ...], workers: int, group: bool
 ) -> None:
-    rng = random.Random(seed)
-    kills = 2 if seed == 5 else 1  # the second kill lands during the recovery run
-    for _ in range(kills):
-        kill_at_random_point(scans, rng, workers=workers, group=group)
+    # With two crashes, the second lands during the recovery run (its own third record).
+    for records in crashes:
+        crash_after(scans, records, workers=workers, group=group)
         if (scans / "out" / ".pipeline" / "state.sqlite").exists():
             # Everything recorded as done is really there, whole: done means outputs in place.
             code, output = run(scans, "verify")
@@ -198,7 +208,7 @@ def test_sigkill_then_rerun_gives_identical_output(
 
 
 @pytest.mark.tesseract
-def test_sigkill_during_ocr_then_rerun_gives_identical_output(
+def test_a_crash_during_ocr_then_rerun_gives_identical_output(
     tmp_path: Path, nanum_fonts: None
 ) -> None:
     require(have_tesseract("kor"), "tesseract with kor.traineddata not installed")
@@ -210,13 +220,8 @@ def test_sigkill_during_ocr_then_rerun_gives_identical_output(
         )  # fmt: skip
     code, output = run(roots[0], ocr=True)
     assert code == 0, output
-    proc = start(roots[1], ocr=True)
-    # ingest and tiles of the 3 pages, then at least one page recognised: kill mid-OCR.
-    wait_for(lambda: ok_records(roots[1]) >= 7 or proc.poll() is not None, timeout=120)
-    time.sleep(random.Random(7).uniform(0.0, 0.5))
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=TIMEOUT)
-    wait_for(lambda: not session_processes(proc.pid), timeout=15)
+    # ingest and tiles of the 3 pages, then one page recognised: die mid-OCR.
+    crash_after(roots[1], 7, workers=1, group=True, ocr=True)
     code, output = run(roots[1], ocr=True)
     assert code == 0, output
     assert published(roots[1]) == published(roots[0])
@@ -311,20 +316,27 @@ def test_no_stale_temp_survives_a_new_job(scans: Path) -> None:
     shutil.rmtree(out)
 
 
-class KillsItsWorker:
-    """A page input whose file name cannot be read without the worker process dying."""
+class KillsItsWorker(PageInput):
+    """A page whose item cannot be read in a worker process without the worker dying.
+
+    The job process (which names the page's file in the failed record) reads it safely.
+    """
+
+    def __init__(self, item: PageItem) -> None:  # noqa: D107
+        object.__setattr__(self, "_item", item)
+        object.__setattr__(self, "_job", os.getpid())
 
     @property
-    def item(self) -> object:
-        os.kill(os.getpid(), signal.SIGKILL)
-        raise AssertionError("unreachable")
+    def item(self) -> PageItem:  # type: ignore[override]
+        if os.getpid() != self._job:  # type: ignore[attr-defined]
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self._item  # type: ignore[attr-defined,no-any-return]
 
 
 def test_a_task_that_kills_its_worker_fails_alone(tmp_path: Path, make_scan) -> None:  # type: ignore[no-untyped-def]
     from pipeline.config import load_config
-    from pipeline.records import PageInput, PageItem
-    from pipeline.run.job import layout_for
     from pipeline.run.local import LocalExecutor, Task
+    from pipeline.siteurl import layout_for
     from pipeline.stages import ingest
 
     cfg = load_config(None, overrides={"site": {"out": str(tmp_path / "out")}}, environ={})
@@ -333,7 +345,8 @@ def test_a_task_that_kills_its_worker_fails_alone(tmp_path: Path, make_scan) -> 
     def task(page: str, inp: object) -> Task:
         return Task("ingest", VOLUME, page, inp, settings, layout, f"fp-{page}")
 
-    tasks = [task("bad", KillsItsWorker())]
+    bad = PageItem(VOLUME, "bad", str(tmp_path / "scans" / VOLUME / "bad.tif"), 0, {}, ("kor",))
+    tasks = [task("bad", KillsItsWorker(bad))]
     for n in (1, 2, 3):
         source = make_scan(f"{VOLUME}/p{n}.tif", 200, 300)
         item = PageItem(VOLUME, f"p{n}", str(source), n, {"none": [str(n)]}, ("kor",))

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from pipeline.run.job import layout_for, run_job
+from pipeline.run.job import run_job
 from pipeline.samples.generate import generate_volume
+from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
 from tests.conftest import assert_clean_exit, config_at, have_nanum_fonts, have_tesseract, require
 from tests.conftest import invoke as invoke_cli

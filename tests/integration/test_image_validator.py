@@ -19,8 +19,9 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.layout import Layout
-from pipeline.records import PageInput, PageItem
+from pipeline.records import PageItem
 from pipeline.stages import tiles
+from pipeline.stages.spec import PageInput
 from tests.conftest import DATA, require
 
 IDENTIFIER = "67352ccc-d1b0-11e1-89ae-279075081939"
@@ -91,7 +92,7 @@ def test_validator_level0_and_cors(
     shutil.copy(DATA / f"{IDENTIFIER}.png", root.parent / "master.png")
     item = PageItem(VOLUME, IDENTIFIER, str(root.parent / "master.png"), 0, {}, ())
     layout = Layout(cfg.site.out, cfg.site.base_url)
-    record = tiles.run(PageInput(item, {"ingest": {}}), tiles.settings(cfg), layout)
+    record = tiles.run(PageInput(item), tiles.settings(cfg), layout)
     assert record.data["service_id"] == f"{base_url}{VOLUME}/images/{IDENTIFIER}"
     server = base_url.removeprefix("http://").rstrip("/")
 

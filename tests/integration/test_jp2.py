@@ -17,8 +17,9 @@ from click.testing import Result
 from PIL import Image
 
 from pipeline.config import Config
-from pipeline.run.job import layout_for, run_job
+from pipeline.run.job import run_job
 from pipeline.samples import HEADER_PHRASE, generate_volume
+from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
 from tests.conftest import assert_clean_exit, config_at
 from tests.conftest import invoke as invoke_cli

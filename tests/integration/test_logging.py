@@ -6,7 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.run.job import job_lock, layout_for
+from pipeline.lock import job_lock
+from pipeline.siteurl import layout_for
 from tests.conftest import assert_clean_exit, invoke
 
 

@@ -15,8 +15,9 @@ from pipeline.cli import cli
 from pipeline.config import Config
 from pipeline.fsio import write_text_atomic
 from pipeline.records import StageRecord
-from pipeline.run.job import layout_for, run_job
+from pipeline.run.job import run_job
 from pipeline.samples.generate import generate_volume
+from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
 from tests.manifest_samples import COLLECTION, check_presentation
 

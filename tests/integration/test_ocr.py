@@ -24,10 +24,12 @@ from pipeline.config import Config, load_config
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.layout import Layout
 from pipeline.ocr import alto, hocr
-from pipeline.records import PageInput, PageItem, StageRecord
-from pipeline.run.job import layout_for, run_job
+from pipeline.records import PageItem, StageRecord
+from pipeline.run.job import run_job
 from pipeline.samples import HEADER_PHRASE, generate_volume, render_page
+from pipeline.siteurl import layout_for
 from pipeline.stages import ocr
+from pipeline.stages.spec import PageInput
 from pipeline.state import StateStore
 from tests.conftest import SCHEMAS, assert_clean_exit, have_tesseract, invoke, require
 from tests.unit.test_hocr import alto_schema
@@ -257,7 +259,7 @@ def run_page(
         label={"none": ["1"]},
         ocr_languages=languages,
     )
-    rec = ocr.run(PageInput(item=item, upstream={"ingest": {}}), ocr.settings(cfg), layout)
+    rec = ocr.run(PageInput(item=item), ocr.settings(cfg), layout)
     return layout, rec
 
 

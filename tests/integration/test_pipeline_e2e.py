@@ -9,8 +9,9 @@ import jsonschema
 import pytest
 
 from pipeline.records import StageRecord
-from pipeline.run.job import layout_for, run_job
+from pipeline.run.job import run_job
 from pipeline.samples.generate import generate_volume
+from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
 from tests.conftest import SCHEMAS, assert_clean_exit, invoke
 

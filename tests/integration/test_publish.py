@@ -15,7 +15,8 @@ from pipeline.config import Config
 from pipeline.layout import object_kind
 from pipeline.publish.job import publish
 from pipeline.publish.media import IMAGE_JSON, PRESENTATION_JSON, content_type
-from pipeline.run.job import layout_for, run_job
+from pipeline.run.job import run_job
+from pipeline.siteurl import layout_for
 from tests.conftest import assert_clean_exit, run_cli
 from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 

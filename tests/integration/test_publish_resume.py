@@ -16,7 +16,8 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.publish.job import publish
-from pipeline.run.job import layout_for, run_job
+from pipeline.run.job import run_job
+from pipeline.siteurl import layout_for
 from tests.integration.test_publish import Calls, _endpoint_cfg, bucket_keys, local_objects
 from tests.s3server import S3Server
 

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.publish.job import publish
-from pipeline.run.job import layout_for
+from pipeline.siteurl import layout_for
 from tests.conftest import assert_clean_exit, run_cli
 from tests.integration import test_publish
 from tests.integration.test_publish import (

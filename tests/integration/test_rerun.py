@@ -11,7 +11,8 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.records import StageRecord
-from pipeline.run.job import layout_for, run_job
+from pipeline.run.job import run_job
+from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
 
 

@@ -14,13 +14,14 @@ import PIL.Image
 import pytest
 import pyvips
 
-from pipeline.archive.fixity import complete_outputs
 from pipeline.config import Config, TilesConfig
 from pipeline.errors import ScanError
 from pipeline.iiif import image as iiif
 from pipeline.layout import Layout
-from pipeline.records import PageInput, PageItem, StageRecord
+from pipeline.records import PageItem, StageRecord
+from pipeline.run.outputs import complete_outputs
 from pipeline.stages import tiles
+from pipeline.stages.spec import PageInput
 
 CONTRACT = {
     "service_id", "width", "height", "full", "full_width", "full_height", "sizes",
@@ -31,7 +32,7 @@ CONTRACT = {
 def tile_page(cfg: Config, source: Path, page: str = "p1") -> tuple[StageRecord, Path]:
     layout = Layout(cfg.site.out, cfg.site.base_url)
     item = PageItem("vol", page, str(source), 0, {}, ())
-    record = tiles.run(PageInput(item, {"ingest": {}}), tiles.settings(cfg), layout)
+    record = tiles.run(PageInput(item), tiles.settings(cfg), layout)
     return record, layout.image_dir("vol", page)
 
 

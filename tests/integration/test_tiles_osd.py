@@ -19,8 +19,9 @@ import pytest
 from pipeline.config import Config
 from pipeline.iiif import image as iiif
 from pipeline.layout import Layout
-from pipeline.records import PageInput, PageItem
+from pipeline.records import PageItem
 from pipeline.stages import tiles
+from pipeline.stages.spec import PageInput
 from tests.conftest import require
 from tests.unit.test_replay import full_pyramid
 
@@ -127,7 +128,7 @@ def test_openseadragon_finds_every_tile_on_disk(
     source = make_scan("vol/p1.tif", width, height)
     layout = Layout(cfg.site.out, cfg.site.base_url)
     item = PageItem("vol", "p1", str(source), 0, {}, ())
-    tiles.run(PageInput(item, {"ingest": {}}), tiles.settings(cfg), layout)
+    tiles.run(PageInput(item), tiles.settings(cfg), layout)
     root = layout.image_dir("vol", "p1")
     info = json.loads((root / "info.json").read_text())
     requested = osd_paths([info])[info["id"]]

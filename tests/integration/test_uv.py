@@ -24,8 +24,9 @@ import pytest
 
 from pipeline.iiif import image as iiif
 from pipeline.publish.serve import MIRADOR_DIST, UV_DIST_PREFIX, UV_PREFIX, SiteServer, serving
-from pipeline.run.job import layout_for, run_job
+from pipeline.run.job import run_job
 from pipeline.samples.generate import generate_volume
+from pipeline.siteurl import layout_for
 from tests.conftest import BASE_URL, VIEWER, artifact_path, config_at, have_nanum_fonts, require
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("uv")]

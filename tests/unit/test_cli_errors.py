@@ -216,7 +216,7 @@ def test_output_folder_under_a_file(tmp_path: Path, command: str) -> None:
 def test_job_lock_names_the_output_folder(tmp_path: Path) -> None:
     from pipeline.errors import JobInputError
     from pipeline.layout import Layout
-    from pipeline.run.job import job_lock
+    from pipeline.lock import job_lock
 
     (tmp_path / "file").write_text("x")
     layout = Layout(out=tmp_path / "file" / "out", base_url=BASE)

@@ -12,10 +12,15 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError, MissingDependencyError
-from pipeline.records import CollectionInput, PageInput, PageItem, StageRecord, VolumeInput
-from pipeline.run.job import layout_for
-from pipeline.run.local import Task, make_executor
-from pipeline.stages import STAGE_NAMES, STAGES
+from pipeline.input.descriptor import Descriptor
+from pipeline.ocr.tesseract import RESOURCE
+from pipeline.records import PageItem, StageRecord
+from pipeline.results import Failure, IngestResult, ManifestResult
+from pipeline.run.executors import make_executor
+from pipeline.run.local import Task
+from pipeline.siteurl import layout_for
+from pipeline.stages import STAGES
+from pipeline.stages.spec import CollectionInput, PageInput, Upstream, VolumeInput
 
 
 def page_item(tmp_path: Path, page: str = "p001") -> PageItem:
@@ -32,24 +37,25 @@ def page_item(tmp_path: Path, page: str = "p001") -> PageItem:
 def tasks_of_every_stage(cfg: Config, tmp_path: Path) -> list[Task]:
     """A task per stage, with inputs shaped as the runner builds them."""
     layout = layout_for(cfg)
-    page = PageInput(item=page_item(tmp_path), upstream={"ingest": {"width": 600, "sha256": "ab"}})
-    inputs = {
+    upstream = Upstream(ingest=IngestResult(width=600, sha256="ab"))
+    page = PageInput(item=page_item(tmp_path), upstream=upstream)
+    manifest = ManifestResult(id="https://example.org/iiif/vol-1/manifest.json")
+    inputs: dict[str, PageInput | VolumeInput | CollectionInput] = {
         "page": page,
         "volume": VolumeInput(
             volume="vol-1",
-            descriptor={"label": {"en": ["Vol"]}},
+            descriptor=Descriptor.model_validate({"label": {"en": ["Vol"]}}),
             pages=(page,),
             missing=("p002",),
-            upstream={},
             order=("p001", "p002"),
         ),  # fmt: skip
-        "collection": CollectionInput(volumes=(("vol-1", {"manifest": "vol-1/manifest.json"}),)),
+        "collection": CollectionInput(volumes=(("vol-1", manifest),)),
     }
     tasks = []
     for stage in STAGES:
-        inp = inputs[stage.SCOPE]
-        page_id = "p001" if stage.SCOPE == "page" else ""
-        tasks.append(Task(stage.NAME, "vol-1", page_id, inp, stage.settings(cfg), layout, "f" * 64))
+        inp = inputs[stage.scope]
+        page_id = "p001" if stage.scope == "page" else ""
+        tasks.append(Task(stage.name, "vol-1", page_id, inp, stage.settings(cfg), layout, "f" * 64))
     return tasks
 
 
@@ -67,6 +73,10 @@ def test_tasks_and_records_cross_process_boundaries_by_plain_pickle(
         tool_versions={"tesseract": "5.3.0"}, error_type="OcrError", error="x", duration_s=1.5,
     )  # fmt: skip
     assert pickle.loads(pickle.dumps(record)) == record
+    assert record.result == Failure(file="p001.tif", lines=[1, 2])  # decoded once read ...
+    back = pickle.loads(pickle.dumps(record))
+    assert "result" not in vars(back)  # ... and shipped only in its stored form
+    assert back.result == record.result
 
 
 def test_task_keys_are_unique_per_submission_and_name_the_work(
@@ -96,17 +106,14 @@ def test_workers_must_see_the_output_folder_and_every_scan_folder(
 
 
 def test_only_ocr_holds_the_tesseract_resource() -> None:
-    pytest.importorskip("distributed")
-    from pipeline.run.dask import TESSERACT, task_resources
-
-    wanted = {name: task_resources(name) for name in STAGE_NAMES}
-    assert {name: r for name, r in wanted.items() if r} == {"ocr": {TESSERACT: 1}}
+    wanted = {stage.name: dict(stage.resources) for stage in STAGES}
+    assert {name: r for name, r in wanted.items() if r} == {"ocr": {RESOURCE: 1}}
 
 
 def test_a_failure_on_a_worker_names_it(make_cfg: Callable[..., Config], tmp_path: Path) -> None:
     """Outside a worker the message names the host; on a worker, the worker (integration)."""
     pytest.importorskip("distributed")
-    from pipeline.run.dask import run_task
+    from pipeline.run.dask_worker import run_task
 
     ingest = tasks_of_every_stage(make_cfg(), tmp_path)[0]  # its scan does not exist
     record = run_task(ingest)
@@ -131,7 +138,7 @@ def test_the_default_executor_never_imports_dask() -> None:
         "import sys\n"
         "from pipeline.cli import cli\n"
         "from pipeline.run.job import run_job\n"
-        "from pipeline.run.local import make_executor\n"
+        "from pipeline.run.executors import make_executor\n"
         "make_executor('local', 1).close()\n"
         "assert 'distributed' not in sys.modules and 'dask' not in sys.modules\n"
     )
@@ -168,7 +175,7 @@ def test_scheduler_addresses_that_are_not(make_cfg: Callable[..., Config], addre
 
 def test_the_worker_check_tells_a_same_named_folder_from_the_shared_one(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
-    from pipeline.run.dask import probe_worker
+    from pipeline.run.dask_worker import probe_worker
 
     work = tmp_path / "out" / ".pipeline"
     work.mkdir(parents=True)

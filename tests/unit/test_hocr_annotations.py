@@ -9,12 +9,14 @@ import jsonschema
 import pytest
 from iiif_prezi3 import AnnotationPage
 
+from pipeline.input.descriptor import Descriptor
 from pipeline.layout import Layout
-from pipeline.ocr import tesseract
+from pipeline.ocr import page_text, tesseract
 from pipeline.ocr.annotations import LineBox, annotation_page, line_language
 from pipeline.ocr.hocr import Line, Word
-from pipeline.records import PageInput, PageItem, VolumeInput
-from pipeline.stages import ocr, text
+from pipeline.records import PageItem
+from pipeline.stages import text
+from pipeline.stages.spec import PageInput, Upstream, VolumeInput
 from tests.conftest import BASE_URL, SCHEMAS
 
 
@@ -92,8 +94,8 @@ def test_plain_text_separates_paragraphs() -> None:
         line("로동자", (0, 0, 1, 1), "par_2"),
         line("력사", (0, 0, 1, 1), "par_2"),
     ]
-    assert ocr.plain_text(lines) == "인물전기 제1권\n\n로동자\n력사\n"
-    assert ocr.plain_text([]) == ""
+    assert page_text.plain_text(lines) == "인물전기 제1권\n\n로동자\n력사\n"
+    assert page_text.plain_text([]) == ""
 
 
 def page_input(page: str, index: int, ocr_data: dict[str, object]) -> PageInput:
@@ -105,7 +107,7 @@ def page_input(page: str, index: int, ocr_data: dict[str, object]) -> PageInput:
         label={"none": [str(index + 1)]},
         ocr_languages=("kor",),
     )
-    return PageInput(item=item, upstream={"ocr": ocr_data})
+    return PageInput(item=item, upstream=Upstream.model_validate({"ocr": ocr_data}))
 
 
 def test_volume_text_keeps_every_page_marker(layout: Layout) -> None:
@@ -119,7 +121,7 @@ def test_volume_text_keeps_every_page_marker(layout: Layout) -> None:
     )
     inp = VolumeInput(
         volume="vol-1",
-        descriptor={},
+        descriptor=Descriptor(),
         pages=pages,
         missing=("p003",),
         order=("p001", "p002", "p003", "p004"),
@@ -137,7 +139,7 @@ def test_volume_text_keeps_every_page_marker(layout: Layout) -> None:
 
 
 def test_volume_text_is_absent_without_ocr(layout: Layout) -> None:
-    inp = VolumeInput(volume="vol-1", descriptor={}, pages=(page_input("p001", 0, {}),))
+    inp = VolumeInput(volume="vol-1", descriptor=Descriptor(), pages=(page_input("p001", 0, {}),))
     rec = text.run(inp, text.TextSettings(enabled=True), layout)
     assert rec.data == {"text": None} and not rec.outputs
     assert not layout.text_path("vol-1").exists()

@@ -9,13 +9,17 @@ from typing import Any
 import pytest
 from iiif_prezi3 import Canvas
 
+from pipeline.config import LabelValue
 from pipeline.errors import ManifestError
 from pipeline.iiif import canvases as canvases
 from pipeline.iiif.models import Assembler, ShapeMismatchError, to_data, validated
+from pipeline.input.descriptor import Descriptor, MetadataEntry
 from pipeline.layout import Layout
-from pipeline.records import CollectionInput, PageInput
+from pipeline.records import PageItem
+from pipeline.results import ManifestResult
 from pipeline.stages import collection as collection_stage
 from pipeline.stages import manifest as stage
+from pipeline.stages.spec import CollectionInput
 from tests.manifest_samples import (
     COLLECTION,
     build_collection,
@@ -146,8 +150,11 @@ def test_page_without_ocr_has_no_links(full: dict[str, Any]) -> None:
 def test_alto_4_profile_from_the_record() -> None:
     paths = layout()
     page = page_input(paths, "v", 0)
-    ocr = {**page.upstream["ocr"], "alto_profile": "http://www.loc.gov/standards/alto/ns-v4#"}
-    page = dataclasses.replace(page, upstream={**page.upstream, "ocr": ocr})
+    assert page.upstream.ocr is not None
+    ocr = page.upstream.ocr.model_copy(
+        update={"alto_profile": "http://www.loc.gov/standards/alto/ns-v4#"}
+    )
+    page = dataclasses.replace(page, upstream=page.upstream.model_copy(update={"ocr": ocr}))
     data = build_manifest(volume_input("v", [page]), make_config())
     assert data["items"][0]["seeAlso"][0]["profile"].endswith("ns-v4#")
 
@@ -162,8 +169,9 @@ def test_alto_4_profile_from_the_record() -> None:
 def test_ocr_links_can_be_left_out(sections: dict[str, Any], published: bool) -> None:
     paths = layout()
     page = page_input(paths, "v", 0)
-    ocr = {**page.upstream["ocr"], "published": published}
-    page = dataclasses.replace(page, upstream={**page.upstream, "ocr": ocr})
+    assert page.upstream.ocr is not None
+    ocr = page.upstream.ocr.model_copy(update={"published": published})
+    page = dataclasses.replace(page, upstream=page.upstream.model_copy(update={"ocr": ocr}))
     data = build_manifest(volume_input("v", [page], text=True), make_config(**sections))
     assert not {"annotations", "seeAlso", "rendering"} & set(data["items"][0])
     # The volume text follows ocr_links; a page's unpublished text does not hide it.
@@ -200,8 +208,13 @@ def test_label_with_script_never_reaches_a_viewer() -> None:
 
 
 EMPTIED_STATEMENTS = [
+    # The descriptor refuses these itself (past it, the stage is the second guard).
     pytest.param(
-        {"required_statement": {"label": {"en": "Attribution"}, "value": {"en": LOGO}}},
+        Descriptor.model_construct(
+            required_statement=LabelValue.model_construct(
+                label={"en": ["Attribution"]}, value={"en": [LOGO]}
+            )
+        ),
         "volume.toml: required_statement.value",
         id="required-statement",
     ),
@@ -211,7 +224,13 @@ EMPTIED_STATEMENTS = [
         id="metadata-value",
     ),
     pytest.param(
-        {"metadata": [{"label": {"en": "<script>x</script>"}, "value": "Courtesy of X"}]},
+        Descriptor.model_construct(
+            metadata=[
+                MetadataEntry.model_construct(
+                    label={"en": ["<script>x</script>"]}, value={"none": ["Courtesy of X"]}
+                )
+            ]
+        ),
         "volume.toml: metadata[1].label",
         id="metadata-label",
     ),
@@ -226,7 +245,7 @@ EMPTIED_STATEMENTS = [
 
 @pytest.mark.parametrize(("descriptor", "where"), EMPTIED_STATEMENTS)
 def test_statements_that_sanitise_to_nothing_are_refused(
-    descriptor: dict[str, Any], where: str
+    descriptor: Descriptor | dict[str, Any], where: str
 ) -> None:
     inp = volume_input("v", [page_input(layout(), "v", 0)], descriptor=descriptor)
     with pytest.raises(ManifestError) as err:
@@ -367,11 +386,12 @@ def test_no_tiles_at_all_is_an_error() -> None:
 
 def test_a_value_iiif_prezi3_refuses_is_one_manifest_error(tmp_path: Any) -> None:
     paths = layout()
-    desc = {"viewing_direction": "sideways"}
+    # Past the descriptor's own check (it refuses this too): iiif-prezi3 is the last guard.
+    desc = Descriptor.model_construct(viewing_direction="sideways")
     inp = volume_input("v", [page_input(paths, "v", 0)], descriptor=desc)
     with pytest.raises(ManifestError, match=r"^iiif-prezi3 refused a value: viewingDirection\b"):
         build_manifest(inp, make_config())
-    coll = CollectionInput(volumes=(("v", {"id": "not a URL", "label": {"none": ["v"]}}),))
+    coll = CollectionInput(volumes=(("v", ManifestResult(id="not a URL", label={"none": ["v"]})),))
     settings = collection_stage.settings(make_config())
     with pytest.raises(ManifestError, match=r"^iiif-prezi3 refused a value: id: .*valid URL"):
         collection_stage.run(coll, settings, Layout(out=tmp_path, base_url=BASE))
@@ -382,7 +402,9 @@ def test_plain_canvases_equal_prezi3_objects(full: dict[str, Any]) -> None:
     """The fast path and iiif-prezi3 agree on every canvas, not just the ones checked."""
     paths = layout()
     for page, canvas in zip(full_volume(paths).pages, full["items"], strict=True):
-        parts = canvases.canvas_parts(page, paths, ocr_links=True)
+        up = page.upstream
+        assert up.tiles is not None
+        parts = canvases.canvas_parts(page.item, up.tiles, up.ocr, up.annotations, paths)
         model = canvases.build_canvas(validated, parts)
         assert isinstance(model, Canvas)
         assert to_data(model) == canvas
@@ -398,12 +420,12 @@ def test_each_shape_is_validated_once() -> None:
 
 
 def test_a_plain_build_that_drifts_from_prezi3_is_caught() -> None:
-    def drifting(make: Any, parts: PageInput) -> Any:
+    def drifting(make: Any, parts: PageItem) -> Any:
         # iiif-prezi3 ignores unknown fields; the plain build would publish it.
         return make(Canvas, id="https://example.org/c", width=1, height=1, items=[], bogus=1)
 
     with pytest.raises(ShapeMismatchError, match="differs from iiif-prezi3"):
-        Assembler().build(drifting, page_input(layout(), "v", 0), "canvas")
+        Assembler().build(drifting, page_input(layout(), "v", 0).item, "canvas")
 
 
 def test_layout_service_id_matches_the_image_folder() -> None:

@@ -127,8 +127,8 @@ def _rich_store(tmp_path: Path) -> tuple[StateStore, Volume]:
             "file": ODD, "width": 7, "height": 8, "sha256": "d" * 64}),
         StageRecord("ocr", "vol", odd, "failed", error="tesseract <timed> out",
                     error_type="OcrError", data={"file": ODD}),
-        StageRecord("manifest", "vol", "", "failed", error="pages failed",
-                    error_type="ManifestError", data={
+        StageRecord("manifest", "vol", "", "ok", data={
+                        "id": "https://example.org/iiif/vol/manifest.json", "canvases": 5,
                         "warnings": ["label <script>alert(1)</script>: markup removed"],
                         "replay_result": "ok", "replay_missing": 2}),
         StageRecord("text", "vol", "", "ok", outputs={"vol/text.txt": "0" * 64},

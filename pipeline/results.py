@@ -1,0 +1,201 @@
+"""What each stage hands the next: one typed, frozen result model per stage.
+
+A result is stored as the ``data`` of its :class:`~pipeline.records.StageRecord`, in exactly
+the form earlier versions wrote (fingerprints and result digests depend on it): a key is
+written only if the stage set it (``exclude_unset``), so a key that a stage leaves out in some
+cases (ingest's ``value_range``, everything of an OCR record with OCR switched off) stays out,
+and a key found in a stored record that this version does not know is kept as it was.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+LangMap = dict[str, list[str]]
+#: A line of text and its box on the canvas: ``[text, [x0, y0, x1, y1]]``.
+LineBox = tuple[str, tuple[int, int, int, int]]
+
+
+class StageResult(BaseModel):
+    """The base of every result: frozen, and round-trips its stored form unchanged."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    #: The stage whose records hold this kind of result ("" for the base and :class:`Failure`).
+    STAGE: ClassVar[str] = ""
+
+    def to_data(self) -> dict[str, JsonValue]:
+        """The stored form: the keys the stage set (or the stored record held), JSON-ready."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class Failure(StageResult):
+    """What a failed (or skipped) record holds: the page's master and, for a bug, the traceback."""
+
+    file: str | None = None
+    traceback: str | None = None
+
+
+class IngestResult(StageResult):
+    """A master's fixity, encoding and oriented size."""
+
+    STAGE: ClassVar[str] = "ingest"
+
+    file: str = ""
+    sha256: str = ""
+    size: int = 0
+    mtime_ns: int = 0
+    file_format: str = ""
+    loader: str = ""
+    bands: int = 0
+    format: str = ""
+    interpretation: str = ""
+    bits: int = 0
+    palette: bool = False
+    has_alpha: bool = False
+    orientation: int = 1
+    has_icc: bool = False
+    width: int = 0
+    height: int = 0
+    #: Lowest and highest sample of a floating-point master (measured only for those).
+    value_range: tuple[float, float] | None = None
+    warnings: list[str] = []
+
+    @property
+    def unit_floats(self) -> bool:
+        """Whether the master's floating-point samples are all within 0-1 (not 0-255)."""
+        return self.value_range is not None and self.value_range[1] <= 1.0
+
+
+class Thumbnail(BaseModel):
+    """A size the image service lists, used as the page's thumbnail."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    path: str
+    width: int
+    height: int
+
+
+class TilesResult(StageResult):
+    """A page's image service: its id, size, levels and the sizes it lists."""
+
+    STAGE: ClassVar[str] = "tiles"
+
+    service_id: str = ""
+    width: int = 0
+    height: int = 0
+    full: str = "full/max/0/default.jpg"
+    full_width: int | None = None
+    full_height: int | None = None
+    sizes: list[tuple[int, int]] = []
+    scale_factors: list[int] = []
+    tile_size: int = 0
+    thumbnail: Thumbnail | None = None
+    colour: list[str] = []
+    tiles: int = 0
+    replay_missing: int = 0
+
+
+class OcrResult(StageResult):
+    """A page's recognised text: file paths, confidence and the canvas boxes of its lines.
+
+    With OCR switched off the record holds none of these (every field at its default).
+    """
+
+    STAGE: ClassVar[str] = "ocr"
+
+    language: str = ""
+    bcp47: str | list[str] = ""
+    words: int = 0
+    lines: int = 0
+    characters: int = 0
+    confidence: float | None = None
+    needs_review: bool = False
+    blank: bool = False
+    lines_reread: int = 0
+    lines_replaced: int = 0
+    #: Whether the text is in the public tree (withheld text stays in the work folder).
+    published: bool = True
+    preprocessing: list[str] = []
+    alto_profile: str | None = None
+    engine: str = ""
+    line_boxes: list[LineBox] = []
+    #: Layout-relative paths of the files written, by kind.
+    hocr: str | None = None
+    alto: str | None = None
+    txt: str | None = None
+
+
+class AnnotationsResult(StageResult):
+    """A page's AnnotationPage (layout-relative path), or ``None`` when it has none."""
+
+    STAGE: ClassVar[str] = "annotations"
+
+    annotations: str | None = None
+    lines: int = 0
+
+
+class TextResult(StageResult):
+    """A volume's plain-text file (layout-relative path), or ``None`` when it has none."""
+
+    STAGE: ClassVar[str] = "text"
+
+    text: str | None = None
+    pages: int = 0
+    withheld: list[str] = []
+    missing: list[str] = []
+
+
+class ManifestResult(StageResult):
+    """What the collection needs of a manifest, and what building it left out or changed."""
+
+    STAGE: ClassVar[str] = "manifest"
+
+    id: str = ""
+    label: LangMap = {}
+    canvases: int = 0
+    #: The manifest's ``thumbnail`` as written (IIIF JSON).
+    thumbnail: list[dict[str, JsonValue]] | None = None
+    missing: list[str] = []
+    warnings: list[str] = []
+
+
+class CollectionResult(StageResult):
+    """The collection document's id and the volumes it lists."""
+
+    STAGE: ClassVar[str] = "collection"
+
+    id: str = ""
+    volumes: list[str] = []
+
+
+RESULT_TYPES: dict[str, type[StageResult]] = {
+    cls.STAGE: cls
+    for cls in (
+        IngestResult,
+        TilesResult,
+        OcrResult,
+        AnnotationsResult,
+        TextResult,
+        ManifestResult,
+        CollectionResult,
+    )
+}
+
+
+def decode_result(stage: str, ok: bool, data: dict[str, JsonValue]) -> StageResult:
+    """The typed result of a record's stored ``data``.
+
+    Args:
+        stage: The record's stage.
+        ok: Whether the record is ``ok`` (anything else holds a :class:`Failure`).
+        data: The stored data.
+
+    Returns:
+        The stage's result model (:class:`StageResult` itself for a stage it does not know).
+    """
+    kind = RESULT_TYPES.get(stage, StageResult) if ok else Failure
+    return kind.model_validate(data)

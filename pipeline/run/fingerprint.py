@@ -1,0 +1,70 @@
+"""Fingerprints: a digest of everything a stage's result depends on, to skip current work."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+from pydantic import BaseModel, JsonValue
+
+from pipeline.records import PageItem, StageRecord
+from pipeline.stages import AnyStage, stage_by_name
+
+#: What a fingerprint digests besides the stage: JSON-ready input data.
+Key = JsonValue
+
+
+def digest(obj: object) -> str:
+    """SHA-256 of ``obj`` as sorted, compact-free JSON (the form every fingerprint hashes)."""
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def result_digest(record: StageRecord) -> str:
+    """What downstream fingerprints depend on: a record's outputs and stored result.
+
+    Timings live outside the result; keys the producing stage declares ``volatile`` (a
+    master's modification time, say) are left out, so touching a file does not redo its
+    derivatives.
+    """
+    volatile = stage_by_name(record.stage).volatile
+    data = {k: v for k, v in record.data.items() if k not in volatile}
+    return digest({"outputs": record.outputs, "data": data})
+
+
+def settings_data(settings: BaseModel) -> JsonValue:
+    """A stage's settings as its fingerprints hold them (computed once per stage and job)."""
+    data: JsonValue = settings.model_dump(mode="json")
+    return data
+
+
+def fingerprint(stage: AnyStage, settings: JsonValue, key: Key, tools: dict[str, str]) -> str:
+    """Digest of everything a stage's result depends on.
+
+    Args:
+        stage: The stage.
+        settings: Its configuration section (:func:`settings_data`).
+        key: Its input: the item fields it reads and its upstream results.
+        tools: Versions of the programs it runs (a new tesseract redoes OCR).
+
+    Returns:
+        A hex SHA-256.
+    """
+    return digest(
+        {
+            "stage": stage.name,
+            "version": stage.version,
+            "settings": settings,
+            "tools": tools,
+            "input": key,
+        }
+    )
+
+
+def item_key(item: PageItem, fields: Sequence[str] | None = None) -> dict[str, JsonValue]:
+    """The page item fields a stage depends on; never where the scans folder lives."""
+    data = {k: v for k, v in vars(item).items() if k != "source"}  # asdict would deep-copy
+    if fields is not None:
+        data = {k: v for k, v in data.items() if k in {"volume", "page", *fields}}
+    return data
