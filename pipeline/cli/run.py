@@ -149,12 +149,28 @@ def status(ctx: click.Context, volumes: tuple[str, ...], as_json: bool) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--width", type=click.IntRange(64, 20000), default=1240, show_default=True)
 @click.option("--height", type=click.IntRange(64, 30000), default=1754, show_default=True)
-def samples(dest: Path, volume_id: str, pages: int, seed: int, width: int, height: int) -> None:
+@click.option(
+    "--ruling",
+    # The generator's RULINGS, spelled out so that --help needs no imaging library.
+    type=click.Choice(("none", "light", "dark")),
+    default="none",
+    show_default=True,
+    help="Notebook ruling printed under the text, 8 mm apart (drifting through the lines).",
+)
+def samples(
+    dest: Path, volume_id: str, pages: int, seed: int, width: int, height: int, ruling: str
+) -> None:
     """Generate a volume of synthetic scanned pages (with ground truth) under DEST."""
     from pipeline.samples.generate import generate_volume
 
     made = generate_volume(
-        dest, volume_id=volume_id, pages=pages, seed=seed, width=width, height=height
+        dest,
+        volume_id=volume_id,
+        pages=pages,
+        seed=seed,
+        width=width,
+        height=height,
+        ruling=ruling,
     )
     click.echo(f"wrote {len(made)} page(s) to {dest / volume_id}", err=True)
 

@@ -3,8 +3,8 @@
 Manuscript pages, their text and their damage, for demos, tests and benchmarks:
 :func:`generate_volume` writes a volume folder, :func:`render_page` draws one page.
 ``text`` holds the passages, ``compose`` lays them out on pages, ``fonts`` finds the Nanum
-fonts, ``grid`` rules the page, ``damage`` ages it, ``render`` draws it, ``descriptor``
-writes ``volume.toml`` and ``generate`` writes the files.
+fonts, ``grid`` rules the page, ``ruling`` prints notebook ruling on its paper, ``damage`` ages it,
+``render`` draws it, ``descriptor`` writes ``volume.toml`` and ``generate`` writes the files.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pipeline.samples.fonts import (
 from pipeline.samples.generate import IMAGE_FORMATS, SamplePage, generate_volume
 from pipeline.samples.grid import lines_per_page
 from pipeline.samples.render import render_page
+from pipeline.samples.ruling import RULINGS
 from pipeline.samples.text import HEADER_PHRASE
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "FONT_PACKAGES",
     "HEADER_PHRASE",
     "IMAGE_FORMATS",
+    "RULINGS",
     "FontMissingError",
     "SamplePage",
     "find_font",

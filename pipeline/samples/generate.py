@@ -25,6 +25,7 @@ from pipeline.samples.fonts import (
 )
 from pipeline.samples.grid import lines_per_page
 from pipeline.samples.render import render_page
+from pipeline.samples.ruling import check_ruling
 from pipeline.samples.text import RUSSIAN_PASSAGES
 
 __all__ = ["IMAGE_FORMATS", "SamplePage", "generate_volume"]
@@ -71,6 +72,7 @@ class _Plan:
     image_format: str
     capacity: int
     dpi: int
+    ruling: str
 
 
 def generate_volume(
@@ -88,6 +90,7 @@ def generate_volume(
     dpi: int | None = None,
     font_dirs: Sequence[Path] = DEFAULT_FONT_DIRS,
     russian_set: str = "tuning",
+    ruling: str = "none",
 ) -> list[SamplePage]:
     """Write a synthetic volume of manuscript pages with ground truth.
 
@@ -102,6 +105,9 @@ def generate_volume(
     passages (names, dates, sentences of one to three lines each) between the lines of
     the Korean text; the descriptor names Russian among the volume's languages but leaves
     ``ocr_languages`` at ``["kor"]``, as staff would not know which pages have it.
+    ``ruling`` prints notebook ruling on the paper (8 mm apart, so the rules drift through
+    the 11 mm text lines), under the ink and the damage; it leaves the ground truth as it is,
+    and the pages of ``ruling="none"`` are the pages generated before the option existed.
     The output is byte-identical for identical arguments (given the same
     Pillow/FreeType build). The volume folder must be new or empty,
     and every file is created exclusively: nothing that exists is ever replaced.
@@ -123,12 +129,14 @@ def generate_volume(
         font_dirs: Directories searched for the font files.
         russian_set: Which passages of :data:`~pipeline.samples.text.RUSSIAN_PASSAGES`
             mixed pages quote (``"tuning"`` or ``"held-out"``).
+        ruling: Notebook ruling: ``"none"``, ``"light"`` (grey 150-190) or ``"dark"``
+            (grey 100-140), see :data:`~pipeline.samples.ruling.RULINGS`.
 
     Returns:
         The generated pages in order.
 
     Raises:
-        ValueError: On invalid arguments (unknown style, condition or format,
+        ValueError: On invalid arguments (unknown style, condition, format or ruling,
             a volume id that is not a plain folder name, a page too small).
         FontMissingError: If a needed font file is not installed.
         ConfigError: The volume folder exists and is not empty (or is a file), or a file
@@ -146,6 +154,7 @@ def generate_volume(
         dpi=dpi,
         font_dirs=font_dirs,
         russian_set=russian_set,
+        ruling=ruling,
     )
     text = compose_volume(
         seed=seed,
@@ -194,6 +203,7 @@ def _plan(
     dpi: int | None,
     font_dirs: Sequence[Path],
     russian_set: str,
+    ruling: str,
 ) -> _Plan:
     """Check the arguments of :func:`generate_volume` and decide what each page gets.
 
@@ -210,6 +220,7 @@ def _plan(
         raise ValueError(
             f"unknown Russian set {russian_set!r}; expected one of {sorted(RUSSIAN_PASSAGES)}"
         )
+    check_ruling(ruling)
     fmt = _FORMAT_ALIASES.get(image_format.lower())
     if fmt is None:
         raise ValueError(f"unknown image format {image_format!r}; expected one of {IMAGE_FORMATS}")
@@ -231,6 +242,7 @@ def _plan(
         image_format=fmt,
         capacity=capacity,
         dpi=dpi if dpi is not None else max(1, round(width / _A4_WIDTH_INCH)),
+        ruling=ruling,
     )
 
 
@@ -277,6 +289,7 @@ def _write_page(
         width=size[0],
         height=size[1],
         font_dirs=font_dirs,
+        ruling=plan.ruling,
     )
     file_name = f"{page_id}.{plan.image_format}"
     _save(image, volume_dir / file_name, plan.image_format, plan.dpi)

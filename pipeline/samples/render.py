@@ -33,6 +33,7 @@ from pipeline.samples.fonts import (
     load_font,
 )
 from pipeline.samples.grid import PageGrid, page_grid
+from pipeline.samples.ruling import rule_paper
 
 __all__ = ["render_page"]
 
@@ -48,6 +49,7 @@ def render_page(
     width: int,
     height: int,
     font_dirs: Sequence[Path] = DEFAULT_FONT_DIRS,
+    ruling: str = "none",
 ) -> Image.Image:
     """Render a synthetic scanned manuscript page.
 
@@ -56,7 +58,9 @@ def render_page(
     depending on ``condition``, stains, blots or faded ink; an ``aged`` page (a 1990s leaf,
     not among the default conditions) has a gutter shadow and uneven light, show-through of
     its other side, foxing, uneven ink and more blur. Geometry scales with ``width``
-    (reference: 1240 px = A4 at 150 dpi, ~31 px Hangul glyphs).
+    (reference: 1240 px = A4 at 150 dpi, ~31 px Hangul glyphs). Notebook ruling, if asked
+    for, is printed on the paper (see :mod:`~pipeline.samples.ruling`): under the ink, then
+    stained, blurred and grained with the rest of the leaf.
 
     Args:
         text_lines: Lines to write, top to bottom; empty strings leave a line blank.
@@ -66,12 +70,13 @@ def render_page(
         width: Page width in pixels.
         height: Page height in pixels.
         font_dirs: Directories searched for the font file.
+        ruling: Notebook ruling, one of :data:`~pipeline.samples.ruling.RULINGS`.
 
     Returns:
         A greyscale (mode ``"L"``) image.
 
     Raises:
-        ValueError: On an unknown font style or condition, or if the lines do not fit.
+        ValueError: On an unknown font style, condition or ruling, or if the lines do not fit.
         FontMissingError: If the font file is not installed.
 
     """
@@ -83,6 +88,7 @@ def render_page(
     size = (width, height)
 
     paper = smooth_field(rng, size, look.paper + rng.uniform(-4, 4), look.paper_var, 6)
+    paper = rule_paper(paper, ruling=ruling, seed=seed)
     if look.stains:
         stains = stain_mask(rng, size, rng.randint(1, look.stains), grid.scale)
         paper = ImageChops.subtract(paper, stains)

@@ -4,9 +4,10 @@ Pages come from ``pipeline.samples.generate`` (A4 at 300 dpi) in the three handw
 styles (Pen, Barunpen, Brush), each clean (two pages) and degraded (one page), in a *tuning*
 set (the seed the line reader below was tuned on) and a *held-out* set (another seed, so other
 biographies, other ruling). Every page is read three ways: as generated (the generator's own
-faint rule under each line), with light notebook ruling (blue-grey rules at an 8 mm pitch, so
-they drift through the text lines, some crossing the strokes) and with darker ruling. The
-ruling is drawn here (:func:`draw_ruling`) until the generator has an option for it.
+faint rule under each line), with light notebook ruling (grey rules at an 8 mm pitch, so they
+drift through the text lines, some crossing the strokes) and with darker ruling: the
+generator's ``ruling`` option, which prints the rules on the paper, under the ink and the
+damage.
 
 In the same run and on the same masters, one page at a time:
 
@@ -28,8 +29,6 @@ the pages/min rows compare like with like.
 
 from __future__ import annotations
 
-import math
-import random
 import sys
 import tempfile
 import time
@@ -37,7 +36,6 @@ from array import array
 from pathlib import Path
 
 import pyvips
-from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from pipeline.config import Config, OcrConfig, load_config
 from pipeline.imaging.vips import master_header, open_master, oriented_size
@@ -45,7 +43,7 @@ from pipeline.imaging.working_image import plan_reduction, working_image
 from pipeline.ocr import hocr, preprocess
 from pipeline.ocr import lines as ocr_lines
 from pipeline.run.job import run_job
-from pipeline.samples.generate import generate_volume
+from pipeline.samples import RULINGS, generate_volume
 from pipeline.siteurl import layout_for
 from tests.bench.bench_ocr import PageResult, cer, read_ocr, timed_ocr
 from tests.bench.bench_ocr_scripts import A4_300, run_peer
@@ -54,14 +52,6 @@ from tests.bench.common import Row
 HANDS = ("hand", "hand2", "brush")
 COMBOS = [(f, c) for f in HANDS for c in ("clean", "clean", "degraded")]
 SETS = (("tuning", 63), ("held-out", 91))
-# Ruling: none (the generator's own faint rule under each line), light and dark blue-grey.
-RULINGS: dict[str, tuple[int, int] | None] = {
-    "none": None,
-    "light": (150, 190),
-    "dark": (100, 140),
-}
-RULE_PITCH_MM = 8.0
-RULE_WIDTH_MM = 0.2
 WORKERS = 1
 MAX_PIXELS = 200_000_000
 BASE_URL = "https://example.org/iiif/"
@@ -75,35 +65,9 @@ SPECK_SHARE = 0.03  # column clusters with less of the band's ink are specks, no
 # darker than the brightest grey a few pixels above and below it; such pixels in a horizontal
 # run this long (gaps where strokes cross bridged) are a rule.
 THIN_DARK = 12
-RULED_SHARE = 0.2  # measured: 0.41-0.61 on ruled pages, 0.00-0.04 on unruled and printed ones
-
-
-def draw_ruling(src: Path, dest: Path, seed: int, grey: tuple[int, int]) -> None:
-    """Notebook ruling over a master: horizontal rules at :data:`RULE_PITCH_MM`.
-
-    The rules' pitch is not the text's (11 mm), so they drift through the lines, some crossing
-    the strokes; they are slightly sloped, blurred like the scan, and multiply the page (ink
-    over a rule stays ink). ``grey`` is the range of the rules' grey (255 = none).
-    """
-    rng = random.Random(seed)
-    with Image.open(src) as page:
-        dpi = float(page.info.get("dpi", (300, 300))[0])
-        image = page.convert("L")
-    w, h = image.size
-    pitch = RULE_PITCH_MM / 25.4 * dpi * rng.uniform(0.95, 1.05)
-    slope = math.tan(math.radians(rng.uniform(-0.4, 0.4)))
-    width = max(1, round(RULE_WIDTH_MM / 25.4 * dpi))
-    level = rng.randint(*grey)
-    rules = Image.new("L", (w, h), 255)
-    draw = ImageDraw.Draw(rules)
-    x0, x1 = round(0.03 * w), round(0.97 * w)
-    y = rng.uniform(0.3, 1.0) * pitch + 0.04 * h
-    while y < 0.97 * h:
-        fill = max(0, min(255, level + rng.randint(-10, 10)))
-        draw.line((x0, y, x1, y + slope * (x1 - x0)), fill=fill, width=width)
-        y += pitch
-    rules = rules.filter(ImageFilter.GaussianBlur(0.6 * dpi / 300))
-    ImageChops.multiply(image, rules).save(dest, compression="tiff_deflate", dpi=(dpi, dpi))
+# Measured on the generator's ruling: 0.38-0.64 on dark-ruled pages and light-ruled clean ones,
+# 0.00-0.32 on light-ruled degraded ones (their blur fades the rules), 0.00 on unruled ones.
+RULED_SHARE = 0.2
 
 
 def _values(image: pyvips.Image) -> list[float]:
@@ -311,28 +275,24 @@ def _rate(pages: int, seconds: float) -> float:
 def set_rows(workdir: Path, label: str, seed: int) -> list[Row]:
     """Rows of one set: per ruling and group, ours, own lines and the peer; pages/min."""
     volume = f"hands-{seed}"
-    pages = generate_volume(
-        workdir / f"scans-{label}-none",
-        volume_id=volume,
-        pages=len(COMBOS),
-        seed=seed,
-        width=A4_300[0],
-        height=A4_300[1],
-        fonts=[f for f, _ in COMBOS],
-        conditions=[c for _, c in COMBOS],
-        write_descriptor=False,
-    )
     cfg = OcrConfig()
     rows: list[Row] = []
-    for ruling, grey in RULINGS.items():
+    # Ruling: none (the generator's own faint rule under each line), light and dark.
+    for ruling in RULINGS:
         scans = f"scans-{label}-{ruling}"
-        folder = workdir / scans / volume
-        if grey is not None:
-            folder.mkdir(parents=True)
-            for n, p in enumerate(pages):
-                plain = workdir / f"scans-{label}-none" / volume / p.file
-                draw_ruling(plain, folder / p.file, seed * 100 + n, grey)
-        files = [folder / p.file for p in pages]
+        pages = generate_volume(
+            workdir / scans,
+            volume_id=volume,
+            pages=len(COMBOS),
+            seed=seed,
+            width=A4_300[0],
+            height=A4_300[1],
+            fonts=[f for f, _ in COMBOS],
+            conditions=[c for _, c in COMBOS],
+            write_descriptor=False,
+            ruling=ruling,
+        )
+        files = [workdir / scans / volume / p.file for p in pages]
         ours_s, ours, boxes = run_ours(workdir, scans, volume)
         own: dict[str, PageResult] = {}
         auto: dict[str, PageResult] = {}
