@@ -6,14 +6,13 @@ Pages are real (sample generator, libvips tiles); OCR is off to stay quick.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from pipeline.cli import cli
 from pipeline.samples.generate import generate_volume
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +32,7 @@ def _invoke(tmp_path: Path, *args: str) -> Result:
     empty.write_text("[ocr]\nenabled = false\n", encoding="utf-8")
     base = ["--config", str(empty), "--scans", str(tmp_path / "scans")]
     base += ["--out", str(tmp_path / "out"), "--base-url", BASE]
-    result = CliRunner().invoke(cli, [*base, *args])
-    for handler in list(logging.getLogger().handlers):
-        if isinstance(handler, logging.FileHandler):
-            logging.getLogger().removeHandler(handler)
-            handler.close()
-    return result
+    return run_cli(*base, *args)
 
 
 def test_labels_keep_bracketed_text_and_report_lost_markup(

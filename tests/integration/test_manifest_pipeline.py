@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from pipeline.cli import cli
 from pipeline.config import Config
 from pipeline.fsio import write_text_atomic
 from pipeline.records import StageRecord
@@ -19,6 +16,7 @@ from pipeline.run.job import run_job
 from pipeline.samples.generate import generate_volume
 from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
+from tests.conftest import run_cli
 from tests.manifest_samples import COLLECTION, check_presentation
 
 pytestmark = pytest.mark.slow
@@ -103,13 +101,6 @@ def test_another_base_url_is_a_config_change(
         assert info["id"] == service == f"{base}vol-1/images/p001"
 
 
-def _close_job_log() -> None:
-    for handler in list(logging.getLogger().handlers):
-        if isinstance(handler, logging.FileHandler):
-            logging.getLogger().removeHandler(handler)
-            handler.close()
-
-
 def test_failed_page_blocks_the_manifest_unless_allow_partial(
     make_cfg: Callable[..., Config], scans: Path, clean_logging: None
 ) -> None:
@@ -119,19 +110,15 @@ def test_failed_page_blocks_the_manifest_unless_allow_partial(
     empty.write_text("", encoding="utf-8")
     args = ["--config", str(empty), "--scans", str(cfg.site.scans), "--out", str(cfg.site.out)]
     args += ["--base-url", cfg.site.base_url]
-    runner = CliRunner()
     env = {"PIPELINE_OCR__ENABLED": "false"}  # the empty site file would turn OCR back on
-    result = runner.invoke(cli, [*args, "run", "--quiet", "-j", "1", "vol-1"], env=env)
-    _close_job_log()
+    result = run_cli(*args, "run", "--quiet", "-j", "1", "vol-1", env=env)
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert "[manifest]: 1 page(s) failed (p002)" in result.output
     assert "--allow-partial" in result.output
     assert not (cfg.site.out / "vol-1" / "manifest.json").exists()
 
-    result = runner.invoke(
-        cli, [*args, "run", "--quiet", "-j", "1", "--allow-partial", "vol-1"], env=env
-    )
+    result = run_cli(*args, "run", "--quiet", "-j", "1", "--allow-partial", "vol-1", env=env)
     assert result.exit_code == 1, result.output  # the page itself still failed
     manifest = _load(cfg.site.out / "vol-1" / "manifest.json")
     check_presentation(manifest)

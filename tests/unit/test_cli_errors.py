@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from pipeline.cli import cli
-from tests.conftest import restored_root_logging
+from tests.conftest import restored_root_logging, run_cli
 
 BASE = "https://example.org/iiif/"
 
@@ -28,7 +27,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
 
 def invoke(tmp_path: Path, *args: str) -> Result:
     base = ["--scans", str(tmp_path / "scans"), "--out", str(tmp_path / "out"), "--base-url", BASE]
-    return CliRunner().invoke(cli, [*base, *args])
+    return run_cli(*base, *args)
 
 
 def _no_traceback(result: Result) -> None:
@@ -56,21 +55,21 @@ def _volume(tmp_path: Path, name: str = "vol-1", toml: str | None = None) -> Pat
 def test_bad_config_file(tmp_path: Path, text: str, code: int, needle: str) -> None:
     path = tmp_path / "site.toml"
     path.write_text(text, encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--config", str(path), "status"])
+    result = run_cli("--config", str(path), "status")
     assert result.exit_code == code, result.output
     assert str(path) in result.output and needle in result.output
     _no_traceback(result)
 
 
 def test_missing_config_file(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "nope.toml"), "run"])
+    result = run_cli("--config", str(tmp_path / "nope.toml"), "run")
     assert result.exit_code == 2, result.output
     assert "nope.toml: file not found" in result.output
     _no_traceback(result)
 
 
 def test_bad_environment_variable(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["status"], env={"PIPELINE_TILES__QUALITY": "best"})
+    result = run_cli("status", env={"PIPELINE_TILES__QUALITY": "best"})
     assert result.exit_code == 2, result.output
     assert "PIPELINE_TILES__QUALITY: tiles.quality: " in result.output
     _no_traceback(result)
@@ -205,8 +204,8 @@ def test_output_folder_under_a_file(tmp_path: Path, command: str) -> None:
     _volume(tmp_path)
     (tmp_path / "file").write_text("x")
     out = tmp_path / "file" / "out"
-    result = CliRunner().invoke(
-        cli, ["--scans", str(tmp_path / "scans"), "--out", str(out), "--base-url", BASE, command]
+    result = run_cli(
+        *["--scans", str(tmp_path / "scans"), "--out", str(out), "--base-url", BASE, command]
     )
     assert result.exit_code == 4, result.output
     assert result.output.startswith("error: ") and str(out) in result.output

@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from pipeline.cli import cli
-from tests.conftest import restored_root_logging
+from tests.conftest import restored_root_logging, run_cli
 
 BASE = "https://example.org/iiif/"
 # Every command that reads the configuration, with the arguments it needs.
@@ -42,7 +41,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
 
 
 def _invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
+    return run_cli(*args)
 
 
 def _no_traceback(result: Result) -> None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from pipeline.config import Config, load_config
 from pipeline.errors import ConfigError
+from tests.conftest import run_cli
 
 DEFAULT_TOML = Path(__file__).resolve().parents[2] / "config" / "default.toml"
 
@@ -184,15 +185,12 @@ def test_every_problem_of_a_file_is_shown_with_the_closest_key(tmp_path: Path) -
 def test_the_command_line_shows_every_problem_and_exits_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from click.testing import CliRunner
-
-    from pipeline.cli import cli
 
     monkeypatch.chdir(tmp_path)
     for name in [n for n in os.environ if n.startswith("PIPELINE_")]:
         monkeypatch.delenv(name)
     path = _write(tmp_path, '[tiles]\nqualty = 90\n[ocr]\nlanguages = ["ko"]\n')
-    result = CliRunner().invoke(cli, ["--config", str(path), "status"])
+    result = run_cli("--config", str(path), "status")
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert f"{path}: tiles.qualty: unknown key (did you mean 'quality'?)" in result.output
@@ -345,14 +343,11 @@ def test_file_errors_still_name_the_file(tmp_path: Path) -> None:
 def test_command_line_errors_name_the_option(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], needle: str
 ) -> None:
-    from click.testing import CliRunner
-
-    from pipeline.cli import cli
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "scans" / "v").mkdir(parents=True)
     base = ["--scans", str(tmp_path / "scans"), "--out", str(tmp_path / "out")]
-    result = CliRunner().invoke(cli, [*base, *args], env={"PIPELINE_TILES__QUALITY": None})
+    result = run_cli(*base, *args, env={"PIPELINE_TILES__QUALITY": None})
     assert result.exit_code == 2, result.output
     assert needle in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -9,10 +9,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from pipeline.cli import cli
 from pipeline.errors import ExitCode, MissingDependencyError
 from pipeline.samples import (
     CONDITIONS,
@@ -28,6 +26,7 @@ from pipeline.samples import (
 )
 from pipeline.samples.descriptor import render_toml
 from pipeline.samples.text import RUSSIAN_PASSAGES
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.usefixtures("nanum_fonts")
 
@@ -282,7 +281,7 @@ def test_the_command_without_fonts_exits_3_naming_the_package(
     assert generate_volume.__kwdefaults__ is not None
     monkeypatch.setitem(generate_volume.__kwdefaults__, "font_dirs", (empty,))
     args = ["samples", str(tmp_path / "out"), "--width", str(W), "--height", str(H)]
-    result = CliRunner().invoke(cli, args)
+    result = run_cli(*args)
     assert result.exit_code == ExitCode.MISSING_DEPENDENCY, result.output
     assert f"error: font file 'NanumMyeongjo.ttf' not found in {empty}" in result.output
     assert "(apt-get install fonts-nanum)" in result.output

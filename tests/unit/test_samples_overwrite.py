@@ -6,13 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from pipeline.cli import cli
 from pipeline.errors import ConfigError
 from pipeline.samples import generate as samples
 from pipeline.samples.generate import generate_volume
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.usefixtures("nanum_fonts")
 
@@ -45,7 +44,7 @@ def test_the_command_refuses_a_folder_with_masters(
     monkeypatch.chdir(tmp_path)
     before = _real_volume(tmp_path / "scans")
     args = ["samples", "scans", "--volume-id", "MS-REAL", "--width", str(W), "--height", str(H)]
-    result = CliRunner().invoke(cli, args)
+    result = run_cli(*args)
     assert result.exit_code == 2, result.output
     assert "scans/MS-REAL: the folder exists and is not empty" in result.output
     assert "wrote" not in result.output

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.errors import ExitCode
 from pipeline.samples import generate_volume, lines_per_page, render_page
 from pipeline.samples.ruling import RULINGS, Rule, ruling_lines
-from tests.conftest import have_nanum_fonts, require
+from tests.conftest import have_nanum_fonts, require, run_cli
 
 pytestmark = pytest.mark.usefixtures("nanum_fonts")
 
@@ -152,11 +151,11 @@ def test_the_command_takes_ruling(tmp_path: Path) -> None:
     assert tuple(option.type.choices) == RULINGS
     size = ["--width", "310", "--height", "438", "--pages", "2", "--seed", "9"]
     out = tmp_path / "cli"
-    result = CliRunner().invoke(cli, ["samples", str(out), *size, "--ruling", "dark"])
+    result = run_cli("samples", str(out), *size, "--ruling", "dark")
     assert result.exit_code == 0, result.output
     assert _files(out / "sample-001") == _volume(tmp_path / "api", ruling="dark")
 
-    result = CliRunner().invoke(cli, ["samples", str(tmp_path / "bad"), "--ruling", "wavy"])
+    result = run_cli("samples", str(tmp_path / "bad"), "--ruling", "wavy")
     assert result.exit_code == ExitCode.USAGE
     assert "Error: Invalid value for '--ruling': 'wavy' is not one of" in result.output
     assert "Traceback" not in result.output
