@@ -243,8 +243,8 @@ def floats_in_unit_range(image: pyvips.Image) -> bool:
     """Whether ``image`` holds floating-point samples that libvips takes as 0-255.
 
     Such files (multispectral processing, scientific tools) usually store 0-1 instead; ingest
-    measures the range (:func:`unit_range`). Linear-light colour spaces (scRGB, XYZ, Lab) have
-    their own conventions and are converted by libvips as they are.
+    measures the range (``IngestResult.unit_floats``). Linear-light colour spaces (scRGB, XYZ,
+    Lab) have their own conventions and are converted by libvips as they are.
     """
     return str(image.format) in ("float", "double") and str(image.interpretation) in (
         "b-w",
@@ -252,12 +252,6 @@ def floats_in_unit_range(image: pyvips.Image) -> bool:
         "srgb",
         "rgb",
     )
-
-
-def unit_range(ingest_data: dict[str, Any]) -> bool:
-    """Whether ingest found the master's floating-point samples all within 0-1."""
-    found = ingest_data.get("value_range")
-    return found is not None and float(found[1]) <= 1.0
 
 
 def _colour_to_8bit(image: pyvips.Image, notes: list[str], unit_floats: bool) -> pyvips.Image:
@@ -311,7 +305,7 @@ def normalise(image: pyvips.Image, *, unit_floats: bool = False) -> tuple[pyvips
 
     Args:
         image: The master as opened by :func:`open_master` (random access if it is rotated).
-        unit_floats: Its floating-point samples are 0-1 (:func:`unit_range`), not 0-255.
+        unit_floats: Its floating-point samples are 0-1 (``IngestResult.unit_floats``), not 0-255.
 
     Returns:
         The image to write derivatives from, and notes on what was changed (for the record),

@@ -110,7 +110,7 @@ def to_grey(image: pyvips.Image, *, unit_floats: bool = False) -> pyvips.Image:
 
     Args:
         image: The master, or its resampled copy (:func:`shrink_master`).
-        unit_floats: Its floating-point samples are 0-1 (see ``imaging.unit_range``).
+        unit_floats: Its floating-point samples are 0-1 (``IngestResult.unit_floats``).
 
     Raises:
         ScanError: The colour profile is broken or the bands cannot be made into an image.

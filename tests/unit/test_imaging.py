@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import pyvips
 
-from pipeline.imaging.vips import floats_in_unit_range, normalise, unit_range
+from pipeline.imaging.vips import floats_in_unit_range, normalise
 
 
 def flat(value: float, bands: int = 1, interpretation: str = "b-w") -> pyvips.Image:
@@ -34,9 +34,3 @@ def test_linear_light_floats_follow_their_colour_space() -> None:
     srgb, _notes = normalise(scrgb, unit_floats=True)
     # Linear 0.5 is sRGB ~188, not 127: converted, not scaled.
     assert srgb.bands == 3 and abs(srgb.avg() - 188) <= 2
-
-
-def test_unit_range_reads_ingests_measurement() -> None:
-    assert unit_range({"value_range": [0.0, 1.0]})
-    assert not unit_range({"value_range": [0.0, 255.0]})
-    assert not unit_range({})
