@@ -135,6 +135,10 @@ def test_transkribus_status_and_creator_decide_the_kind(
     if kind == "htr":
         assert (provenance.software, provenance.model) == ("TrHtr 0.0.5", "44522")
         assert provenance.creator == "READ-COOP"
+    if creator == "Kim Minji":
+        assert (provenance.creator, provenance.software) == ("Kim Minji", "")
+    if kind == "ocr":
+        assert provenance.software == provenance.creator == "Tesseract 5.3.0"
 
 
 def test_fixture_follows_the_schema_as_transkribus_does() -> None:
@@ -174,8 +178,8 @@ def test_the_primary_reading_its_confidence_and_nfc_text() -> None:
 
 def test_words_give_the_text_only_when_the_line_has_none() -> None:
     words = "".join(
-        f'<Word id="w{n}"><Coords points="1,1 2,1 2,2 1,2"/><TextEquiv><Unicode>{text}</Unicode>'
-        "</TextEquiv></Word>"
+        f'<Word id="w{n}"><Coords points="1,1 2,1 2,2 1,2"/><TextEquiv index="2"><Unicode>?'
+        f'</Unicode></TextEquiv><TextEquiv index="1"><Unicode>{text}</Unicode></TextEquiv></Word>'
         for n, text in enumerate(["인물", "전기"])
     )
     line = read_page(parse_xml(_one_line(words), "a.xml"), "a.xml").lines[0]
@@ -214,3 +218,14 @@ def test_unreadable_points_name_the_file_and_line() -> None:
 def test_a_file_that_is_not_page_is_refused() -> None:
     with pytest.raises(TranscriptError, match=r"^x\.xml: not PAGE 2013/2019"):
         read_page(etree.fromstring(b"<alto/>"), "x.xml")
+
+
+def test_nested_reading_order_groups_are_followed_by_index() -> None:
+    data = _transkribus().replace(
+        b'<RegionRefIndexed index="0" regionRef="r1"/><RegionRefIndexed index="1" regionRef="r2"/>',
+        b'<OrderedGroupIndexed id="g1" index="0"><RegionRefIndexed index="1" regionRef="r1"/>'
+        b'<RegionRefIndexed index="0" regionRef="r2"/></OrderedGroupIndexed>',
+    )
+    root = parse_xml(data, "a.xml")
+    assert validate(root) == []
+    assert [line.id for line in read_page(root, "a.xml").lines] == ["r2l1", "r1l1", "r1l2"]

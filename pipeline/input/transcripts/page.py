@@ -70,7 +70,7 @@ def _group_refs(group: etree._Element) -> Iterator[str]:
     if group.get("regionRef"):
         yield group.get("regionRef", "")
     children = [child for child in group if isinstance(child.tag, str)]
-    if all(child.get("index") is not None for child in children):
+    if all(child.get("index", "").isdigit() for child in children):
         children.sort(key=lambda child: int(child.get("index", "0")))
     for child in children:
         if etree.QName(child).localname.startswith("RegionRef"):
@@ -93,18 +93,21 @@ def _ordered_lines(page: etree._Element, reader: _Reader) -> list[etree._Element
     return [line for region in regions for line in region.findall(reader.tag("TextLine"))]
 
 
+def _primary(element: etree._Element, reader: _Reader) -> etree._Element | None:
+    """The primary ``TextEquiv`` of a line or word: ``@index`` 1, else the first; None if none."""
+    equivs = element.findall(reader.tag("TextEquiv"))
+    return next((e for e in equivs if e.get("index") == "1"), equivs[0] if equivs else None)
+
+
 def _text(line: etree._Element, reader: _Reader) -> tuple[str, float | None]:
-    """A line's primary text (``TextEquiv`` index 1, else the first) and confidence, or words'."""
-    equivs = line.findall(reader.tag("TextEquiv"))
-    primary = next((e for e in equivs if e.get("index") == "1"), equivs[0] if equivs else None)
+    """A line's primary text and confidence, or its words' primary texts joined by spaces."""
+    primary = _primary(line, reader)
     text = primary.findtext(reader.tag("Unicode")) if primary is not None else None
-    if not text:
-        words = (
-            word.findtext(f"{reader.tag('TextEquiv')}/{reader.tag('Unicode')}") or ""
-            for word in line.findall(reader.tag("Word"))
-        )
-        return " ".join(word for word in words if word), None
-    conf = primary.get("conf") if primary is not None else None
+    if not text or primary is None:
+        words = (_primary(word, reader) for word in line.findall(reader.tag("Word")))
+        texts = (word.findtext(reader.tag("Unicode")) for word in words if word is not None)
+        return " ".join(text for text in texts if text), None
+    conf = primary.get("conf")
     if conf is None:
         return text, None
     try:
@@ -168,7 +171,8 @@ def provenance(root: etree._Element) -> Provenance:
     override it. Software and model come from the latest Transkribus engine line
     (``name``/``version``, ``model_id``: for a human page, the first pass the person corrected),
     whose ``prov`` organisation is the creator only of ``htr`` text; otherwise the creator is the
-    first line of ``Creator``. The date is ``LastChange``, else ``Created``.
+    first line of ``Creator``, which is also the software when it names a program
+    (eScriptorium, or any machine-made text). The date is ``LastChange``, else ``Created``.
 
     Args:
         root: The ``PcGts`` element.
@@ -189,8 +193,9 @@ def provenance(root: etree._Element) -> Provenance:
         software = " ".join(filter(None, (engine.get("name"), engine.get("version"))))
         creator_name = engine.get("prov", "") if kind == "htr" else ""
     else:
-        software = creator if creator.lower() == "escriptorium" else ""
         creator_name = creator.splitlines()[0] if creator else ""
+        machine = kind != "human" or creator_name.lower() == "escriptorium"
+        software = creator_name if machine else ""
     date = metadata.findtext(reader.tag("LastChange")) or metadata.findtext(reader.tag("Created"))
     return Provenance(
         kind=kind,
