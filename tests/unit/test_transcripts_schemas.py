@@ -126,3 +126,11 @@ def test_every_shipped_schema_loads_offline_and_is_listed_in_sources() -> None:
         assert f"| {name} |" in sources
         if name != "xlink.xsd":
             assert isinstance(load(name), etree.XMLSchema)
+
+
+def test_transkribus_metadata_is_tolerated_in_page_2019_as_well() -> None:
+    root = _root("escriptorium-page2019-0003.xml")
+    metadata = root[0]
+    etree.SubElement(metadata, f"{{{etree.QName(root).namespace}}}TranskribusMetadata", status="GT")
+    assert not load("pagecontent-2019-07-15.xsd").validate(root)
+    assert validate(root) == []

@@ -3,7 +3,7 @@
 The schemas ship with the package (``schemas/``, sources in its ``SOURCES.md``). Each is parsed
 once per process with ``no_network``; the ALTO schemas' XLink import is pointed at the local
 ``xlink.xsd``. Real exports are tolerated where they are known to break their own schema:
-Transkribus writes ``Metadata/TranskribusMetadata``, which PAGE 2013 forbids.
+Transkribus writes ``Metadata/TranskribusMetadata``, which the PAGE schemas forbid.
 """
 
 from __future__ import annotations
@@ -97,15 +97,16 @@ def _schema_for(root: etree._Element) -> str | None:
 
 
 def _tolerated(root: etree._Element) -> etree._Element:
-    """A copy of a PAGE 2013 document without ``TranskribusMetadata``, or ``root`` itself."""
-    if etree.QName(root).namespace != PAGE_2013:
+    """A copy of a PAGE document without ``TranskribusMetadata``, or ``root`` itself."""
+    namespace = etree.QName(root).namespace or ""
+    if namespace not in PAGE_XSD:
         return root
-    extra = root.findall(f"{{{PAGE_2013}}}Metadata/{{{PAGE_2013}}}TranskribusMetadata")
-    if not extra:
+    path = f"{{{namespace}}}Metadata/{{{namespace}}}TranskribusMetadata"
+    if root.find(path) is None:
         return root
-    log.debug("PAGE 2013: validating without TranskribusMetadata (Transkribus writes it)")
+    log.debug("PAGE: validating without TranskribusMetadata (Transkribus writes it)")
     tidy = copy.deepcopy(root)
-    for element in tidy.findall(f"{{{PAGE_2013}}}Metadata/{{{PAGE_2013}}}TranskribusMetadata"):
+    for element in tidy.findall(path):
         parent = element.getparent()
         if parent is not None:
             parent.remove(element)
