@@ -70,6 +70,10 @@ class ManifestError(PageError):
     """A manifest or collection could not be built."""
 
 
+class TranscriptError(PageError):
+    """A transcription file is unreadable, malformed or does not describe a usable page."""
+
+
 class PublishObjectError(PageError):
     """One volume could not be published (an object failed or the replay check found gaps)."""
 
