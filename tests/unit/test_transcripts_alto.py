@@ -180,6 +180,18 @@ def test_processing_step_that_generated_the_text_names_the_software() -> None:
     assert t.lines == ()
 
 
+def test_a_pixel_file_without_a_page_size_is_in_master_pixels_with_a_warning() -> None:
+    t = alto(
+        '<Page><TextLine HPOS="1" VPOS="2" WIDTH="3" HEIGHT="4">'
+        '<String CONTENT="a"/></TextLine></Page>'
+    )
+    assert t.image_size is None
+    assert t.lines[0].box == (1, 2, 4, 6)
+    assert t.warnings == (
+        "made.xml: the ALTO Page declares no size: coordinates taken as the master's",
+    )
+
+
 def test_a_file_without_provenance_is_taken_as_ocr() -> None:
     t = alto('<Page WIDTH="10" HEIGHT="10"/>')
     assert (t.provenance.kind, t.provenance.software) == ("ocr", "")

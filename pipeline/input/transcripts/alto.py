@@ -17,7 +17,8 @@ What is read, and the rules where a file leaves a choice:
   either as a point list (ALTO 4.2 and later) or as a single number, a y value (ALTO 2 and 3:
   the baseline is then drawn across the line's box).
 - **Units**: ``MeasurementUnit`` ``pixel`` is used as it is, and the declared image size is
-  ``Page/@WIDTH`` x ``@HEIGHT``. ``mm10`` (1/10 mm) and ``inch1200`` (1/1200 inch) are converted
+  ``Page/@WIDTH`` x ``@HEIGHT`` (without them, the coordinates are taken as the master's pixels,
+  with a warning). ``mm10`` (1/10 mm) and ``inch1200`` (1/1200 inch) are converted
   to pixels at :data:`NOMINAL_DPI`: ALTO records no image resolution, and since the page size
   converts by the same factor, the choice does not move anything on the canvas.
 - **Image**: the file name of ``Description/sourceImageInformation/fileName``.
@@ -253,11 +254,16 @@ def read_alto(root: etree._Element, source: str) -> Transcript:
         f"{{{ns}}}Description/{{{ns}}}sourceImageInformation/{{{ns}}}fileName"
     )
     lines = [_line(line, ns, source, scale) for line in page.iter(f"{{{ns}}}TextLine")]
+    image_size = _image_size(page, source, scale)
+    warnings: tuple[str, ...] = ()
+    if image_size is None and any(line.box for line in lines):
+        warnings = (f"{source}: the ALTO Page declares no size: coordinates taken as the master's",)
     return Transcript(
         source=source,
         format=fmt,
         lines=tuple(line for line in lines if line.text),
         provenance=_provenance(root, ns),
         image_file=PureWindowsPath(image_file.strip()).name if image_file else "",
-        image_size=_image_size(page, source, scale),
+        image_size=image_size,
+        warnings=warnings,
     )

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from pipeline.imaging.vips import SWAPPING_ORIENTATIONS
 from pipeline.input.transcripts.model import Box, Line, Point, Transcript
 from pipeline.ocr.geometry import Affine
 
-SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+ORIENTATIONS = range(1, 9)
 PROPORTION_TOLERANCE = 0.01
 # Half a pixel of slack: scaling a coordinate on the image's edge may land a hair outside.
 EDGE_SLACK = 0.5
@@ -55,7 +56,7 @@ def orientation_transform(orientation: int, stored: tuple[float, float]) -> Affi
         7: Affine(a=0, b=-1, c=h, d=-1, e=0, f=w),  # transversed
         8: Affine(a=0, b=1, d=-1, e=0, f=w),  # turned 90 degrees counter-clockwise
     }
-    if orientation not in transforms:
+    if orientation not in ORIENTATIONS:
         raise ValueError(f"EXIF orientation {orientation} is not 1-8")
     return transforms[orientation]
 
@@ -154,7 +155,8 @@ def to_canvas(
     Raises:
         ValueError: ``orientation`` is not 1-8.
     """
-    orientation_transform(orientation, (1, 1))  # checks the value once, before any line
+    if orientation not in ORIENTATIONS:
+        raise ValueError(f"EXIF orientation {orientation} is not 1-8")
     transform, warnings = _transform(transcript, canvas, orientation, stored)
     clip = _Clip(canvas)
     lines = tuple(
