@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
 from lxml import etree
 
 from pipeline.errors import TranscriptError
 from pipeline.input.transcripts.alto import read_alto
 from pipeline.input.transcripts.geometry import to_canvas
+from pipeline.input.transcripts.hocr import read_hocr
 from pipeline.input.transcripts.model import Transcript
+from pipeline.samples import generate_volume
 from tests.conftest import DATA
 
 EXAMPLES = DATA / "transcripts"
@@ -125,6 +131,47 @@ def test_alto3_single_number_baseline_is_a_y_value_across_the_line() -> None:
     assert line.baseline == ((100, 232), (400, 232))
     assert line.confidence == pytest.approx(0.75)
     assert line.polygon == ()
+
+
+def test_alto4_baseline_as_comma_separated_points() -> None:
+    t = alto(
+        '<Page WIDTH="1000" HEIGHT="800"><TextLine BASELINE="10,50 200,55">'
+        '<String CONTENT="a"/></TextLine></Page>'
+    )
+    assert t.lines[0].baseline == ((10, 50), (200, 55))
+    assert t.lines[0].box is None
+
+
+@pytest.mark.tesseract
+def test_tesseract_alto_reads_the_same_lines_as_its_hocr(
+    tmp_path: Path, nanum_fonts: None, tesseract_kor: None
+) -> None:
+    generate_volume(
+        tmp_path / "scans",
+        volume_id="vol-1",
+        pages=1,
+        seed=3,
+        fonts=["print"],
+        conditions=["clean"],
+    )
+    image = tmp_path / "scans" / "vol-1" / "p001.tif"
+    subprocess.run(
+        ["tesseract", str(image), str(tmp_path / "p001"), "-l", "kor", "alto", "hocr"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+    )
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    from_alto = read_alto(etree.parse(str(tmp_path / "p001.xml"), parser).getroot(), "p001.xml")
+    from_hocr = read_hocr(etree.parse(str(tmp_path / "p001.hocr"), parser).getroot(), "p001.hocr")
+    assert from_alto.format == "alto-3"
+    assert from_alto.provenance.kind == "ocr"
+    assert from_alto.provenance.software.startswith("tesseract")
+    assert from_alto.image_size == from_hocr.image_size == (1240, 1754)
+    assert from_alto.image_file == "p001.tif"
+    assert len(from_alto.lines) >= 5
+    assert [line.box for line in from_alto.lines] == [line.box for line in from_hocr.lines]
+    assert [line.text for line in from_alto.lines] == [line.text for line in from_hocr.lines]
 
 
 def test_comma_separated_polygon_and_box_from_it_when_the_line_has_none() -> None:

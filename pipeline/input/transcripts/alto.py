@@ -40,6 +40,7 @@ from pathlib import PureWindowsPath
 from lxml import etree
 
 from pipeline.errors import TranscriptError
+from pipeline.input.transcripts.geometry import bounds
 from pipeline.input.transcripts.model import (
     Box,
     Format,
@@ -89,12 +90,6 @@ def _points(value: str, what: str, source: str, scale: float) -> tuple[Point, ..
     if len(numbers) % 2:
         raise TranscriptError(f"{source}: {what} {value!r} has an odd count of numbers")
     return tuple((numbers[i] * scale, numbers[i + 1] * scale) for i in range(0, len(numbers), 2))
-
-
-def _bounds(points: tuple[Point, ...]) -> Box:
-    xs = [p[0] for p in points]
-    ys = [p[1] for p in points]
-    return min(xs), min(ys), max(xs), max(ys)
 
 
 def _text(line: etree._Element, ns: str) -> str:
@@ -151,7 +146,7 @@ def _line(line: etree._Element, ns: str, source: str, scale: float) -> Line:
         polygon = _points(str(polygon_el.get("POINTS", "")), "Polygon POINTS", source, scale)
     box = _box(line, source, scale)
     if box is None and polygon:
-        box = _bounds(polygon)
+        box = bounds(polygon)
     baseline_value = line.get("BASELINE")
     baseline = _baseline(baseline_value, box, source, scale) if baseline_value else ()
     return Line(

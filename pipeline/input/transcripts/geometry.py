@@ -91,7 +91,8 @@ def _transform(
     return transform, warnings
 
 
-def _bounds(points: tuple[Point, ...]) -> Box:
+def bounds(points: tuple[Point, ...]) -> Box:
+    """The box ``(x0, y0, x1, y1)`` around points (a polygon's, say); ``points`` is not empty."""
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
     return min(xs), min(ys), max(xs), max(ys)
@@ -123,11 +124,11 @@ def _map_line(line: Line, number: int, transform: Affine, clip: _Clip) -> Line:
     baseline = clip.points(tuple(transform.point(*p) for p in line.baseline), number, line.id)
     box = line.box
     if polygon:
-        box = _bounds(polygon)
+        box = bounds(polygon)
     elif box is not None:
         x0, y0, x1, y1 = box
         corners = tuple(transform.point(x, y) for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1)))
-        box = _bounds(clip.points(corners, number, line.id))
+        box = bounds(clip.points(corners, number, line.id))
     return replace(line, box=box, polygon=polygon, baseline=baseline)
 
 
