@@ -249,7 +249,7 @@ def test_a_file_without_provenance_is_taken_as_ocr() -> None:
     [
         pytest.param(
             lambda: alto('<Page WIDTH="9" HEIGHT="9"><TextLine HPOS="x"/></Page>'),
-            "HPOS='x', not a number",
+            "TextLine has HPOS='x', not a number",
             id="bad-number",
         ),
         pytest.param(

@@ -72,10 +72,8 @@ def _number(element: etree._Element, name: str, source: str) -> float | None:
     try:
         return float(value)
     except ValueError:
-        what = etree.QName(element).localname
-        raise TranscriptError(
-            f"{source}: {what} {element.get('ID', '')} has {name}={value!r}, not a number"
-        ) from None
+        what = " ".join(filter(None, (etree.QName(element).localname, element.get("ID"))))
+        raise TranscriptError(f"{source}: {what} has {name}={value!r}, not a number") from None
 
 
 def _numbers(value: str, what: str, source: str) -> list[float]:
