@@ -71,10 +71,10 @@ def test_escriptorium_alto4_text_equals_its_page_export_line_by_line() -> None:
     assert [line.text for line in read_example(ESCRIPTORIUM_ALTO).lines] == expected
 
 
-def test_escriptorium_alto4_names_the_tool_from_its_ids_as_htr() -> None:
+def test_escriptorium_alto4_names_the_tool_from_its_ids_as_its_page_export_does() -> None:
     provenance = read_example(ESCRIPTORIUM_ALTO).provenance
     assert (provenance.kind, provenance.software, provenance.creator) == (
-        "htr",
+        "human",
         "escriptorium",
         "",
     )

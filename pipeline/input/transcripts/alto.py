@@ -28,8 +28,9 @@ What is read, and the rules where a file leaves a choice:
   ``softwareVersion`` are the software, ``processingDateTime`` the date. The kind is ``htr`` for
   software known to recognise handwriting (:data:`HTR_SOFTWARE`), ``ocr`` otherwise. An
   eScriptorium export names no software (its ids start with ``eSc_``): software
-  ``escriptorium``, kind ``htr``. A file with neither is taken as ``ocr``. The volume
-  descriptor may say otherwise.
+  ``escriptorium``, kind ``human``, as for its PAGE export: eScriptorium is where people
+  transcribe and correct, and the file names no recognition engine. A file with neither is
+  taken as ``ocr``. The volume descriptor may say otherwise.
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ def _provenance(root: etree._Element, ns: str) -> Provenance:
     step = _step(description, ns) if description is not None else None
     if step is None:
         if root.xpath(f".//*[starts-with(@ID, '{ESCRIPTORIUM_ID}')]"):
-            return Provenance(kind="htr", software="escriptorium")
+            return Provenance(kind="human", software="escriptorium")
         return Provenance(kind="ocr")
     software_el = step.find(f"{{{ns}}}processingSoftware")
     name = version = ""
