@@ -7,9 +7,9 @@ import unicodedata
 import pytest
 from lxml import etree
 
+from pipeline.input.transcripts.schemas import load
 from pipeline.ocr import alto, hocr
 from pipeline.ocr.geometry import Affine
-from tests.conftest import SCHEMAS
 
 HOCR = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
@@ -151,12 +151,8 @@ ALTO = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def alto_schema(name: str = "alto-3-0.xsd") -> etree.XMLSchema:
-    """The vendored ALTO XSD with its XLink import pointed at the local copy (no network)."""
-    doc = etree.parse(str(SCHEMAS / name))
-    for imp in doc.getroot().iter("{http://www.w3.org/2001/XMLSchema}import"):
-        if imp.get("namespace") == "http://www.w3.org/1999/xlink":
-            imp.set("schemaLocation", (SCHEMAS / "xlink.xsd").as_uri())
-    return etree.XMLSchema(doc)
+    """The ALTO XSD the package ships (``pipeline/input/transcripts/schemas``), offline."""
+    return load(name)
 
 
 def test_alto_rewrite_maps_coordinates_and_stays_valid() -> None:
