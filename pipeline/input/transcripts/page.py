@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from pipeline.errors import TranscriptError
+from pipeline.input.transcripts.geometry import bounds
 from pipeline.input.transcripts.model import Kind, Line, Point, Provenance, Transcript
 from pipeline.input.transcripts.sniff import PAGE_FORMATS
 
@@ -120,11 +121,9 @@ def _line(element: etree._Element, reader: _Reader) -> Line:
     where = f"line {element.get('id', '?')}"
     text, confidence = _text(element, reader)
     polygon = reader.points(element.find(reader.tag("Coords")), where)
-    xs = [x for x, _ in polygon]
-    ys = [y for _, y in polygon]
     return Line(
         text=unicodedata.normalize("NFC", text),
-        box=(min(xs), min(ys), max(xs), max(ys)) if polygon else None,
+        box=bounds(polygon) if polygon else None,
         polygon=polygon,
         baseline=reader.points(element.find(reader.tag("Baseline")), where),
         id=element.get("id", ""),
