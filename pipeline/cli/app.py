@@ -59,9 +59,7 @@ def _bug_log(ctx: click.Context) -> Path | None:
     cfg = ctx.find_root().ensure_object(dict).get("config")
     if cfg is None:
         return None
-    from pipeline.siteurl import layout_for
-
-    log_path = layout_for(cfg).log_path
+    log_path = siteurl.layout_for(cfg).log_path
     return log_path if log_path.parent.is_dir() else None
 
 

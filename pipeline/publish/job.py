@@ -8,10 +8,12 @@ from typing import Any
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.layout import check_volume_id
+from pipeline.lock import job_lock
 from pipeline.publish.publisher import Publisher, PublishOptions
 from pipeline.publish.report import PublishReport
 from pipeline.publish.targets import open_target, set_cors
 from pipeline.run.progress import NullReporter, Reporter
+from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
 
 
@@ -47,9 +49,6 @@ def publish(
         PublishError: The target cannot be used at all.
 
     """
-    from pipeline.lock import job_lock
-    from pipeline.siteurl import layout_for
-
     spec = to or cfg.publish.target
     if not spec:
         raise ConfigError(
@@ -83,8 +82,6 @@ def configure_cors(cfg: Config, *, to: str | None = None, session: Any = None) -
         PublishError: The bucket cannot be reached or refused the rule.
 
     """
-    from pipeline.siteurl import layout_for
-
     spec = to or cfg.publish.target
     if not spec:
         raise ConfigError("no target: pass --to s3://BUCKET or set publish.target")
