@@ -157,7 +157,11 @@ def status_report(
 
     """
     out = [_latest(layout, state, None, rec.volume, rec.error) for rec in broken]
-    out += [_latest(layout, state, volume, volume.id, None) for volume in volumes]
+    for volume in volumes:
+        latest = _latest(layout, state, volume, volume.id, None)
+        if volume.sources:
+            latest["metadata_sources"] = dict(volume.sources)
+        out.append(latest)
     return {"version": REPORT_VERSION, "volumes": out, "collection": collection_status(state)}
 
 
