@@ -43,10 +43,10 @@ def tidy(text: str) -> str:
 
 
 def joined(field: Field, codes: Iterable[str], sep: str = " ") -> str:
-    """The given subfields of a field, in field order, tidied and joined."""
+    """The given subfields of a field, in field order, joined; the closing punctuation dropped."""
     wanted = set(codes)
-    parts = [tidy(s.value) for s in field.subfields if s.code in wanted]
-    return sep.join(p for p in parts if p)
+    parts = [s.value.strip() for s in field.subfields if s.code in wanted]
+    return tidy(sep.join(p for p in parts if p))
 
 
 def languages(record: Record) -> list[str]:
@@ -88,13 +88,12 @@ def script_tag(text: str, lang: str | None) -> str:
 
 def linked(record: Record) -> tuple[dict[str, Field], list[Field]]:
     """The 880 fields by the field they transcribe (``245-01``), and those linked to nothing."""
-    targets = {
-        f"{f.tag}-{m.group(2)}"
-        for f in record.fields
-        if not f.is_control_field() and f.tag != "880"
-        for m in [re.match(r"^880-(\d{2})", f.get("6") or "")]
-        if m
-    }
+    targets = set()
+    for field in record.fields:
+        if not field.is_control_field() and field.tag != "880":
+            m = re.match(r"^880-(\d{2})", field.get("6") or "")
+            if m:
+                targets.add(f"{field.tag}-{m.group(1)}")
     found: dict[str, Field] = {}
     orphans: list[Field] = []
     for field in record.get_fields("880"):
