@@ -38,18 +38,19 @@ def load_catalogue(
 def _sheet_catalogue(path: Path, sheet_name: str | None) -> Catalogue:
     """A batch sheet's entries: a row per volume, named by its ``folder`` cell."""
     sheet = read_sheet(path, sheet_name)
-    if not any(column_of(h).key == FOLDER for h in sheet.headers):
+    folder_header = next((h for h in sheet.headers if column_of(h).key == FOLDER), None)
+    if folder_header is None:
         hint = "" if path.suffix.lower() == ".csv" else " (or name its sheet: site.catalogue_sheet)"
         raise ConfigError(f"{path}: no {FOLDER!r} column in the first row{hint}")
     entries: dict[str, CatalogueEntry] = {}
     collection: CatalogueEntry | None = None
     errors: list[str] = []
     for row in sheet.rows:
-        folder_header = next((h for h in row.cells if column_of(h).key == FOLDER), None)
-        folder = row.cells.get(folder_header or "", "")
+        folder = row.cells.get(folder_header, "")
         where = f"{path}: row {row.number}"
         if not folder:
-            errors.append(f"{where}, column {FOLDER!r}: empty: name the volume folder it describes")
+            what = "name the volume folder it describes"
+            errors.append(f"{where}, column {folder_header!r}: empty: {what}")
             continue
         data = row_data(row.cells)
         entry = CatalogueEntry(folder, where, data.data, data.columns)
