@@ -7,23 +7,10 @@ from collections.abc import Sequence
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError
-from pipeline.input.catalogue import Catalogue, load_catalogue
+from pipeline.input.catalogue import Catalogue
 from pipeline.input.catalogue.collection import collection_settings
 
 log = logging.getLogger(__name__)
-
-
-def job_catalogue(cfg: Config) -> Catalogue | None:
-    """Read the catalogue the configuration names (``site.catalogue``), if any.
-
-    Raises:
-        ConfigError: It cannot be read at all.
-    """
-    if cfg.site.catalogue is None:
-        return None
-    return load_catalogue(
-        cfg.site.catalogue, sheet=cfg.site.catalogue_sheet, match=cfg.site.catalogue_match
-    )
 
 
 def catalogue_problems(

@@ -17,13 +17,13 @@ from pipeline.archive.report import status_report, write_volume_report
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import remove_stale_temps
-from pipeline.input.catalogue import Catalogue
+from pipeline.input.catalogue import Catalogue, configured_catalogue, entry_of
 from pipeline.input.volumes import Volume, find_volumes, load_volume
 from pipeline.layout import SAFE_ID, Layout
 from pipeline.lock import job_lock, running_job
 from pipeline.records import JobReport, StageRecord
 from pipeline.results import Failure
-from pipeline.run.catalogue import catalogue_problems, job_catalogue, log_problems, with_catalogue
+from pipeline.run.catalogue import catalogue_problems, log_problems, with_catalogue
 from pipeline.run.executors import make_executor
 from pipeline.run.local import Executor, Task
 from pipeline.run.progress import NullReporter, Reporter
@@ -160,7 +160,7 @@ def load_volumes(
     failures: list[StageRecord] = []
     for folder in find_volumes(cfg.site.scans, tuple(selected)):
         try:
-            entry = catalogue.entry_for(folder.name) if catalogue else None
+            entry = entry_of(catalogue, folder.name)
             volumes.append(load_volume(folder, cfg.ocr.languages, entry))
         except (ConfigError, JobInputError) as exc:
             failures.append(
@@ -338,7 +338,7 @@ def run_job(
     selected = select_stages(stages)
     layout = layout_for(cfg)
     # The batch first: a missing scans folder should not wait on a tool probe.
-    catalogue = job_catalogue(cfg)
+    catalogue = configured_catalogue(cfg)
     found, broken = load_volumes(cfg, volumes, catalogue)
     cfg, report.input_errors = with_catalogue(cfg, catalogue)
     ids = [v.id for v in found] + [r.volume for r in broken]
@@ -378,7 +378,7 @@ def status(cfg: Config, volumes: Sequence[str] = ()) -> dict[str, Any]:
     Also the collection's state and, under ``running``, the job running now (if any).
     """
     layout = layout_for(cfg)
-    found, broken = load_volumes(cfg, volumes, job_catalogue(cfg))
+    found, broken = load_volumes(cfg, volumes, configured_catalogue(cfg))
     state = StateStore.existing(layout.state_db)
     try:
         data = status_report(layout, state, found, broken)

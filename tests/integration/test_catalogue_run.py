@@ -112,3 +112,31 @@ def test_status_says_where_the_description_came_from(scans: Path, tmp_path: Path
     assert_clean_exit(result, 0)
     assert f"  described by {sheet}: row 2\n" in result.output
     assert "  volume.toml wins over the catalogue for: label\n" in result.output
+
+
+def test_the_collection_row_names_the_collection(
+    scans: Path, tmp_path: Path, make_cfg: Callable[..., Config]
+) -> None:
+    sheet = write_csv(tmp_path / "batch.csv", [*ROWS, ["*", "인물전기", "Biographies", "", "", ""]])
+    lines = sheet.read_text(encoding="utf-8").splitlines()
+    lines[0] += ",provider,provider_url"
+    lines[-1] += ",Example Library,https://library.example/"
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = invoke(tmp_path, "run", "--quiet", "--catalogue", str(sheet),
+                    env={"PIPELINE_OCR__ENABLED": "false"})  # fmt: skip
+    assert_clean_exit(result, 0)
+    assert "[collection]" not in result.output  # neither default title nor missing provider
+    coll = json.loads((tmp_path / "out" / "collection.json").read_text("utf-8"))
+    assert coll["label"] == {"ko": ["인물전기"], "en": ["Biographies"]}
+    assert coll["provider"][0]["id"] == "https://library.example/"
+    assert coll["provider"][0]["label"] == {"none": ["Example Library"]}
+
+
+def test_a_collection_left_default_is_warned_about(scans: Path, tmp_path: Path) -> None:
+    result = invoke(tmp_path, "run", "--quiet", "--stages", "ingest,tiles,manifest,collection",
+                    env={"PIPELINE_OCR__ENABLED": "false"})  # fmt: skip
+    assert_clean_exit(result, 0)
+    assert "WARNING: [collection] collection.label is the default title 'Collection'" in (
+        result.output
+    )
+    assert "WARNING: [collection] collection.provider is not set" in result.output

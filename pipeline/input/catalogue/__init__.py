@@ -8,7 +8,15 @@ from the sheet's ``*`` row, and ``load`` picks the reader by the file's suffix.
 
 from __future__ import annotations
 
-from pipeline.input.catalogue.load import load_catalogue
+from pipeline.input.catalogue.load import configured_catalogue, entry_of, load_catalogue
 from pipeline.input.catalogue.model import Catalogue, CatalogueEntry, Described, describe
 
-__all__ = ["Catalogue", "CatalogueEntry", "Described", "describe", "load_catalogue"]
+__all__ = [
+    "Catalogue",
+    "CatalogueEntry",
+    "Described",
+    "configured_catalogue",
+    "describe",
+    "entry_of",
+    "load_catalogue",
+]

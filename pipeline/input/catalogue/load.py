@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.input.catalogue.columns import COLLECTION_ROW, FOLDER, column_of, row_data
 from pipeline.input.catalogue.marc import read_marc
@@ -11,6 +12,24 @@ from pipeline.input.catalogue.model import Catalogue, CatalogueEntry, add_entry
 from pipeline.input.catalogue.sheet import read_sheet
 
 MARC_SUFFIXES = frozenset({".xml", ".marcxml", ".mrc", ".marc"})
+
+
+def configured_catalogue(cfg: Config) -> Catalogue | None:
+    """Read the catalogue the configuration names (``site.catalogue``), if any.
+
+    Raises:
+        ConfigError: It cannot be read at all.
+    """
+    if cfg.site.catalogue is None:
+        return None
+    return load_catalogue(
+        cfg.site.catalogue, sheet=cfg.site.catalogue_sheet, match=cfg.site.catalogue_match
+    )
+
+
+def entry_of(catalogue: Catalogue | None, volume_id: str) -> CatalogueEntry | None:
+    """A volume's catalogue entry, when there is a catalogue."""
+    return catalogue.entry_for(volume_id) if catalogue is not None else None
 
 
 def load_catalogue(
