@@ -88,3 +88,20 @@ def test_not_marc_is_one_line_naming_the_file(tmp_path: Path) -> None:
     path.write_text("<collection><record>", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"records\.xml: not a file of MARC records"):
         load_catalogue(path)
+
+
+def test_a_bad_value_in_a_record_names_the_record_and_field(tmp_path: Path) -> None:
+    from pipeline.errors import ConfigError
+
+    text = RECORDS.read_text(encoding="utf-8").replace(
+        "https://catalogue.example/record/900000001", "catalogue.example/record/900000001"
+    )
+    path = tmp_path / "records.xml"
+    path.write_text(text, encoding="utf-8")
+    (tmp_path / "MS-0001").mkdir()
+    with pytest.raises(ConfigError) as bad:
+        describe(tmp_path / "MS-0001", load_catalogue(path).entry_for("MS-0001"))
+    assert str(bad.value).startswith(
+        f"{path}: record 1 (001 900000001), field '856': 'catalogue.example/record/900000001' "
+        "is not an http(s) URL"
+    )

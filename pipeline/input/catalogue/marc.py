@@ -70,7 +70,7 @@ def read_marc(path: Path, match: str = CALL_NUMBER) -> Catalogue:
             errors.append(f"{where}: no {what} to match it to a volume folder: left out")
         else:
             data, columns = record_data(record, links)
-            add_entry(entries, CatalogueEntry(key, where, data, columns))
+            add_entry(entries, CatalogueEntry(key, where, data, columns, part="field"))
     return Catalogue(path, entries, None, tuple(errors), tuple(warnings))
 
 
@@ -96,7 +96,8 @@ def record_data(
     shown, year = mf.dates(record)
     put("date", {"none": [shown]} if shown else None, "260/264")
     put("nav_date", year, "260/264/008")
-    put("subject", {cat_lang: mf.subjects(record)} if mf.subjects(record) else None, "6XX")
+    headings = mf.subjects(record)
+    put("subject", {cat_lang: headings} if headings else None, "6XX")
     summary, other = mf.notes(record, cat_lang)
     put("summary", {cat_lang: summary} if summary else None, "520")
     put("metadata", other, "5XX")

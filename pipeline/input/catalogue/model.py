@@ -24,6 +24,7 @@ class CatalogueEntry:
         data: ``volume.toml`` keys and values (not yet checked).
         columns: The columns (or MARC fields) behind each key, as messages name them.
         duplicate: Where another entry for the same volume is (then neither is used).
+        part: What ``columns`` name: a sheet's ``column`` or a record's MARC ``field``.
     """
 
     key: str
@@ -31,6 +32,7 @@ class CatalogueEntry:
     data: dict[str, Any]
     columns: dict[str, list[str]] = field(default_factory=dict)
     duplicate: str | None = None
+    part: str = "column"
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def entry_error(entry: CatalogueEntry, exc: ValidationError) -> ConfigError:
         key = str(err["loc"][0]) if err["loc"] else ""
         cols = ", ".join(repr(c) for c in entry.columns.get(key, [key]))
         msg = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{entry.where}, column {cols}: {msg}")
+        lines.append(f"{entry.where}, {entry.part} {cols}: {msg}")
     return ConfigError("\n".join(dict.fromkeys(lines)))
 
 
