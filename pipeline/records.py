@@ -125,6 +125,8 @@ class JobReport:
     )
     failures: list[StageRecord] = field(default_factory=list)
     internal_errors: int = 0
+    # Problems of the job's inputs that belong to no volume (a catalogue row naming none).
+    input_errors: list[str] = field(default_factory=list)
     interrupted: bool = False
     started: float = 0.0  # seconds since the epoch
     duration_s: float = 0.0

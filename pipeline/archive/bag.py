@@ -18,6 +18,7 @@ from pipeline.archive.report import report_json, volume_report
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import CHUNK, temp_sibling
+from pipeline.input.catalogue import configured_catalogue, entry_of
 from pipeline.input.descriptor import DESCRIPTOR
 from pipeline.input.volumes import Volume, load_volume
 from pipeline.layout import Layout, check_volume_id, is_local_url
@@ -264,7 +265,8 @@ def _contents(cfg: Config, volume_id: str, tiles: bool) -> _Contents:
     if StateStore.existing(layout.state_db) is None:
         raise JobInputError(f"{layout.out}: nothing has been run here yet ('pipeline run' first)")
     with job_lock(layout), StateStore(layout.state_db) as state:
-        volume = load_volume(folder, cfg.ocr.languages)
+        entry = entry_of(configured_catalogue(cfg), volume_id)
+        volume = load_volume(folder, cfg.ocr.languages, entry)
         info, warnings = bag_info(cfg, volume, layout)
         records = {(r.page, r.stage): r for r in state.records(volume_id)}
         missing = _incomplete(volume, records)

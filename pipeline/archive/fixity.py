@@ -16,6 +16,7 @@ from pipeline.archive.report import write_volume_report
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import sha256_file
+from pipeline.input.catalogue import configured_catalogue, entry_of
 from pipeline.input.volumes import load_volume
 from pipeline.layout import Layout, check_volume_id
 from pipeline.lock import job_lock
@@ -254,10 +255,12 @@ def forget_damaged(state: StateStore, result: VerifyResult) -> list[str]:
 
 def _refresh_reports(cfg: Config, layout: Layout, state: StateStore, volumes: list[str]) -> None:
     """Rewrite the volumes' reports so that they show this fixity check."""
+    catalogue = configured_catalogue(cfg)
     for vid in volumes:
         folder = cfg.site.scans / vid
+        entry = entry_of(catalogue, vid)
         try:
-            volume = load_volume(folder, cfg.ocr.languages) if folder.is_dir() else None
+            volume = load_volume(folder, cfg.ocr.languages, entry) if folder.is_dir() else None
         except (ConfigError, JobInputError) as exc:
             write_volume_report(layout, state, None, volume_id=vid, error=str(exc))
             continue

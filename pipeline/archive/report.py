@@ -16,6 +16,7 @@ from typing import Any
 from pydantic_core import from_json
 
 from pipeline import __version__
+from pipeline.archive.contact import contact_sheet
 from pipeline.archive.report_build import build_report, collection_status, fixity_entry
 from pipeline.archive.report_html import render_html
 from pipeline.archive.report_model import MAX_LISTED, REPORT_VERSION
@@ -113,6 +114,9 @@ def write_volume_report(
         review = replace(report.ocr, review_list=str(listed) if listed else None)
         report = replace(report, ocr=review)
     data = report.to_dict()
+    if volume is not None:
+        sheet = contact_sheet(layout, state, volume, list(report.pages))
+        data["contact_sheet"] = [page.to_dict() for page in sheet]
     write_text_atomic(path, report_json(data))
     write_text_atomic(html_file(path), render_html(data))
     return path
@@ -157,7 +161,11 @@ def status_report(
 
     """
     out = [_latest(layout, state, None, rec.volume, rec.error) for rec in broken]
-    out += [_latest(layout, state, volume, volume.id, None) for volume in volumes]
+    for volume in volumes:
+        latest = _latest(layout, state, volume, volume.id, None)
+        if volume.sources:
+            latest["metadata_sources"] = dict(volume.sources)
+        out.append(latest)
     return {"version": REPORT_VERSION, "volumes": out, "collection": collection_status(state)}
 
 

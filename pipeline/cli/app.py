@@ -18,6 +18,7 @@ from pipeline.errors import ExitCode, PipelineError, prefixed_lines
 # The option behind each setting a command line can override, named by errors in its value.
 OPTION_NAMES = {
     "site.scans": "--scans",
+    "site.catalogue": "--catalogue",
     "site.out": "--out",
     "site.base_url": "--base-url",
     "run.workers": "--jobs",
@@ -95,7 +96,7 @@ def cli_config(ctx: click.Context) -> Config:
     obj = ctx.ensure_object(dict)
     if "config" not in obj:
         site: dict[str, Any] = {}
-        for key in ("scans", "out", "base_url"):
+        for key in ("scans", "out", "base_url", "catalogue"):
             if obj.get(key) is not None:
                 site[key] = obj[key]
         overrides: dict[str, Any] = {"site": site} if site else {}
@@ -120,6 +121,11 @@ def cli_config(ctx: click.Context) -> Config:
 @click.option("--scans", type=click.Path(file_okay=False, path_type=Path), help="Scans folder.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option(
+    "--catalogue",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Batch sheet (CSV, XLSX) or MARC records describing the volumes (site.catalogue).",
+)
+@click.option(
     "--base-url",
     help="Public URL the output folder is served at (default: the one it was built for).",
 )
@@ -130,13 +136,20 @@ def cli(
     config_path: Path | None,
     scans: Path | None,
     out: Path | None,
+    catalogue: Path | None,
     base_url: str | None,
     verbose: int,
 ) -> None:
     """Turn volumes of scans into IIIF collections: tiles, OCR and manifests.
 
-    --config, --scans, --out, --base-url and -v work before or after the command name.
+    --config, --scans, --out, --catalogue, --base-url and -v work before or after the command
+    name.
     """
     ctx.ensure_object(dict).update(
-        config_path=config_path, scans=scans, out=out, base_url=base_url, verbose=verbose
+        config_path=config_path,
+        scans=scans,
+        out=out,
+        catalogue=catalogue,
+        base_url=base_url,
+        verbose=verbose,
     )

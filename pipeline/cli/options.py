@@ -1,4 +1,4 @@
-"""Options every command shares (--config/--scans/--out/--base-url/-v) and the VOLUME type."""
+"""Options every command shares (--config/--scans/--out/--catalogue/--base-url/-v), VOLUME type."""
 
 from __future__ import annotations
 
@@ -32,14 +32,14 @@ def _mark_built_site(ctx: click.Context, param: click.Parameter, value: Any) -> 
 
 
 def site_options(*, built: bool = False) -> Callable[[F], F]:
-    """Accept the group's --config/--scans/--out/--base-url/-v after the command name too.
+    """Accept the group's --config/--scans/--out/--catalogue/--base-url/-v after the command too.
 
     Args:
         built: The command reads a built site (check, publish, serve, export-bag): a base URL
             other than the one the site was built for is refused.
 
     Returns:
-        A decorator adding the five options (listed in the command's --help).
+        A decorator adding the six options (listed in the command's --help).
     """
     store = _mark_built_site if built else _site_option
     options = (
@@ -64,6 +64,13 @@ def site_options(*, built: bool = False) -> Callable[[F], F]:
             expose_value=False,
             callback=store,
             help="Output folder (site.out).",
+        ),
+        click.option(
+            "--catalogue",
+            type=click.Path(dir_okay=False, path_type=Path),
+            expose_value=False,
+            callback=store,
+            help="Batch sheet (CSV, XLSX) or MARC records describing the volumes (site.catalogue).",
         ),
         click.option(
             "--base-url",

@@ -49,7 +49,7 @@ def exit_code_for(report: JobReport) -> ExitCode:
         return ExitCode.INTERRUPTED
     if report.internal_errors:
         return ExitCode.INTERNAL
-    if report.failures:
+    if report.failures or report.input_errors:
         return ExitCode.PAGES_FAILED
     return ExitCode.OK
 

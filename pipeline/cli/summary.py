@@ -97,6 +97,7 @@ def run_document(
             for rec in report.failures
         ],
         "internal_errors": report.internal_errors,
+        "input_errors": list(report.input_errors),
         "failed_volumes": failed_volumes,
         "needs_review": review,
         "reports": list(report.report_paths),
@@ -203,12 +204,23 @@ def status_lines(vol: dict[str, Any]) -> list[str]:
     lines += [f"  warning: {name} is not listed in volume.toml" for name in inp["unlisted_files"]]
     lines += [f"  warning: page numbering: {gap}" for gap in inp["numbering_gaps"]]
     lines += [f"  warning: {w}" for w in inp["warnings"]]
+    lines += source_lines(vol.get("metadata_sources", {}))
     fixity = vol.get("fixity")
     if fixity:
         lines.append(
             f"  fixity: {fixity['problems']} problem(s) in {fixity['masters']} masters and "
             f"{fixity['derivatives']} derivative files at the last 'pipeline verify'"
         )
+    return lines
+
+
+def source_lines(sources: dict[str, str]) -> list[str]:
+    """Where a volume's description came from: its catalogue entry, and what volume.toml won."""
+    entries = sorted({where for where in sources.values() if where != "volume.toml"})
+    won = sorted(key for key, where in sources.items() if where == "volume.toml")
+    lines = [f"  described by {where}" for where in entries]
+    if won:
+        lines.append(f"  volume.toml wins over the catalogue for: {', '.join(won)}")
     return lines
 
 

@@ -89,6 +89,16 @@ class SiteConfig(Section):
     base_url: str = "http://127.0.0.1:8000/"
     scans: Path = Path("scans")
     out: Path = Path("manifests")
+    catalogue: Path | None = None
+    catalogue_sheet: str | None = None
+    catalogue_match: str = "call_number"
+
+    @field_validator("catalogue_match")
+    @classmethod
+    def _match(cls, value: str) -> str:
+        if value != "call_number" and not re.match(r"^\d{3}[a-z0-9]?$", value):
+            raise ValueError("give 'call_number' or a MARC field such as '001' or '035a'")
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError, JobInputError
+from pipeline.input.catalogue import CatalogueEntry, describe
 from pipeline.input.descriptor import (
     DESCRIPTOR,
     Descriptor,
     PageEntry,
     listed_name,
-    load_descriptor,
     reference_problems,
 )
 from pipeline.layout import SAFE_ID, check_volume_id, volume_id_problem
@@ -46,6 +46,9 @@ class Volume:
     unlisted: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
+    # Where each descriptor key came from, when a catalogue describes the volume: its row or
+    # record, or volume.toml where that won over the catalogue.
+    sources: tuple[tuple[str, str], ...] = ()
 
 
 def natural_key(name: str) -> list[Any]:
@@ -183,7 +186,9 @@ def _page_ids(folder: Path, entries: list[PageEntry]) -> list[str]:
     return list(seen)
 
 
-def load_volume(folder: Path, default_languages: list[str]) -> Volume:
+def load_volume(
+    folder: Path, default_languages: list[str], entry: CatalogueEntry | None = None
+) -> Volume:
     """Read one volume folder: descriptor, page files, their order and ids.
 
     A page listed in ``volume.toml`` whose file is missing stays in the volume (and fails at
@@ -193,20 +198,23 @@ def load_volume(folder: Path, default_languages: list[str]) -> Volume:
     Args:
         folder: ``scans/<volume-id>/``.
         default_languages: OCR languages when neither the page nor the descriptor names any.
+        entry: The volume's catalogue entry, under its ``volume.toml`` (which wins key by key).
 
     Returns:
         The volume.
 
     Raises:
-        ConfigError: The descriptor is invalid, names files outside the folder or has ranges
-            or page references that do not match the pages (every such problem, one a line).
+        ConfigError: The descriptor or catalogue entry is invalid, names files outside the
+            folder or has ranges or page references that do not match the pages (every such
+            problem, one a line), or two catalogue entries describe the volume.
         JobInputError: Two files map to the same page id, the volume has no pages, or the
             folder name is not a valid volume id.
     """
     problem = volume_id_problem(folder.name)
     if problem is not None:
         raise JobInputError(f"{folder}: {problem}: rename the folder")
-    desc = load_descriptor(folder)
+    described = describe(folder, entry)
+    desc = described.descriptor
     found, ignored = _scan_folder(folder)
     entries, unlisted, missing = _page_entries(folder, desc, found)
     ids = _page_ids(folder, entries)
@@ -236,6 +244,7 @@ def load_volume(folder: Path, default_languages: list[str]) -> Volume:
         unlisted=unlisted,
         missing=missing,
         ignored=tuple(ignored),
+        sources=tuple(sorted(described.sources.items())),
     )
 
 

@@ -187,15 +187,24 @@ def recognize(
     for name, value in sorted((variables or {}).items()):
         argv += ["-c", f"{name}={value}"]
     argv += formats
+    _run(argv, timeout_s, " (raise ocr.timeout_s, or check the scan)")
+    return {f: out_base.with_name(out_base.name + _SUFFIXES[f]) for f in formats}
+
+
+def _run(argv: list[str], timeout_s: float, hint: str = "") -> subprocess.CompletedProcess[bytes]:
+    """Run tesseract, mapping a timeout or failure to :class:`OcrError` with its stderr.
+
+    Raises:
+        OcrError: Tesseract failed or timed out (the timeout message ends with ``hint``).
+        MissingDependencyError: tesseract is not installed.
+    """
     log.debug("%s", " ".join(argv))
     try:
-        subprocess.run(
+        return subprocess.run(
             argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s, check=True
         )
     except subprocess.TimeoutExpired:
-        raise OcrError(
-            f"tesseract timed out after {timeout_s:g} s (raise ocr.timeout_s, or check the scan)"
-        ) from None
+        raise OcrError(f"tesseract timed out after {timeout_s:g} s{hint}") from None
     except subprocess.CalledProcessError as exc:
         stderr = exc.stderr.decode("utf-8", errors="replace")
         raise OcrError(f"tesseract failed (exit {exc.returncode}): {_clean(stderr)}") from None
@@ -203,7 +212,6 @@ def recognize(
         raise MissingDependencyError(
             "tesseract not found: install it (Debian: apt-get install tesseract-ocr)"
         ) from None
-    return {f: out_base.with_name(out_base.name + _SUFFIXES[f]) for f in formats}
 
 
 def _clean(message: str) -> str:
@@ -213,3 +221,28 @@ def _clean(message: str) -> str:
         ln for ln in lines if not re.match(r"^(Tesseract Open Source|Estimating resolution)", ln)
     ]
     return "; ".join(lines)[:500] or "no message"
+
+
+def orientation(*, image: Path, timeout_s: float) -> tuple[int, float]:
+    """Detect which way up a page is with tesseract's orientation and script detection.
+
+    Args:
+        image: A page image (a derivative of about 1,000 px is enough and quick).
+        timeout_s: Kill tesseract after this many seconds.
+
+    Returns:
+        The page's rotation in degrees (0, 90, 180, 270: 180 is upside down) and
+        tesseract's confidence in it (above about 2 it is rarely wrong).
+
+    Raises:
+        OcrError: Tesseract failed, timed out, or found too little text to tell.
+        MissingDependencyError: tesseract is not installed.
+    """
+    done = _run([COMMAND, str(image), "-", "--psm", "0"], timeout_s)
+    text = done.stdout.decode("utf-8", errors="replace")
+    degrees = re.search(r"Orientation in degrees: (\d+)", text)
+    confidence = re.search(r"Orientation confidence: ([\d.]+)", text)
+    if degrees is None or confidence is None:
+        reason = _clean(done.stderr.decode("utf-8", errors="replace"))
+        raise OcrError(f"orientation not detected: {reason}")
+    return int(degrees.group(1)), float(confidence.group(1))

@@ -17,11 +17,13 @@ from pipeline.archive.report import status_report, write_volume_report
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import remove_stale_temps
+from pipeline.input.catalogue import Catalogue, configured_catalogue, entry_of
 from pipeline.input.volumes import Volume, find_volumes, load_volume
 from pipeline.layout import SAFE_ID, Layout
 from pipeline.lock import job_lock, running_job
 from pipeline.records import JobReport, StageRecord
 from pipeline.results import Failure
+from pipeline.run.catalogue import catalogue_problems, log_problems, with_catalogue
 from pipeline.run.executors import make_executor
 from pipeline.run.local import Executor, Task
 from pipeline.run.progress import NullReporter, Reporter
@@ -142,8 +144,10 @@ def _withdraw_volume_results(state: StateStore, failure: StageRecord) -> None:
             )
 
 
-def load_volumes(cfg: Config, selected: Sequence[str]) -> tuple[list[Volume], list[StageRecord]]:
-    """Read every selected volume; a broken descriptor fails its volume, not the job.
+def load_volumes(
+    cfg: Config, selected: Sequence[str], catalogue: Catalogue | None = None
+) -> tuple[list[Volume], list[StageRecord]]:
+    """Read every selected volume; a broken descriptor (or catalogue row) fails its volume.
 
     Returns:
         The volumes, and a failed record (of the stage reading the masters) for each volume
@@ -156,7 +160,8 @@ def load_volumes(cfg: Config, selected: Sequence[str]) -> tuple[list[Volume], li
     failures: list[StageRecord] = []
     for folder in find_volumes(cfg.site.scans, tuple(selected)):
         try:
-            volumes.append(load_volume(folder, cfg.ocr.languages))
+            entry = entry_of(catalogue, folder.name)
+            volumes.append(load_volume(folder, cfg.ocr.languages, entry))
         except (ConfigError, JobInputError) as exc:
             failures.append(
                 StageRecord(
@@ -333,12 +338,18 @@ def run_job(
     selected = select_stages(stages)
     layout = layout_for(cfg)
     # The batch first: a missing scans folder should not wait on a tool probe.
-    found, broken = load_volumes(cfg, volumes)
+    catalogue = configured_catalogue(cfg)
+    found, broken = load_volumes(cfg, volumes, catalogue)
+    cfg, report.input_errors = with_catalogue(cfg, catalogue)
+    ids = [v.id for v in found] + [r.volume for r in broken]
+    errors, warnings = catalogue_problems(catalogue, ids, volumes)
+    report.input_errors += errors
     tools = preflight(cfg, selected)
     with stop_signals() as interrupted, job_lock(layout), StateStore(layout.state_db) as state:
         _sweep_temps(layout, state)
         run_id = state.start_run("run")
         _record_base_url(layout, selected)
+        log_problems(report.input_errors, warnings)
         _report_problems(cfg, selected, found)
         planner = Planner(layout, state, found, cfg.site.scans, tools)
         _log_start(cfg, layout, selected, planner)
@@ -367,7 +378,7 @@ def status(cfg: Config, volumes: Sequence[str] = ()) -> dict[str, Any]:
     Also the collection's state and, under ``running``, the job running now (if any).
     """
     layout = layout_for(cfg)
-    found, broken = load_volumes(cfg, volumes)
+    found, broken = load_volumes(cfg, volumes, configured_catalogue(cfg))
     state = StateStore.existing(layout.state_db)
     try:
         data = status_report(layout, state, found, broken)

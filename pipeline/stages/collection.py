@@ -50,22 +50,29 @@ def settings_problems(settings: CollectionSettings) -> list[str]:
     """Return what is probably a mistake in the collection's settings, said once at job start.
 
     A collection still called by the built-in title ``Collection`` is published under that
-    name; viewers and catalogues show it as such.
+    name, and one with no provider names no institution; viewers and catalogues show it as such.
 
     Args:
         settings: The stage's settings.
 
     Returns:
-        One line per problem (none or one).
+        One line per problem.
 
     """
+    problems = []
     label = settings.collection.label
-    if label != CollectionConfig.model_fields["label"].get_default(call_default_factory=True):
-        return []
-    return [
-        f"collection.label is the default title {label['en'][0]!r}: name the collection in the "
-        'configuration file ([collection] label = { en = "...", ko = "..." })'
-    ]
+    if label == CollectionConfig.model_fields["label"].get_default(call_default_factory=True):
+        problems.append(
+            f"collection.label is the default title {label['en'][0]!r}: name the collection in "
+            'the configuration file ([collection] label = { en = "...", ko = "..." })'
+        )
+    if settings.collection.provider is None:
+        problems.append(
+            "collection.provider is not set: name the institution holding the volumes "
+            "([collection] provider, or the provider and provider_url columns of the "
+            "catalogue's '*' row)"
+        )
+    return problems
 
 
 def _thumbnail(manifest: ManifestResult) -> list[Any] | None:

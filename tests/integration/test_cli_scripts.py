@@ -21,7 +21,10 @@ from tests.conftest import BASE_URL, assert_clean_exit, have_nanum_fonts, requir
 URL1 = "https://iiif.example.org/first/"
 URL2 = "https://iiif.example.net/second/"
 NO_OCR = {"PIPELINE_OCR__ENABLED": "false"}
-TITLED = {"PIPELINE_COLLECTION__LABEL": '{ en = "Letters" }'}
+TITLED = {
+    "PIPELINE_COLLECTION__LABEL": '{ en = "Letters" }',
+    "PIPELINE_COLLECTION__PROVIDER": '{ id = "https://library.example/", label = "Library" }',
+}
 LABELLED = {**NO_OCR, **TITLED}
 
 
