@@ -17,7 +17,7 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Operator
 
-from pipeline.pdf.font import CHAR_WIDTH, glyphless_font
+from pipeline.pdf.font import advance, glyphless_font
 
 #: A content-stream operation: operands (numbers pikepdf converts, names, strings), operator.
 Op = tuple[list[Any], Operator]
@@ -102,8 +102,7 @@ def _text_ops(page: Page, lang: str) -> list[Op]:
         if not text or x1 <= x0 or y1 <= y0:
             continue
         size = (y1 - y0) * sy
-        units = len(text.encode("utf-16-be")) // 2
-        stretch = 100 * (x1 - x0) * sx / (units * CHAR_WIDTH / 1000 * size)
+        stretch = 100 * (x1 - x0) * sx / (advance(text) / 1000 * size)
         ops += [
             ([FONT, _num(size)], Operator("Tf")),
             ([_num(stretch)], Operator("Tz")),

@@ -14,8 +14,24 @@ import zlib
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-#: Advance width of every character code, in thousandths of the font size.
+#: Advance width of a character code, in thousandths of the font size (tesseract's for all).
 CHAR_WIDTH = 500
+#: Full-width scripts get a square advance, as in their real fonts: a line of Hangul is then
+#: stretched about as much as a line of Cyrillic, and the gaps a reader sees between words
+#: stay in proportion (uniform half-width codes stretched to the box make them look like
+#: columns).
+WIDE_WIDTH = 1000
+WIDE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x1100, 0x11FF),  # Hangul Jamo
+    (0x2E80, 0x303F),  # CJK radicals, symbols and punctuation
+    (0x3040, 0x31FF),  # kana, bopomofo, Hangul compatibility Jamo, kanbun
+    (0x3200, 0x4DBF),  # enclosed CJK, compatibility, CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xA960, 0xA97F),  # Hangul Jamo extended A
+    (0xAC00, 0xD7FF),  # Hangul syllables, Jamo extended B
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF01, 0xFF60),  # full-width forms
+)
 
 #: Maps each of the 65,536 two-byte codes to itself (the text's UTF-16 code units).
 TO_UNICODE = b"""/CIDInit /ProcSet findresource begin
@@ -35,6 +51,17 @@ CMapName currentdict /CMap defineresource pop
 end
 end
 """
+
+
+def advance(text: str) -> int:
+    """The advance width of ``text`` in this font, in thousandths of the font size."""
+    total = 0
+    units = text.encode("utf-16-be")
+    for n in range(0, len(units), 2):
+        code = int.from_bytes(units[n : n + 2], "big")
+        wide = any(first <= code <= last for first, last in WIDE_RANGES)
+        total += WIDE_WIDTH if wide else CHAR_WIDTH
+    return total
 
 
 def _compressed(pdf: pikepdf.Pdf, data: bytes) -> pikepdf.Stream:
@@ -77,6 +104,7 @@ def glyphless_font(pdf: pikepdf.Pdf, ttf: bytes) -> pikepdf.Object:
         FontDescriptor=pdf.make_indirect(descriptor),
         CIDToGIDMap=to_glyph,
         DW=CHAR_WIDTH,
+        W=Array([v for first, last in WIDE_RANGES for v in (first, last, WIDE_WIDTH)]),
     )
     font = Dictionary(
         Type=Name.Font,
