@@ -159,6 +159,8 @@ class PdfResult(StageResult):
     #: Pages with a text layer (the others are images only).
     text_pages: int = 0
     size: int = 0
+    #: Failed pages: left out (``--allow-partial``), or the reason there is no PDF.
+    missing: list[str] = []
 
 
 class ManifestResult(StageResult):

@@ -192,22 +192,22 @@ def run(inp: VolumeInput, settings: PdfSettings, layout: Layout) -> StageRecord:
         layout: The output layout.
 
     Returns:
-        The record; its result names the file (``None`` with ``pdf.enabled`` off).
+        The record; its result names the file: ``None`` with ``pdf.enabled`` off, or while
+        pages of the volume have failed (unless ``--allow-partial``), as for its manifest.
 
     Raises:
-        PdfError: Pages failed (and partial volumes are off), no page has tiles, or a page's
-            derivative cannot be read.
+        PdfError: No page has tiles, or a page's derivative or master cannot be read.
     """
     path = layout.pdf_path(inp.volume)
     if not settings.pdf.enabled:
         path.unlink(missing_ok=True)
         return StageRecord.done(NAME, inp.volume, "", PdfResult(pdf=None))
     if inp.missing and not settings.allow_partial:
-        shown = ", ".join(inp.missing[:10]) + (", ..." if len(inp.missing) > 10 else "")
-        raise PdfError(
-            f"{len(inp.missing)} page(s) failed ({shown}); fix them, or pass --allow-partial "
-            "to build a PDF without them"
-        )
+        # The manifest refuses the volume and says why (once); its PDF waits for it.
+        path.unlink(missing_ok=True)
+        log.info("%s: no PDF while %d page(s) failed", inp.volume, len(inp.missing))
+        result = PdfResult(pdf=None, missing=list(inp.missing))
+        return StageRecord.done(NAME, inp.volume, "", result)
     entries = [p for p in inp.pages if p.upstream.tiles is not None]
     if not entries:
         raise PdfError("no page of this volume has tiles")
@@ -228,6 +228,8 @@ def run(inp: VolumeInput, settings: PdfSettings, layout: Layout) -> StageRecord:
         len(data),
     )
     result = PdfResult(pdf=rel, pages=len(pages), text_pages=text_pages, size=len(data))
+    if inp.missing:
+        result = result.model_copy(update={"missing": list(inp.missing)})
     return StageRecord.done(NAME, inp.volume, "", result, outputs={rel: digest})
 
 

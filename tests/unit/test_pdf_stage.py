@@ -139,8 +139,17 @@ def test_bookmarks_follow_the_ranges_over_the_pages_in_the_pdf() -> None:
 
 
 def test_a_volume_with_failed_pages_has_no_pdf_unless_partial(tmp_path: Path) -> None:
+    layout = Layout(tmp_path, "https://example.org/iiif/")
+    stale = layout.pdf_path("vol")
+    stale.parent.mkdir()
+    stale.write_bytes(b"%PDF of an earlier run")
     inp = VolumeInput(volume="vol", descriptor=Descriptor(), pages=(), missing=("p2",))
-    with pytest.raises(PdfError, match=r"1 page\(s\) failed \(p2\).*--allow-partial"):
-        stage.run(inp, _settings(), Layout(tmp_path, "https://example.org/iiif/"))
-    off = stage.run(inp, _settings(enabled=False), Layout(tmp_path, "https://example.org/iiif/"))
+    waits = stage.run(inp, _settings(), layout)
+    # Not a second failure: the manifest says the volume failed, the PDF waits for it.
+    assert waits.status == "ok" and waits.data == {"pdf": None, "missing": ["p2"]}
+    assert not stale.exists()
+    partial = load_config(None, overrides={"manifest": {"allow_partial": True}}, environ={})
+    with pytest.raises(PdfError, match="no page of this volume has tiles"):
+        stage.run(inp, stage.settings(partial), layout)
+    off = stage.run(inp, _settings(enabled=False), layout)
     assert off.status == "ok" and off.data == {"pdf": None}
