@@ -27,6 +27,7 @@ from pipeline.state import StateStore
 from tests.conftest import assert_clean_exit, config_at, have_nanum_fonts, have_tesseract, invoke
 from tests.conftest import require as require_tool
 from tests.manifest_samples import check_presentation
+from tests.s3server import S3Server
 
 pytestmark = pytest.mark.slow
 
@@ -181,3 +182,16 @@ def test_switched_off_the_pdf_is_removed_and_no_longer_declared(
     assert not (quick / "vol-1.pdf").exists()
     manifest = json.loads((quick / "manifest.json").read_text(encoding="utf-8"))
     assert "vol-1.pdf" not in json.dumps(manifest)
+
+
+@pytest.mark.s3
+def test_the_pdf_is_published_with_its_media_type(
+    quick: Path, tmp_path: Path, s3_server: S3Server
+) -> None:
+    bucket = s3_server.new_bucket()
+    env = {**s3_server.env(), "PIPELINE_OCR__ENABLED": "false"}
+    assert_clean_exit(invoke(tmp_path, "publish", "--to", f"s3://{bucket}", env=env), 0)
+    got = s3_server.client().get_object(Bucket=bucket, Key="vol-1/vol-1.pdf")
+    assert got["Body"].read() == (quick / "vol-1.pdf").read_bytes()
+    assert got["ContentType"] == "application/pdf"
+    assert got["CacheControl"] == "public, max-age=3600"
