@@ -25,6 +25,8 @@ Op = tuple[list[Any], Operator]
 FONT = Name.F0
 IMAGE = Name.Im0
 COLOUR_SPACES = {1: Name.DeviceGray, 3: Name.DeviceRGB}
+#: A line box this many times taller than wide holds a vertical line of text.
+VERTICAL_RATIO = 1.5
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,30 @@ def _utf16(text: str) -> pikepdf.String:
     return pikepdf.String(text.encode("utf-16-be"))
 
 
+def _line_ops(text: str, box: tuple[float, float, float, float], height: float) -> list[Op]:
+    """Show ``text`` over a box given in points (y down), filling it; nothing if it is empty.
+
+    A box taller than wide holds a vertical line (``kor_vert``): its text runs down the
+    column, rotated as tesseract's own PDF does, so that selecting it follows the column.
+    """
+    x0, y0, x1, y1 = box
+    if x1 <= x0 or y1 <= y0:
+        return []
+    vertical = y1 - y0 > VERTICAL_RATIO * (x1 - x0)
+    # The font size is the box's thickness; the stretch makes the text span its length.
+    size, length = (x1 - x0, y1 - y0) if vertical else (y1 - y0, x1 - x0)
+    stretch = 100 * length / (advance(text) / 1000 * size)
+    # Horizontal: the baseline on the box's bottom edge, the glyphs (0 to 1000) fill the box.
+    # Vertical: the baseline down the left edge from the top, the glyphs reaching right.
+    matrix = [0, -1, 1, 0, x0, height - y0] if vertical else [1, 0, 0, 1, x0, height - y1]
+    return [
+        ([FONT, _num(size)], Operator("Tf")),
+        ([_num(stretch)], Operator("Tz")),
+        ([_num(v) for v in matrix], Operator("Tm")),
+        ([_utf16(text)], Operator("Tj")),
+    ]
+
+
 def _text_ops(page: Page, lang: str) -> list[Op]:
     """The content-stream operations of a page's invisible text, one line at a time.
 
@@ -98,18 +124,9 @@ def _text_ops(page: Page, lang: str) -> list[Op]:
     ops: list[Op] = []
     for line in page.lines:
         text = " ".join(line.text.split())
-        x0, y0, x1, y1 = line.box
-        if not text or x1 <= x0 or y1 <= y0:
-            continue
-        size = (y1 - y0) * sy
-        stretch = 100 * (x1 - x0) * sx / (advance(text) / 1000 * size)
-        ops += [
-            ([FONT, _num(size)], Operator("Tf")),
-            ([_num(stretch)], Operator("Tz")),
-            # The baseline on the box's bottom edge: the glyphs (0 to 1000) fill the box.
-            ([1, 0, 0, 1, _num(x0 * sx), _num(height - y1 * sy)], Operator("Tm")),
-            ([_utf16(text)], Operator("Tj")),
-        ]
+        if text:
+            x0, y0, x1, y1 = line.box
+            ops += _line_ops(text, (x0 * sx, y0 * sy, x1 * sx, y1 * sy), height)
     if not ops:
         return []
     block: list[Op] = [([], Operator("BT")), ([3], Operator("Tr")), *ops, ([], Operator("ET"))]

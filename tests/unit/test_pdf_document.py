@@ -188,3 +188,20 @@ def test_no_pages_or_other_colour_models_are_refused(font: bytes) -> None:
 
 def test_the_pdf_is_published_as_application_pdf() -> None:
     assert content_type("vol-1/vol-1.pdf") == "application/pdf"
+
+
+def test_a_vertical_line_runs_down_its_column(tmp_path: Path, font: bytes, poppler: None) -> None:
+    column = TextLine("인물전기", (500, 100, 580, 420))
+    path = _write(tmp_path, build_pdf([_page(column)], info=DocumentInfo("t"), font=font))
+    assert _text(path, 1) == ["인물전기"]
+    ((x_min, y_min, x_max, y_max, word),) = _words(path)
+    scale = SIZE[0] / CANVAS[0]
+    assert word == "인물전기"
+    assert (x_min, x_max) == (
+        pytest.approx(500 * scale, abs=0.5),
+        pytest.approx(580 * scale, abs=0.5),
+    )
+    assert (y_min, y_max) == (
+        pytest.approx(100 * scale, abs=0.5),
+        pytest.approx(420 * scale, abs=0.5),
+    )
