@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -75,9 +75,7 @@ class DocumentInfo:
     author: str = ""
     keywords: str = ""
     lang: str = ""
-    creator: str = ""
     right_to_left: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _num(value: float) -> Decimal:
@@ -180,13 +178,7 @@ def _outline_item(mark: Bookmark, pages: int) -> pikepdf.OutlineItem:
 
 
 def _metadata(pdf: pikepdf.Pdf, info: DocumentInfo) -> None:
-    entries = {
-        "/Title": info.title,
-        "/Author": info.author,
-        "/Keywords": info.keywords,
-        "/Creator": info.creator,
-        **info.extra,
-    }
+    entries = {"/Title": info.title, "/Author": info.author, "/Keywords": info.keywords}
     pdf.docinfo = pdf.make_indirect(
         Dictionary({k: pikepdf.String(v) for k, v in entries.items() if v})
     )
