@@ -145,10 +145,11 @@ def glyphless_font() -> Path:
     """
     version()
     found = _TESSDATA.search(_probe("--list-langs"))
-    path = Path(found.group(1)) / "pdf.ttf" if found else None
+    folder = Path(found.group(1)) if found else None
+    path = folder / "pdf.ttf" if folder else None
     if path is None or not path.is_file():
         raise MissingDependencyError(
-            f"tesseract's pdf.ttf (the font of searchable PDFs) is not in {path or 'tessdata'}: "
+            f"tesseract's pdf.ttf (the font of searchable PDFs) is not in {folder or 'tessdata'}: "
             "reinstall tesseract (Debian: apt-get install --reinstall libtesseract5), "
             "or set pdf.enabled = false"
         )

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import pyvips
 
 from pipeline.config import load_config
-from pipeline.errors import PdfError
+from pipeline.errors import MissingDependencyError, PdfError
+from pipeline.fsio import sha256_file
 from pipeline.input.descriptor import Descriptor
 from pipeline.layout import Layout
+from pipeline.ocr import tesseract
 from pipeline.pdf.image import Derivative, choose_derivative, page_image
 from pipeline.records import PageItem
 from pipeline.results import OcrResult
 from pipeline.stages import pdf as stage
 from pipeline.stages.spec import PageInput, Upstream, VolumeInput
+from tests.conftest import require
 
 FULL = Derivative("full/max/0/default.jpg", 1448, 2048)
 SIZES = [
@@ -153,3 +158,32 @@ def test_a_volume_with_failed_pages_has_no_pdf_unless_partial(tmp_path: Path) ->
         stage.run(inp, stage.settings(partial), layout)
     off = stage.run(inp, _settings(enabled=False), layout)
     assert off.status == "ok" and off.data == {"pdf": None}
+
+
+@pytest.fixture
+def tessdata_without_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A real tesseract reading an empty tessdata folder (its cached answers forgotten)."""
+    require(shutil.which("tesseract") is not None, "tesseract is not installed")
+    folder = tmp_path / "tessdata"
+    folder.mkdir()
+    monkeypatch.setenv("TESSDATA_PREFIX", str(folder))
+    tesseract.glyphless_font.cache_clear()
+    yield folder
+    tesseract.glyphless_font.cache_clear()
+
+
+def test_a_missing_font_stops_the_job_before_it_starts_unless_there_is_no_text(
+    tessdata_without_font: Path,
+) -> None:
+    with pytest.raises(MissingDependencyError, match=r"pdf\.ttf .* is not in .*tessdata"):
+        stage.SPEC.preflight(_settings())
+    ocr_off = load_config(None, overrides={"ocr": {"enabled": False}}, environ={})
+    assert stage.SPEC.preflight(stage.settings(ocr_off)) == {}
+    assert stage.SPEC.preflight(_settings(enabled=False)) == {}
+
+
+def test_the_font_is_tesseracts_own() -> None:
+    require(shutil.which("tesseract") is not None, "tesseract is not installed")
+    found = stage.SPEC.preflight(_settings())
+    assert found == {"pdf.ttf": sha256_file(tesseract.glyphless_font())[:16]}
+    assert tesseract.glyphless_font().parent.name == "tessdata"
