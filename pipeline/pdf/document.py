@@ -31,10 +31,11 @@ VERTICAL_RATIO = 1.5
 
 @dataclass(frozen=True)
 class TextLine:
-    """A line of text and its box on the canvas: ``(x0, y0, x1, y1)`` in pixels, y down."""
+    """A line of text, its box on the canvas (``(x0, y0, x1, y1)`` in pixels, y down), language."""
 
     text: str
     box: tuple[int, int, int, int]
+    lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,12 @@ class PageImage:
 
 @dataclass(frozen=True)
 class Page:
-    """One page: its image, its size in points, its canvas size, its lines and their language."""
+    """One page: its image, its size in points, its canvas size and its lines."""
 
     image: PageImage
     size: tuple[float, float]
     canvas: tuple[int, int]
     lines: tuple[TextLine, ...] = ()
-    lang: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,23 +115,22 @@ def _line_ops(text: str, box: tuple[float, float, float, float], height: float) 
 def _text_ops(page: Page, lang: str) -> list[Op]:
     """The content-stream operations of a page's invisible text, one line at a time.
 
-    Text in another language than the document's (``lang``) is marked with its own.
+    A line in another language than the document's (``lang``) is marked with its own.
     """
     width, height = page.size
     sx, sy = width / page.canvas[0], height / page.canvas[1]
     ops: list[Op] = []
     for line in page.lines:
         text = " ".join(line.text.split())
-        if text:
-            x0, y0, x1, y1 = line.box
-            ops += _line_ops(text, (x0 * sx, y0 * sy, x1 * sx, y1 * sy), height)
+        x0, y0, x1, y1 = line.box
+        shown = _line_ops(text, (x0 * sx, y0 * sy, x1 * sx, y1 * sy), height) if text else []
+        if shown and line.lang and line.lang != lang:
+            span = Dictionary(Lang=pikepdf.String(line.lang))
+            shown = [([Name.Span, span], Operator("BDC")), *shown, ([], Operator("EMC"))]
+        ops += shown
     if not ops:
         return []
-    block: list[Op] = [([], Operator("BT")), ([3], Operator("Tr")), *ops, ([], Operator("ET"))]
-    if not page.lang or page.lang == lang:
-        return block
-    span = Dictionary(Lang=pikepdf.String(page.lang))
-    return [([Name.Span, span], Operator("BDC")), *block, ([], Operator("EMC"))]
+    return [([], Operator("BT")), ([3], Operator("Tr")), *ops, ([], Operator("ET"))]
 
 
 def _add_page(pdf: pikepdf.Pdf, page: Page, font: pikepdf.Object | None, lang: str) -> None:

@@ -25,10 +25,11 @@ from pipeline.imaging.working_image import source_resolution
 from pipeline.input.descriptor import Descriptor
 from pipeline.layout import Layout
 from pipeline.ocr import tesseract
+from pipeline.ocr.annotations import line_language
 from pipeline.pdf.document import Bookmark, DocumentInfo, Page, TextLine, build_pdf
 from pipeline.pdf.image import Derivative, choose_derivative, page_image
 from pipeline.records import PageItem, StageRecord
-from pipeline.results import LineBox, PdfResult, TilesResult
+from pipeline.results import PdfResult, TilesResult
 from pipeline.stages.spec import PageInput, StageSpec, VolumeInput
 
 log = logging.getLogger(__name__)
@@ -77,17 +78,21 @@ def check_tools(settings: PdfSettings) -> dict[str, str]:
     return {"pdf.ttf": sha256_file(tesseract.glyphless_font())[:16]}
 
 
-def page_lines(page: PageInput) -> tuple[list[LineBox], str]:
-    """A page's lines for the text layer, in reading order, and their language (BCP 47).
+def page_lines(page: PageInput) -> list[TextLine]:
+    """A page's lines for the text layer, in reading order, each with its language (BCP 47).
 
     The one place that says where the PDF's text comes from: the OCR's lines, when its text
-    is published (text withheld for review stays out of the PDF too).
+    is published (text withheld for review stays out of the PDF too); a line's language is
+    the one of the page's whose script it is written in, as in its annotations.
     """
     ocr = page.upstream.ocr
     if ocr is None or not ocr.published:
-        return [], ""
-    tags = [ocr.bcp47] if isinstance(ocr.bcp47, str) else ocr.bcp47
-    return ocr.line_boxes, next((t for t in tags if t), "")
+        return []
+    tags = [t for t in ([ocr.bcp47] if isinstance(ocr.bcp47, str) else ocr.bcp47) if t]
+    return [
+        TextLine(text, box, line_language(text, tags) if tags else "")
+        for text, box in ocr.line_boxes
+    ]
 
 
 def _derivatives(tiles: TilesResult) -> list[Derivative]:
@@ -121,14 +126,13 @@ def _page(entry: PageInput, settings: PdfSettings, layout: Layout) -> Page:
         quality=cfg.quality,
         keep_bytes=cfg.quality == settings.tiles_quality,
     )
-    lines, lang = page_lines(entry) if settings.text else ([], "")
+    lines = page_lines(entry) if settings.text else []
     scale = POINTS_PER_INCH / _page_dpi(item, settings)
     return Page(
         image=image,
         size=(tiles.width * scale, tiles.height * scale),
         canvas=(tiles.width, tiles.height),
-        lines=tuple(TextLine(text, box) for text, box in lines),
-        lang=lang,
+        lines=tuple(lines),
     )
 
 

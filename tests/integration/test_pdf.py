@@ -92,6 +92,10 @@ def test_each_page_gives_back_its_ocr_lines_in_reading_order(built: Config) -> N
     assert "인물전기" in first.replace(" ", "")
     assert any("\u0410" <= c <= "\u044f" for c in second), second
     assert "\ufffd" not in first + second
+    # The Russian lines of the mixed page are marked as Russian for screen readers.
+    doc = pikepdf.open(pdf)
+    marks = [i for i in pikepdf.parse_content_stream(doc.pages[1]) if str(i.operator) == "BDC"]
+    assert marks and {str(m.operands[1].Lang) for m in marks} == {"ru"}
 
 
 @pytest.mark.tesseract

@@ -43,8 +43,8 @@ def _image(grey: int = 230) -> PageImage:
     return PageImage(jpeg=jpeg, width=300, height=400, bands=1)
 
 
-def _page(*lines: TextLine, lang: str = "") -> Page:
-    return Page(image=_image(), size=SIZE, canvas=CANVAS, lines=tuple(lines), lang=lang)
+def _page(*lines: TextLine) -> Page:
+    return Page(image=_image(), size=SIZE, canvas=CANVAS, lines=tuple(lines))
 
 
 LINES = (
@@ -163,19 +163,25 @@ def test_bookmarks_metadata_language_and_direction(font: bytes) -> None:
     assert pdf.Root.PageMode == pikepdf.Name.UseOutlines
 
 
-def test_a_page_in_another_language_is_marked_with_it(
+def test_a_line_in_another_language_is_marked_with_it(
     tmp_path: Path, font: bytes, poppler: None
 ) -> None:
-    ru = _page(TextLine(RUSSIAN, (100, 100, 900, 160)), lang="ru")
-    ko = _page(TextLine(KOREAN, (100, 100, 900, 160)), lang="ko")
-    data = build_pdf([ru, ko], info=DocumentInfo("t", lang="ko"), font=font)
+    page = _page(
+        TextLine(KOREAN, (100, 100, 900, 160), "ko"),
+        TextLine(RUSSIAN, (100, 300, 900, 360), "ru"),
+        TextLine("김 철 수", (100, 500, 400, 560)),
+    )
+    data = build_pdf([page], info=DocumentInfo("t", lang="ko"), font=font)
     pdf = pikepdf.open(io.BytesIO(data))
-    first = pikepdf.parse_content_stream(pdf.pages[0])
-    second = pikepdf.parse_content_stream(pdf.pages[1])
-    marked = [i for i in first if str(i.operator) == "BDC"]
+    ops = pikepdf.parse_content_stream(pdf.pages[0])
+    names = [str(i.operator) for i in ops]
+    marked = [i for i in ops if str(i.operator) == "BDC"]
     assert len(marked) == 1 and str(marked[0].operands[1].Lang) == "ru"
-    assert not [i for i in second if str(i.operator) == "BDC"]
-    assert _text(_write(tmp_path, data), 1) == [RUSSIAN]
+    # Marked inside the text object, around the Russian line's text only.
+    start = names.index("BDC")
+    assert names.index("BT") < start < names.index("EMC") < names.index("ET")
+    assert names[start:].index("EMC") == 5  # Tf, Tz, Tm, Tj
+    assert _text(_write(tmp_path, data), 1) == [KOREAN, RUSSIAN, "김 철 수"]
 
 
 def test_no_pages_or_other_colour_models_are_refused(font: bytes) -> None:

@@ -76,28 +76,32 @@ def test_a_missing_or_damaged_derivative_is_a_pdf_error_naming_it(tmp_path: Path
         page_image(tmp_path / "cut.jpg", max_side=0, quality=85, keep_bytes=True)
 
 
-LINES = [("인물전기 제1권", (10, 10, 200, 40))]
+KO = ("인물전기 제1권", (10, 10, 200, 40))
+RU = ("Биография", (10, 50, 200, 80))
 
 
 @pytest.mark.parametrize(
     ("ocr", "expected"),
     [
-        pytest.param(None, ([], ""), id="no OCR record"),
-        pytest.param(OcrResult(), ([], ""), id="OCR off"),
+        pytest.param(None, [], id="no OCR record"),
+        pytest.param(OcrResult(), [], id="OCR off"),
         pytest.param(
-            OcrResult(line_boxes=LINES, bcp47="ko", published=False),
-            ([], ""),
-            id="withheld for review",
+            OcrResult(line_boxes=[KO], bcp47="ko", published=False), [], id="withheld for review"
         ),
-        pytest.param(OcrResult(line_boxes=LINES, bcp47="ko"), (LINES, "ko"), id="published"),
         pytest.param(
-            OcrResult(line_boxes=LINES, bcp47=["ru", "ko"]), (LINES, "ru"), id="two languages"
+            OcrResult(line_boxes=[KO, RU], bcp47="ko"), [(*KO, "ko"), (*RU, "ko")], id="published"
+        ),
+        pytest.param(
+            OcrResult(line_boxes=[KO, RU], bcp47=["ko", "ru"]),
+            [(*KO, "ko"), (*RU, "ru")],
+            id="each line in the language of its script",
         ),
     ],
 )
-def test_the_lines_of_a_page(ocr: OcrResult | None, expected: tuple[list[object], str]) -> None:
+def test_the_lines_of_a_page(ocr: OcrResult | None, expected: list[tuple[object, ...]]) -> None:
     item = PageItem("vol", "p1", "p1.tif", 0, {}, ("kor",))
-    assert stage.page_lines(PageInput(item, Upstream(ocr=ocr))) == expected
+    lines = stage.page_lines(PageInput(item, Upstream(ocr=ocr)))
+    assert [(line.text, line.box, line.lang) for line in lines] == expected
 
 
 def _settings(**pdf: object) -> stage.PdfSettings:
