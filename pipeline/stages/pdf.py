@@ -203,12 +203,13 @@ def run(inp: VolumeInput, settings: PdfSettings, layout: Layout) -> StageRecord:
         PdfError: No page has tiles, or a page's derivative or master cannot be read.
     """
     path = layout.pdf_path(inp.volume)
+    # The PDF of earlier inputs goes first: should this one not be built, or fail, the site
+    # holds no PDF that its manifest does not declare.
+    path.unlink(missing_ok=True)
     if not settings.pdf.enabled:
-        path.unlink(missing_ok=True)
         return StageRecord.done(NAME, inp.volume, "", PdfResult(pdf=None))
     if inp.missing and not settings.allow_partial:
         # The manifest refuses the volume and says why (once); its PDF waits for it.
-        path.unlink(missing_ok=True)
         log.info("%s: no PDF while %d page(s) failed", inp.volume, len(inp.missing))
         result = PdfResult(pdf=None, missing=list(inp.missing))
         return StageRecord.done(NAME, inp.volume, "", result)

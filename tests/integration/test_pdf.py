@@ -172,6 +172,7 @@ def test_a_pdf_that_cannot_be_built_fails_alone_and_the_manifest_goes_without_it
     assert "vol-1" in line and "default.jpg: not a readable JPEG" in line, result.output
     manifest = json.loads((quick / "manifest.json").read_text(encoding="utf-8"))
     assert not [r for r in manifest.get("rendering", []) if r["format"] == "application/pdf"]
+    assert not (quick / "vol-1.pdf").exists()  # nothing published that the manifest lacks
     cfg = config_at(tmp_path, ocr={"enabled": False})
     assert [r.status for r in _records(cfg, "pdf")] == ["failed"]
     assert [r.status for r in _records(cfg, "manifest")] == ["ok"]
