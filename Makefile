@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIPELINE := $(VENV)/bin/pipeline
 APT_PACKAGES := tesseract-ocr tesseract-ocr-kor tesseract-ocr-kor-vert tesseract-ocr-rus \
 	tesseract-ocr-script-hang tesseract-ocr-chi-tra fonts-nanum fonts-nanum-extra \
-	chromium nodejs libmagic1 libvips-tools
+	chromium nodejs libmagic1 libvips-tools qpdf poppler-utils
 DEMO_VOLUME := sample-001
 
 .PHONY: setup system-deps viewer demo test test-fast bench lint golden clean

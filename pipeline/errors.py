@@ -70,6 +70,10 @@ class ManifestError(PageError):
     """A manifest or collection could not be built."""
 
 
+class PdfError(PageError):
+    """A volume's PDF could not be built (its manifest is built without it)."""
+
+
 class TranscriptError(PageError):
     """A transcription file is unreadable, malformed or does not describe a usable page."""
 

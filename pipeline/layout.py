@@ -124,6 +124,10 @@ class Layout:
         """The volume's plain-text rendering."""
         return self.volume_dir(volume) / f"{volume}.txt"
 
+    def pdf_path(self, volume: str) -> Path:
+        """The volume's searchable PDF (page images with their text)."""
+        return self.volume_dir(volume) / f"{volume}.pdf"
+
     def manifest_id(self, volume: str) -> str:
         """The manifest's URL."""
         return self.url(self.manifest_path(volume))

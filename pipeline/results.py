@@ -149,6 +149,20 @@ class TextResult(StageResult):
     missing: list[str] = []
 
 
+class PdfResult(StageResult):
+    """A volume's searchable PDF (layout-relative path), or ``None`` when it has none."""
+
+    STAGE: ClassVar[str] = "pdf"
+
+    pdf: str | None = None
+    pages: int = 0
+    #: Pages with a text layer (the others are images only).
+    text_pages: int = 0
+    size: int = 0
+    #: Failed pages: left out (``--allow-partial``), or the reason there is no PDF.
+    missing: list[str] = []
+
+
 class ManifestResult(StageResult):
     """What the collection needs of a manifest, and what building it left out or changed."""
 
@@ -180,6 +194,7 @@ RESULT_TYPES: dict[str, type[StageResult]] = {
         OcrResult,
         AnnotationsResult,
         TextResult,
+        PdfResult,
         ManifestResult,
         CollectionResult,
     )

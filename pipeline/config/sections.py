@@ -216,6 +216,15 @@ class ManifestConfig(Section):
     _behaviors = field_validator("behavior")(check_behaviors)
 
 
+class PdfConfig(Section):
+    """The searchable PDF of each volume: page images from the derivatives, OCR text on them."""
+
+    enabled: bool = True
+    max_side: int = Field(default=1024, ge=0)
+    quality: int = Field(default=85, ge=1, le=100)
+    dpi: int = Field(default=300, ge=50, le=4800)
+
+
 class CacheControlConfig(Section):
     """The ``Cache-Control`` header of each kind of published object."""
 
@@ -309,6 +318,7 @@ class Config(Section):
     tiles: TilesConfig = Field(default_factory=TilesConfig)
     ocr: OcrConfig = Field(default_factory=OcrConfig)
     manifest: ManifestConfig = Field(default_factory=ManifestConfig)
+    pdf: PdfConfig = Field(default_factory=PdfConfig)
     publish: PublishConfig = Field(default_factory=PublishConfig)
     serve: ServeConfig = Field(default_factory=ServeConfig)
     bag: BagConfig = Field(default_factory=BagConfig)

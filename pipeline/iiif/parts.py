@@ -49,6 +49,11 @@ LINK_LABELS: dict[str, LangMap] = {
         "en": ["OCR text of the volume (plain text)"],
         "ru": ["Распознанный текст тома (текст)"],
     },
+    "pdf": {
+        "ko": ["PDF (본문 검색 가능)"],
+        "en": ["PDF with text"],
+        "ru": ["PDF с текстом"],
+    },
 }
 
 # Labels of the catalogue fields of a volume descriptor (input.descriptor.CATALOGUE_FIELDS).

@@ -22,6 +22,8 @@ PROBE_TIMEOUT_S = 60.0
 _VERSION = re.compile(r"^\D*(\d[^\s-]*)")
 # A model name as ``--list-langs`` lists it (its heading and ``script/...`` models excluded).
 _LANGUAGE = re.compile(r"^[a-z_]+$")
+# The heading of ``--list-langs``: ``List of available languages in "/usr/share/.../tessdata/"``.
+_TESSDATA = re.compile(r'languages in "([^"]+)"')
 # The file tesseract writes for each output format.
 _SUFFIXES = {"hocr": ".hocr", "txt": ".txt", "alto": ".xml"}
 
@@ -132,6 +134,26 @@ def languages() -> frozenset[str]:
     version()
     lines = (line.strip() for line in _probe("--list-langs").splitlines())
     return frozenset(line for line in lines if _LANGUAGE.match(line))
+
+
+@functools.cache
+def glyphless_font() -> Path:
+    """The GlyphLessFont of tesseract (``pdf.ttf`` in its tessdata folder), for invisible PDF text.
+
+    Raises:
+        MissingDependencyError: tesseract is missing, or its tessdata folder has no ``pdf.ttf``.
+    """
+    version()
+    found = _TESSDATA.search(_probe("--list-langs"))
+    folder = Path(found.group(1)) if found else None
+    path = folder / "pdf.ttf" if folder else None
+    if path is None or not path.is_file():
+        raise MissingDependencyError(
+            f"tesseract's pdf.ttf (the font of searchable PDFs) is not in {folder or 'tessdata'}: "
+            "reinstall tesseract (Debian: apt-get install --reinstall libtesseract5), "
+            "or set pdf.enabled = false"
+        )
+    return path
 
 
 def check_languages(requested: list[str] | tuple[str, ...]) -> None:

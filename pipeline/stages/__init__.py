@@ -9,6 +9,7 @@ from pipeline.stages.collection import SPEC as COLLECTION
 from pipeline.stages.ingest import SPEC as INGEST
 from pipeline.stages.manifest import SPEC as MANIFEST
 from pipeline.stages.ocr import SPEC as OCR
+from pipeline.stages.pdf import SPEC as PDF
 from pipeline.stages.spec import StageSpec
 from pipeline.stages.text import SPEC as TEXT
 from pipeline.stages.tiles import SPEC as TILES
@@ -16,7 +17,7 @@ from pipeline.stages.tiles import SPEC as TILES
 #: A stage of any input and settings (each spec is typed; the tuple holds all kinds).
 AnyStage = StageSpec[Any, Any]
 
-STAGES: tuple[AnyStage, ...] = (INGEST, TILES, OCR, ANNOTATIONS, TEXT, MANIFEST, COLLECTION)
+STAGES: tuple[AnyStage, ...] = (INGEST, TILES, OCR, ANNOTATIONS, TEXT, PDF, MANIFEST, COLLECTION)
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 
 

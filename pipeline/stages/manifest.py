@@ -27,7 +27,7 @@ from pipeline.iiif.text import LangMap, first_text, markup_warnings
 from pipeline.input.descriptor import CATALOGUE_FIELDS, DESCRIPTOR, Descriptor, RangeEntry
 from pipeline.layout import Layout
 from pipeline.records import StageRecord
-from pipeline.results import ManifestResult, TextResult
+from pipeline.results import ManifestResult, PdfResult, TextResult
 from pipeline.stages.spec import StageSpec, VolumeInput
 
 log = logging.getLogger(__name__)
@@ -120,11 +120,16 @@ def label_warnings(inp: VolumeInput) -> list[str]:
     return out
 
 
-def _renderings(make: Make, text: TextResult | None, layout: Layout) -> list[Any]:
-    """Return the volume's own renderings: the plain text of the text stage, when it ran."""
-    if text is None or not text.text:
-        return []
-    return [parts.link(make, layout.url_of(text.text), "text", "Text", "text/plain")]
+def _renderings(
+    make: Make, text: TextResult | None, pdf: PdfResult | None, layout: Layout
+) -> list[Any]:
+    """Return the volume's own renderings: its plain text and its PDF, when they were built."""
+    out = []
+    if text is not None and text.text:
+        out.append(parts.link(make, layout.url_of(text.text), "text", "Text", "text/plain"))
+    if pdf is not None and pdf.pdf:
+        out.append(parts.link(make, layout.url_of(pdf.pdf), "pdf", "Text", "application/pdf"))
+    return out
 
 
 def _shell(
@@ -179,7 +184,7 @@ def _shell(
         start=to_data(CanvasRef(id=start.canvas_id, type="Canvas")) if start else None,
         thumbnail=build_thumbnail(validated, thumb) if thumb else None,
         seeAlso=links or None,
-        rendering=_renderings(validated, text_result, layout) or None,
+        rendering=_renderings(validated, text_result, inp.upstream.pdf, layout) or None,
         items=[],
     )
 
@@ -315,7 +320,7 @@ SPEC = StageSpec(
     settings_for=settings,
     work=run,
     requires=("ingest", "tiles"),
-    # "text" is a volume stage: its result arrives in VolumeInput.upstream.
-    uses=("ocr", "annotations", "text"),
+    # "text" and "pdf" are volume stages: their results arrive in VolumeInput.upstream.
+    uses=("ocr", "annotations", "text", "pdf"),
     writes_urls=True,
 )

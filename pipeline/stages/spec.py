@@ -17,6 +17,7 @@ from pipeline.results import (
     IngestResult,
     ManifestResult,
     OcrResult,
+    PdfResult,
     TextResult,
     TilesResult,
 )
@@ -34,6 +35,7 @@ class Upstream(BaseModel):
     ocr: OcrResult | None = None
     annotations: AnnotationsResult | None = None
     text: TextResult | None = None
+    pdf: PdfResult | None = None
 
     @classmethod
     def of(cls, records: Mapping[str, StageRecord]) -> Upstream:

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2] / "pipeline"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "records", "results", "layout", "fsio"),
     ("imaging",),
+    ("pdf",),
     ("ocr",),
     ("iiif",),
     ("config", "state", "siteurl", "lock"),

@@ -187,7 +187,9 @@ def test_the_report_is_the_previous_versions_without_page_data(tmp_path: Path) -
         for stage in page["stages"].values():
             del stage["data"]
     old.update(version=3, built_from="")
-    assert _rich_report(tmp_path) == old
+    new = _rich_report(tmp_path)
+    del new["stages"]["pdf"]  # a stage added since, never run in this store
+    assert new == old
 
 
 def test_report_html_is_the_golden_one(
