@@ -18,14 +18,14 @@ from pipeline.errors import SearchIndexError, SearchQueryError
 from pipeline.search.fold import (
     QueryForm,
     find_phrase,
-    is_syllable,
     query_forms,
     stream,
     term_key,
     units,
 )
-from pipeline.search.index import FORMAT, Box, join_text, romanized
-from pipeline.search.romanize import fold_initials, has_latin, loose
+from pipeline.search.hangul import is_syllable
+from pipeline.search.index import FORMAT, Box, join_text
+from pipeline.search.romanize import fold_initials, has_latin, loose, roman_key_mapped
 
 #: Longest query answered (characters); a longer one raises :class:`SearchQueryError`.
 MAX_QUERY = 1000
@@ -81,15 +81,13 @@ class _Plan:
     forms: tuple[QueryForm, ...]
     roman: tuple[str, str] | None
 
-    def line_match(self) -> str | None:
+    def phrase_match(self) -> str | None:
         phrases = [f for f in self.forms if not f.unigram]
+        return " OR ".join(_quoted(f.tokens) for f in phrases) or None
+
+    def syllable_match(self) -> str | None:
         syllables = [f for f in self.forms if f.unigram]
-        parts = []
-        if phrases:
-            parts.append(f"phrase : ({' OR '.join(_quoted(f.tokens) for f in phrases)})")
-        if syllables:
-            parts.append(f"syll : ({' OR '.join(_quoted(f.tokens) for f in syllables)})")
-        return " OR ".join(parts) or None
+        return " OR ".join(_quoted(f.tokens) for f in syllables) or None
 
     def join_match(self) -> str | None:
         # A phrase broken by a line end: several tokens, or one bigram of two syllables.
@@ -192,7 +190,7 @@ def _phrase_spans(text: str, plan: _Plan) -> list[Span]:
 
 
 def _roman_spans(text: str, key: str, *, folded: bool) -> list[Span]:
-    rom, where = romanized(text, folded=folded)
+    rom, where = roman_key_mapped(text, folded=folded)
     spans = []
     at = rom.find(key)
     while at >= 0:
@@ -227,7 +225,8 @@ def _crossing(first: str, second: str, plan: _Plan) -> list[Span]:
 
 def _matches(db: sqlite3.Connection, plan: _Plan) -> list[tuple[int, int]]:
     """The hits of one index as ``(first line id, last line id)``, in line order."""
-    ids = set(_rowids(db, "line_keys", plan.line_match()))
+    ids = set(_rowids(db, "line_keys", plan.phrase_match()))
+    ids.update(_rowids(db, "syllable_keys", plan.syllable_match()))
     ids.update(_rowids(db, "rom_keys", plan.rom_match()))
     found = [(i, i) for i in ids]
     joins = _rowids(db, "join_keys", plan.join_match())
