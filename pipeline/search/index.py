@@ -3,10 +3,10 @@
 Tables (see :data:`SCHEMA`): ``lines`` holds each line's volume, page, canvas, manifest, line
 number, box on the canvas and original text, in canvas order; ``line_keys`` (FTS5,
 contentless) its phrase stream; ``syllable_keys`` its single syllables (no positions: a
-one-syllable query is one token); ``join_keys`` the stream across each pair
-of adjacent lines of a page (a phrase broken by a line end); ``rom_keys`` (FTS5 trigram) the
-loose romanization of its Hangul, as written and folded; ``terms`` its words with counts, for
-autocomplete.
+one-syllable query is one token); ``join_keys`` the stream on both sides of each break
+between adjacent lines of a page (a phrase broken by a line end); ``rom_keys`` (FTS5
+trigram) the loose romanization of its Hangul, as written and folded; ``terms`` its words
+with counts, for autocomplete.
 
 The file is built in memory and written with ``VACUUM INTO`` a temporary name beside the
 final one, then renamed: the same lines give the same bytes (fixed page size, insertion in
@@ -28,11 +28,13 @@ from pipeline.search.hangul import fold_run, is_syllable
 from pipeline.search.romanize import roman_keys
 
 #: Bump when the schema or the keys change (a reader refuses another version).
-FORMAT = "1"
+FORMAT = "2"
 PAGE_SIZE = 4096
 #: Stream tokens kept on each side of a line break in ``join_keys`` (longest phrase found
 #: across a break: this many tokens on each side).
 JOIN_TOKENS = 16
+#: The bridge of a break between words (a private-use character: no key ever holds one).
+NO_BRIDGE = "\ue000"
 _TOKENIZE = "unicode61 remove_diacritics 0"
 
 SCHEMA = f"""
@@ -45,7 +47,8 @@ CREATE TABLE lines(
 CREATE VIRTUAL TABLE line_keys USING fts5(phrase, content='', columnsize=0, tokenize='{_TOKENIZE}');
 CREATE VIRTUAL TABLE syllable_keys USING fts5(
     syll, content='', columnsize=0, detail=none, tokenize='{_TOKENIZE}');
-CREATE VIRTUAL TABLE join_keys USING fts5(phrase, content='', columnsize=0, tokenize='{_TOKENIZE}');
+CREATE VIRTUAL TABLE join_keys USING fts5(
+    before, bridge, after, content='', columnsize=0, tokenize='{_TOKENIZE}');
 CREATE VIRTUAL TABLE rom_keys USING fts5(orig, fold, content='', columnsize=0, tokenize='trigram');
 CREATE TABLE terms(
     key TEXT NOT NULL, term TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(key, term)
@@ -96,10 +99,17 @@ def join_text(first: str, second: str) -> str:
     return f"{first} {second}"
 
 
-def _join_keys(first: _Keyed, second: _Keyed) -> str:
+def _join_keys(first: _Keyed, second: _Keyed) -> tuple[str, str, str]:
     """The stream tokens on both sides of the break between two lines (as in :func:`join_text`).
 
-    A run of syllables that ends one line and one that starts the next are one run.
+    A run of syllables that ends one line and one that starts the next are one run, and the
+    bigram across the break (the *bridge*) is in every phrase that crosses it. The tokens
+    before the break are stored nearest first, so that a query can anchor both halves of a
+    phrase at the break (FTS5 ``^``) and find only phrases that cross it.
+
+    Returns:
+        The first line's tokens before the bridge (reversed), the bridge (:data:`NO_BRIDGE`
+        when the break falls between words), the second line's tokens.
     """
     a, b = first.segments, second.segments
     before, after = first.stream, second.stream
@@ -110,7 +120,8 @@ def _join_keys(first: _Keyed, second: _Keyed) -> str:
         cut = len(a[-1].raw)  # the bigrams that start on the first line
         before = before[: len(before) - max(cut - 1, 1)] + bridge[:cut]
         after = bridge[cut:] + after[max(len(b[0].raw) - 1, 1) :]
-    return " ".join(before[-JOIN_TOKENS:] + after[:JOIN_TOKENS])
+        return " ".join(before[-2::-1][:JOIN_TOKENS]), before[-1], " ".join(after[:JOIN_TOKENS])
+    return " ".join(before[::-1][:JOIN_TOKENS]), NO_BRIDGE, " ".join(after[:JOIN_TOKENS])
 
 
 @dataclass(frozen=True)
@@ -140,14 +151,14 @@ def _insert(db: sqlite3.Connection, lines: Sequence[Line]) -> None:
             line.volume,
             line.page,
         ):
-            joins.append((number - 1, _join_keys(previous, current)))
+            joins.append((number - 1, *_join_keys(previous, current)))
         previous = current
         terms.update(_terms(line.text))
     db.executemany("INSERT INTO lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     db.executemany("INSERT INTO line_keys(rowid, phrase) VALUES (?,?)", keys)
     db.executemany("INSERT INTO syllable_keys(rowid, syll) VALUES (?,?)", syllables)
     db.executemany("INSERT INTO rom_keys(rowid, orig, fold) VALUES (?,?,?)", roman)
-    db.executemany("INSERT INTO join_keys(rowid, phrase) VALUES (?,?)", joins)
+    db.executemany("INSERT INTO join_keys(rowid, before, bridge, after) VALUES (?,?,?,?)", joins)
     db.executemany(
         "INSERT INTO terms VALUES (?,?,?)", sorted((k, t, n) for (k, t), n in terms.items())
     )

@@ -224,3 +224,12 @@ def test_suggest_completes_both_spellings_with_counts(index: Path) -> None:
     assert suggest([index], "", limit=10) == []
     assert suggest([index], "!!", limit=10) == []
     assert suggest([index, index], "노", limit=10) == [("노동", 2), ("로동자이다", 2)]
+
+
+def test_a_rebuilt_index_is_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "search.sqlite"
+    build_index(lines_of("vol", {"p001": ["력사"]}), path)
+    assert search([path], "역사", limit=10).total == 1
+    build_index(lines_of("vol", {"p001": ["노동"], "p002": ["로동"]}), path)
+    assert search([path], "역사", limit=10).total == 0
+    assert search([path], "노동", limit=10).total == 2
