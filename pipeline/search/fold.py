@@ -206,10 +206,20 @@ def stream(found: Sequence[Unit]) -> list[Unit]:
 
 @dataclass(frozen=True)
 class QueryForm:
-    """One reading of a query: the tokens to find in order, in the stream or as one syllable."""
+    """One reading of a query: its units, and the tokens the index is asked for.
 
+    ``unigram``: one syllable, looked up among single syllables. Otherwise ``tokens`` is a
+    phrase of the stream, where a query's edge syllable that stands alone in its run (제 in
+    제1권, 년 in 1934년) may be part of a bigram in the text: a last one is asked for as a
+    prefix (``prefix``), a first one is left out of ``tokens`` and the lines found are
+    checked against ``units`` (``checked``).
+    """
+
+    units: tuple[Unit, ...]
     tokens: tuple[str, ...]
-    unigram: bool
+    unigram: bool = False
+    prefix: bool = False
+    checked: bool = False
 
 
 def _edge_readings(unit: Unit, *, first: bool, last: bool) -> list[str]:
@@ -227,12 +237,34 @@ def _edge_readings(unit: Unit, *, first: bool, last: bool) -> list[str]:
     return sorted(keys)
 
 
+def _alone(found: Sequence[Unit], i: int) -> bool:
+    """Whether unit ``i`` is a syllable alone in its run (in a query of several units)."""
+    unit = found[i]
+    return (
+        len(found) > 1
+        and unit.syllable
+        and all(found[j].run != unit.run for j in (i - 1, i + 1) if 0 <= j < len(found))
+    )
+
+
+def _form(variant: Sequence[Unit]) -> QueryForm:
+    if len(variant) == 1 and variant[0].syllable:
+        return QueryForm(tuple(variant), (variant[0].key,), unigram=True)
+    tokens = [u.key for u in stream(variant)]
+    checked = _alone(variant, 0)
+    return QueryForm(
+        tuple(variant),
+        tuple(tokens[1:] if checked else tokens),
+        prefix=_alone(variant, len(variant) - 1),
+        checked=checked,
+    )
+
+
 def query_forms(query: str) -> list[QueryForm]:
     """The readings of a query to search for (none when it has no letters, digits or syllables).
 
-    A query of one syllable is looked up among single syllables; anything longer as a phrase
-    of the stream. The first and last syllable of a query are read both ways where their
-    folding depends on a neighbour the query does not have.
+    The first and last syllable of a query are read both ways where their folding depends
+    on a neighbour the query does not have.
 
     Args:
         query: The query as typed.
@@ -250,10 +282,7 @@ def query_forms(query: str) -> list[QueryForm]:
         variant = [_with_key(found[0], head), *found[1:]]
         if len(found) > 1:
             variant[-1] = _with_key(found[-1], tail)
-        if len(variant) == 1 and variant[0].syllable:
-            form = QueryForm((head,), unigram=True)
-        else:
-            form = QueryForm(tuple(u.key for u in stream(variant)), unigram=False)
+        form = _form(variant)
         if form not in forms:
             forms.append(form)
     return forms
@@ -263,20 +292,27 @@ def _with_key(unit: Unit, key: str) -> Unit:
     return Unit(key, unit.start, unit.end, unit.syllable, unit.run)
 
 
-def find_phrase(tokens: Sequence[Unit], phrase: Sequence[str]) -> list[tuple[int, int]]:
-    """Where a phrase of keys occurs in a sequence of units, as original-text spans.
+def find_units(found: Sequence[Unit], query: Sequence[Unit]) -> list[tuple[int, int]]:
+    """Where a query's units occur in a text's units, as original-text spans.
+
+    Keys must be equal, and two neighbouring units of the query must be in one run of the
+    text exactly when they are in one run of the query (할수 finds 할 수, 1934년 finds
+    1934년에, 년 alone does not find 다년).
 
     Args:
-        tokens: Units of a text (its stream, or its syllables).
-        phrase: Keys to find in a row.
+        found: The text's units (:func:`units`).
+        query: The units of one reading of the query.
 
     Returns:
         ``(start, end)`` offsets into the original text of every occurrence, in order.
     """
-    n = len(phrase)
-    keys = [t.key for t in tokens]
+    n = len(query)
+    keys = [u.key for u in found]
+    wanted = [u.key for u in query]
+    joined = [query[k].run == query[k + 1].run for k in range(n - 1)]
     return [
-        (tokens[i].start, tokens[i + n - 1].end)
-        for i in range(len(keys) - n + 1)
-        if keys[i : i + n] == list(phrase)
+        (found[i].start, found[i + n - 1].end)
+        for i in range(len(found) - n + 1)
+        if keys[i : i + n] == wanted
+        and all((found[i + k].run == found[i + k + 1].run) == joined[k] for k in range(n - 1))
     ]

@@ -26,7 +26,11 @@ def _quoted(tokens: Sequence[str]) -> str:
     return '"' + " ".join(tokens) + '"'
 
 
-def _crossings(tokens: Sequence[str]) -> list[str]:
+def _phrase(form: QueryForm) -> str:
+    return _quoted(form.tokens) + (" *" if form.prefix else "")
+
+
+def _crossings(tokens: Sequence[str], prefix: bool) -> list[str]:
     """Ways a phrase can cross a line break, as conditions on one row of ``join_keys``.
 
     Either the phrase holds the bridge (the bigram across the break) at some position, with
@@ -40,12 +44,12 @@ def _crossings(tokens: Sequence[str]) -> list[str]:
         if j:
             parts.append(f"before : ^{_quoted(tokens[j - 1 :: -1])}")
         if j < n - 1:
-            parts.append(f"after : ^{_quoted(tokens[j + 1 :])}")
+            parts.append(f"after : ^{_quoted(tokens[j + 1 :])}{' *' if prefix else ''}")
         out.append("(" + " AND ".join(parts) + ")")
     for k in range(1, n):
         out.append(
             f'(bridge : "{NO_BRIDGE}" AND before : ^{_quoted(tokens[k - 1 :: -1])}'
-            f" AND after : ^{_quoted(tokens[k:])})"
+            f" AND after : ^{_quoted(tokens[k:])}{' *' if prefix else ''})"
         )
     return out
 
@@ -60,7 +64,7 @@ class Plan:
     def phrase_match(self) -> str | None:
         """The expression over ``line_keys`` (phrases of the stream)."""
         phrases = [f for f in self.forms if not f.unigram]
-        return " OR ".join(_quoted(f.tokens) for f in phrases) or None
+        return " OR ".join(_phrase(f) for f in phrases) or None
 
     def syllable_match(self) -> str | None:
         """The expression over ``syllable_keys`` (a query of one syllable)."""
@@ -73,9 +77,14 @@ class Plan:
             c
             for f in self.forms
             if not f.unigram and len(f.tokens) <= 2 * JOIN_TOKENS + 1
-            for c in _crossings(f.tokens)
+            for c in _crossings(f.tokens, f.prefix)
         ]
         return " OR ".join(found) or None
+
+    @property
+    def checked(self) -> bool:
+        """Whether the lines the index finds must be checked (a reading leaves a syllable out)."""
+        return any(f.checked for f in self.forms)
 
     def rom_match(self) -> str | None:
         """The expression over ``rom_keys``: the loose romanization, as written or folded."""

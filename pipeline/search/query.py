@@ -12,8 +12,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pipeline.search.fold import find_phrase, stream, term_key, units
+from pipeline.search.fold import find_units, term_key, units
 from pipeline.search.index import Box, join_text
 from pipeline.search.plan import Plan, check_query, plan
 from pipeline.search.romanize import roman_key_mapped
@@ -63,11 +64,9 @@ class SearchResults:
 
 def _phrase_spans(text: str, plan: Plan) -> list[Span]:
     found = units(text)
-    tokens = stream(found)
-    syllables = [u for u in found if u.syllable]
     spans: list[Span] = []
     for form in plan.forms:
-        spans += find_phrase(syllables if form.unigram else tokens, form.tokens)
+        spans += find_units(found, form.units)
     if plan.roman is not None:
         for folded, key in zip((False, True), plan.roman, strict=True):
             spans += _roman_spans(text, key, folded=folded)
@@ -96,29 +95,46 @@ def _merged(spans: Iterable[Span]) -> list[Span]:
 
 def _crossing(first: str, second: str, plan: Plan) -> list[Span]:
     """Spans of a phrase that starts in ``first`` and ends in ``second`` (joined text offsets)."""
-    tokens = stream(units(join_text(first, second)))
+    found = units(join_text(first, second))
     split = len(first)
     spans = [
-        (s, e)
-        for form in plan.forms
-        if not form.unigram
-        for s, e in find_phrase(tokens, form.tokens)
-        if s < split < e
+        (s, e) for form in plan.forms for s, e in find_units(found, form.units) if s < split < e
     ]
     return _merged(spans)
 
 
-_ROW = "SELECT id, volume, page, canvas, manifest, line, x, y, w, h, text FROM lines WHERE id IN"
+def _confirmed(
+    db: sqlite3.Connection, found: Sequence[tuple[int, int]], plan: Plan
+) -> list[tuple[int, int]]:
+    """The hits the index found that hold the query on their text (for a checked plan)."""
+    ids = sorted({i for first, last in found for i in range(first, last + 1)})
+    texts = dict(_rows(db, ids, "id, text"))
+    return [
+        (first, last)
+        for first, last in found
+        if (
+            _phrase_spans(texts[first], plan)
+            if first == last
+            else _crossing(texts[first], texts[last], plan)
+        )
+    ]
+
+
+def _rows(db: sqlite3.Connection, ids: Sequence[int], columns: str) -> list[tuple[Any, ...]]:
+    """Rows of ``lines`` by id, in chunks (SQLite limits the parameters of one statement)."""
+    rows: list[tuple[Any, ...]] = []
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        sql = f"SELECT {columns} FROM lines WHERE id IN ({','.join('?' * len(chunk))})"
+        rows += db.execute(sql, chunk).fetchall()
+    return rows
 
 
 def _hits(db: sqlite3.Connection, wanted: Sequence[tuple[int, int]], plan: Plan) -> list[Hit]:
     """Build the hits of one index from their line ids."""
     ids = sorted({i for first, last in wanted for i in range(first, last + 1)})
-    rows = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        for row in db.execute(f"{_ROW} ({','.join('?' * len(chunk))})", chunk):
-            rows[row[0]] = row
+    columns = "id, volume, page, canvas, manifest, line, x, y, w, h, text"
+    rows = {row[0]: row for row in _rows(db, ids, columns)}
     hits = []
     for first, last in wanted:
         covered = [rows[i] for i in range(first, last + 1)]
@@ -189,6 +205,8 @@ def search(indexes: Sequence[Path], q: str | None, *, limit: int, offset: int = 
     for path in indexes:
         db = connection(path)
         found = matches(db, compiled)
+        if compiled.checked:
+            found = _confirmed(db, found, compiled)
         wanted = found[max(start - total, 0) : max(stop - total, 0)]
         if wanted:
             hits += _hits(db, wanted, compiled)

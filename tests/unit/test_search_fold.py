@@ -11,16 +11,15 @@ import unicodedata
 
 import pytest
 
-from pipeline.search.fold import find_phrase, query_forms, stream, term_key, units
+from pipeline.search.fold import find_units, query_forms, term_key, units
 
 
 def spans(query: str, text: str) -> list[tuple[int, int]]:
     """Where ``query`` is found in ``text`` (original offsets), as the index would find it."""
     found = units(text)
-    tokens, syllables = stream(found), [u for u in found if u.syllable]
     out: list[tuple[int, int]] = []
     for form in query_forms(query):
-        out += find_phrase(syllables if form.unigram else tokens, form.tokens)
+        out += find_units(found, form.units)
     return sorted(set(out))
 
 
@@ -130,6 +129,32 @@ def test_a_query_without_letters_has_no_readings(query: str) -> None:
 )
 def test_a_query_that_stops_inside_a_word_finds_it(query: str, text: str) -> None:
     assert finds(query, text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "found"),
+    [
+        ("1934년", "1934년에 태여났다", True),
+        ("1934년", "1934 다년간", False),
+        ("제1권", "인물전기 제1권", True),
+        ("제1권", "인물전기 재1권", False),
+        ("Ким 김", "Ким 김칠성", True),
+        ("칠성", "김칠성", True),
+    ],
+)
+def test_a_syllable_alone_at_a_query_edge_may_be_part_of_a_longer_run(
+    query: str, text: str, found: bool
+) -> None:
+    assert finds(query, text) is found
+
+
+def test_edge_syllables_are_asked_for_as_prefix_or_left_out_and_checked() -> None:
+    (year,) = query_forms("1934년")
+    assert (year.tokens, year.prefix, year.checked) == (("1934", "연"), True, False)  # 년 = 연
+    (volume,) = query_forms("제1권")
+    assert (volume.tokens, volume.prefix, volume.checked) == (("1", "권"), True, True)
+    (word,) = query_forms("김칠성")
+    assert (word.tokens, word.prefix, word.checked) == (("김칠", "칠성"), False, False)
 
 
 def test_a_one_syllable_query_looks_among_single_syllables() -> None:

@@ -83,6 +83,14 @@ def test_a_phrase_across_a_line_break(index: Path) -> None:
     assert hit.line == 3 and hit.text == "그는 공장에서 혁명 력\n사를 배웠다"
 
 
+def test_a_query_ending_or_starting_with_a_syllable_alone(index: Path) -> None:
+    (hit,) = search([index], "1934년", limit=10).hits
+    assert (hit.page, hit.line, marked(hit)) == ("p001", 2, ["1934년"])
+    (hit,) = search([index], "제1권", limit=10).hits
+    assert (hit.page, hit.line, marked(hit)) == ("p001", 1, ["제1권"])
+    assert search([index], "재1권", limit=10).total == 0
+
+
 def test_a_phrase_inside_one_line_is_not_also_a_hit_across_lines(index: Path) -> None:
     assert where(search([index], "공장에서", limit=10).hits) == [("p001", (3,))]
 
