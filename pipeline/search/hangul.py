@@ -110,5 +110,7 @@ def fold_run(run: str) -> str:
     Returns:
         The folded run, one syllable per syllable.
     """
-    folded = _YEO_AFTER_FRONT.sub(lambda m: _EO_OF[m.group()], run.translate(_INITIAL))
+    folded = run.translate(_INITIAL)
+    if "여" in folded or "였" in folded:
+        folded = _YEO_AFTER_FRONT.sub(lambda m: _EO_OF[m.group()], folded)
     return _SIOS_BEFORE.sub(lambda m: drop_sios(m.group()), folded)

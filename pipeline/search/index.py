@@ -1,7 +1,8 @@
 """The search index: one SQLite file with FTS5 tables over every line's folded keys.
 
-Tables (see :data:`SCHEMA`): ``lines`` holds each line's volume, page, canvas, manifest, line
-number, box on the canvas and original text, in canvas order; ``line_keys`` (FTS5,
+Tables (see :data:`SCHEMA`): ``pages`` holds each page's volume, id, position, canvas and
+manifest; ``lines`` each line's page, number, box on the canvas and original text, in canvas
+order; ``line_keys`` (FTS5,
 contentless) its phrase stream; ``syllable_keys`` its single syllables (no positions: a
 one-syllable query is one token); ``join_keys`` the stream on both sides of each break
 between adjacent lines of a page (a phrase broken by a line end); ``rom_keys`` (FTS5
@@ -28,20 +29,22 @@ from pipeline.search.hangul import fold_run, is_syllable
 from pipeline.search.romanize import roman_keys
 
 #: Bump when the schema or the keys change (a reader refuses another version).
-FORMAT = "2"
+FORMAT = "3"
 PAGE_SIZE = 4096
 #: Stream tokens kept on each side of a line break in ``join_keys`` (longest phrase found
 #: across a break: this many tokens on each side).
-JOIN_TOKENS = 16
+JOIN_TOKENS = 8
 #: The bridge of a break between words (a private-use character: no key ever holds one).
 NO_BRIDGE = "\ue000"
 _TOKENIZE = "unicode61 remove_diacritics 0"
 
 SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE lines(
+CREATE TABLE pages(
     id INTEGER PRIMARY KEY, volume TEXT NOT NULL, page TEXT NOT NULL, seq INTEGER NOT NULL,
-    canvas TEXT NOT NULL, manifest TEXT NOT NULL, line INTEGER NOT NULL,
+    canvas TEXT NOT NULL, manifest TEXT NOT NULL);
+CREATE TABLE lines(
+    id INTEGER PRIMARY KEY, page INTEGER NOT NULL REFERENCES pages(id), line INTEGER NOT NULL,
     x INTEGER NOT NULL, y INTEGER NOT NULL, w INTEGER NOT NULL, h INTEGER NOT NULL,
     text TEXT NOT NULL);
 CREATE VIRTUAL TABLE line_keys USING fts5(phrase, content='', columnsize=0, tokenize='{_TOKENIZE}');
@@ -134,27 +137,32 @@ class _Keyed:
 
 
 def _insert(db: sqlite3.Connection, lines: Sequence[Line]) -> None:
+    pages: list[tuple[int, str, str, int, str, str]] = []
     rows, keys, syllables, roman, joins = [], [], [], [], []
     terms: Counter[tuple[str, str]] = Counter()
     previous: _Keyed | None = None
     for number, line in enumerate(lines, start=1):
         found = segments(line.text)
         current = _Keyed(line, found, stream_keys(found))
-        rows.append((number, line.volume, line.page, line.seq, line.canvas, line.manifest,
-                     line.line, *line.box, line.text))  # fmt: skip
-        keys.append((number, " ".join(current.stream)))
-        syllables.append((number, " ".join(" ".join(s.key) for s in found if s.run)))
-        orig, fold = roman_keys([s.raw for s in found if s.run])
-        if orig:
-            roman.append((number, orig, fold))
         if previous is not None and (previous.line.volume, previous.line.page) == (
             line.volume,
             line.page,
         ):
             joins.append((number - 1, *_join_keys(previous, current)))
+        else:
+            pages.append(
+                (len(pages) + 1, line.volume, line.page, line.seq, line.canvas, line.manifest)
+            )
+        rows.append((number, len(pages), line.line, *line.box, line.text))
+        keys.append((number, " ".join(current.stream)))
+        syllables.append((number, " ".join(" ".join(s.key) for s in found if s.run)))
+        orig, fold = roman_keys(line.text)
+        if orig:
+            roman.append((number, orig, fold))
         previous = current
         terms.update(_terms(line.text))
-    db.executemany("INSERT INTO lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?)", pages)
+    db.executemany("INSERT INTO lines VALUES (?,?,?,?,?,?,?,?)", rows)
     db.executemany("INSERT INTO line_keys(rowid, phrase) VALUES (?,?)", keys)
     db.executemany("INSERT INTO syllable_keys(rowid, syll) VALUES (?,?)", syllables)
     db.executemany("INSERT INTO rom_keys(rowid, orig, fold) VALUES (?,?,?)", roman)

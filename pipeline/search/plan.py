@@ -87,11 +87,17 @@ class Plan:
         return any(f.checked for f in self.forms)
 
     def rom_match(self) -> str | None:
-        """The expression over ``rom_keys``: the loose romanization, as written or folded."""
+        """The expression over ``rom_keys``: the loose romanization of the line meets the query's.
+
+        The line as written meets the query as written or folded; the line folded (stored
+        only where folding changes it) meets the query folded.
+        """
         if self.roman is None:
             return None
         orig, fold = self.roman
-        return f'orig : "{orig}" OR fold : "{fold}"'
+        return " OR ".join(
+            dict.fromkeys([f'orig : "{orig}"', f'orig : "{fold}"', f'fold : "{fold}"'])
+        )
 
 
 def check_query(q: str | None) -> str:

@@ -68,8 +68,10 @@ def _phrase_spans(text: str, plan: Plan) -> list[Span]:
     for form in plan.forms:
         spans += find_units(found, form.units)
     if plan.roman is not None:
-        for folded, key in zip((False, True), plan.roman, strict=True):
-            spans += _roman_spans(text, key, folded=folded)
+        orig, fold = plan.roman
+        for key in {orig, fold}:
+            spans += _roman_spans(text, key, folded=False)
+        spans += _roman_spans(text, fold, folded=True)
     return _merged(spans)
 
 
@@ -120,12 +122,14 @@ def _confirmed(
     ]
 
 
-def _rows(db: sqlite3.Connection, ids: Sequence[int], columns: str) -> list[tuple[Any, ...]]:
+def _rows(
+    db: sqlite3.Connection, ids: Sequence[int], columns: str, source: str = "lines"
+) -> list[tuple[Any, ...]]:
     """Rows of ``lines`` by id, in chunks (SQLite limits the parameters of one statement)."""
     rows: list[tuple[Any, ...]] = []
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        sql = f"SELECT {columns} FROM lines WHERE id IN ({','.join('?' * len(chunk))})"
+        sql = f"SELECT {columns} FROM {source} WHERE lines.id IN ({','.join('?' * len(chunk))})"
         rows += db.execute(sql, chunk).fetchall()
     return rows
 
@@ -133,8 +137,10 @@ def _rows(db: sqlite3.Connection, ids: Sequence[int], columns: str) -> list[tupl
 def _hits(db: sqlite3.Connection, wanted: Sequence[tuple[int, int]], plan: Plan) -> list[Hit]:
     """Build the hits of one index from their line ids."""
     ids = sorted({i for first, last in wanted for i in range(first, last + 1)})
-    columns = "id, volume, page, canvas, manifest, line, x, y, w, h, text"
-    rows = {row[0]: row for row in _rows(db, ids, columns)}
+    columns = "lines.id, volume, pages.page, canvas, manifest, line, x, y, w, h, text"
+    rows = {
+        row[0]: row for row in _rows(db, ids, columns, "lines JOIN pages ON pages.id = lines.page")
+    }
     hits = []
     for first, last in wanted:
         covered = [rows[i] for i in range(first, last + 1)]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Sequence
 from typing import Literal
 
 from pipeline.search.fold import nfc_offsets
@@ -25,8 +24,6 @@ from pipeline.search.hangul import initial_fold, is_syllable, parts
 System = Literal["mr", "rr"]
 
 _HANGUL_RUN = re.compile(r"[\uac00-\ud7a3](?:\s*[\uac00-\ud7a3])*")
-_SPACE = re.compile(r"\s+")
-_NOT_HANGUL = re.compile(r"[^\uac00-\ud7a3]+")
 
 # Initials in Unicode order: ㄱ ㄲ ㄴ ㄷ ㄸ ㄹ ㅁ ㅂ ㅃ ㅅ ㅆ ㅇ ㅈ ㅉ ㅊ ㅋ ㅌ ㅍ ㅎ.
 _LEADS = ("g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch'",
@@ -64,7 +61,6 @@ def _join(coda: str, lead: str) -> tuple[str, str]:
     return coda, lead
 
 
-@functools.cache
 def _piece(before: str, ch: str, after: str, system: System) -> str:
     """One syllable's letters, given the syllables around it in its word (``" "``: none)."""
     lead_i, vowel_i, tail_i = parts(ch)
@@ -82,7 +78,7 @@ def _piece(before: str, ch: str, after: str, system: System) -> str:
 
 
 def romanize_run(run: str, system: System = "mr") -> list[str]:
-    """Romanize a run of Hangul syllables (spacing removed) as one word, syllable by syllable.
+    """Romanize a word of Hangul syllables, syllable by syllable.
 
     Args:
         run: Hangul syllables, NFC, nothing between them.
@@ -95,6 +91,12 @@ def romanize_run(run: str, system: System = "mr") -> list[str]:
         _piece(before, ch, after, system)
         for before, ch, after in zip(f" {run[:-1]}", run, f"{run[1:]} ", strict=True)
     ]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _letters(word: str) -> str:
+    """A word's MR letters (words recur, so each is romanized once)."""
+    return "".join(romanize_run(word))
 
 
 def _lead_after(lead: str, prev_tail: int, system: System) -> str:
@@ -125,14 +127,17 @@ def _tail_before(tail: int, next_lead: int, system: System) -> str:
     return coda
 
 
-def hangul_runs(text: str) -> list[str]:
-    """The runs of Hangul syllables of a text (NFC), spacing inside a run removed."""
+def hangul_words(text: str) -> list[list[str]]:
+    """The runs of Hangul syllables of a text (NFC), each as its space-separated words."""
     norm = unicodedata.normalize("NFC", text)
-    return [_SPACE.sub("", m.group()) for m in _HANGUL_RUN.finditer(norm)]
+    return [m.group().split() for m in _HANGUL_RUN.finditer(norm)]
 
 
 def romanize(text: str, system: System = "mr") -> str:
-    """Romanize the Hangul of a text, one word per run of syllables.
+    """Romanize the Hangul of a text, word by word.
+
+    Sound changes apply inside a word only (as LC divides words); a run of words (Hangul with
+    only spaces between) is written together.
 
     Args:
         text: Text as written (other characters are left out).
@@ -141,17 +146,21 @@ def romanize(text: str, system: System = "mr") -> str:
     Returns:
         The runs' romanizations, space-separated, in lower case.
     """
-    return " ".join("".join(romanize_run(run, system)) for run in hangul_runs(text))
+    return " ".join(
+        "".join("".join(romanize_run(word, system)) for word in run) for run in hangul_words(text)
+    )
 
 
 # Applied in order to lower-case a-z (and spaces): the differences between MR, RR and how
 # people type them disappear. First single letters (j/ch, d/t, b/p, r/l), then vowels and
-# digraphs, then what those leave (MR tch = RR jj; g = k except in ng). Each replacement's
-# letters map to the letters of what it replaced.
+# digraphs, each replaced wherever it occurs, left to right; then what those leave (MR tch =
+# RR jj), and last g = k except in ng. Each replacement's letters map to the letters of what
+# it replaced.
 _LOOSE_LETTERS = str.maketrans("jdbr", "ctpl")
-_LOOSE_RULES: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = (
-    (re.compile("eo|eu|sh|yi|ch"), {"eo": "o", "eu": "u", "sh": "s", "yi": "i", "ch": "c"}),
-    (re.compile("tc|(?<!n)g"), {"tc": "cc", "g": "k"}),
+_LOOSE_STEPS = (("eo", "o"), ("eu", "u"), ("sh", "s"), ("yi", "i"), ("ch", "c"), ("tc", "cc"))
+_LOOSE_PATTERNS = (
+    *((re.compile(old), new) for old, new in _LOOSE_STEPS),
+    (re.compile("(?<!n)g"), "k"),
 )
 
 
@@ -181,14 +190,13 @@ def loose_mapped(text: str) -> tuple[str, list[int]]:
     chars = _plain(text)
     s = "".join(c for c, _ in chars).translate(_LOOSE_LETTERS)
     where = [i for _, i in chars]
-    for pattern, table in _LOOSE_RULES:
+    for pattern, repl in _LOOSE_PATTERNS:
         pieces: list[str] = []
         new_where: list[int] = []
         pos = 0
         for m in pattern.finditer(s):
             pieces.append(s[pos : m.start()])
             new_where.extend(where[pos : m.start()])
-            repl = table[m.group()]
             pieces.append(repl)
             new_where.extend(
                 where[m.start() + min(k, m.end() - m.start() - 1)] for k in range(len(repl))
@@ -203,13 +211,10 @@ def loose_mapped(text: str) -> tuple[str, list[int]]:
 def _loosen(letters: str) -> str:
     """Apply the loose rules to a-z letters (spaces between words stay: no rule spans one)."""
     letters = letters.translate(_LOOSE_LETTERS)
-    for pattern, table in _LOOSE_RULES:
-        letters = _replace(pattern, table, letters)
-    return letters
-
-
-def _replace(pattern: re.Pattern[str], table: dict[str, str], text: str) -> str:
-    return pattern.sub(lambda m: table[m.group()], text)
+    for old, new in _LOOSE_STEPS:
+        letters = letters.replace(old, new)
+    # g -> k, but not in ng (no g that follows an n is outside an "ng").
+    return letters.replace("ng", "\0").replace("g", "k").replace("\0", "ng")
 
 
 def loose(text: str) -> str:
@@ -220,24 +225,23 @@ def loose(text: str) -> str:
     )
 
 
-def roman_keys(runs: Sequence[str]) -> tuple[str, str]:
-    """The loose romanization of runs of syllables, as written and folded (the index's keys).
+def roman_keys(text: str) -> tuple[str, str]:
+    """The loose romanization of a text's Hangul, as written and folded (the index's keys).
 
     Args:
-        runs: A line's runs of syllables (spacing removed); Han characters in them are
-            left out, splitting the run.
+        text: A line as written.
 
     Returns:
-        The Hangul runs' loose romanizations, space-separated: as written, and with the
-        initial-sound rule applied to every syllable first (empty when there is no Hangul).
+        The runs' loose romanizations (:func:`romanize`), space-separated: as written, and
+        with the initial-sound rule applied to every syllable first (empty when there is no
+        Hangul, and the second empty when folding changes nothing).
     """
-    hangul = [part for run in runs for part in _NOT_HANGUL.split(run) if part]
-    written = " ".join("".join(romanize_run(run)) for run in hangul)
-    folded_runs = [initial_fold(run) for run in hangul]
-    if folded_runs == hangul:
-        key = _loosen(written.translate(_MR_LETTERS))
-        return key, key
-    folded = " ".join("".join(romanize_run(run)) for run in folded_runs)
+    runs = hangul_words(text)
+    written = " ".join("".join(map(_letters, run)) for run in runs)
+    folded_runs = [[initial_fold(word) for word in run] for run in runs]
+    if folded_runs == runs:
+        return _loosen(written.translate(_MR_LETTERS)), ""
+    folded = " ".join("".join(map(_letters, run)) for run in folded_runs)
     return _loosen(written.translate(_MR_LETTERS)), _loosen(folded.translate(_MR_LETTERS))
 
 
@@ -256,10 +260,14 @@ def roman_key_mapped(text: str, *, folded: bool) -> tuple[str, list[tuple[int, i
     parts: list[str] = []
     spans: list[tuple[int, int]] = []
     for m in _HANGUL_RUN.finditer(norm):
-        where = [m.start() + i for i, c in enumerate(m.group()) if not c.isspace()]
-        run = "".join(norm[i] for i in where)
-        pieces = romanize_run(initial_fold(run) if folded else run)
-        owner = [where[k] for k, piece in enumerate(pieces) for _ in piece]
+        pieces: list[str] = []
+        owner: list[int] = []
+        for word in re.finditer(r"\S+", m.group()):
+            letters = romanize_run(initial_fold(word.group()) if folded else word.group())
+            pieces += letters
+            owner += [
+                m.start() + word.start() + k for k, piece in enumerate(letters) for _ in piece
+            ]
         key, at = loose_mapped("".join(pieces))
         if parts:
             parts.append(" ")

@@ -39,9 +39,9 @@ def test_the_index_keys_are_the_keys_queries_are_matched_on(pages: list[list[str
         keyed = units(text)
         assert stream_keys(found) == [u.key for u in stream(keyed)], text
         assert "".join(s.key for s in found if s.run) == "".join(u.key for u in keyed if u.syllable)
-        written, folded = roman_keys([s.raw for s in found if s.run])
+        written, folded = roman_keys(text)
         assert written == roman_key_mapped(text, folded=False)[0], text
-        assert folded == roman_key_mapped(text, folded=True)[0], text
+        assert (folded or written) == roman_key_mapped(text, folded=True)[0], text
 
 
 def test_every_phrase_across_a_line_break_is_found(tmp_path: Path, pages: list[list[str]]) -> None:
