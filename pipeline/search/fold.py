@@ -220,6 +220,9 @@ class QueryForm:
     unigram: bool = False
     prefix: bool = False
     checked: bool = False
+    #: The run (or word) each token belongs to: a line break without a bridge can only
+    #: fall between tokens of different runs.
+    runs: tuple[int, ...] = ()
 
 
 def _edge_readings(unit: Unit, *, first: bool, last: bool) -> list[str]:
@@ -250,13 +253,15 @@ def _alone(found: Sequence[Unit], i: int) -> bool:
 def _form(variant: Sequence[Unit]) -> QueryForm:
     if len(variant) == 1 and variant[0].syllable:
         return QueryForm(tuple(variant), (variant[0].key,), unigram=True)
-    tokens = [u.key for u in stream(variant)]
+    tokens = stream(variant)
     checked = _alone(variant, 0)
+    kept = tokens[1:] if checked else tokens
     return QueryForm(
         tuple(variant),
-        tuple(tokens[1:] if checked else tokens),
+        tuple(t.key for t in kept),
         prefix=_alone(variant, len(variant) - 1),
         checked=checked,
+        runs=tuple(t.run for t in kept),
     )
 
 

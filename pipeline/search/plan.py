@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pipeline.errors import SearchQueryError
 from pipeline.search.fold import QueryForm, query_forms
+from pipeline.search.hangul import is_syllable
 from pipeline.search.index import JOIN_TOKENS, NO_BRIDGE
 from pipeline.search.romanize import fold_initials, has_latin, loose
 
@@ -27,29 +28,35 @@ def _quoted(tokens: Sequence[str]) -> str:
 
 
 def _phrase(form: QueryForm) -> str:
+    """The stream phrase of a reading (its last token a prefix where it may be part of one)."""
     return _quoted(form.tokens) + (" *" if form.prefix else "")
 
 
-def _crossings(tokens: Sequence[str], prefix: bool) -> list[str]:
+def _crossings(form: QueryForm) -> list[str]:
     """Ways a phrase can cross a line break, as conditions on one row of ``join_keys``.
 
     Either the phrase holds the bridge (the bigram across the break) at some position, with
     what precedes it ending the first line and what follows starting the second; or the break
-    falls between two of its tokens (a row without a bridge).
+    falls between two of its words (a row without a bridge).
     """
+    tokens, n = form.tokens, len(form.tokens)
+    tail = " *" if form.prefix else ""
     out = []
-    n = len(tokens)
     for j in range(n):
+        if len(tokens[j]) != 2 or not all(map(is_syllable, tokens[j])):
+            continue  # only a bigram of two syllables can be a bridge
         parts = [f"bridge : {_quoted(tokens[j : j + 1])}"]
         if j:
             parts.append(f"before : ^{_quoted(tokens[j - 1 :: -1])}")
         if j < n - 1:
-            parts.append(f"after : ^{_quoted(tokens[j + 1 :])}{' *' if prefix else ''}")
+            parts.append(f"after : ^{_quoted(tokens[j + 1 :])}{tail}")
         out.append("(" + " AND ".join(parts) + ")")
     for k in range(1, n):
+        if form.runs[k - 1] == form.runs[k]:
+            continue  # two bigrams of one run: their break has a bridge
         out.append(
             f'(bridge : "{NO_BRIDGE}" AND before : ^{_quoted(tokens[k - 1 :: -1])}'
-            f" AND after : ^{_quoted(tokens[k:])}{' *' if prefix else ''})"
+            f" AND after : ^{_quoted(tokens[k:])}{tail})"
         )
     return out
 
@@ -77,7 +84,7 @@ class Plan:
             c
             for f in self.forms
             if not f.unigram and len(f.tokens) <= 2 * JOIN_TOKENS + 1
-            for c in _crossings(f.tokens, f.prefix)
+            for c in _crossings(f)
         ]
         return " OR ".join(found) or None
 

@@ -246,7 +246,7 @@ def run(workdir: Path) -> list[Row]:
     }
     rows = [
         Row(
-            f"index build, {PAGES} pages ({len(every)} lines, 100 files)",
+            f"index build, {PAGES} pages ({len(every)} lines, {VOLUMES} files)",
             wall,
             peer_s["unicode61"],
             "s",
@@ -279,7 +279,7 @@ def run(workdir: Path) -> list[Row]:
         peer_ms = timed_ms(lambda q: peer_search(peers["unicode61"], every, q), queries * 3)
         rows.append(
             Row(
-                f"query p95, {kind} ({len(queries)} queries, 100 files)",
+                f"query p95, {kind} ({len(queries)} queries, {VOLUMES} files)",
                 p95(ours_ms),
                 p95(peer_ms),
                 "ms",
@@ -300,30 +300,58 @@ def run(workdir: Path) -> list[Row]:
                 note=f"trigram {tri:.1f}%",
             )
         )
-    rows += [romanized_precision(paths, people), shared_file(paths, shared, kinds)]
+    names_pairs = [(ko, form) for ko, forms in people for form in forms]
+    word_pairs = [(w, romanize(w)) for w in sample_words(every, 30)]
+    rows += [
+        romanized_precision(
+            paths,
+            f"romanized names ({len(people)} people x 3 forms)",
+            names_pairs,
+            "the names in Hangul",
+        ),
+        romanized_precision(
+            paths, "romanized words (30 words of the text, MR)", word_pairs, "the words in Hangul"
+        ),
+        shared_file(paths, shared, kinds),
+    ]
     return rows
 
 
-def romanized_precision(paths: Sequence[Path], people: list[tuple[str, list[str]]]) -> Row:
-    """Lines a romanized name finds against the lines its Hangul name finds."""
+def romanized_precision(
+    paths: Sequence[Path], name: str, pairs: Sequence[tuple[str, str]], peer_name: str
+) -> Row:
+    """Lines romanized queries find against the lines their Hangul finds (the precision cost)."""
     found = extra = missed = reference = 0
-    for ko, forms in people:
-        hangul = our_hits(paths, ko)
-        for form in forms:
-            roman = our_hits(paths, form)
-            found += len(roman)
-            reference += len(hangul)
-            extra += len(roman - hangul)
-            missed += len(hangul - roman)
+    for hangul_query, roman_query in pairs:
+        hangul = our_hits(paths, hangul_query)
+        roman = our_hits(paths, roman_query)
+        found += len(roman)
+        reference += len(hangul)
+        extra += len(roman - hangul)
+        missed += len(hangul - roman)
     return Row(
-        f"romanized names ({len(people)} people x 3 forms): lines found",
+        f"{name}: lines found",
         found,
         reference,
         "lines",
-        peer_name="the same names in Hangul",
-        note=f"precision cost: {extra} lines beyond the Hangul name's "
+        peer_name=peer_name,
+        note=f"precision cost: {extra} lines beyond the Hangul query's "
         f"({100 * extra / max(1, found):.1f}% of the hits); {missed} of its lines missed",
     )
+
+
+def sample_words(lines: Sequence[Line], count: int) -> list[str]:
+    """Words of 2-4 Hangul syllables from the text (as written), for romanized queries."""
+    rng = random.Random(16)
+    words = sorted(
+        {
+            w
+            for x in lines
+            for w in x.text.split()
+            if 2 <= len(w) <= 4 and all("가" <= c <= "힣" for c in w)
+        }
+    )
+    return rng.sample(words, count)
 
 
 def shared_file(paths: Sequence[Path], shared: Path, kinds: dict[str, dict[str, set[Key]]]) -> Row:
@@ -331,7 +359,7 @@ def shared_file(paths: Sequence[Path], shared: Path, kinds: dict[str, dict[str, 
     queries = [q for truth in kinds.values() for q in truth]
     per_volume, one = latencies(paths, queries), latencies([shared], queries)
     return Row(
-        f"collection query p95 ({len(queries)} queries): 100 volume files",
+        f"collection query p95 ({len(queries)} queries): {VOLUMES} volume files",
         p95(per_volume),
         p95(one),
         "ms",
