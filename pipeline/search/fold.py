@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
+from typing import NamedTuple
 
 from pipeline.search.hangul import (
     SYLLABLE_CLASS,
@@ -36,8 +37,7 @@ _SEGMENT = re.compile(
 _SPACE = re.compile(r"\s+")
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """A run of syllables (as written, spacing removed) or a word, and its folded key."""
 
     run: bool
@@ -85,8 +85,8 @@ def segments(text: str) -> list[Segment]:
     """
     out: list[Segment] = []
     for m in _SEGMENT.finditer(unicodedata.normalize("NFC", text)):
-        if m.group("run") is not None:
-            raw = _SPACE.sub("", m.group())
+        if m.lastgroup == "run":
+            raw = "".join(m.group().split())
             out.append(Segment(True, raw, fold_run(raw)))
         elif key := word_key(m.group()):
             out.append(Segment(False, m.group(), key))

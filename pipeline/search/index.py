@@ -115,20 +115,29 @@ def _join_keys(first: _Keyed, second: _Keyed) -> tuple[str, str, str]:
         when the break falls between words), the second line's tokens.
     """
     a, b = first.segments, second.segments
-    before, after = first.stream, second.stream
+    before, after = first.stream[-JOIN_TOKENS:], second.stream[:JOIN_TOKENS]
     end, start = first.line.text.rstrip()[-1:], second.line.text.lstrip()[:1]
-    if a and b and a[-1].run and b[0].run and is_syllable(end) and is_syllable(start):
-        raw = a[-1].raw + b[0].raw
-        bridge = stream_keys([Segment(True, raw, fold_run(raw))])
-        cut = len(a[-1].raw)  # the bigrams that start on the first line
-        before = before[: len(before) - max(cut - 1, 1)] + bridge[:cut]
-        after = bridge[cut:] + after[max(len(b[0].raw) - 1, 1) :]
-        return " ".join(before[-2::-1][:JOIN_TOKENS]), before[-1], " ".join(after[:JOIN_TOKENS])
-    return " ".join(before[::-1][:JOIN_TOKENS]), NO_BRIDGE, " ".join(after[:JOIN_TOKENS])
+    if not (a and b and a[-1].run and b[0].run and is_syllable(end) and is_syllable(start)):
+        return " ".join(reversed(before)), NO_BRIDGE, " ".join(after)
+    # Fold the two runs as one around the break: JOIN_TOKENS + 2 syllables on each side are
+    # enough (a syllable's folding looks at its neighbours only; the outermost one may lack
+    # its neighbour, so its bigram is left out).
+    left, right = a[-1].raw, b[0].raw
+    cut_l, cut_r = min(len(left), JOIN_TOKENS + 2), min(len(right), JOIN_TOKENS + 2)
+    window = fold_run(left[-cut_l:] + right[:cut_r])
+    grams = [window[i : i + 2] for i in range(len(window) - 1)]
+    if cut_l < len(left):
+        before = grams[1:cut_l]
+    else:
+        before = first.stream[: len(first.stream) - max(len(left) - 1, 1)] + grams[:cut_l]
+    if cut_r < len(right):
+        after = grams[cut_l:-1]
+    else:
+        after = grams[cut_l:] + second.stream[max(len(right) - 1, 1) :]
+    return " ".join(before[-2::-1][:JOIN_TOKENS]), before[-1], " ".join(after[:JOIN_TOKENS])
 
 
-@dataclass(frozen=True)
-class _Keyed:
+class _Keyed(NamedTuple):
     """A line and its keys."""
 
     line: Line

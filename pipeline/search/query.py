@@ -38,7 +38,7 @@ class Hit:
     r"""One match: where it is, and the text it is in with the matched spans marked.
 
     A match inside one line has one entry in ``lines``; a phrase broken by a line end has one
-    per line it covers. ``text`` is the covered lines' original text joined by ``\\n``,
+    per line it covers. ``text`` is the covered lines' original text joined by ``\n``,
     ``spans`` are ``(start, end)`` offsets into it, ``box`` is the union of the lines' boxes
     and ``line`` the number of the first line (from 1, as in the annotation ids).
     """

@@ -75,3 +75,20 @@ def test_the_file_has_a_fixed_page_size_and_no_journal(tmp_path: Path) -> None:
     assert db.execute("PRAGMA page_size").fetchone() == (4096,)
     assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["search.sqlite"]
+
+
+def test_a_long_phrase_across_a_break_between_long_runs(tmp_path: Path) -> None:
+    first = "그는 " + "가나다라마바사아자차카타파하" * 2 + "력"
+    second = "사를나뭇가지" + "거너더러머버서어저처커터퍼허" * 2
+    lines = [
+        Line("vol", "p001", 0, "c", "m", n, Box(0, 40 * n, 100, 30), text)
+        for n, text in enumerate([first, second], start=1)
+    ]
+    path = tmp_path / "search.sqlite"
+    build_index(lines, path)
+    tail, head = first.replace(" ", ""), second
+    for before, after in [(2, 2), (9, 9), (1, 9), (9, 1), (5, 3)]:
+        query = tail[-before:] + head[:after]  # up to 8 bigrams on each side of the bridge
+        hits = search([path], query, limit=10).hits
+        assert [[x.line for x in h.lines] for h in hits] == [[1, 2]], query
+    assert search([path], tail[-12:] + head[:12], limit=10).total == 0  # beyond the window
