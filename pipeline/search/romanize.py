@@ -94,9 +94,9 @@ def romanize_run(run: str, system: System = "mr") -> list[str]:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _letters(word: str) -> str:
-    """A word's MR letters (words recur, so each is romanized once)."""
-    return "".join(romanize_run(word))
+def _loose_word(word: str) -> str:
+    """A word's loose MR letters (words recur, so each is romanized once)."""
+    return _loosen("".join(romanize_run(word)).translate(_MR_LETTERS))
 
 
 def _lead_after(lead: str, prev_tail: int, system: System) -> str:
@@ -231,18 +231,20 @@ def roman_keys(text: str) -> tuple[str, str]:
     Args:
         text: A line as written.
 
+    Each word is loosened apart and a run's words are joined, so the few loose rules that
+    could span two words (e + o, e + u, t + ch) do not.
+
     Returns:
         The runs' loose romanizations (:func:`romanize`), space-separated: as written, and
         with the initial-sound rule applied to every syllable first (empty when there is no
         Hangul, and the second empty when folding changes nothing).
     """
     runs = hangul_words(text)
-    written = " ".join("".join(map(_letters, run)) for run in runs)
+    written = " ".join("".join(map(_loose_word, run)) for run in runs)
     folded_runs = [[initial_fold(word) for word in run] for run in runs]
     if folded_runs == runs:
-        return _loosen(written.translate(_MR_LETTERS)), ""
-    folded = " ".join("".join(map(_letters, run)) for run in folded_runs)
-    return _loosen(written.translate(_MR_LETTERS)), _loosen(folded.translate(_MR_LETTERS))
+        return written, ""
+    return written, " ".join("".join(map(_loose_word, run)) for run in folded_runs)
 
 
 def roman_key_mapped(text: str, *, folded: bool) -> tuple[str, list[tuple[int, int]]]:
@@ -260,20 +262,15 @@ def roman_key_mapped(text: str, *, folded: bool) -> tuple[str, list[tuple[int, i
     parts: list[str] = []
     spans: list[tuple[int, int]] = []
     for m in _HANGUL_RUN.finditer(norm):
-        pieces: list[str] = []
-        owner: list[int] = []
-        for word in re.finditer(r"\S+", m.group()):
-            letters = romanize_run(initial_fold(word.group()) if folded else word.group())
-            pieces += letters
-            owner += [
-                m.start() + word.start() + k for k, piece in enumerate(letters) for _ in piece
-            ]
-        key, at = loose_mapped("".join(pieces))
         if parts:
             parts.append(" ")
             spans.append((-1, -1))
-        parts.append(key)
-        spans += [(starts[owner[a]], ends[owner[a]]) for a in at]
+        for word in re.finditer(r"\S+", m.group()):
+            letters = romanize_run(initial_fold(word.group()) if folded else word.group())
+            owner = [m.start() + word.start() + k for k, piece in enumerate(letters) for _ in piece]
+            key, at = loose_mapped("".join(letters))
+            parts.append(key)
+            spans += [(starts[owner[a]], ends[owner[a]]) for a in at]
     return "".join(parts), spans
 
 
