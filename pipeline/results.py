@@ -149,6 +149,16 @@ class TextResult(StageResult):
     missing: list[str] = []
 
 
+class IndexResult(StageResult):
+    """A volume's search index (layout-relative path), or ``None`` when it has no text."""
+
+    STAGE: ClassVar[str] = "index"
+
+    index: str | None = None
+    pages: int = 0
+    lines: int = 0
+
+
 class PdfResult(StageResult):
     """A volume's searchable PDF (layout-relative path), or ``None`` when it has none."""
 
@@ -194,6 +204,7 @@ RESULT_TYPES: dict[str, type[StageResult]] = {
         OcrResult,
         AnnotationsResult,
         TextResult,
+        IndexResult,
         PdfResult,
         ManifestResult,
         CollectionResult,

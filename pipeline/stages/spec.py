@@ -14,6 +14,7 @@ from pipeline.layout import Layout
 from pipeline.records import PageItem, StageRecord
 from pipeline.results import (
     AnnotationsResult,
+    IndexResult,
     IngestResult,
     ManifestResult,
     OcrResult,
@@ -35,6 +36,7 @@ class Upstream(BaseModel):
     ocr: OcrResult | None = None
     annotations: AnnotationsResult | None = None
     text: TextResult | None = None
+    index: IndexResult | None = None
     pdf: PdfResult | None = None
 
     @classmethod

@@ -74,13 +74,14 @@ def test_the_base_url_a_site_was_built_for_is_remembered(
     assert_clean_exit(moved, 0)
     assert (
         f"WARNING: base URL changes from {URL1} to {URL2}: every output that holds URLs is "
-        "rebuilt (stages: tiles, annotations, manifest, collection); the other stages' results "
-        "are kept\n"
+        "rebuilt (stages: tiles, annotations, index, manifest, collection); the other stages' "
+        "results are kept\n"
     ) in moved.output
     after = _records(tmp_path)
     changed = {stage for key, stage in ((k, k[2]) for k in after) if after[key] != built[key]}
-    # The PDF follows the tiles records (new service ids) and is written again, the same bytes.
-    assert changed == {"tiles", "annotations", "pdf", "manifest", "collection"}
+    # The PDF follows the tiles records (new service ids) and is written again, the same bytes;
+    # the search index holds canvas ids, so it is rebuilt for the new URL.
+    assert changed == {"tiles", "annotations", "index", "pdf", "manifest", "collection"}
     assert _json(out / "vol" / "images" / "p001" / "info.json")["id"] == f"{URL2}vol/images/p001"
     assert _json(manifest)["id"] == f"{URL2}vol/manifest.json"
     assert_clean_exit(run_cli("check", "--out", str(out)), 0)
