@@ -14,9 +14,11 @@ from pipeline.fsio import write_text_atomic
 from pipeline.iiif import parts as parts
 from pipeline.iiif.jsonio import dump_json
 from pipeline.iiif.models import manifest_errors, to_data
+from pipeline.iiif.services import search2_service
 from pipeline.layout import Layout
 from pipeline.records import StageRecord
 from pipeline.results import CollectionResult, ManifestResult
+from pipeline.siteurl import SearchUrls, search_urls
 from pipeline.stages.spec import CollectionInput, StageSpec
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ class CollectionSettings(BaseModel):
 
     collection: CollectionConfig
     base_url: str
+    search_url: str
 
 
 def settings(cfg: Config) -> CollectionSettings:
@@ -40,10 +43,12 @@ def settings(cfg: Config) -> CollectionSettings:
         cfg: The job's configuration.
 
     Returns:
-        The collection section and the base URL.
+        The collection section, the base URL and the search URL.
 
     """
-    return CollectionSettings(collection=cfg.collection, base_url=cfg.site.base_url)
+    return CollectionSettings(
+        collection=cfg.collection, base_url=cfg.site.base_url, search_url=search_urls(cfg).base
+    )
 
 
 def settings_problems(settings: CollectionSettings) -> list[str]:
@@ -74,13 +79,20 @@ def _thumbnail(manifest: ManifestResult) -> list[Any] | None:
     return [AnnotationBody(**t) for t in thumbs] if thumbs else None
 
 
-def build_collection(inp: CollectionInput, coll: CollectionConfig, layout: Layout) -> Collection:
+def build_collection(
+    inp: CollectionInput,
+    coll: CollectionConfig,
+    layout: Layout,
+    search: SearchUrls | None = None,
+) -> Collection:
     """Build the Collection of every volume whose manifest is ok, in volume order.
 
     Args:
         inp: Each volume's id and manifest result, in volume order.
         coll: The collection section of the configuration.
         layout: The output layout.
+        search: The search services' URLs: the collection declares its Search 2.0 service
+            when some volume has text.
 
     Returns:
         The iiif-prezi3 Collection.
@@ -103,6 +115,9 @@ def build_collection(inp: CollectionInput, coll: CollectionConfig, layout: Layou
         for vid, manifest in inp.volumes
     ]
     first_thumb = next((i.thumbnail for i in items if i.thumbnail), None)
+    services = None
+    if search is not None and any(m.searchable for _, m in inp.volumes):
+        services = [search2_service(search.url("search", 2), search.url("autocomplete", 2))]
     return Collection(
         id=layout.collection_id(coll.id),
         label=label,
@@ -120,6 +135,7 @@ def build_collection(inp: CollectionInput, coll: CollectionConfig, layout: Layou
         behavior=coll.behavior or None,
         partOf=[parts.collection_link(coll.parent.label, coll.parent.id)] if coll.parent else None,
         thumbnail=list(first_thumb) if first_thumb else None,
+        service=services,
         items=items,
     )
 
@@ -143,7 +159,8 @@ def run(inp: CollectionInput, settings: CollectionSettings, layout: Layout) -> S
     if not inp.volumes:
         raise ManifestError("no volume has a manifest yet")
     with manifest_errors():
-        data = to_data(build_collection(inp, coll, layout), context=True)
+        search = SearchUrls(settings.search_url)
+        data = to_data(build_collection(inp, coll, layout, search), context=True)
     path = layout.collection_path(coll.id)
     digest = write_text_atomic(path, dump_json(data))
     result = CollectionResult(id=data["id"], volumes=[v for v, _ in inp.volumes])
@@ -153,7 +170,7 @@ def run(inp: CollectionInput, settings: CollectionSettings, layout: Layout) -> S
 SPEC = StageSpec(
     name=NAME,
     scope="collection",
-    version=2,
+    version=3,  # 3: the collection declares a Search 2.0 service when some volume has text
     inputs=CollectionInput,
     settings_type=CollectionSettings,
     settings_for=settings,
