@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ocr",),
     ("iiif",),
     ("config", "state", "siteurl", "lock"),
+    ("search",),
     ("input",),
     ("stages",),
     ("archive",),
