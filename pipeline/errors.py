@@ -78,6 +78,18 @@ class PublishObjectError(PageError):
     """One volume could not be published (an object failed or the replay check found gaps)."""
 
 
+class SearchQueryError(PipelineError):
+    """A search query that cannot be run as given (over the length limit); HTTP answers 400."""
+
+    exit_code = ExitCode.USAGE
+
+
+class SearchIndexError(PipelineError):
+    """A search index file is missing, unreadable or of another format than this version's."""
+
+    exit_code = ExitCode.INPUT
+
+
 def prefixed_lines(prefix: str, message: str) -> list[str]:
     """One output line per line of ``message``, each behind ``prefix``.
 

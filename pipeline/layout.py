@@ -219,6 +219,10 @@ class Layout:
         """The ``id`` of the annotation holding OCR line ``line`` (1-based) of a page."""
         return f"{self.annotations_id(volume, page)}#line-{line}"
 
+    def search_index_path(self, volume: str) -> Path:
+        """The volume's full-text search index (SQLite FTS5), published with the site."""
+        return self.volume_dir(volume) / "search.sqlite"
+
     # -- bookkeeping (never published) ---------------------------------------------------------
     @property
     def work_dir(self) -> Path:

@@ -149,6 +149,16 @@ class TextResult(StageResult):
     missing: list[str] = []
 
 
+class IndexResult(StageResult):
+    """A volume's search index (layout-relative path), or ``None`` when it has no text."""
+
+    STAGE: ClassVar[str] = "index"
+
+    index: str | None = None
+    pages: int = 0
+    lines: int = 0
+
+
 class ManifestResult(StageResult):
     """What the collection needs of a manifest, and what building it left out or changed."""
 
@@ -182,6 +192,7 @@ RESULT_TYPES: dict[str, type[StageResult]] = {
         OcrResult,
         AnnotationsResult,
         TextResult,
+        IndexResult,
         ManifestResult,
         CollectionResult,
     )

@@ -121,7 +121,11 @@ def volume_input(
     text: bool = False,
     order: tuple[str, ...] | None = None,
 ) -> VolumeInput:
-    texts = {"text": {"text": f"{volume}/{volume}.txt"}} if text else {}
+    texts = (
+        {"text": {"text": f"{volume}/{volume}.txt"}, "index": {"index": f"{volume}/search.sqlite"}}
+        if text
+        else {}
+    )
     return VolumeInput(
         volume=volume,
         descriptor=Descriptor.model_validate(descriptor or {}),

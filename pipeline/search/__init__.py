@@ -1,1 +1,8 @@
-"""Full-text search of the volumes' text, and the IIIF Content Search services that answer it."""
+"""Full-text search of the recognised text: folding, romanization, the index and queries."""
+
+from __future__ import annotations
+
+from pipeline.search.index import Box, Line, build_index
+from pipeline.search.query import Hit, HitLine, SearchResults, search, suggest
+
+__all__ = ["Box", "Hit", "HitLine", "Line", "SearchResults", "build_index", "search", "suggest"]

@@ -88,7 +88,9 @@ class SearchApp:
             response = service.handle(
                 scope["method"], path.lstrip("/"), scope.get("query_string", b""), _base(scope)
             )
-        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers()]
+        headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers()
+        ]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         body = b"" if scope["method"] == "HEAD" else response.body
         await send({"type": "http.response.body", "body": body})

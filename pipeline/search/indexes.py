@@ -41,7 +41,9 @@ class IndexFolder:
             path = self.layout.search_index_path(volume)
             return [path] if path.is_file() else []
         out = self.layout.out
-        names = sorted(p.name for p in out.iterdir() if SAFE_ID.match(p.name)) if out.is_dir() else []
+        names = (
+            sorted(p.name for p in out.iterdir() if SAFE_ID.match(p.name)) if out.is_dir() else []
+        )
         paths = [self.layout.search_index_path(n) for n in names]
         return [p for p in paths if p.is_file()]
 
@@ -126,4 +128,3 @@ def open_service(folder: Path) -> SearchService:
 
     """
     return SearchService(IndexFolder(folder))
-

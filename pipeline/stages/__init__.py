@@ -6,6 +6,7 @@ from typing import Any
 
 from pipeline.stages.annotations import SPEC as ANNOTATIONS
 from pipeline.stages.collection import SPEC as COLLECTION
+from pipeline.stages.index import SPEC as INDEX
 from pipeline.stages.ingest import SPEC as INGEST
 from pipeline.stages.manifest import SPEC as MANIFEST
 from pipeline.stages.ocr import SPEC as OCR
@@ -16,7 +17,16 @@ from pipeline.stages.tiles import SPEC as TILES
 #: A stage of any input and settings (each spec is typed; the tuple holds all kinds).
 AnyStage = StageSpec[Any, Any]
 
-STAGES: tuple[AnyStage, ...] = (INGEST, TILES, OCR, ANNOTATIONS, TEXT, MANIFEST, COLLECTION)
+STAGES: tuple[AnyStage, ...] = (
+    INGEST,
+    TILES,
+    OCR,
+    ANNOTATIONS,
+    TEXT,
+    INDEX,
+    MANIFEST,
+    COLLECTION,
+)
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 
 

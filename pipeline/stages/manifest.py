@@ -135,8 +135,8 @@ def _renderings(make: Make, text: TextResult | None, layout: Layout) -> list[Any
 
 def _services(inp: VolumeInput, settings: ManifestSettings) -> list[Any]:
     """Return the volume's search services (Search 1.0 and 2.0) when it has text, else none."""
-    text = inp.upstream.text
-    if text is None or not text.text:
+    index = inp.upstream.index
+    if index is None or not index.index:
         return []
     urls = SearchUrls(settings.search_url)
     return search_services(
@@ -339,7 +339,7 @@ SPEC = StageSpec(
     settings_for=settings,
     work=run,
     requires=("ingest", "tiles"),
-    # "text" is a volume stage: its result arrives in VolumeInput.upstream.
-    uses=("ocr", "annotations", "text"),
+    # "text" and "index" are volume stages: their results arrive in VolumeInput.upstream.
+    uses=("ocr", "annotations", "text", "index"),
     writes_urls=True,
 )

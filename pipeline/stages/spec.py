@@ -14,6 +14,7 @@ from pipeline.layout import Layout
 from pipeline.records import PageItem, StageRecord
 from pipeline.results import (
     AnnotationsResult,
+    IndexResult,
     IngestResult,
     ManifestResult,
     OcrResult,
@@ -34,6 +35,7 @@ class Upstream(BaseModel):
     ocr: OcrResult | None = None
     annotations: AnnotationsResult | None = None
     text: TextResult | None = None
+    index: IndexResult | None = None
 
     @classmethod
     def of(cls, records: Mapping[str, StageRecord]) -> Upstream:

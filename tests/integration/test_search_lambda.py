@@ -33,9 +33,8 @@ def event(path: str, query: str = "", method: str = "GET") -> dict[str, Any]:
         "rawPath": path,
         "rawQueryString": query,
         "headers": {"host": DOMAIN, "origin": "https://example.org", "accept": "*/*"},
-        "queryStringParameters": dict(
-            p.split("=", 1) for p in query.split("&") if "=" in p
-        ) or None,
+        "queryStringParameters": dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        or None,
         "requestContext": {
             "accountId": "anonymous",
             "apiId": "abcdefghijklmnop",
@@ -126,9 +125,7 @@ def test_options_preflight_and_head(call: Any) -> None:
     assert status == 200 and body is None
 
 
-def test_missing_index_folder_answers_404(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_index_folder_answers_404(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PIPELINE_SEARCH_INDEX", str(tmp_path / "absent"))
     response = aws_lambda.handler(event("/vol-1/search1", "q=x"), None)
     assert response["statusCode"] == 404

@@ -187,6 +187,8 @@ def test_the_report_is_the_previous_versions_without_page_data(tmp_path: Path) -
         for stage in page["stages"].values():
             del stage["data"]
     old.update(version=3, built_from="")
+    # A stage added since then (the search index) is listed with nothing run yet.
+    old["stages"]["index"] = {"errors": [], "failed": 0, "ok": 0, "pending": 1, "skipped": 0}
     assert _rich_report(tmp_path) == old
 
 

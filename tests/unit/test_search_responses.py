@@ -119,7 +119,9 @@ def conforms(ours: Any, example: Any, where: str = "") -> list[str]:
     if isinstance(example, list):
         if not isinstance(ours, list):
             return [f"{where}: {type(ours).__name__}, not a list"]
-        return [p for n, item in enumerate(ours) for p in conforms(item, example[0], f"{where}[{n}]")]
+        return [
+            p for n, item in enumerate(ours) for p in conforms(item, example[0], f"{where}[{n}]")
+        ]
     if type(ours) is not type(example):
         return [f"{where}: {type(ours).__name__}, not {type(example).__name__}"]
     return []
@@ -262,7 +264,9 @@ def test_search2_conforms_to_the_example(
     assert first[0]["selector"] == [
         {"type": "TextQuoteSelector", "prefix": "첫 줄의 끝에 ", "exact": "력"}
     ]
-    assert first[1]["selector"] == [{"type": "TextQuoteSelector", "exact": "사", "suffix": "를 쓴다"}]
+    assert first[1]["selector"] == [
+        {"type": "TextQuoteSelector", "exact": "사", "suffix": "를 쓴다"}
+    ]
     assert highlights[1]["target"]["selector"][0]["prefix"] == "로동과 "
     if collection:
         assert items[0]["target"] == {  # type: ignore[index]
@@ -278,4 +282,3 @@ def test_terms2_conforms() -> None:
     body = terms2([("력사", 3)], f"{URL}?q=x", [])
     assert conforms(body, TERMS2_EXAMPLE) == []
     assert "ignored" not in body
-
