@@ -2,14 +2,15 @@
 
 A front end hands over the method, the path after the search base URL, the raw query string
 and the base URL as the client sees it; it gets back a :class:`Response` (status, JSON body,
-headers with CORS). The query string is read the way viewers really send it: Mirador 4.0.0
-puts what the reader typed into the URL without encoding it, so ``?q=a&b`` means the query
-``a&b`` (a piece after ``q`` that is not one of the specification's parameters belongs to
-``q``), ``+`` is a plus sign (the encoded forms ``%20`` and ``%2B`` stand for a space and a
-plus), a ``%`` not followed by two hex digits is a percent sign (as browsers read it), and
-``#`` never arrives (the browser keeps what follows it). Bytes that are not UTF-8 once decoded
-are a bad request, answered 400 with a JSON message, like a query over the length limit or a
-bad ``page``; nothing a client sends is answered 500.
+headers with CORS). The query string is read the way viewers really send it. Mirador 4.0.0
+sends a query typed into its search box form-encoded (``URLSearchParams``: a space is ``+``,
+``&`` is ``%26``), but puts a window's ``defaultSearchQuery`` into the URL as it is, so there
+``?q=a&b`` means the query ``a&b``: a piece after ``q`` that is not one of the specification's
+parameters belongs to ``q``. ``+`` is a space (as in every form-encoded query; a literal plus
+is punctuation, which no search key holds), a ``%`` not followed by two hex digits is a percent
+sign (as browsers read it), and ``#`` and what follows never arrive (the browser keeps them).
+Bytes that are not UTF-8 once decoded are a bad request, answered 400 with a JSON message, like
+a query over the length limit or a bad ``page``; nothing a client sends is answered 500.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def error(status: int, message: str, extra: tuple[tuple[str, str], ...] = ()) ->
 
 def _decode(raw: bytes, name: str) -> str:
     try:
-        return urllib.parse.unquote_to_bytes(raw).decode("utf-8")
+        return urllib.parse.unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest(f"{name}: malformed percent-encoding (the bytes are not UTF-8)") from None
 

@@ -121,15 +121,17 @@ def test_north_and_south_spelling_give_the_same_hits(client: Client) -> None:
     assert north["@context"][1] == "http://iiif.io/api/search/1/context.json"
 
 
-def test_mirador_400_unencoded_queries(client: Client) -> None:
-    """What Chromium sends for Mirador 4.0.0's ``?q=${typed}`` (spaces and Hangul encoded)."""
+def test_unencoded_and_encoded_queries_find_the_same(client: Client) -> None:
+    """Mirador 4.0.0's unencoded ``?q=${defaultSearchQuery}``, its form-encoded typed queries."""
     status, body = client.json("vol-1/search1?q=%EB%A1%9C%EB%8F%99&%EB%A0%A5%EC%82%AC")  # 로동&력사
     assert status == 200 and any(h["match"].startswith("로동&amp;력사") for h in body["hits"]), body
-    _, plus = client.json("vol-1/search1?q=C++%20%EB%A0%A5%EC%82%AC")  # C++ 력사
-    assert plus["within"]["total"] >= 1, plus
-    # The encoded forms (later Mirador, our search page) find the same.
     _, encoded = client.json("vol-1/search1?q=%EB%A1%9C%EB%8F%99%26%EB%A0%A5%EC%82%AC")
     assert hits_of(encoded) == hits_of(body)
+    # C++ 력사#1: unencoded (the browser drops "#1"), form-encoded, encodeURIComponent.
+    sent = ["C++%20%EB%A0%A5%EC%82%AC", "C%2B%2B+%EB%A0%A5%EC%82%AC%231",
+            "C%2B%2B%20%EB%A0%A5%EC%82%AC%231"]  # fmt: skip
+    found = [hits_of(client.json(f"vol-1/search1?q={q}")[1]) for q in sent]
+    assert found == [["p900: C++ 력사"], ["p900: C++ 력사#1"], ["p900: C++ 력사#1"]]
 
 
 def test_phrase_across_a_line_break(client: Client) -> None:

@@ -10,8 +10,13 @@ from pipeline.search.service import BadRequest, parse_query
 from pipeline.siteurl import SearchRoute, SearchUrls
 
 
-def mirador_400(typed: str) -> bytes:
-    """The query string Chromium sends for Mirador 4.0.0's ``{id}?q={typed}``.
+def typed_in_mirador_400(typed: str) -> bytes:
+    """What Mirador 4.0.0 sends for a query typed into its search box: ``URLSearchParams``."""
+    return urllib.parse.urlencode({"q": typed}).encode("ascii")
+
+
+def default_query_in_mirador_400(typed: str) -> bytes:
+    """The query string Chromium sends for 4.0.0's ``{id}?q={defaultSearchQuery}``.
 
     The browser's URL parser percent-encodes spaces and non-ASCII (UTF-8) in the query, keeps
     ``&``, ``+`` and ``%``, and cuts the URL at ``#`` (the rest is a fragment, never sent).
@@ -20,9 +25,18 @@ def mirador_400(typed: str) -> bytes:
     return urllib.parse.quote(url.query, safe="&=+%/?:@!$'()*,;").encode("ascii")
 
 
-def mirador_42(typed: str) -> bytes:
+def encoded_in_later_mirador(typed: str) -> bytes:
     """What later Mirador releases send: ``encodeURIComponent(typed)``."""
     return b"q=" + urllib.parse.quote(typed, safe="-_.!~*'()").encode("ascii")
+
+
+TYPED = ["력사", "김 칠성", "로동&력사", "로동+력사", "력사#3", "100%", "a&b=c", "Kim Ch'il-sŏng"]
+
+
+@pytest.mark.parametrize("typed", TYPED)
+def test_typed_and_encoded_queries_read_as_typed(typed: str) -> None:
+    assert parse_query(typed_in_mirador_400(typed))["q"] == typed
+    assert parse_query(encoded_in_later_mirador(typed))["q"] == typed
 
 
 @pytest.mark.parametrize(
@@ -31,20 +45,15 @@ def mirador_42(typed: str) -> bytes:
         pytest.param("력사", "력사", id="hangul"),
         pytest.param("김 칠성", "김 칠성", id="space"),
         pytest.param("로동&력사", "로동&력사", id="ampersand"),
-        pytest.param("로동+력사", "로동+력사", id="plus"),
+        pytest.param("로동+력사", "로동 력사", id="plus-reads-as-a-space"),
         pytest.param("력사#3", "력사", id="hash-cut-by-the-browser"),
         pytest.param("100%", "100%", id="lone-percent"),
         pytest.param("a&b=c", "a&b=c", id="ampersand-and-equals"),
         pytest.param("Kim Ch'il-sŏng", "Kim Ch'il-sŏng", id="romanized"),
     ],
 )
-def test_mirador_400_query_reads_as_typed(typed: str, expected: str) -> None:
-    assert parse_query(mirador_400(typed))["q"] == expected
-
-
-@pytest.mark.parametrize("typed", ["력사", "김 칠성", "로동&력사", "로동+력사", "력사#3", "100%"])
-def test_encoded_query_reads_as_typed(typed: str) -> None:
-    assert parse_query(mirador_42(typed))["q"] == typed
+def test_unencoded_default_query_reads_as_typed(typed: str, expected: str) -> None:
+    assert parse_query(default_query_in_mirador_400(typed))["q"] == expected
 
 
 def test_known_parameters_after_q_are_parameters() -> None:
