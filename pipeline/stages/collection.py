@@ -18,6 +18,7 @@ from pipeline.iiif.services import search2_service
 from pipeline.layout import Layout
 from pipeline.records import StageRecord
 from pipeline.results import CollectionResult, ManifestResult
+from pipeline.search.page import MIRADOR_CDN, search_page
 from pipeline.siteurl import SearchUrls, search_urls
 from pipeline.stages.spec import CollectionInput, StageSpec
 
@@ -34,6 +35,7 @@ class CollectionSettings(BaseModel):
     collection: CollectionConfig
     base_url: str
     search_url: str
+    mirador_js: str
 
 
 def settings(cfg: Config) -> CollectionSettings:
@@ -43,11 +45,15 @@ def settings(cfg: Config) -> CollectionSettings:
         cfg: The job's configuration.
 
     Returns:
-        The collection section, the base URL and the search URL.
+        The collection section, the base URL, the search URL and where the search page loads
+        Mirador from (``serve.mirador_url``, else the npm release from a public CDN).
 
     """
     return CollectionSettings(
-        collection=cfg.collection, base_url=cfg.site.base_url, search_url=search_urls(cfg).base
+        collection=cfg.collection,
+        base_url=cfg.site.base_url,
+        search_url=search_urls(cfg).base,
+        mirador_js=cfg.serve.mirador_url or MIRADOR_CDN,
     )
 
 
@@ -149,7 +155,8 @@ def run(inp: CollectionInput, settings: CollectionSettings, layout: Layout) -> S
         layout: The output layout.
 
     Returns:
-        The record: the collection file, its id and the volumes it lists.
+        The record: the collection file, its id and the volumes it lists; when some volume
+        has text, the collection's search page (:attr:`Layout.search_page_path`) too.
 
     Raises:
         ManifestError: No volume has a manifest, or a configured value is refused.
@@ -158,19 +165,27 @@ def run(inp: CollectionInput, settings: CollectionSettings, layout: Layout) -> S
     coll = settings.collection
     if not inp.volumes:
         raise ManifestError("no volume has a manifest yet")
+    urls = SearchUrls(settings.search_url)
     with manifest_errors():
-        search = SearchUrls(settings.search_url)
-        data = to_data(build_collection(inp, coll, layout, search), context=True)
+        data = to_data(build_collection(inp, coll, layout, urls), context=True)
     path = layout.collection_path(coll.id)
-    digest = write_text_atomic(path, dump_json(data))
+    outputs = {layout.rel(path): write_text_atomic(path, dump_json(data))}
+    page = layout.search_page_path
+    if "service" in data:
+        html = search_page(search_url=urls.url("search", 2), mirador_js=settings.mirador_js)
+        outputs[layout.rel(page)] = write_text_atomic(page, html)
+    else:
+        page.unlink(missing_ok=True)
     result = CollectionResult(id=data["id"], volumes=[v for v, _ in inp.volumes])
-    return StageRecord.done(NAME, "", "", result, outputs={layout.rel(path): digest})
+    return StageRecord.done(NAME, "", "", result, outputs=outputs)
 
 
 SPEC = StageSpec(
     name=NAME,
     scope="collection",
-    version=3,  # 3: the collection declares a Search 2.0 service when some volume has text
+    # 3: the collection declares a Search 2.0 service, and has a search page, when some volume
+    # has text
+    version=3,
     inputs=CollectionInput,
     settings_type=CollectionSettings,
     settings_for=settings,

@@ -216,3 +216,12 @@ def test_serve_points_answers_at_itself(folder: Path) -> None:
     assert on.startswith(f"http://127.0.0.1:{c.port}/vol-1/canvas/"), on
     assert BASE_URL not in json.dumps(body)
     assert body["@id"].startswith(f"http://127.0.0.1:{c.port}/search/vol-1/search1?q=")
+
+
+def test_serve_makes_the_search_page_for_itself(folder: Path) -> None:
+    with preview(folder) as c:
+        status, headers, body = Client(c.host, c.port, "/").request("search.html")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    html = body.decode("utf-8")
+    assert f'"search": "http://127.0.0.1:{c.port}/search/search2"' in html
+    assert 'src="/_mirador/mirador.min.js"' in html
