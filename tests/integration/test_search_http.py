@@ -225,3 +225,12 @@ def test_serve_makes_the_search_page_for_itself(folder: Path) -> None:
     html = body.decode("utf-8")
     assert f'"search": "http://127.0.0.1:{c.port}/search/search2"' in html
     assert 'src="/_mirador/mirador.min.js"' in html
+
+
+def test_the_app_leaves_the_index_files_as_they_are(folder: Path) -> None:
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.rglob("*") if p.is_file()}
+    with uvicorn_app(folder) as c:
+        for target in ("vol-1/search1?q=%EB%A0%A5%EC%82%AC", "search2?q=x", "autocomplete2?q=a"):
+            assert c.request(target)[0] == 200
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.rglob("*") if p.is_file()}
+    assert after == before  # no journal or WAL file either: opened read-only
