@@ -110,6 +110,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     ]
     if server.has_uv:
         lines.append(f"Universal Viewer: {server.url}{UV_PREFIX}/VOLUME")
+    page = server.url + layout.rel(layout.search_page_path)
+    lines.append(f"Search: {page} (services under {server.url}{server.search_local})")
     click.echo("\n".join([*lines, "Ctrl-C to stop"]), err=True)
     try:
         server.serve_forever()

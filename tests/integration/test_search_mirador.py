@@ -139,6 +139,7 @@ def test_search_page_lists_hits_by_volume_and_opens_mirador_at_the_hit(
             "--page", f"{srv.url}search.html", "--query", "노동", "--click", "3",
         )  # fmt: skip
     assert errors(result, DOUBLE_DEFAULT_SEARCH) == []
+    assert f"Search: {srv.url}search.html (services under {srv.url}search/)" in srv.stderr
     # 노동 (South) finds 로동 (North) in both volumes, grouped under each volume's label.
     labels = {}
     for volume in ("vol-1", "vol-2"):
