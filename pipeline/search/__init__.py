@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 from pipeline.search.index import Box, Line, build_index
+from pipeline.search.plan import MAX_QUERY
 from pipeline.search.query import Hit, HitLine, SearchResults, search, suggest
 
-__all__ = ["Box", "Hit", "HitLine", "Line", "SearchResults", "build_index", "search", "suggest"]
+__all__ = [
+    "MAX_QUERY",
+    "Box",
+    "Hit",
+    "HitLine",
+    "Line",
+    "SearchResults",
+    "build_index",
+    "search",
+    "suggest",
+]

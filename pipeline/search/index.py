@@ -2,10 +2,11 @@
 
 Tables (see :data:`SCHEMA`): ``lines`` holds each line's volume, page, canvas, manifest, line
 number, box on the canvas and original text, in canvas order; ``line_keys`` (FTS5,
-contentless) its phrase stream and single syllables; ``join_keys`` the stream across each pair
-of adjacent lines of a page (a phrase broken by a line end); ``rom_keys`` (FTS5 trigram) the
-loose romanization of its Hangul, as written and folded; ``terms`` its words with counts, for
-autocomplete.
+contentless) its phrase stream; ``syllable_keys`` its single syllables (no positions: a
+one-syllable query is one token); ``join_keys`` the stream on both sides of each break
+between adjacent lines of a page (a phrase broken by a line end); ``rom_keys`` (FTS5
+trigram) the loose romanization of its Hangul, as written and folded; ``terms`` its words
+with counts, for autocomplete.
 
 The file is built in memory and written with ``VACUUM INTO`` a temporary name beside the
 final one, then renamed: the same lines give the same bytes (fixed page size, insertion in
@@ -22,15 +23,18 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pipeline.fsio import fsync_dir, sha256_file, temp_sibling
-from pipeline.search.fold import initial_fold, stream, term_key, units
-from pipeline.search.romanize import loose_mapped, romanize_pieces
+from pipeline.search.fold import Segment, segments, stream_keys, term_key
+from pipeline.search.hangul import fold_run, is_syllable
+from pipeline.search.romanize import roman_keys
 
 #: Bump when the schema or the keys change (a reader refuses another version).
-FORMAT = "1"
+FORMAT = "2"
 PAGE_SIZE = 4096
 #: Stream tokens kept on each side of a line break in ``join_keys`` (longest phrase found
 #: across a break: this many tokens on each side).
 JOIN_TOKENS = 16
+#: The bridge of a break between words (a private-use character: no key ever holds one).
+NO_BRIDGE = "\ue000"
 _TOKENIZE = "unicode61 remove_diacritics 0"
 
 SCHEMA = f"""
@@ -40,9 +44,11 @@ CREATE TABLE lines(
     canvas TEXT NOT NULL, manifest TEXT NOT NULL, line INTEGER NOT NULL,
     x INTEGER NOT NULL, y INTEGER NOT NULL, w INTEGER NOT NULL, h INTEGER NOT NULL,
     text TEXT NOT NULL);
-CREATE VIRTUAL TABLE line_keys USING fts5(
-    phrase, syll, content='', columnsize=0, tokenize='{_TOKENIZE}');
-CREATE VIRTUAL TABLE join_keys USING fts5(phrase, content='', columnsize=0, tokenize='{_TOKENIZE}');
+CREATE VIRTUAL TABLE line_keys USING fts5(phrase, content='', columnsize=0, tokenize='{_TOKENIZE}');
+CREATE VIRTUAL TABLE syllable_keys USING fts5(
+    syll, content='', columnsize=0, detail=none, tokenize='{_TOKENIZE}');
+CREATE VIRTUAL TABLE join_keys USING fts5(
+    before, bridge, after, content='', columnsize=0, tokenize='{_TOKENIZE}');
 CREATE VIRTUAL TABLE rom_keys USING fts5(orig, fold, content='', columnsize=0, tokenize='trigram');
 CREATE TABLE terms(
     key TEXT NOT NULL, term TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY(key, term)
@@ -77,37 +83,14 @@ class Line:
     text: str
 
 
-def romanized(text: str, *, folded: bool) -> tuple[str, list[tuple[int, int]]]:
-    """The loose romanization of a text's Hangul and, per character, its syllable's offsets.
-
-    Args:
-        text: A line as written.
-        folded: Romanize the text with the initial-sound rule applied to every syllable.
-
-    Returns:
-        The loose string (runs separated by spaces) and the original ``(start, end)`` of the
-        syllable each character came from (``(-1, -1)`` for a separator).
-    """
-    parts: list[str] = []
-    spans: list[tuple[int, int]] = []
-    for run in romanize_pieces(text, "mr", fold=initial_fold if folded else None):
-        if parts:
-            parts.append(" ")
-            spans.append((-1, -1))
-        joined = "".join(p.text for p in run)
-        owner = [k for k, p in enumerate(run) for _ in p.text]
-        key, where = loose_mapped(joined)
-        parts.append(key)
-        spans.extend((run[owner[w]].start, run[owner[w]].end) for w in where)
-    return "".join(parts), spans
+_PUNCTUATION = "\"'()[]{}<>.,:;!?«»“”‘’「」『』·…-—–"
 
 
 def _terms(text: str) -> Iterable[tuple[str, str]]:
     """A line's words (split at spaces, outer punctuation stripped) and their keys."""
     for word in text.split():
-        term = word.strip("\"'()[]{}<>.,:;!?«»“”‘’「」『』·…-—–")
-        key = term_key(term)
-        if key:
+        term = word.strip(_PUNCTUATION)
+        if key := term_key(term):
             yield key, term
 
 
@@ -116,52 +99,66 @@ def join_text(first: str, second: str) -> str:
     return f"{first} {second}"
 
 
-def _join_stream(first: str, second: str) -> str:
-    """The stream tokens around the break between two lines."""
-    joined = stream(units(join_text(first, second)))
-    before = [t for t in joined if t.start < len(first)]
-    after = [t for t in joined if t.start >= len(first)]
-    return " ".join(t.key for t in (before[-JOIN_TOKENS:] + after[:JOIN_TOKENS]))
+def _join_keys(first: _Keyed, second: _Keyed) -> tuple[str, str, str]:
+    """The stream tokens on both sides of the break between two lines (as in :func:`join_text`).
+
+    A run of syllables that ends one line and one that starts the next are one run, and the
+    bigram across the break (the *bridge*) is in every phrase that crosses it. The tokens
+    before the break are stored nearest first, so that a query can anchor both halves of a
+    phrase at the break (FTS5 ``^``) and find only phrases that cross it.
+
+    Returns:
+        The first line's tokens before the bridge (reversed), the bridge (:data:`NO_BRIDGE`
+        when the break falls between words), the second line's tokens.
+    """
+    a, b = first.segments, second.segments
+    before, after = first.stream, second.stream
+    end, start = first.line.text.rstrip()[-1:], second.line.text.lstrip()[:1]
+    if a and b and a[-1].run and b[0].run and is_syllable(end) and is_syllable(start):
+        raw = a[-1].raw + b[0].raw
+        bridge = stream_keys([Segment(True, raw, fold_run(raw))])
+        cut = len(a[-1].raw)  # the bigrams that start on the first line
+        before = before[: len(before) - max(cut - 1, 1)] + bridge[:cut]
+        after = bridge[cut:] + after[max(len(b[0].raw) - 1, 1) :]
+        return " ".join(before[-2::-1][:JOIN_TOKENS]), before[-1], " ".join(after[:JOIN_TOKENS])
+    return " ".join(before[::-1][:JOIN_TOKENS]), NO_BRIDGE, " ".join(after[:JOIN_TOKENS])
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    """A line and its keys."""
+
+    line: Line
+    segments: list[Segment]
+    stream: list[str]
 
 
 def _insert(db: sqlite3.Connection, lines: Sequence[Line]) -> None:
+    rows, keys, syllables, roman, joins = [], [], [], [], []
     terms: Counter[tuple[str, str]] = Counter()
-    previous: Line | None = None
+    previous: _Keyed | None = None
     for number, line in enumerate(lines, start=1):
-        found = units(line.text)
-        db.execute(
-            "INSERT INTO lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                number,
-                line.volume,
-                line.page,
-                line.seq,
-                line.canvas,
-                line.manifest,
-                line.line,
-                *line.box,
-                line.text,
-            ),  # fmt: skip
-        )
-        db.execute(
-            "INSERT INTO line_keys(rowid, phrase, syll) VALUES (?,?,?)",
-            (
-                number,
-                " ".join(u.key for u in stream(found)),
-                " ".join(u.key for u in found if u.syllable),
-            ),  # fmt: skip
-        )
-        orig, _ = romanized(line.text, folded=False)
-        fold, _ = romanized(line.text, folded=True)
+        found = segments(line.text)
+        current = _Keyed(line, found, stream_keys(found))
+        rows.append((number, line.volume, line.page, line.seq, line.canvas, line.manifest,
+                     line.line, *line.box, line.text))  # fmt: skip
+        keys.append((number, " ".join(current.stream)))
+        syllables.append((number, " ".join(" ".join(s.key) for s in found if s.run)))
+        orig, fold = roman_keys([s.raw for s in found if s.run])
         if orig:
-            db.execute(
-                "INSERT INTO rom_keys(rowid, orig, fold) VALUES (?,?,?)", (number, orig, fold)
-            )
-        if previous is not None and (previous.volume, previous.page) == (line.volume, line.page):
-            keys = _join_stream(previous.text, line.text)
-            db.execute("INSERT INTO join_keys(rowid, phrase) VALUES (?,?)", (number - 1, keys))
-        previous = line
+            roman.append((number, orig, fold))
+        if previous is not None and (previous.line.volume, previous.line.page) == (
+            line.volume,
+            line.page,
+        ):
+            joins.append((number - 1, *_join_keys(previous, current)))
+        previous = current
         terms.update(_terms(line.text))
+    db.executemany("INSERT INTO lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.executemany("INSERT INTO line_keys(rowid, phrase) VALUES (?,?)", keys)
+    db.executemany("INSERT INTO syllable_keys(rowid, syll) VALUES (?,?)", syllables)
+    db.executemany("INSERT INTO rom_keys(rowid, orig, fold) VALUES (?,?,?)", roman)
+    db.executemany("INSERT INTO join_keys(rowid, before, bridge, after) VALUES (?,?,?,?)", joins)
     db.executemany(
         "INSERT INTO terms VALUES (?,?,?)", sorted((k, t, n) for (k, t), n in terms.items())
     )
@@ -183,7 +180,7 @@ def build_index(lines: Sequence[Line], path: Path) -> str:
         db.executescript(SCHEMA)
         db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
         _insert(db, lines)
-        for table in ("line_keys", "join_keys", "rom_keys"):
+        for table in ("line_keys", "syllable_keys", "join_keys", "rom_keys"):
             db.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
         db.commit()
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,8 @@
 """The query engine: hits for a query over one or more index files, and word completions.
 
-Index files are opened read-only (``mode=ro``, ``immutable``): nothing here can write one.
-A query is text, never FTS5 syntax: it is folded into keys the way the index was, and each key
-is quoted, so ``"``, ``*``, ``NEAR``, ``AND``, parentheses and ``-`` are searched as written
-(punctuation is not part of any key, so a query of punctuation only finds nothing).
+The query is compiled by :mod:`pipeline.search.plan` (as text, never as FTS5 syntax), the
+index files are read through :mod:`pipeline.search.store` (read-only), and each hit returned is
+checked on its line's original text, which gives the spans to mark.
 """
 
 from __future__ import annotations
@@ -13,24 +12,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pipeline.errors import SearchIndexError, SearchQueryError
-from pipeline.search.fold import (
-    QueryForm,
-    find_phrase,
-    is_syllable,
-    query_forms,
-    stream,
-    term_key,
-    units,
-)
-from pipeline.search.index import FORMAT, Box, join_text, romanized
-from pipeline.search.romanize import fold_initials, has_latin, loose
-
-#: Longest query answered (characters); a longer one raises :class:`SearchQueryError`.
-MAX_QUERY = 1000
-#: Shortest loose romanization searched (the trigram index needs three letters).
-MIN_ROMANIZED = 3
+from pipeline.search.fold import find_units, term_key, units
+from pipeline.search.index import Box, join_text
+from pipeline.search.plan import Plan, check_query, plan
+from pipeline.search.romanize import roman_key_mapped
+from pipeline.search.store import connection, matches
 
 Span = tuple[int, int]
 
@@ -74,117 +62,11 @@ class SearchResults:
     hits: list[Hit]
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """A query compiled into what to look for in an index."""
-
-    forms: tuple[QueryForm, ...]
-    roman: tuple[str, str] | None
-
-    def line_match(self) -> str | None:
-        phrases = [f for f in self.forms if not f.unigram]
-        syllables = [f for f in self.forms if f.unigram]
-        parts = []
-        if phrases:
-            parts.append(f"phrase : ({' OR '.join(_quoted(f.tokens) for f in phrases)})")
-        if syllables:
-            parts.append(f"syll : ({' OR '.join(_quoted(f.tokens) for f in syllables)})")
-        return " OR ".join(parts) or None
-
-    def join_match(self) -> str | None:
-        # A phrase broken by a line end: several tokens, or one bigram of two syllables.
-        phrases = [f for f in self.forms if len(f.tokens) > 1 or _bigram(f)]
-        return " OR ".join(_quoted(f.tokens) for f in phrases) or None
-
-    def rom_match(self) -> str | None:
-        if self.roman is None:
-            return None
-        orig, fold = self.roman
-        return f'orig : "{orig}" OR fold : "{fold}"'
-
-
-def _bigram(form: QueryForm) -> bool:
-    return not form.unigram and len(form.tokens[0]) == 2 and all(map(is_syllable, form.tokens[0]))
-
-
-def _quoted(tokens: Sequence[str]) -> str:
-    # Keys hold letters, digits and syllables only: nothing inside the quotes is syntax.
-    return '"' + " ".join(tokens) + '"'
-
-
-def check_query(q: str | None) -> str:
-    """Return the query stripped, or raise if it is too long to answer.
-
-    Raises:
-        SearchQueryError: More than :data:`MAX_QUERY` characters.
-    """
-    if q is None:
-        return ""
-    if len(q) > MAX_QUERY:
-        raise SearchQueryError(
-            f"query of {len(q)} characters: at most {MAX_QUERY} characters are searched"
-        )
-    return q.strip()
-
-
-def _plan(q: str) -> _Plan | None:
-    forms = tuple(query_forms(q))
-    roman = None
-    if has_latin(q):
-        orig, fold = loose(q), loose(fold_initials(q))
-        if len(orig) >= MIN_ROMANIZED:
-            roman = (orig, fold)
-    if not forms and roman is None:
-        return None
-    return _Plan(forms, roman)
-
-
-def _open(path: Path) -> sqlite3.Connection:
-    """Open an index read-only and check its format.
-
-    Raises:
-        SearchIndexError: The file is missing, unreadable or of another format.
-    """
-    uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
-    try:
-        db = sqlite3.connect(uri, uri=True)
-        row = db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-    except sqlite3.Error as exc:
-        raise SearchIndexError(f"{path}: cannot read the search index ({exc})") from exc
-    if row is None or row[0] != FORMAT:
-        db.close()
-        found = row[0] if row else "none"
-        raise SearchIndexError(
-            f"{path}: search index format {found}, this version reads {FORMAT} (build it again)"
-        )
-    return db
-
-
-def _rowids(db: sqlite3.Connection, table: str, match: str | None) -> list[int]:
-    if match is None:
-        return []
-    sql = f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid"
-    return [r[0] for r in db.execute(sql, (match,))]
-
-
-def _texts(db: sqlite3.Connection, ids: Iterable[int]) -> dict[int, str]:
-    wanted = sorted(set(ids))
-    found: dict[int, str] = {}
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i : i + 500]
-        marks = ",".join("?" * len(chunk))
-        sql = f"SELECT id, text FROM lines WHERE id IN ({marks})"
-        found.update(db.execute(sql, chunk).fetchall())
-    return found
-
-
-def _phrase_spans(text: str, plan: _Plan) -> list[Span]:
+def _phrase_spans(text: str, plan: Plan) -> list[Span]:
     found = units(text)
-    tokens = stream(found)
-    syllables = [u for u in found if u.syllable]
     spans: list[Span] = []
     for form in plan.forms:
-        spans += find_phrase(syllables if form.unigram else tokens, form.tokens)
+        spans += find_units(found, form.units)
     if plan.roman is not None:
         for folded, key in zip((False, True), plan.roman, strict=True):
             spans += _roman_spans(text, key, folded=folded)
@@ -192,7 +74,7 @@ def _phrase_spans(text: str, plan: _Plan) -> list[Span]:
 
 
 def _roman_spans(text: str, key: str, *, folded: bool) -> list[Span]:
-    rom, where = romanized(text, folded=folded)
+    rom, where = roman_key_mapped(text, folded=folded)
     spans = []
     at = rom.find(key)
     while at >= 0:
@@ -211,43 +93,48 @@ def _merged(spans: Iterable[Span]) -> list[Span]:
     return out
 
 
-def _crossing(first: str, second: str, plan: _Plan) -> list[Span]:
+def _crossing(first: str, second: str, plan: Plan) -> list[Span]:
     """Spans of a phrase that starts in ``first`` and ends in ``second`` (joined text offsets)."""
-    tokens = stream(units(join_text(first, second)))
+    found = units(join_text(first, second))
     split = len(first)
     spans = [
-        (s, e)
-        for form in plan.forms
-        if not form.unigram
-        for s, e in find_phrase(tokens, form.tokens)
-        if s < split < e
+        (s, e) for form in plan.forms for s, e in find_units(found, form.units) if s < split < e
     ]
     return _merged(spans)
 
 
-def _matches(db: sqlite3.Connection, plan: _Plan) -> list[tuple[int, int]]:
-    """The hits of one index as ``(first line id, last line id)``, in line order."""
-    ids = set(_rowids(db, "line_keys", plan.line_match()))
-    ids.update(_rowids(db, "rom_keys", plan.rom_match()))
-    found = [(i, i) for i in ids]
-    joins = _rowids(db, "join_keys", plan.join_match())
-    if joins:
-        texts = _texts(db, [*joins, *(j + 1 for j in joins)])
-        found += [(j, j + 1) for j in joins if _crossing(texts[j], texts[j + 1], plan)]
-    return sorted(found)
+def _confirmed(
+    db: sqlite3.Connection, found: Sequence[tuple[int, int]], plan: Plan
+) -> list[tuple[int, int]]:
+    """The hits the index found that hold the query on their text (for a checked plan)."""
+    ids = sorted({i for first, last in found for i in range(first, last + 1)})
+    texts = dict(_rows(db, ids, "id, text"))
+    return [
+        (first, last)
+        for first, last in found
+        if (
+            _phrase_spans(texts[first], plan)
+            if first == last
+            else _crossing(texts[first], texts[last], plan)
+        )
+    ]
 
 
-_ROW = "SELECT id, volume, page, canvas, manifest, line, x, y, w, h, text FROM lines WHERE id IN"
-
-
-def _hits(db: sqlite3.Connection, wanted: Sequence[tuple[int, int]], plan: _Plan) -> list[Hit]:
-    """Build the hits of one index from their line ids."""
-    ids = sorted({i for first, last in wanted for i in range(first, last + 1)})
-    rows = {}
+def _rows(db: sqlite3.Connection, ids: Sequence[int], columns: str) -> list[tuple[Any, ...]]:
+    """Rows of ``lines`` by id, in chunks (SQLite limits the parameters of one statement)."""
+    rows: list[tuple[Any, ...]] = []
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        for row in db.execute(f"{_ROW} ({','.join('?' * len(chunk))})", chunk):
-            rows[row[0]] = row
+        sql = f"SELECT {columns} FROM lines WHERE id IN ({','.join('?' * len(chunk))})"
+        rows += db.execute(sql, chunk).fetchall()
+    return rows
+
+
+def _hits(db: sqlite3.Connection, wanted: Sequence[tuple[int, int]], plan: Plan) -> list[Hit]:
+    """Build the hits of one index from their line ids."""
+    ids = sorted({i for first, last in wanted for i in range(first, last + 1)})
+    columns = "id, volume, page, canvas, manifest, line, x, y, w, h, text"
+    rows = {row[0]: row for row in _rows(db, ids, columns)}
     hits = []
     for first, last in wanted:
         covered = [rows[i] for i in range(first, last + 1)]
@@ -306,25 +193,24 @@ def search(indexes: Sequence[Path], q: str | None, *, limit: int, offset: int = 
         The total number of hits and the requested slice.
 
     Raises:
-        SearchQueryError: The query is longer than :data:`MAX_QUERY` characters.
+        SearchQueryError: The query is over :data:`~pipeline.search.plan.MAX_QUERY` characters.
         SearchIndexError: An index file is missing, unreadable or of another format.
     """
-    plan = _plan(check_query(q))
-    if plan is None:
+    compiled = plan(check_query(q))
+    if compiled is None:
         return SearchResults(total=0, hits=[])
     start, stop = max(offset, 0), max(offset, 0) + max(limit, 0)
     total = 0
     hits: list[Hit] = []
     for path in indexes:
-        db = _open(path)
-        try:
-            found = _matches(db, plan)
-            wanted = found[max(start - total, 0) : max(stop - total, 0)]
-            if wanted:
-                hits += _hits(db, wanted, plan)
-            total += len(found)
-        finally:
-            db.close()
+        db = connection(path)
+        found = matches(db, compiled)
+        if compiled.checked:
+            found = _confirmed(db, found, compiled)
+        wanted = found[max(start - total, 0) : max(stop - total, 0)]
+        if wanted:
+            hits += _hits(db, wanted, compiled)
+        total += len(found)
     return SearchResults(total=total, hits=hits)
 
 
@@ -343,19 +229,15 @@ def suggest(indexes: Sequence[Path], prefix: str | None, *, limit: int) -> list[
         ``(word, count)`` pairs.
 
     Raises:
-        SearchQueryError: The prefix is longer than :data:`MAX_QUERY` characters.
+        SearchQueryError: The prefix is over :data:`~pipeline.search.plan.MAX_QUERY` characters.
         SearchIndexError: An index file is missing, unreadable or of another format.
     """
     key = term_key(check_query(prefix))
     if not key or limit <= 0:
         return []
     counts: Counter[str] = Counter()
+    sql = "SELECT term, count FROM terms WHERE key >= ? AND key < ?"
     for path in indexes:
-        db = _open(path)
-        try:
-            sql = "SELECT term, count FROM terms WHERE key >= ? AND key < ?"
-            for term, count in db.execute(sql, (key, key + "\U0010ffff")):
-                counts[term] += count
-        finally:
-            db.close()
+        for term, count in connection(path).execute(sql, (key, key + "\U0010ffff")):
+            counts[term] += count
     return sorted(counts.items(), key=lambda tc: (-tc[1], tc[0]))[:limit]

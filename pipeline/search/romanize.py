@@ -13,17 +13,20 @@ Word division, capitals and name hyphens are left out: a query is compared in it
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Literal
 
-from pipeline.search.fold import is_syllable, nfc_chars
+from pipeline.search.fold import nfc_offsets
+from pipeline.search.hangul import initial_fold, is_syllable, parts
 
 System = Literal["mr", "rr"]
 
-_SBASE = 0xAC00
+_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3](?:\s*[\uac00-\ud7a3])*")
+_SPACE = re.compile(r"\s+")
+_NOT_HANGUL = re.compile(r"[^\uac00-\ud7a3]+")
 
 # Initials in Unicode order: ㄱ ㄲ ㄴ ㄷ ㄸ ㄹ ㅁ ㅂ ㅃ ㅅ ㅆ ㅇ ㅈ ㅉ ㅊ ㅋ ㅌ ㅍ ㅎ.
 _LEADS = ("g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch'",
@@ -46,20 +49,6 @@ _RR_LINKED = {"ch'": "ch", "k'": "k", "t'": "t", "p'": "p", "lt'": "lt", "lp'": 
 _NASAL = {"k": "ng", "t": "n", "p": "m"}
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
-    """A syllable's letters and the original offsets of the syllable."""
-
-    text: str
-    start: int
-    end: int
-
-
-def _jamo(ch: str) -> tuple[int, int, int]:
-    code = ord(ch) - _SBASE
-    return code // 588, (code % 588) // 28, code % 28
-
-
 def _join(coda: str, lead: str) -> tuple[str, str]:
     """The sound change where a final meets the next initial: the new final and initial."""
     if lead == "r":
@@ -75,26 +64,37 @@ def _join(coda: str, lead: str) -> tuple[str, str]:
     return coda, lead
 
 
-def _syllables(word: Sequence[str], system: System) -> list[str]:
-    """Romanize one word (a run of Hangul syllables), syllable by syllable."""
-    parts = [_jamo(ch) for ch in word]
-    vowels = _VOWELS_MR if system == "mr" else _VOWELS_RR
-    out: list[str] = []
-    for i, (lead_i, vowel_i, tail_i) in enumerate(parts):
-        lead = _LEADS[lead_i]
-        if i:
-            prev_tail = parts[i - 1][2]
-            lead = _lead_after(lead, prev_tail, system)
-        nxt = parts[i + 1] if i + 1 < len(parts) else None
-        tail = _tail_before(tail_i, nxt, system)
-        if i == 0 and lead in _LENIS and system == "mr":
-            lead = _LENIS[lead]
-        if system == "rr":
-            lead = _RR_LEADS.get(lead, lead)
-        if lead == "s" and vowels[vowel_i] == "wi" and system == "mr":
-            lead = "sh"
-        out.append(lead + vowels[vowel_i] + tail)
-    return out
+@functools.cache
+def _piece(before: str, ch: str, after: str, system: System) -> str:
+    """One syllable's letters, given the syllables around it in its word (``" "``: none)."""
+    lead_i, vowel_i, tail_i = parts(ch)
+    vowel = (_VOWELS_MR if system == "mr" else _VOWELS_RR)[vowel_i]
+    lead = _LEADS[lead_i]
+    if before != " ":
+        lead = _lead_after(lead, parts(before)[2], system)
+    elif system == "mr":
+        lead = _LENIS.get(lead, lead)  # word-initial: unvoiced
+    if system == "rr":
+        lead = _RR_LEADS.get(lead, lead)
+    elif lead == "s" and vowel == "wi":
+        lead = "sh"
+    return lead + vowel + _tail_before(tail_i, parts(after)[0] if after != " " else -1, system)
+
+
+def romanize_run(run: str, system: System = "mr") -> list[str]:
+    """Romanize a run of Hangul syllables (spacing removed) as one word, syllable by syllable.
+
+    Args:
+        run: Hangul syllables, NFC, nothing between them.
+        system: ``mr`` (McCune-Reischauer, LC) or ``rr`` (Revised Romanization).
+
+    Returns:
+        Each syllable's letters, with the sound changes at its edges.
+    """
+    return [
+        _piece(before, ch, after, system)
+        for before, ch, after in zip(f" {run[:-1]}", run, f"{run[1:]} ", strict=True)
+    ]
 
 
 def _lead_after(lead: str, prev_tail: int, system: System) -> str:
@@ -108,52 +108,27 @@ def _lead_after(lead: str, prev_tail: int, system: System) -> str:
     return lead
 
 
-def _tail_before(tail: int, nxt: tuple[int, int, int] | None, system: System) -> str:
+def _tail_before(tail: int, next_lead: int, system: System) -> str:
     """A final before the next syllable (linked before a vowel, changed before ㄴ ㅁ ㄹ)."""
     if not tail:
         return ""
-    if nxt is None:
+    if next_lead < 0:
         return _TAILS[tail]
-    if nxt[0] == 11:  # ㅇ: the final is read as the next syllable's initial
+    if next_lead == 11:  # ㅇ: the final is read as the next syllable's initial
         linked = _TAILS_LINKED[tail]
         if system == "rr":
             return _RR_LINKED.get(linked, linked)
         return linked
-    coda, _ = _join(_TAILS[tail], _LEADS[nxt[0]])
-    if system == "mr" and coda == "n" and nxt[0] == 0:
+    coda, _ = _join(_TAILS[tail], _LEADS[next_lead])
+    if system == "mr" and coda == "n" and next_lead == 0:
         return "n'"  # n'g, not ng (LC)
     return coda
 
 
-def romanize_pieces(
-    text: str, system: System = "mr", *, fold: Callable[[str], str] | None = None
-) -> list[list[Piece]]:
-    """Romanize the Hangul runs of a text (spacing inside a run ignored), per syllable.
-
-    Args:
-        text: Text as written.
-        system: ``mr`` (McCune-Reischauer, LC) or ``rr`` (Revised Romanization).
-        fold: Applied to each syllable before it is romanized.
-
-    Returns:
-        For each run of Hangul syllables, one :class:`Piece` per syllable.
-    """
-    runs: list[list[tuple[str, int, int]]] = []
-    current: list[tuple[str, int, int]] = []
-    for ch, start, end in nfc_chars(text):
-        if 0xAC00 <= ord(ch) < 0xAC00 + 11172:
-            current.append((ch, start, end))
-        elif not ch.isspace() or not current:
-            if current:
-                runs.append(current)
-            current = []
-    if current:
-        runs.append(current)
-    out = []
-    for run in runs:
-        letters = _syllables([fold(c) if fold else c for c, _, _ in run], system)
-        out.append([Piece(t, s, e) for t, (_, s, e) in zip(letters, run, strict=True)])
-    return out
+def hangul_runs(text: str) -> list[str]:
+    """The runs of Hangul syllables of a text (NFC), spacing inside a run removed."""
+    norm = unicodedata.normalize("NFC", text)
+    return [_SPACE.sub("", m.group()) for m in _HANGUL_RUN.finditer(norm)]
 
 
 def romanize(text: str, system: System = "mr") -> str:
@@ -166,27 +141,22 @@ def romanize(text: str, system: System = "mr") -> str:
     Returns:
         The runs' romanizations, space-separated, in lower case.
     """
-    return " ".join("".join(p.text for p in run) for run in romanize_pieces(text, system))
+    return " ".join("".join(romanize_run(run, system)) for run in hangul_runs(text))
 
 
-# Applied in order to a lower-case string of a-z: the differences between MR, RR and how
-# people type them disappear (each rule keeps its output's first letter mapped to its input's).
-_LOOSE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), repl)
-    for pattern, repl in (
-        ("eo", "o"),
-        ("eu", "u"),
-        ("sh", "s"),
-        ("yi", "i"),
-        ("ch", "c"),
-        ("j", "c"),
-        ("tc", "cc"),
-        ("(?<!n)g", "k"),
-        ("d", "t"),
-        ("b", "p"),
-        ("r", "l"),
-    )
+# Applied in order to lower-case a-z (and spaces): the differences between MR, RR and how
+# people type them disappear. First single letters (j/ch, d/t, b/p, r/l), then vowels and
+# digraphs, then what those leave (MR tch = RR jj; g = k except in ng). Each replacement's
+# letters map to the letters of what it replaced.
+_LOOSE_LETTERS = str.maketrans("jdbr", "ctpl")
+_LOOSE_RULES: tuple[tuple[re.Pattern[str], dict[str, str]], ...] = (
+    (re.compile("eo|eu|sh|yi|ch"), {"eo": "o", "eu": "u", "sh": "s", "yi": "i", "ch": "c"}),
+    (re.compile("tc|(?<!n)g"), {"tc": "cc", "g": "k"}),
 )
+
+
+_MR_LETTERS = str.maketrans({"ŏ": "o", "ŭ": "u", "'": None})
+_NOT_LETTERS = re.compile("[^a-z]+")
 
 
 def _plain(text: str) -> list[tuple[str, int]]:
@@ -209,15 +179,16 @@ def loose_mapped(text: str) -> tuple[str, list[int]]:
         The loose string and one offset into ``text`` per character.
     """
     chars = _plain(text)
-    s = "".join(c for c, _ in chars)
+    s = "".join(c for c, _ in chars).translate(_LOOSE_LETTERS)
     where = [i for _, i in chars]
-    for pattern, repl in _LOOSE_RULES:
+    for pattern, table in _LOOSE_RULES:
         pieces: list[str] = []
         new_where: list[int] = []
         pos = 0
         for m in pattern.finditer(s):
             pieces.append(s[pos : m.start()])
             new_where.extend(where[pos : m.start()])
+            repl = table[m.group()]
             pieces.append(repl)
             new_where.extend(
                 where[m.start() + min(k, m.end() - m.start() - 1)] for k in range(len(repl))
@@ -229,9 +200,73 @@ def loose_mapped(text: str) -> tuple[str, list[int]]:
     return s, where
 
 
+def _loosen(letters: str) -> str:
+    """Apply the loose rules to a-z letters (spaces between words stay: no rule spans one)."""
+    letters = letters.translate(_LOOSE_LETTERS)
+    for pattern, table in _LOOSE_RULES:
+        letters = _replace(pattern, table, letters)
+    return letters
+
+
+def _replace(pattern: re.Pattern[str], table: dict[str, str], text: str) -> str:
+    return pattern.sub(lambda m: table[m.group()], text)
+
+
 def loose(text: str) -> str:
     """The loose form of Latin text: ``Kim Ch'il-sŏng`` and ``Kim Chilseong`` -> ``kimcilsong``."""
-    return loose_mapped(text)[0]
+    low = text.lower().translate(_MR_LETTERS)
+    return _loosen(
+        _NOT_LETTERS.sub("", low) if low.isascii() else "".join(c for c, _ in _plain(text))
+    )
+
+
+def roman_keys(runs: Sequence[str]) -> tuple[str, str]:
+    """The loose romanization of runs of syllables, as written and folded (the index's keys).
+
+    Args:
+        runs: A line's runs of syllables (spacing removed); Han characters in them are
+            left out, splitting the run.
+
+    Returns:
+        The Hangul runs' loose romanizations, space-separated: as written, and with the
+        initial-sound rule applied to every syllable first (empty when there is no Hangul).
+    """
+    hangul = [part for run in runs for part in _NOT_HANGUL.split(run) if part]
+    written = " ".join("".join(romanize_run(run)) for run in hangul)
+    folded_runs = [initial_fold(run) for run in hangul]
+    if folded_runs == hangul:
+        key = _loosen(written.translate(_MR_LETTERS))
+        return key, key
+    folded = " ".join("".join(romanize_run(run)) for run in folded_runs)
+    return _loosen(written.translate(_MR_LETTERS)), _loosen(folded.translate(_MR_LETTERS))
+
+
+def roman_key_mapped(text: str, *, folded: bool) -> tuple[str, list[tuple[int, int]]]:
+    """One of :func:`roman_keys`, and for each of its characters the syllable it came from.
+
+    Args:
+        text: A line as written.
+        folded: The folded key rather than the key as written.
+
+    Returns:
+        The key, and per character the original ``(start, end)`` of its syllable
+        (``(-1, -1)`` for the space between runs).
+    """
+    norm, starts, ends = nfc_offsets(text)
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for m in _HANGUL_RUN.finditer(norm):
+        where = [m.start() + i for i, c in enumerate(m.group()) if not c.isspace()]
+        run = "".join(norm[i] for i in where)
+        pieces = romanize_run(initial_fold(run) if folded else run)
+        owner = [where[k] for k, piece in enumerate(pieces) for _ in piece]
+        key, at = loose_mapped("".join(pieces))
+        if parts:
+            parts.append(" ")
+            spans.append((-1, -1))
+        parts.append(key)
+        spans += [(starts[owner[a]], ends[owner[a]]) for a in at]
+    return "".join(parts), spans
 
 
 def fold_initials(query: str) -> str:

@@ -117,7 +117,7 @@ def run(inp: VolumeInput, settings: IndexSettings, layout: Layout) -> StageRecor
 SPEC = StageSpec(
     name=NAME,
     scope="volume",
-    version=1,
+    version=2,
     inputs=VolumeInput,
     settings_type=IndexSettings,
     settings_for=settings,
