@@ -17,6 +17,7 @@ code that passes the folder itself.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -85,8 +86,13 @@ class SearchApp:
         except (ValueError, OSError) as exc:
             response = error(503, str(exc))
         else:
-            response = service.handle(
-                scope["method"], path.lstrip("/"), scope.get("query_string", b""), _base(scope)
+            # Queries read SQLite files: in a worker thread, so that requests overlap.
+            response = await asyncio.to_thread(
+                service.handle,
+                scope["method"],
+                path.lstrip("/"),
+                scope.get("query_string", b""),
+                _base(scope),
             )
         headers = [
             (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers()
