@@ -26,7 +26,7 @@ system-deps:
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,dask]'
+	$(PY) -m pip install -q -e '.[dev,dask,search]'
 	touch $@
 
 # viewer: the closing hint runs `pipeline serve`, which needs Mirador from viewer/node_modules.

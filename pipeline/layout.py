@@ -148,6 +148,11 @@ class Layout:
         """Return the id of the annotation that paints a page's image on its canvas."""
         return f"{self.canvas_id(volume, page)}/painting"
 
+    @property
+    def search_page_path(self) -> Path:
+        """The collection's search page (a static HTML page asking the search services)."""
+        return self.out / "search.html"
+
     def collection_id(self, collection_id: str) -> str:
         """Return the URL of the top-level IIIF Collection."""
         return self.url(self.collection_path(collection_id))

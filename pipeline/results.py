@@ -185,6 +185,8 @@ class ManifestResult(StageResult):
     thumbnail: list[dict[str, JsonValue]] | None = None
     missing: list[str] = []
     warnings: list[str] = []
+    #: The manifest declares search services (its volume has text).
+    searchable: bool = False
 
 
 class CollectionResult(StageResult):

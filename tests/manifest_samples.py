@@ -19,6 +19,7 @@ from pipeline.input.descriptor import Descriptor
 from pipeline.layout import Layout
 from pipeline.records import PageItem
 from pipeline.results import ManifestResult
+from pipeline.siteurl import search_urls
 from pipeline.stages import collection as collection_stage
 from pipeline.stages import manifest as manifest_stage
 from pipeline.stages.spec import CollectionInput, PageInput, Upstream, VolumeInput
@@ -120,7 +121,11 @@ def volume_input(
     text: bool = False,
     order: tuple[str, ...] | None = None,
 ) -> VolumeInput:
-    texts = {"text": {"text": f"{volume}/{volume}.txt"}} if text else {}
+    texts = (
+        {"text": {"text": f"{volume}/{volume}.txt"}, "index": {"index": f"{volume}/search.sqlite"}}
+        if text
+        else {}
+    )
     return VolumeInput(
         volume=volume,
         descriptor=Descriptor.model_validate(descriptor or {}),
@@ -161,14 +166,22 @@ def build_collection(volumes: list[tuple[str, ManifestResult]], cfg: Config) -> 
     from pipeline.iiif.models import to_data
 
     model = collection_stage.build_collection(
-        CollectionInput(volumes=tuple(volumes)), cfg.collection, layout(cfg.site.base_url)
+        CollectionInput(volumes=tuple(volumes)),
+        cfg.collection,
+        layout(cfg.site.base_url),
+        search_urls(cfg),
     )
     return to_data(model, context=True)
 
 
 def manifest_record(data: dict[str, Any]) -> ManifestResult:
     """What the manifest stage records for the collection stage."""
-    return ManifestResult(id=data["id"], label=data["label"], thumbnail=data.get("thumbnail"))
+    return ManifestResult(
+        id=data["id"],
+        label=data["label"],
+        thumbnail=data.get("thumbnail"),
+        searchable="service" in data,
+    )
 
 
 def _undo_prezi3_loader(data: Any) -> Any:

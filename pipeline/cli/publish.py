@@ -88,7 +88,7 @@ def cors(ctx: click.Context, target: str | None) -> None:
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Preview the output folder in Mirador before publishing (CORS, IIIF content types)."""
     from pipeline.publish.serve import UV_PREFIX, VIEW_PREFIX, SiteServer
-    from pipeline.siteurl import layout_for
+    from pipeline.siteurl import layout_for, search_urls
 
     extra = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     ctx.obj["extra"] = {"serve": extra} if extra else {}
@@ -100,6 +100,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         mirador_url=cfg.serve.mirador_url,
         host=cfg.serve.host,
         port=cfg.serve.port,
+        search_url=search_urls(cfg).base,
     )
     if cfg.serve.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: on {cfg.serve.host}, others can read {layout.out}", err=True)
@@ -109,6 +110,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     ]
     if server.has_uv:
         lines.append(f"Universal Viewer: {server.url}{UV_PREFIX}/VOLUME")
+    page = server.url + layout.rel(layout.search_page_path)
+    lines.append(f"Search: {page} (services under {server.url}{server.search_local})")
     click.echo("\n".join([*lines, "Ctrl-C to stop"]), err=True)
     try:
         server.serve_forever()

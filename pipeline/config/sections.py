@@ -291,6 +291,21 @@ class ServeConfig(Section):
         return value
 
 
+class SearchConfig(Section):
+    """Where the IIIF Content Search services of the manifests answer."""
+
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value):
+            raise ValueError("must be an http(s) URL without query or fragment")
+        return value if value.endswith("/") else value + "/"
+
+
 class BagConfig(Section):
     """What ``pipeline export-bag`` writes into bag-info.txt, and whether tiles go in the bag."""
 
@@ -321,4 +336,5 @@ class Config(Section):
     pdf: PdfConfig = Field(default_factory=PdfConfig)
     publish: PublishConfig = Field(default_factory=PublishConfig)
     serve: ServeConfig = Field(default_factory=ServeConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
     bag: BagConfig = Field(default_factory=BagConfig)

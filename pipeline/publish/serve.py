@@ -23,6 +23,9 @@ from pipeline.errors import ConfigError, MissingDependencyError
 from pipeline.layout import Layout
 from pipeline.publish.media import content_type
 from pipeline.publish.viewer_pages import mirador_korean, mirador_page, uv_page
+from pipeline.search.indexes import open_service
+from pipeline.search.page import search_page
+from pipeline.siteurl import SEARCH_DIR, SearchUrls
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +182,10 @@ class _SiteHandler(_Handler):
     server: SiteServer
 
     def send_head(self) -> Any:
-        """Send a generated page, a rewritten JSON document, or what the base handler sends."""
+        """Send a search answer, a generated page, a rewritten JSON document, or a file."""
+        split = urllib.parse.urlsplit(self.path)
+        if split.path.startswith(f"/{self.server.search_local}"):
+            return self._search(split)
         found = self._resolve()
         if found is None or found[0] != self.server.root:
             return super().send_head()
@@ -193,6 +199,24 @@ class _SiteHandler(_Handler):
             return self._send_bytes(data, content_type(rel))
         return super().send_head()
 
+    def _search(self, split: urllib.parse.SplitResult) -> io.BytesIO:
+        """Answer a search service request, its URLs pointed at this server."""
+        local = self.server.search_local
+        response = self.server.search.handle(
+            self.command,
+            split.path[len(local) + 1 :],
+            split.query.encode("latin-1"),
+            self.server.url + local,
+        )
+        body = self.server.rewrite(".json", response.body)
+        self.send_response(response.status)
+        for name, value in response.headers():
+            if name in ("Content-Type", "Cache-Control", "Allow"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
     def _send_bytes(self, data: bytes, ctype: str) -> io.BytesIO:
         self.send_response(200)
         self.send_header("Content-Type", ctype)
@@ -205,7 +229,8 @@ class _SiteHandler(_Handler):
 class SiteServer(PreviewServer):
     """A preview of an output folder as it will be published, with Mirador pages in memory.
 
-    ``/`` opens the collection (or every manifest when there is none) and ``/_view/VOLUME``
+    ``/`` opens the collection (or every manifest when there is none), ``/search.html`` searches
+    it (the search services answer under ``search.url``'s path), and ``/_view/VOLUME``
     opens one manifest; ``/_uv/VOLUME`` opens it in Universal Viewer when the npm package is
     installed (``make viewer``). The pages are generated per request and never written to the
     output folder. JSON documents are served with the build's base URL replaced by this server's,
@@ -223,6 +248,7 @@ class SiteServer(PreviewServer):
         host: str = "127.0.0.1",
         port: int = 0,
         uv_dist: Path = UV_DIST,
+        search_url: str | None = None,
     ) -> None:
         """Bind the socket (port 0 picks a free one) without serving yet.
 
@@ -233,6 +259,9 @@ class SiteServer(PreviewServer):
             host: The address to listen on.
             port: The port; 0 for any free one.
             uv_dist: Universal Viewer's ``dist`` folder; without it ``/_uv/`` pages answer 404.
+            search_url: ``search.url``: the search services the manifests declare are
+                answered here (at its path when it is under the base URL, else at
+                ``/search/``, and JSON documents point there).
 
         Raises:
             MissingDependencyError: Mirador is neither installed nor configured.
@@ -246,6 +275,9 @@ class SiteServer(PreviewServer):
             mounts = {**mounts, UV_DIST_PREFIX: uv_dist}
         self.layout = layout
         self.collection_id = collection_id
+        self.search_url = search_url or f"{layout.base_url}{SEARCH_DIR}/"
+        self.search_local = layout.rel_of_url(self.search_url) or f"{SEARCH_DIR}/"
+        self.search = open_service(layout.out)
         try:
             super().__init__(layout.out, host=host, port=port, mounts=mounts)
         except OSError as exc:
@@ -262,6 +294,9 @@ class SiteServer(PreviewServer):
             else:
                 resources = [self.url + self.layout.rel(p) for p in self._manifests()]
             return self._mirador_page(resources, "Preview")
+        if rel == self.layout.rel(self.layout.search_page_path):
+            search = SearchUrls(self.url + self.search_local).url("search", 2)
+            return search_page(search_url=search, mirador_js=self.mirador_js)
         for prefix in (VIEW_PREFIX, UV_PREFIX):
             if rel.startswith(f"{prefix}/"):
                 volume = rel[len(prefix) + 1 :]
@@ -293,6 +328,11 @@ class SiteServer(PreviewServer):
     def rewrite(self, rel: str, data: bytes) -> bytes:
         """Point a JSON document's URLs at this server instead of the public base URL."""
         base = self.layout.base_url
-        if base == self.url or not rel.endswith(".json"):
+        if not rel.endswith(".json"):
+            return data
+        if not self.search_url.startswith(base):
+            local = self.url + self.search_local
+            data = data.replace(self.search_url.encode("utf-8"), local.encode("utf-8"))
+        if base == self.url:
             return data
         return data.replace(base.encode("utf-8"), self.url.encode("utf-8"))

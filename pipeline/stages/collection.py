@@ -14,9 +14,12 @@ from pipeline.fsio import write_text_atomic
 from pipeline.iiif import parts as parts
 from pipeline.iiif.jsonio import dump_json
 from pipeline.iiif.models import manifest_errors, to_data
+from pipeline.iiif.services import search2_service
 from pipeline.layout import Layout
 from pipeline.records import StageRecord
 from pipeline.results import CollectionResult, ManifestResult
+from pipeline.search.page import MIRADOR_CDN, search_page
+from pipeline.siteurl import SearchUrls, search_urls
 from pipeline.stages.spec import CollectionInput, StageSpec
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,8 @@ class CollectionSettings(BaseModel):
 
     collection: CollectionConfig
     base_url: str
+    search_url: str
+    mirador_js: str
 
 
 def settings(cfg: Config) -> CollectionSettings:
@@ -40,10 +45,16 @@ def settings(cfg: Config) -> CollectionSettings:
         cfg: The job's configuration.
 
     Returns:
-        The collection section and the base URL.
+        The collection section, the base URL, the search URL and where the search page loads
+        Mirador from (``serve.mirador_url``, else the npm release from a public CDN).
 
     """
-    return CollectionSettings(collection=cfg.collection, base_url=cfg.site.base_url)
+    return CollectionSettings(
+        collection=cfg.collection,
+        base_url=cfg.site.base_url,
+        search_url=search_urls(cfg).base,
+        mirador_js=cfg.serve.mirador_url or MIRADOR_CDN,
+    )
 
 
 def settings_problems(settings: CollectionSettings) -> list[str]:
@@ -81,13 +92,20 @@ def _thumbnail(manifest: ManifestResult) -> list[Any] | None:
     return [AnnotationBody(**t) for t in thumbs] if thumbs else None
 
 
-def build_collection(inp: CollectionInput, coll: CollectionConfig, layout: Layout) -> Collection:
+def build_collection(
+    inp: CollectionInput,
+    coll: CollectionConfig,
+    layout: Layout,
+    search: SearchUrls | None = None,
+) -> Collection:
     """Build the Collection of every volume whose manifest is ok, in volume order.
 
     Args:
         inp: Each volume's id and manifest result, in volume order.
         coll: The collection section of the configuration.
         layout: The output layout.
+        search: The search services' URLs: the collection declares its Search 2.0 service
+            when some volume has text.
 
     Returns:
         The iiif-prezi3 Collection.
@@ -110,6 +128,9 @@ def build_collection(inp: CollectionInput, coll: CollectionConfig, layout: Layou
         for vid, manifest in inp.volumes
     ]
     first_thumb = next((i.thumbnail for i in items if i.thumbnail), None)
+    services = None
+    if search is not None and any(m.searchable for _, m in inp.volumes):
+        services = [search2_service(search.url("search", 2), search.url("autocomplete", 2))]
     return Collection(
         id=layout.collection_id(coll.id),
         label=label,
@@ -127,6 +148,7 @@ def build_collection(inp: CollectionInput, coll: CollectionConfig, layout: Layou
         behavior=coll.behavior or None,
         partOf=[parts.collection_link(coll.parent.label, coll.parent.id)] if coll.parent else None,
         thumbnail=list(first_thumb) if first_thumb else None,
+        service=services,
         items=items,
     )
 
@@ -140,7 +162,8 @@ def run(inp: CollectionInput, settings: CollectionSettings, layout: Layout) -> S
         layout: The output layout.
 
     Returns:
-        The record: the collection file, its id and the volumes it lists.
+        The record: the collection file, its id and the volumes it lists; when some volume
+        has text, the collection's search page (:attr:`Layout.search_page_path`) too.
 
     Raises:
         ManifestError: No volume has a manifest, or a configured value is refused.
@@ -149,18 +172,27 @@ def run(inp: CollectionInput, settings: CollectionSettings, layout: Layout) -> S
     coll = settings.collection
     if not inp.volumes:
         raise ManifestError("no volume has a manifest yet")
+    urls = SearchUrls(settings.search_url)
     with manifest_errors():
-        data = to_data(build_collection(inp, coll, layout), context=True)
+        data = to_data(build_collection(inp, coll, layout, urls), context=True)
     path = layout.collection_path(coll.id)
-    digest = write_text_atomic(path, dump_json(data))
+    outputs = {layout.rel(path): write_text_atomic(path, dump_json(data))}
+    page = layout.search_page_path
+    if "service" in data:
+        html = search_page(search_url=urls.url("search", 2), mirador_js=settings.mirador_js)
+        outputs[layout.rel(page)] = write_text_atomic(page, html)
+    else:
+        page.unlink(missing_ok=True)
     result = CollectionResult(id=data["id"], volumes=[v for v, _ in inp.volumes])
-    return StageRecord.done(NAME, "", "", result, outputs={layout.rel(path): digest})
+    return StageRecord.done(NAME, "", "", result, outputs=outputs)
 
 
 SPEC = StageSpec(
     name=NAME,
     scope="collection",
-    version=2,
+    # 3: the collection declares a Search 2.0 service, and has a search page, when some volume
+    # has text
+    version=3,
     inputs=CollectionInput,
     settings_type=CollectionSettings,
     settings_for=settings,

@@ -23,11 +23,13 @@ from pipeline.iiif.models import (
     validated,
 )
 from pipeline.iiif.ranges import build_range, range_parts
+from pipeline.iiif.services import search_services
 from pipeline.iiif.text import LangMap, first_text, markup_warnings
 from pipeline.input.descriptor import CATALOGUE_FIELDS, DESCRIPTOR, Descriptor, RangeEntry
 from pipeline.layout import Layout
 from pipeline.records import StageRecord
 from pipeline.results import ManifestResult, PdfResult, TextResult
+from pipeline.siteurl import SearchUrls, search_urls
 from pipeline.stages.spec import StageSpec, VolumeInput
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ class ManifestSettings(BaseModel):
     manifest: ManifestConfig
     collection: CollectionConfig
     base_url: str
+    search_url: str
 
 
 def settings(cfg: Config) -> ManifestSettings:
@@ -52,11 +55,14 @@ def settings(cfg: Config) -> ManifestSettings:
         cfg: The job's configuration.
 
     Returns:
-        Manifest options, collection-wide statements and the base URL.
+        Manifest options, collection-wide statements, the base URL and the search URL.
 
     """
     return ManifestSettings(
-        manifest=cfg.manifest, collection=cfg.collection, base_url=cfg.site.base_url
+        manifest=cfg.manifest,
+        collection=cfg.collection,
+        base_url=cfg.site.base_url,
+        search_url=search_urls(cfg).base,
     )
 
 
@@ -132,6 +138,20 @@ def _renderings(
     return out
 
 
+def _services(inp: VolumeInput, settings: ManifestSettings) -> list[Any]:
+    """Return the volume's search services (Search 1.0 and 2.0) when it has text, else none."""
+    index = inp.upstream.index
+    if index is None or not index.index:
+        return []
+    urls = SearchUrls(settings.search_url)
+    return search_services(
+        search1=urls.url("search", 1, inp.volume),
+        autocomplete1=urls.url("autocomplete", 1, inp.volume),
+        search2=urls.url("search", 2, inp.volume),
+        autocomplete2=urls.url("autocomplete", 2, inp.volume),
+    )
+
+
 def _shell(
     inp: VolumeInput,
     settings: ManifestSettings,
@@ -185,6 +205,7 @@ def _shell(
         thumbnail=build_thumbnail(validated, thumb) if thumb else None,
         seeAlso=links or None,
         rendering=_renderings(validated, text_result, inp.upstream.pdf, layout) or None,
+        service=_services(inp, settings) or None,
         items=[],
     )
 
@@ -302,6 +323,7 @@ def run(inp: VolumeInput, settings: ManifestSettings, layout: Layout) -> StageRe
         label=data["label"],
         canvases=len(data["items"]),
         thumbnail=data.get("thumbnail"),
+        searchable="service" in data,
     )
     # Written only when there is something to say (as earlier versions did).
     if inp.missing:
@@ -314,13 +336,15 @@ def run(inp: VolumeInput, settings: ManifestSettings, layout: Layout) -> StageRe
 SPEC = StageSpec(
     name=NAME,
     scope="volume",
-    version=3,  # 3: labels keep bracketed text (<draft>) and record what markup removal took
+    # 3: labels keep bracketed text (<draft>) and record what markup removal took;
+    # 4: a volume with text declares its search services
+    version=4,
     inputs=VolumeInput,
     settings_type=ManifestSettings,
     settings_for=settings,
     work=run,
     requires=("ingest", "tiles"),
-    # "text" and "pdf" are volume stages: their results arrive in VolumeInput.upstream.
-    uses=("ocr", "annotations", "text", "pdf"),
+    # "text", "index" and "pdf" are volume stages: their results arrive in VolumeInput.upstream.
+    uses=("ocr", "annotations", "text", "index", "pdf"),
     writes_urls=True,
 )

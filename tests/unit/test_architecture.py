@@ -18,12 +18,12 @@ ROOT = Path(__file__).resolve().parents[2] / "pipeline"
 # Lowest first. A module may import modules of its own layer or of a lower one.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "records", "results", "layout", "fsio"),
-    ("search",),
     ("imaging",),
     ("pdf",),
     ("ocr",),
     ("iiif",),
     ("config", "state", "siteurl", "lock"),
+    ("search",),
     ("input",),
     ("stages",),
     ("archive",),
