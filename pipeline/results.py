@@ -180,6 +180,10 @@ class TranscriptionResult(StageResult):
     #: How the lines were placed when the file has no boxes (whole canvas, or OCR's boxes).
     note: str = ""
     warnings: list[str] = []
+    #: A human transcription measures the page's OCR: edits from it to the OCR's text and its
+    #: length (white space removed); set only where the page has both.
+    ocr_edits: int | None = None
+    reference_chars: int | None = None
     hocr: str | None = None
     alto: str | None = None
     txt: str | None = None
