@@ -33,11 +33,12 @@ def agents(text: PageText) -> tuple[Agent | None, Agent | None]:
         return Agent(type="Software", name=f"{provenance.software} (machine-generated OCR)"), None
     software = " ".join(filter(None, (provenance.software, provenance.model)))
     generator = Agent(type="Software", name=software) if software else None
+    # A creator that only names the software (eScriptorium's PAGE export) is not a person.
+    person = provenance.creator if provenance.creator.lower() != provenance.software.lower() else ""
     if provenance.kind == "human":
-        creator = Agent(type="Person", name=provenance.creator) if provenance.creator else None
-        return creator, generator
-    if provenance.creator:
-        return Agent(type="Organization", name=provenance.creator), generator
+        return (Agent(type="Person", name=person) if person else None), generator
+    if person:
+        return Agent(type="Organization", name=person), generator
     name = software or ("HTR" if provenance.kind == "htr" else "OCR")
     return Agent(type="Software", name=f"{name} (machine-generated)"), generator
 
