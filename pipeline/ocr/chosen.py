@@ -122,8 +122,7 @@ def ocr_text(ocr: OcrResult) -> PageText:
 
 def chosen_line(line: TextLine) -> ChosenLine:
     """A transcription's line as a chosen line."""
-    polygon = tuple(line.polygon) if line.polygon else None
-    return ChosenLine(line.text, line.box, polygon, line.language, line.confidence)
+    return ChosenLine(line.text, line.box, line.points, line.language, line.confidence)
 
 
 def _transcribed(transcription: TranscriptionResult, machine: PageText | None) -> PageText:

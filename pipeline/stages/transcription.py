@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.config import Config
-from pipeline.fsio import sha256_file, write_text_atomic
+from pipeline.fsio import sha256_file, write_texts_atomic
 from pipeline.input.transcripts.geometry import to_canvas
 from pipeline.input.transcripts.model import Line, Provenance, Transcript
 from pipeline.input.transcripts.read import read_transcript
@@ -88,8 +88,9 @@ def provenance_of(said: Provenance, found: TranscriptFile) -> TextProvenance:
     )
 
 
-def _points(line: Line) -> list[tuple[int, int]] | None:
-    return [(round(x), round(y)) for x, y in line.polygon] if line.polygon else None
+def _points(line: Line) -> str | None:
+    """The polygon as stored: PAGE XML's ``x,y x,y`` (see :class:`TextLine`)."""
+    return " ".join(f"{round(x)},{round(y)}" for x, y in line.polygon) if line.polygon else None
 
 
 def canvas_lines(
@@ -147,13 +148,10 @@ def _write_files(
         ),
         "txt": text_files.plain_text(chosen),
     }
-    outputs: dict[str, str] = {}
-    files: dict[str, str] = {}
-    for kind, text in documents.items():
-        path = layout.transcription_path(item.volume, item.page, kind)
-        files[kind] = layout.rel(path)
-        outputs[files[kind]] = write_text_atomic(path, text)
-    return outputs, files
+    paths = {kind: layout.transcription_path(item.volume, item.page, kind) for kind in documents}
+    written = write_texts_atomic({paths[kind]: text for kind, text in documents.items()})
+    files = {kind: layout.rel(path) for kind, path in paths.items()}
+    return {files[kind]: written[path] for kind, path in paths.items()}, files
 
 
 def measure_ocr(kind: TextKind, lines: list[TextLine], ocr: OcrResult | None) -> dict[str, int]:

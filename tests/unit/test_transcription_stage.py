@@ -220,8 +220,8 @@ def test_polygons_are_kept_on_the_canvas(layout: Layout, tmp_path: Path) -> None
     found = run(page_input(half, (5680, 4180)), layout).upstream.transcription
     assert found is not None
     first = found.lines[0]
-    assert first.polygon and first.box
-    xs = [x for x, _ in first.polygon]
+    assert first.points and first.box
+    xs = [x for x, _ in first.points]
     assert near((min(xs), max(xs)), (first.box[0], first.box[2]))
 
 
