@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 
@@ -120,7 +120,10 @@ class StageRecord:
 
     def to_json(self) -> str:
         """Serialise with sorted keys (stable bytes)."""
-        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        # The same JSON as asdict() gives, without its deep copy of every value (a record of a
+        # transcribed page holds hundreds of small lists; the parent stores each record).
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> StageRecord:
