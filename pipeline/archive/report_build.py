@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.archive.report_cer import ocr_accuracy
+from pipeline.archive.report_cer import ocr_accuracy, transcription_warnings
 from pipeline.archive.report_model import (
     MAX_LISTED,
     STATUSES,
@@ -269,6 +269,7 @@ def _input(
     warnings += [w for rec in own for w in _volume_warnings(rec)]
     if volume is not None:
         warnings += list(volume.transcript_problems)
+    warnings += transcription_warnings(vol.records, vol.pages)
     gaps = tuple(numbering_gaps(list(vol.files.values())))
     if volume is None:
         return InputFindings(numbering_gaps=gaps, warnings=tuple(warnings))

@@ -1,4 +1,4 @@
-"""The report's measure of our own OCR: its CER against human transcriptions, and the gate's record.
+"""The report's transcription parts: our OCR's CER against human text, the files' warnings.
 
 Where a page has both a human transcription and OCR, the ``transcription`` stage records the
 edits from the transcription to the OCR's text and the transcription's length (white space
@@ -112,3 +112,15 @@ def ocr_accuracy(
             )
         )
     return OcrAccuracy(tuple(measured)) if measured else None
+
+
+def transcription_warnings(
+    records: Mapping[tuple[str, str], StageRecord], pages: Sequence[str]
+) -> list[str]:
+    """What reading the pages' transcription files warned about (each line names the file)."""
+    out: list[str] = []
+    for page in pages:
+        rec = records.get((page, "transcription"))
+        if rec is not None and rec.status == "ok":
+            out += rec.result_as(TranscriptionResult).warnings
+    return out

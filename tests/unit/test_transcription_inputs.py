@@ -167,14 +167,19 @@ def test_the_reports_cer_equals_an_independent_computation(tmp_path: Path) -> No
     assert "OCR against human transcriptions" in html and "p4.tif" in html
 
 
-def test_files_left_out_are_warnings_in_the_report(tmp_path: Path) -> None:
+def test_files_left_out_and_file_warnings_are_in_the_report(tmp_path: Path) -> None:
     folder = _volume(tmp_path, "p1.tif")
     (tmp_path / "transcriptions" / "vol").mkdir(parents=True)
     (tmp_path / "transcriptions" / "vol" / "p7.txt").write_text("글\n", encoding="utf-8")
     volume = load_volume(folder, ["kor"], tmp_path / "transcriptions")
-    warnings = build_report(None, volume, "vol").to_dict()["input"]["warnings"]
+    with StateStore(tmp_path / "state.sqlite") as state:
+        clipped = "p1.xml: 1 line(s) reach outside the image (l1); clipped to the page"
+        found = TranscriptionResult(file="p1.xml", warnings=[clipped])
+        state.put(StageRecord.done("transcription", "vol", "p1", found))
+        warnings = build_report(state, volume, "vol").to_dict()["input"]["warnings"]
     assert warnings == [
-        f"{tmp_path}/transcriptions/vol/p7.txt: no page of this volume matches its name"
+        f"{tmp_path}/transcriptions/vol/p7.txt: no page of this volume matches its name",
+        clipped,
     ]
 
 
