@@ -18,9 +18,8 @@ from typing import Any
 from lxml import etree
 
 from pipeline.ocr.alto import ALTO4, ALTO4_XSD, XLINK, XSI
-from pipeline.ocr.chosen import ChosenLine
 from pipeline.ocr.hocr import XHTML
-from pipeline.results import TextProvenance
+from pipeline.results import TextLine, TextProvenance
 
 Box = tuple[int, int, int, int]
 # lxml takes None for the default namespace; its stubs only know str keys.
@@ -32,7 +31,7 @@ def _a(name: str) -> str:
     return f"{{{ALTO4}}}{name}"
 
 
-def _box(line: ChosenLine, size: tuple[int, int]) -> Box:
+def _box(line: TextLine, size: tuple[int, int]) -> Box:
     return line.box if line.box is not None else (0, 0, size[0], size[1])
 
 
@@ -58,7 +57,7 @@ def _processing(description: etree._Element, provenance: TextProvenance, note: s
         etree.SubElement(software, _a("softwareName")).text = provenance.software
 
 
-def _alto_line(block: etree._Element, n: int, line: ChosenLine, size: tuple[int, int]) -> None:
+def _alto_line(block: etree._Element, n: int, line: TextLine, size: tuple[int, int]) -> None:
     x0, y0, x1, y1 = _box(line, size)
     attrs = {"ID": f"line_{n}", "HPOS": str(x0), "VPOS": str(y0)}
     attrs |= {"WIDTH": str(max(1, x1 - x0)), "HEIGHT": str(max(1, y1 - y0))}
@@ -66,9 +65,9 @@ def _alto_line(block: etree._Element, n: int, line: ChosenLine, size: tuple[int,
         attrs["LANG"] = line.language
     element = etree.SubElement(block, _a("TextLine"), attrs)
     if line.polygon:
+        # Stored as PAGE XML writes points, which is one of the forms ALTO's POINTS takes.
         shape = etree.SubElement(element, _a("Shape"))
-        points = " ".join(f"{x},{y}" for x, y in line.polygon)
-        etree.SubElement(shape, _a("Polygon"), POINTS=points)
+        etree.SubElement(shape, _a("Polygon"), POINTS=line.polygon)
     for i, word in enumerate(line.text.split()):
         if i:
             etree.SubElement(element, _a("SP"))
@@ -78,7 +77,7 @@ def _alto_line(block: etree._Element, n: int, line: ChosenLine, size: tuple[int,
 
 
 def _alto(
-    lines: Sequence[ChosenLine],
+    lines: Sequence[TextLine],
     width: int,
     height: int,
     image: str,
@@ -110,7 +109,7 @@ def _h(name: str) -> str:
 
 
 def _hocr(
-    lines: Sequence[ChosenLine], width: int, height: int, image: str, provenance: TextProvenance
+    lines: Sequence[TextLine], width: int, height: int, image: str, provenance: TextProvenance
 ) -> str:
     root = etree.Element(_h("html"), nsmap=_NSMAP_XHTML)
     head = etree.SubElement(root, _h("head"))
@@ -135,13 +134,13 @@ def _hocr(
     return out.decode("utf-8") + "\n"
 
 
-def _plain(lines: Sequence[ChosenLine]) -> str:
+def _plain(lines: Sequence[TextLine]) -> str:
     text = "\n".join(line.text for line in lines)
     return unicodedata.normalize("NFC", text + "\n") if lines else ""
 
 
 def text_documents(
-    lines: Sequence[ChosenLine],
+    lines: Sequence[TextLine],
     *,
     width: int,
     height: int,

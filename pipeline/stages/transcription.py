@@ -25,7 +25,7 @@ from pipeline.input.transcripts.model import Line, Provenance, Transcript
 from pipeline.input.transcripts.read import read_transcript
 from pipeline.layout import OCR_SUFFIXES, Layout
 from pipeline.ocr import cer, tesseract, text_files
-from pipeline.ocr.chosen import chosen_line, line_language
+from pipeline.ocr.chosen import line_language
 from pipeline.records import PageItem, StageRecord, TranscriptFile
 from pipeline.results import (
     IngestResult,
@@ -138,9 +138,8 @@ def _write_files(
     Returns:
         The record's outputs (path -> sha256) and the layout-relative path of each kind.
     """
-    chosen = [chosen_line(line) for line in lines]
     documents = text_files.text_documents(
-        chosen,
+        lines,
         width=ingest.width,
         height=ingest.height,
         image=Path(item.source).name,
