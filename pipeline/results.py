@@ -9,7 +9,7 @@ and a key found in a stored record that this version does not know is kept as it
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
@@ -129,6 +129,78 @@ class OcrResult(StageResult):
     txt: str | None = None
 
 
+#: Who made a text: a person (``human``), a handwriting recogniser (``htr``) or OCR (``ocr``).
+TextKind = Literal["human", "htr", "ocr"]
+#: A point on the canvas, in pixels.
+CanvasPoint = tuple[int, int]
+
+
+class TextProvenance(BaseModel):
+    """Who or what made a page's text: kind, person or organisation, software and model, date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: TextKind
+    creator: str = ""
+    software: str = ""
+    model: str = ""
+    date: str = ""
+
+
+class TextLine(BaseModel):
+    """One line of a transcription on the canvas; no box: the line targets the whole canvas.
+
+    ``polygon`` is stored as PAGE XML writes points, ``"x,y x,y ..."`` (one string: records
+    of a thousand pages with polygons stay quick to store); :attr:`points` reads it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    box: tuple[int, int, int, int] | None = None
+    polygon: str | None = None
+    language: str = ""
+    confidence: float | None = None
+
+    @property
+    def points(self) -> tuple[CanvasPoint, ...] | None:
+        """The polygon's points (``None``: the file gives only a box, or no geometry)."""
+        if not self.polygon:
+            return None
+        pairs = (pair.split(",") for pair in self.polygon.split())
+        return tuple((int(x), int(y)) for x, y in pairs)
+
+
+class TranscriptionResult(StageResult):
+    """A page's transcription file read onto the canvas, and whether it wins over the OCR.
+
+    A page without a file has an empty result (``file`` is ``None``). ``chosen`` says that the
+    precedence setting puts the file's kind above the page's OCR; the ALTO, hOCR and text
+    written from it are then the page's published text (layout-relative paths).
+    """
+
+    STAGE: ClassVar[str] = "transcription"
+
+    file: str | None = None
+    sha256: str = ""
+    format: str = ""
+    provenance: TextProvenance | None = None
+    lines: list[TextLine] = []
+    chosen: bool = False
+    #: Publish the OCR as a second, labelled layer under the transcription.
+    machine_layer: bool = False
+    #: How the lines were placed when the file has no boxes (whole canvas, or OCR's boxes).
+    note: str = ""
+    warnings: list[str] = []
+    #: A human transcription measures the page's OCR: edits from it to the OCR's text and its
+    #: length (white space removed); set only where the page has both.
+    ocr_edits: int | None = None
+    reference_chars: int | None = None
+    hocr: str | None = None
+    alto: str | None = None
+    txt: str | None = None
+
+
 class AnnotationsResult(StageResult):
     """A page's AnnotationPage (layout-relative path), or ``None`` when it has none."""
 
@@ -136,6 +208,8 @@ class AnnotationsResult(StageResult):
 
     annotations: str | None = None
     lines: int = 0
+    #: The OCR's AnnotationPage under a transcription (``transcriptions.machine_layer``).
+    machine: str | None = None
 
 
 class TextResult(StageResult):
@@ -147,6 +221,8 @@ class TextResult(StageResult):
     pages: int = 0
     withheld: list[str] = []
     missing: list[str] = []
+    #: Pages whose text is their transcription (written only when there are some).
+    transcribed: list[str] = []
 
 
 class IndexResult(StageResult):
@@ -204,6 +280,7 @@ RESULT_TYPES: dict[str, type[StageResult]] = {
         IngestResult,
         TilesResult,
         OcrResult,
+        TranscriptionResult,
         AnnotationsResult,
         TextResult,
         IndexResult,

@@ -266,7 +266,9 @@ def _contents(cfg: Config, volume_id: str, tiles: bool) -> _Contents:
         raise JobInputError(f"{layout.out}: nothing has been run here yet ('pipeline run' first)")
     with job_lock(layout), StateStore(layout.state_db) as state:
         entry = entry_of(configured_catalogue(cfg), volume_id)
-        volume = load_volume(folder, cfg.ocr.languages, entry)
+        volume = load_volume(
+            folder, cfg.ocr.languages, entry, transcriptions=cfg.site.transcriptions_dir
+        )
         info, warnings = bag_info(cfg, volume, layout)
         records = {(r.page, r.stage): r for r in state.records(volume_id)}
         missing = _incomplete(volume, records)

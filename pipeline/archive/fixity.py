@@ -260,7 +260,13 @@ def _refresh_reports(cfg: Config, layout: Layout, state: StateStore, volumes: li
         folder = cfg.site.scans / vid
         entry = entry_of(catalogue, vid)
         try:
-            volume = load_volume(folder, cfg.ocr.languages, entry) if folder.is_dir() else None
+            volume = (
+                load_volume(
+                    folder, cfg.ocr.languages, entry, transcriptions=cfg.site.transcriptions_dir
+                )
+                if folder.is_dir()
+                else None
+            )
         except (ConfigError, JobInputError) as exc:
             write_volume_report(layout, state, None, volume_id=vid, error=str(exc))
             continue

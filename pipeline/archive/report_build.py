@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.archive.report_cer import ocr_accuracy, transcription_warnings
 from pipeline.archive.report_model import (
     MAX_LISTED,
     STATUSES,
@@ -266,6 +267,9 @@ def _input(
         f"{e.file}: {w}" for e in entries if e.ingest is not None for w in e.ingest.warnings
     ]
     warnings += [w for rec in own for w in _volume_warnings(rec)]
+    if volume is not None:
+        warnings += list(volume.transcript_problems)
+    warnings += transcription_warnings(vol.records, vol.pages)
     gaps = tuple(numbering_gaps(list(vol.files.values())))
     if volume is None:
         return InputFindings(numbering_gaps=gaps, warnings=tuple(warnings))
@@ -345,6 +349,7 @@ def build_report(
         pages=entries,
         failures=tuple(_failures(vol, error)),
         built_from=built_from,
+        ocr_accuracy=ocr_accuracy(vol.records, vol.pages, vol.files),
     )
 
 

@@ -19,6 +19,7 @@ from pipeline.errors import ExitCode, PipelineError, prefixed_lines
 OPTION_NAMES = {
     "site.scans": "--scans",
     "site.catalogue": "--catalogue",
+    "site.transcriptions": "--transcriptions",
     "site.out": "--out",
     "site.base_url": "--base-url",
     "run.workers": "--jobs",
@@ -96,7 +97,7 @@ def cli_config(ctx: click.Context) -> Config:
     obj = ctx.ensure_object(dict)
     if "config" not in obj:
         site: dict[str, Any] = {}
-        for key in ("scans", "out", "base_url", "catalogue"):
+        for key in ("scans", "transcriptions", "out", "base_url", "catalogue"):
             if obj.get(key) is not None:
                 site[key] = obj[key]
         overrides: dict[str, Any] = {"site": site} if site else {}
@@ -119,6 +120,11 @@ def cli_config(ctx: click.Context) -> Config:
     help="Configuration file (default: config/default.toml in the current folder).",
 )
 @click.option("--scans", type=click.Path(file_okay=False, path_type=Path), help="Scans folder.")
+@click.option(
+    "--transcriptions",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Transcriptions folder (default: beside the scans folder).",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option(
     "--catalogue",
@@ -135,6 +141,7 @@ def cli(
     ctx: click.Context,
     config_path: Path | None,
     scans: Path | None,
+    transcriptions: Path | None,
     out: Path | None,
     catalogue: Path | None,
     base_url: str | None,
@@ -142,12 +149,13 @@ def cli(
 ) -> None:
     """Turn volumes of scans into IIIF collections: tiles, OCR and manifests.
 
-    --config, --scans, --out, --catalogue, --base-url and -v work before or after the command
-    name.
+    --config, --scans, --transcriptions, --out, --catalogue, --base-url and -v work before or
+    after the command name.
     """
     ctx.ensure_object(dict).update(
         config_path=config_path,
         scans=scans,
+        transcriptions=transcriptions,
         out=out,
         catalogue=catalogue,
         base_url=base_url,

@@ -32,7 +32,7 @@ def _mark_built_site(ctx: click.Context, param: click.Parameter, value: Any) -> 
 
 
 def site_options(*, built: bool = False) -> Callable[[F], F]:
-    """Accept the group's --config/--scans/--out/--catalogue/--base-url/-v after the command too.
+    """Accept the group's site options (--config, --scans, ...) after the command name too.
 
     Args:
         built: The command reads a built site (check, publish, serve, export-bag): a base URL
@@ -57,6 +57,13 @@ def site_options(*, built: bool = False) -> Callable[[F], F]:
             expose_value=False,
             callback=store,
             help="Scans folder (site.scans).",
+        ),
+        click.option(
+            "--transcriptions",
+            type=click.Path(file_okay=False, path_type=Path),
+            expose_value=False,
+            callback=store,
+            help="Transcriptions folder (site.transcriptions; default: beside the scans folder).",
         ),
         click.option(
             "--out",

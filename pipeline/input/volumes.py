@@ -6,7 +6,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,9 @@ from pipeline.input.descriptor import (
     listed_name,
     reference_problems,
 )
+from pipeline.input.transcripts.folder import find_transcripts
 from pipeline.layout import SAFE_ID, check_volume_id, volume_id_problem
-from pipeline.records import PageItem
+from pipeline.records import PageItem, TranscriptFile
 
 IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".jpx"})
 # Files that look like page images we do not take. They still become pages, which fail at
@@ -49,6 +50,9 @@ class Volume:
     # Where each descriptor key came from, when a catalogue describes the volume: its row or
     # record, or volume.toml where that won over the catalogue.
     sources: tuple[tuple[str, str], ...] = ()
+
+    #: Transcription files left out (no page, or a second file for a page), one line each.
+    transcript_problems: tuple[str, ...] = ()
 
 
 def natural_key(name: str) -> list[Any]:
@@ -186,8 +190,42 @@ def _page_ids(folder: Path, entries: list[PageEntry]) -> list[str]:
     return list(seen)
 
 
+def _with_transcripts(
+    pages: tuple[PageItem, ...], folder: Path, desc: Descriptor
+) -> tuple[tuple[PageItem, ...], tuple[str, ...]]:
+    """The pages, each with its transcription file (if any), and the files left out."""
+    found = find_transcripts(folder, [(p.page, Path(p.source).name) for p in pages])
+    if not found.files:
+        return pages, found.problems
+    said = desc.transcription
+    overrides = {
+        "kind": (said.kind or "") if said else "",
+        "creator": (said.creator or "") if said else "",
+        "date": (said.date or "") if said else "",
+    }
+    where = str(folder.absolute())
+    with_files = tuple(
+        replace(
+            page,
+            transcript=TranscriptFile(
+                path=os.path.join(where, found.files[page.page]),  # noqa: PTH118 (as in _stem)
+                name=found.files[page.page],
+                **overrides,
+            ),
+        )
+        if page.page in found.files
+        else page
+        for page in pages
+    )
+    return with_files, found.problems
+
+
 def load_volume(
-    folder: Path, default_languages: list[str], entry: CatalogueEntry | None = None
+    folder: Path,
+    default_languages: list[str],
+    entry: CatalogueEntry | None = None,
+    *,
+    transcriptions: Path | None = None,
 ) -> Volume:
     """Read one volume folder: descriptor, page files, their order and ids.
 
@@ -199,6 +237,8 @@ def load_volume(
         folder: ``scans/<volume-id>/``.
         default_languages: OCR languages when neither the page nor the descriptor names any.
         entry: The volume's catalogue entry, under its ``volume.toml`` (which wins key by key).
+        transcriptions: The transcriptions folder (``site.transcriptions``): files in its
+            sub-folder of the volume's name are matched to the pages.
 
     Returns:
         The volume.
@@ -236,6 +276,9 @@ def load_volume(
     problems = reference_problems(folder / DESCRIPTOR, desc, ids, files)
     if problems:
         raise ConfigError("\n".join(problems))
+    left_out: tuple[str, ...] = ()
+    if transcriptions is not None:
+        pages, left_out = _with_transcripts(pages, transcriptions / folder.name, desc)
     return Volume(
         id=folder.name,
         folder=folder,
@@ -245,6 +288,7 @@ def load_volume(
         missing=missing,
         ignored=tuple(ignored),
         sources=tuple(sorted(described.sources.items())),
+        transcript_problems=left_out,
     )
 
 

@@ -161,7 +161,11 @@ def load_volumes(
     for folder in find_volumes(cfg.site.scans, tuple(selected)):
         try:
             entry = entry_of(catalogue, folder.name)
-            volumes.append(load_volume(folder, cfg.ocr.languages, entry))
+            volumes.append(
+                load_volume(
+                    folder, cfg.ocr.languages, entry, transcriptions=cfg.site.transcriptions_dir
+                )
+            )
         except (ConfigError, JobInputError) as exc:
             failures.append(
                 StageRecord(
@@ -206,6 +210,9 @@ def _report_problems(cfg: Config, stages: Sequence[AnyStage], volumes: list[Volu
         for volume in volumes:
             for problem in stage.volume_problems(settings, volume.pages):
                 log.warning("%s/volume.toml [%s]: %s", volume.id, stage.name, problem)
+            if stage.reads_transcript:
+                for problem in volume.transcript_problems:
+                    log.warning("[%s] %s", stage.name, problem)
 
 
 def _record_base_url(layout: Layout, stages: Sequence[AnyStage]) -> None:

@@ -14,6 +14,7 @@ from pipeline.stages.pdf import SPEC as PDF
 from pipeline.stages.spec import StageSpec
 from pipeline.stages.text import SPEC as TEXT
 from pipeline.stages.tiles import SPEC as TILES
+from pipeline.stages.transcription import SPEC as TRANSCRIPTION
 
 #: A stage of any input and settings (each spec is typed; the tuple holds all kinds).
 AnyStage = StageSpec[Any, Any]
@@ -22,6 +23,7 @@ STAGES: tuple[AnyStage, ...] = (
     INGEST,
     TILES,
     OCR,
+    TRANSCRIPTION,
     ANNOTATIONS,
     TEXT,
     INDEX,

@@ -242,6 +242,7 @@ def _canvases(inp: VolumeInput, layout: Layout, *, ocr_links: bool) -> list[Canv
             p.upstream.ocr if ocr_links else None,
             p.upstream.annotations,
             layout,
+            p.upstream.transcription if ocr_links else None,
         )
         for p in inp.pages
         if p.upstream.tiles is not None
@@ -345,6 +346,6 @@ SPEC = StageSpec(
     work=run,
     requires=("ingest", "tiles"),
     # "text", "index" and "pdf" are volume stages: their results arrive in VolumeInput.upstream.
-    uses=("ocr", "annotations", "text", "index", "pdf"),
+    uses=("ocr", "transcription", "annotations", "text", "index", "pdf"),
     writes_urls=True,
 )

@@ -21,6 +21,7 @@ from pipeline.results import (
     PdfResult,
     TextResult,
     TilesResult,
+    TranscriptionResult,
 )
 
 Scope = Literal["page", "volume", "collection"]
@@ -34,6 +35,7 @@ class Upstream(BaseModel):
     ingest: IngestResult | None = None
     tiles: TilesResult | None = None
     ocr: OcrResult | None = None
+    transcription: TranscriptionResult | None = None
     annotations: AnnotationsResult | None = None
     text: TextResult | None = None
     index: IndexResult | None = None
@@ -133,6 +135,12 @@ class StageSpec(Generic[In, S]):
     #: Reads the masters themselves: their names and stat stand for their bytes in its
     #: fingerprint, and a volume that cannot be read at all is recorded as its failure.
     reads_master: bool = False
+    #: Reads the page's transcription file (``PageItem.transcript``): its name, stat and the
+    #: volume's provenance overrides stand for it in its fingerprint.
+    reads_transcript: bool = False
+    #: An ok record with an empty result means "nothing for this page": downstream
+    #: fingerprints leave it out, as if the stage had not run.
+    empty_is_absent: bool = False
     #: Its outputs hold URLs under the base URL: a new base URL rebuilds them.
     writes_urls: bool = False
     #: Reads what earlier stages keep in ``Layout.cache_dir``: a job that ran it clears the

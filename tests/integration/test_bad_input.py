@@ -236,7 +236,7 @@ def test_bad_page_fails_alone_with_one_line(
 
     status = invoke(tmp_path, "status")
     assert_clean_exit(status, 1)
-    assert "ingest          1 done     1 failed" in status.output
+    assert "ingest            1 done     1 failed" in status.output
     assert f"    {name}: {reason}" in status.output
     report = json.loads((tmp_path / "out" / ".pipeline" / "reports" / "vol-1.json").read_text())
     assert [(f["file"], f["stage"]) for f in report["failures"]] == [(name, "ingest")]
