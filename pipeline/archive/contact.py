@@ -24,7 +24,6 @@ from typing import Any
 from pipeline.archive.report_model import PageEntry
 from pipeline.errors import OcrError
 from pipeline.iiif.text import first_text
-from pipeline.input.transcripts.match import match_files
 from pipeline.input.volumes import Volume
 from pipeline.layout import Layout
 from pipeline.ocr.tesseract import orientation
@@ -69,13 +68,13 @@ class ContactPage:
         }
 
 
-def transcribed_pages(volume: Volume, folder: Path) -> set[str]:
-    """The pages that a file in ``folder`` (the volume's transcriptions) belongs to, by name."""
-    if not folder.is_dir():
-        return set()
-    files = {p.name: None for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
-    pages = [(item.page, Path(item.source).name) for item in volume.pages]
-    return set(match_files(files, pages).pages.values())
+def transcribed_pages(volume: Volume) -> set[str]:
+    """The pages that a transcription file belongs to, as the volume was read.
+
+    The files are in the volume's folder under ``site.transcriptions``, matched by page id,
+    master stem or the image named inside.
+    """
+    return {item.page for item in volume.pages if item.transcript is not None}
 
 
 def shape_flags(entries: list[PageEntry]) -> dict[str, str]:
@@ -126,9 +125,7 @@ def contact_sheet(
         One entry per page.
     """
     report_dir = layout.report_path(volume.id).parent
-    # Transcription files live in a "transcriptions" folder beside the scans folder.
-    transcripts = volume.folder.parent.parent / "transcriptions" / volume.id
-    transcribed = transcribed_pages(volume, transcripts)
+    transcribed = transcribed_pages(volume)
     shapes = shape_flags(entries)
     labels = {item.page: first_text(item.label) for item in volume.pages}
     out = []

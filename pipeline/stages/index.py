@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.config import Config
 from pipeline.layout import Layout
+from pipeline.ocr.chosen import chosen_lines
 from pipeline.records import StageRecord
 from pipeline.results import IndexResult, LineBox
 from pipeline.search.index import Box, Line, build_index
@@ -25,24 +26,26 @@ NAME = "index"
 
 
 class IndexSettings(BaseModel):
-    """Whether there is text at all, and the base URL the stored ids are under."""
+    """The base URL the stored ids are under."""
 
     model_config = ConfigDict(frozen=True)
 
-    enabled: bool
     base_url: str
 
 
 def settings(cfg: Config) -> IndexSettings:
-    """Whether OCR runs, and the base URL."""
-    return IndexSettings(enabled=cfg.ocr.enabled, base_url=cfg.site.base_url)
+    """The base URL (a page's text comes from its records: OCR, transcription)."""
+    return IndexSettings(base_url=cfg.site.base_url)
 
 
 def page_lines(page: PageInput) -> list[LineBox]:
     """The lines of a page to index: its best text, line by line, with boxes on the canvas.
 
-    The one place that says where a page's searchable text comes from: today the OCR lines,
-    when they are published (text withheld for low confidence is not searchable either).
+    The one place that says where a page's searchable text comes from: the page's chosen
+    text (a transcription when precedence picked it, else the OCR), when it is published
+    (OCR text withheld for low confidence is not searchable either). A line without a box
+    (a plain-text transcription) stands for the whole canvas, as its annotation does; line
+    numbers are those of the page's annotations.
 
     Args:
         page: The page with its upstream results.
@@ -50,10 +53,12 @@ def page_lines(page: PageInput) -> list[LineBox]:
     Returns:
         ``(text, (x0, y0, x1, y1))`` per line, in reading order.
     """
-    ocr = page.upstream.ocr
-    if ocr is None or not ocr.published:
+    text = chosen_lines(page.upstream.ocr, page.upstream.transcription)
+    if text is None or not text.published:
         return []
-    return list(ocr.line_boxes)
+    ingest = page.upstream.ingest
+    whole = (0, 0, ingest.width, ingest.height) if ingest else (0, 0, 1, 1)
+    return [(line.text, line.box or whole) for line in text.lines]
 
 
 def volume_lines(inp: VolumeInput, layout: Layout) -> list[Line]:
@@ -102,7 +107,7 @@ def run(inp: VolumeInput, settings: IndexSettings, layout: Layout) -> StageRecor
         The record; its result's ``index`` is the layout-relative path or ``None``.
     """
     path = layout.search_index_path(inp.volume)
-    lines = volume_lines(inp, layout) if settings.enabled else []
+    lines = volume_lines(inp, layout)
     if not lines:
         path.unlink(missing_ok=True)
         return StageRecord.done(NAME, inp.volume, "", IndexResult(index=None))
@@ -117,11 +122,12 @@ def run(inp: VolumeInput, settings: IndexSettings, layout: Layout) -> StageRecor
 SPEC = StageSpec(
     name=NAME,
     scope="volume",
-    version=2,
+    version=3,
     inputs=VolumeInput,
     settings_type=IndexSettings,
     settings_for=settings,
     work=run,
     requires=("ocr",),
+    uses=("ingest", "transcription"),
     writes_urls=True,
 )

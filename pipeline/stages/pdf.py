@@ -25,7 +25,7 @@ from pipeline.imaging.working_image import source_resolution
 from pipeline.input.descriptor import Descriptor
 from pipeline.layout import Layout
 from pipeline.ocr import tesseract
-from pipeline.ocr.annotations import line_language
+from pipeline.ocr.chosen import chosen_lines
 from pipeline.pdf.document import Bookmark, DocumentInfo, Page, TextLine, build_pdf
 from pipeline.pdf.image import Derivative, choose_derivative, page_image
 from pipeline.records import PageItem, StageRecord
@@ -81,17 +81,26 @@ def check_tools(settings: PdfSettings) -> dict[str, str]:
 def page_lines(page: PageInput) -> list[TextLine]:
     """A page's lines for the text layer, in reading order, each with its language (BCP 47).
 
-    The one place that says where the PDF's text comes from: the OCR's lines, when its text
-    is published (text withheld for review stays out of the PDF too); a line's language is
-    the one of the page's whose script it is written in, as in its annotations.
+    The one place that says where the PDF's text comes from: the page's chosen text (a
+    transcription when precedence picked it, else the OCR), when it is published (OCR text
+    withheld for review stays out of the PDF too). Lines without boxes (a plain-text
+    transcription) are laid over the page in equal bands, top to bottom, so that they can
+    still be found and copied in reading order.
     """
-    ocr = page.upstream.ocr
-    if ocr is None or not ocr.published:
+    text = chosen_lines(page.upstream.ocr, page.upstream.transcription)
+    if text is None or not text.published:
         return []
-    tags = [t for t in ([ocr.bcp47] if isinstance(ocr.bcp47, str) else ocr.bcp47) if t]
+    ingest = page.upstream.ingest
+    width, height = (ingest.width, ingest.height) if ingest else (1, 1)
+    count = len(text.lines)
     return [
-        TextLine(text, box, line_language(text, tags) if tags else "")
-        for text, box in ocr.line_boxes
+        TextLine(
+            line.text,
+            line.box or (0, height * i // count, width, height * (i + 1) // count),
+            "" if line.language == "und" else line.language,
+        )
+        for i, line in enumerate(text.lines)
+        if line.text.strip()
     ]
 
 
@@ -241,7 +250,7 @@ def run(inp: VolumeInput, settings: PdfSettings, layout: Layout) -> StageRecord:
 SPEC = StageSpec(
     name=NAME,
     scope="volume",
-    version=1,
+    version=2,
     inputs=VolumeInput,
     settings_type=PdfSettings,
     settings_for=settings,
@@ -249,5 +258,5 @@ SPEC = StageSpec(
     check_tools=check_tools,
     # ingest: its digest of the master stands for the resolution read from its header.
     requires=("ingest", "tiles"),
-    uses=("ocr",),
+    uses=("ocr", "transcription"),
 )

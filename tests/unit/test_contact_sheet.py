@@ -28,15 +28,16 @@ def test_too_few_pages_have_no_outliers() -> None:
     assert shape_flags([_entry("p1", 700, 1000), _entry("p2", 2000, 1000)]) == {}
 
 
-def test_transcription_files_are_matched_to_pages_by_name(
+def test_pages_with_a_transcription_file_are_known(
     make_scan: Callable[..., Path], tmp_path: Path
 ) -> None:
     for page in ("f001r", "f001v", "f002r"):
         make_scan(f"vol/{page}.tif", 64, 64)
-    volume = load_volume(tmp_path / "scans" / "vol", ["kor"])
     folder = tmp_path / "transcriptions" / "vol"
     folder.mkdir(parents=True)
-    for name in ("F001V.xml", "f002r.txt", "notes-about-the-volume.txt", ".DS_Store"):
+    for name in ("f001v.xml", "f002r.txt", "notes-about-the-volume.txt", ".DS_Store"):
         (folder / name).write_text("x", encoding="utf-8")
-    assert transcribed_pages(volume, folder) == {"f001v", "f002r"}
-    assert transcribed_pages(volume, tmp_path / "none") == set()
+    scans = tmp_path / "scans" / "vol"
+    volume = load_volume(scans, ["kor"], transcriptions=tmp_path / "transcriptions")
+    assert transcribed_pages(volume) == {"f001v", "f002r"}
+    assert transcribed_pages(load_volume(scans, ["kor"])) == set()

@@ -17,7 +17,7 @@ from pipeline.layout import Layout
 from pipeline.ocr import tesseract
 from pipeline.pdf.image import Derivative, choose_derivative, page_image
 from pipeline.records import PageItem
-from pipeline.results import OcrResult
+from pipeline.results import IngestResult, OcrResult, TranscriptionResult
 from pipeline.stages import pdf as stage
 from pipeline.stages.spec import PageInput, Upstream, VolumeInput
 from tests.conftest import require
@@ -89,10 +89,12 @@ RU = ("Биография", (10, 50, 200, 80))
             OcrResult(line_boxes=[KO], bcp47="ko", published=False), [], id="withheld for review"
         ),
         pytest.param(
-            OcrResult(line_boxes=[KO, RU], bcp47="ko"), [(*KO, "ko"), (*RU, "ko")], id="published"
+            OcrResult(line_boxes=[KO, RU], language="kor", txt="vol/ocr/p1.txt"),
+            [(*KO, "ko"), (*RU, "ko")],
+            id="published",
         ),
         pytest.param(
-            OcrResult(line_boxes=[KO, RU], bcp47=["ko", "ru"]),
+            OcrResult(line_boxes=[KO, RU], language="kor+rus", txt="vol/ocr/p1.txt"),
             [(*KO, "ko"), (*RU, "ru")],
             id="each line in the language of its script",
         ),
@@ -102,6 +104,27 @@ def test_the_lines_of_a_page(ocr: OcrResult | None, expected: list[tuple[object,
     item = PageItem("vol", "p1", "p1.tif", 0, {}, ("kor",))
     lines = stage.page_lines(PageInput(item, Upstream(ocr=ocr)))
     assert [(line.text, line.box, line.lang) for line in lines] == expected
+
+
+def test_a_chosen_transcription_is_the_text_layer() -> None:
+    item = PageItem("vol", "p1", "p1.tif", 0, {}, ("kor",))
+    ocr = OcrResult(line_boxes=[KO], language="kor", txt="vol/ocr/p1.txt")
+    transcription = TranscriptionResult.model_validate(
+        {
+            "file": "p1.txt",
+            "provenance": {"kind": "human"},
+            "lines": [{"text": "첫 줄", "language": "ko"}, {"text": "둘째 줄", "language": "ko"}],
+            "chosen": True,
+        }
+    )
+    ingest = IngestResult(width=1000, height=1500)
+    upstream = Upstream(ingest=ingest, ocr=ocr, transcription=transcription)
+    lines = stage.page_lines(PageInput(item, upstream))
+    # Lines without boxes (plain text) lie over the page in equal bands, in reading order.
+    assert [(line.text, line.box) for line in lines] == [
+        ("첫 줄", (0, 0, 1000, 750)),
+        ("둘째 줄", (0, 750, 1000, 1500)),
+    ]
 
 
 def _settings(**pdf: object) -> stage.PdfSettings:

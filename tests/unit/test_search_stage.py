@@ -14,7 +14,7 @@ from pipeline.search import Box, search
 from pipeline.stages import STAGE_NAMES, index
 from pipeline.stages.spec import PageInput, Upstream, VolumeInput
 
-SETTINGS = index.IndexSettings(enabled=True, base_url="https://example.org/iiif/")
+SETTINGS = index.IndexSettings(base_url="https://example.org/iiif/")
 
 
 @pytest.fixture
@@ -22,7 +22,9 @@ def layout(tmp_path: Path) -> Layout:
     return Layout(out=tmp_path / "out", base_url="https://example.org/iiif/")
 
 
-def page_input(page: str, ocr: dict[str, object]) -> PageInput:
+def page_input(
+    page: str, ocr: dict[str, object], transcription: dict[str, object] | None = None
+) -> PageInput:
     item = PageItem(
         volume="vol-1",
         page=page,
@@ -31,7 +33,13 @@ def page_input(page: str, ocr: dict[str, object]) -> PageInput:
         label={"none": [page]},
         ocr_languages=("kor",),
     )
-    return PageInput(item=item, upstream=Upstream.model_validate({"ocr": ocr}))
+    # A published OCR record names its text file; the ingest record gives the canvas size.
+    upstream = {
+        "ingest": {"width": 2000, "height": 3000},
+        "ocr": {"txt": f"vol-1/ocr/{page}.txt", "language": "kor", **ocr},
+        "transcription": transcription,
+    }
+    return PageInput(item=item, upstream=Upstream.model_validate(upstream))
 
 
 def lines(*texts: str) -> list[list[object]]:
@@ -77,12 +85,25 @@ def test_a_volume_without_text_has_no_index(layout: Layout) -> None:
     assert not path.exists()
 
 
-def test_ocr_switched_off_removes_the_index(layout: Layout) -> None:
-    inp = volume(page_input("p001", {"line_boxes": lines("력사"), "published": True}))
-    index.run(inp, SETTINGS, layout)
-    off = index.IndexSettings(enabled=False, base_url=SETTINGS.base_url)
-    assert index.run(inp, off, layout).result_as(IndexResult).index is None
-    assert not layout.search_index_path("vol-1").exists()
+def test_a_chosen_transcription_is_indexed_instead_of_the_ocr(layout: Layout) -> None:
+    transcription = {
+        "file": "p001.txt",
+        "provenance": {"kind": "human", "creator": "Kim"},
+        "lines": [{"text": "로동신문"}, {"text": "력사", "box": [10, 20, 300, 60]}],
+        "chosen": True,
+    }
+    page = page_input("p001", {"line_boxes": lines("로둥신분")}, transcription)
+    # A line without a box stands for the whole canvas, as its annotation does.
+    assert index.page_lines(page) == [("로동신문", (0, 0, 2000, 3000)), ("력사", (10, 20, 300, 60))]
+    index.run(volume(page), SETTINGS, layout)
+    found = search([layout.search_index_path("vol-1")], "노동", limit=10)
+    assert [(hit.line, hit.text) for hit in found.hits] == [(1, "로동신문")]
+    assert not search([layout.search_index_path("vol-1")], "로둥", limit=10).hits
+    # Not chosen (precedence puts OCR first): the OCR lines are indexed.
+    unchosen = page_input(
+        "p001", {"line_boxes": lines("로둥신분")}, {**transcription, "chosen": False}
+    )
+    assert index.page_lines(unchosen) == [("로둥신분", (100, 50, 700, 90))]
 
 
 def test_the_index_is_published_with_the_volume(layout: Layout) -> None:
