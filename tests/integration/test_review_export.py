@@ -1,0 +1,133 @@
+"""review-export: held pages as PAGE XML 2019 beside their image, the layout Transkribus reads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import pyvips
+from lxml import etree
+
+from pipeline.input.transcripts.match import match_files
+from pipeline.input.transcripts.read import read_transcript
+from pipeline.input.transcripts.schemas import load
+from pipeline.ocr import hocr
+from pipeline.run.job import run_job
+from pipeline.samples.generate import generate_volume
+from pipeline.state import StateStore
+from tests.conftest import (
+    assert_clean_exit,
+    config_at,
+    have_nanum_fonts,
+    have_tesseract,
+    invoke,
+    require,
+)
+
+pytestmark = [pytest.mark.tesseract, pytest.mark.slow]
+
+VOLUME = "vol-1"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two sample pages through every stage, both held for review (a threshold of 99.9)."""
+    require(have_tesseract("kor"), "tesseract with kor.traineddata not installed")
+    require(have_nanum_fonts(), "fonts-nanum not installed")
+    root = tmp_path_factory.mktemp("built")
+    generate_volume(
+        root / "scans", volume_id=VOLUME, pages=2, seed=5, width=700, height=990, fonts=["print"]
+    )
+    report = run_job(config_at(root, ocr={"review_confidence": 99.9}))
+    assert not report.failures, [(f.subject, f.stage, f.error) for f in report.failures]
+    return root
+
+
+def _ocr(root: Path) -> dict[str, dict]:  # type: ignore[type-arg]
+    with StateStore(root / "out" / ".pipeline" / "state.sqlite") as state:
+        return {
+            rec.page: rec.data for rec in state.records(VOLUME) if rec.stage == "ocr" and rec.page
+        }
+
+
+def test_held_pages_are_written_as_valid_page_xml_beside_their_image(
+    built: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "review"
+    result = invoke(built, "review-export", VOLUME, str(dest))
+    assert_clean_exit(result, 0)
+    ocr = _ocr(built)
+    assert "exported 2 page(s)" in result.output
+    assert sorted(p.name for p in dest.glob("*.jpg")) == sorted(f"{p}.jpg" for p in ocr)
+    schema = load("pagecontent-2019-07-15.xsd")
+    for page, data in ocr.items():
+        xml = dest / "page" / f"{page}.xml"
+        assert schema.validate(etree.parse(str(xml)))
+        transcript = read_transcript(xml)
+        image = pyvips.Image.new_from_file(str(dest / transcript.image_file))
+        assert transcript.image_file == f"{page}.jpg"
+        assert transcript.image_size == (image.width, image.height)
+        assert transcript.provenance.kind == "ocr"
+        assert transcript.provenance.software.startswith("tesseract ")
+        assert [line.text for line in transcript.lines] == [text for text, _ in data["line_boxes"]]
+        hocr_page = hocr.parse((built / "out" / data["hocr"]).read_text(encoding="utf-8"))
+        expected_conf = [
+            sum(w.confidence for w in ln.words) / len(ln.words) / 100 for ln in hocr_page.lines
+        ]
+        assert [line.confidence for line in transcript.lines] == pytest.approx(
+            expected_conf, abs=1e-4
+        )
+        sx = data_width(built, page) / image.width
+        for line, (_, box) in zip(transcript.lines, data["line_boxes"], strict=True):
+            assert line.box is not None
+            back = (line.box[0] * sx, line.box[1] * sx, line.box[2] * sx, line.box[3] * sx)
+            assert back == pytest.approx(box, abs=2 * sx)
+
+
+def data_width(root: Path, page: str) -> int:
+    info = json.loads((root / "out" / VOLUME / "images" / page / "info.json").read_text())
+    return int(info["width"])
+
+
+def test_the_export_is_byte_identical_and_its_files_match_their_pages(
+    built: Path, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for dest in (first, second):
+        assert_clean_exit(invoke(built, "review-export", VOLUME, str(dest), "--all"), 0)
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files and files == sorted(
+        p.relative_to(second) for p in second.rglob("*") if p.is_file()
+    )
+    for rel in files:
+        assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
+    # A tool's export keeps the image name: renamed files still match their page by it.
+    exports = {
+        f"export_doc3_{i}.xml": read_transcript(p).image_file
+        for i, p in enumerate(sorted((first / "page").glob("*.xml")))
+    }
+    pages = [(page, f"{page}.tif") for page in _ocr(built)]
+    matching = match_files(exports, pages)
+    assert matching.problems == ()
+    assert sorted(matching.pages.values()) == sorted(_ocr(built))
+
+
+def test_nothing_held_says_so_and_a_missing_volume_is_named(built: Path, tmp_path: Path) -> None:
+    work = tmp_path / "ws"
+    shutil.copytree(built, work, symlinks=True)
+    db = work / "out" / ".pipeline" / "state.sqlite"
+    with StateStore(db) as state:
+        for rec in list(state.records(VOLUME)):
+            if rec.stage == "ocr" and rec.page:
+                state.put(replace(rec, data={**rec.data, "needs_review": False}))
+    result = invoke(work, "review-export", VOLUME, str(tmp_path / "none"))
+    assert_clean_exit(result, 0)
+    assert f"no page of {VOLUME} is held for review" in result.output
+    assert not (tmp_path / "none").exists()
+
+    result = invoke(work, "review-export", "vol-9", str(tmp_path / "x"))
+    assert_clean_exit(result, 4)
+    assert "vol-9: volume folder not found" in result.output
