@@ -193,6 +193,10 @@ class _SiteHandler(_Handler):
             return self._send_bytes(data, content_type(rel))
         return super().send_head()
 
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        """Hand a POST to the server (:meth:`SiteServer.post`)."""
+        self.server.post(self)
+
     def _send_bytes(self, data: bytes, ctype: str) -> io.BytesIO:
         self.send_response(200)
         self.send_header("Content-Type", ctype)
@@ -273,6 +277,10 @@ class SiteServer(PreviewServer):
                 if self.has_uv:
                     return uv_page(manifest=url, uv_dist=f"/{UV_DIST_PREFIX}/", title=volume)
         return None
+
+    def post(self, handler: SimpleHTTPRequestHandler) -> None:
+        """Answer a POST: the preview is read-only (the correction server writes)."""
+        handler.send_error(405, "read-only")
 
     def _manifest_url(self, volume: str) -> str | None:
         try:
