@@ -202,17 +202,23 @@ class Layout:
         """One OCR output of a page; ``kind`` is one of ``hocr``, ``alto``, ``txt``."""
         return self.ocr_dir(volume) / f"{check_id(page)}{OCR_SUFFIXES[kind]}"
 
-    def annotations_path(self, volume: str, page: str) -> Path:
-        """The AnnotationPage holding a page's OCR lines."""
-        return self.volume_dir(volume) / "annotations" / f"{check_id(page)}.json"
+    def transcription_path(self, volume: str, page: str, kind: str) -> Path:
+        """One file of a page's chosen transcription; ``kind`` is ``hocr``, ``alto`` or ``txt``."""
+        return self.volume_dir(volume) / "transcription" / f"{check_id(page)}{OCR_SUFFIXES[kind]}"
 
-    def annotations_id(self, volume: str, page: str) -> str:
-        """The URL (and ``id``) of a page's OCR AnnotationPage."""
-        return f"{self.base_url}{check_id(volume)}/annotations/{check_id(page)}.json"
+    def annotations_path(self, volume: str, page: str, layer: str = "") -> Path:
+        """The AnnotationPage holding a page's lines (of a second ``layer``: ``ocr``)."""
+        folder = self.volume_dir(volume) / "annotations"
+        return (folder / check_id(layer) if layer else folder) / f"{check_id(page)}.json"
 
-    def annotation_id(self, volume: str, page: str, line: int) -> str:
-        """The ``id`` of the annotation holding OCR line ``line`` (1-based) of a page."""
-        return f"{self.annotations_id(volume, page)}#line-{line}"
+    def annotations_id(self, volume: str, page: str, layer: str = "") -> str:
+        """The URL (and ``id``) of a page's AnnotationPage (of a second ``layer``)."""
+        sub = f"{check_id(layer)}/" if layer else ""
+        return f"{self.base_url}{check_id(volume)}/annotations/{sub}{check_id(page)}.json"
+
+    def annotation_id(self, volume: str, page: str, line: int, layer: str = "") -> str:
+        """The ``id`` of the annotation holding line ``line`` (1-based) of a page's layer."""
+        return f"{self.annotations_id(volume, page, layer)}#line-{line}"
 
     # -- bookkeeping (never published) ---------------------------------------------------------
     @property
@@ -351,7 +357,7 @@ def object_kind(rel: str) -> ObjectKind:
         return "info" if parts[-1] == "info.json" and len(parts) == 4 else "tiles"
     if parts[1] == "annotations":
         return "annotations"
-    if parts[1] == "ocr":
+    if parts[1] in ("ocr", "transcription"):
         return "ocr"
     return "other"
 
@@ -370,10 +376,12 @@ def page_of(rel: str) -> str | None:
     if parts[1] == "images":
         return parts[2]
     name = parts[2]
-    if parts[1] == "ocr":
+    if parts[1] in ("ocr", "transcription"):
         for suffix in sorted(OCR_SUFFIXES.values(), key=len, reverse=True):
             if name.endswith(suffix):
                 return name[: -len(suffix)]
+    if parts[1] == "annotations" and len(parts) == 4:
+        name = parts[3]  # a second layer: vol/annotations/ocr/p1.json
     if parts[1] == "annotations" and name.endswith(".json"):
         return name[: -len(".json")]
     return None

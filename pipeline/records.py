@@ -18,8 +18,27 @@ R = TypeVar("R", bound=StageResult)
 
 
 @dataclass(frozen=True)
+class TranscriptFile:
+    """A page's transcription file, and who made it where the volume's descriptor says so.
+
+    ``kind``, ``creator`` and ``date`` are the descriptor's ``[transcription]`` overrides
+    (empty: as the file says).
+    """
+
+    path: str
+    name: str
+    kind: str = ""
+    creator: str = ""
+    date: str = ""
+
+
+@dataclass(frozen=True)
 class PageItem:
-    """One page of a volume, as found on disk and described by the descriptor."""
+    """One page of a volume, as found on disk and described by the descriptor.
+
+    ``source`` and ``transcript`` say where the page's inputs are; fingerprints never hold
+    them (the stages reading them hold their names and stat instead).
+    """
 
     volume: str
     page: str
@@ -27,6 +46,7 @@ class PageItem:
     index: int
     label: dict[str, list[str]]
     ocr_languages: tuple[str, ...]
+    transcript: TranscriptFile | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ and a key found in a stored record that this version does not know is kept as it
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
@@ -129,6 +129,62 @@ class OcrResult(StageResult):
     txt: str | None = None
 
 
+#: Who made a text: a person (``human``), a handwriting recogniser (``htr``) or OCR (``ocr``).
+TextKind = Literal["human", "htr", "ocr"]
+#: A point on the canvas, in pixels.
+CanvasPoint = tuple[int, int]
+
+
+class TextProvenance(BaseModel):
+    """Who or what made a page's text: kind, person or organisation, software and model, date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: TextKind
+    creator: str = ""
+    software: str = ""
+    model: str = ""
+    date: str = ""
+
+
+class TextLine(BaseModel):
+    """One line of a transcription on the canvas; no box: the line targets the whole canvas."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    box: tuple[int, int, int, int] | None = None
+    polygon: list[CanvasPoint] | None = None
+    language: str = ""
+    confidence: float | None = None
+
+
+class TranscriptionResult(StageResult):
+    """A page's transcription file read onto the canvas, and whether it wins over the OCR.
+
+    A page without a file has an empty result (``file`` is ``None``). ``chosen`` says that the
+    precedence setting puts the file's kind above the page's OCR; the ALTO, hOCR and text
+    written from it are then the page's published text (layout-relative paths).
+    """
+
+    STAGE: ClassVar[str] = "transcription"
+
+    file: str | None = None
+    sha256: str = ""
+    format: str = ""
+    provenance: TextProvenance | None = None
+    lines: list[TextLine] = []
+    chosen: bool = False
+    #: Publish the OCR as a second, labelled layer under the transcription.
+    machine_layer: bool = False
+    #: How the lines were placed when the file has no boxes (whole canvas, or OCR's boxes).
+    note: str = ""
+    warnings: list[str] = []
+    hocr: str | None = None
+    alto: str | None = None
+    txt: str | None = None
+
+
 class AnnotationsResult(StageResult):
     """A page's AnnotationPage (layout-relative path), or ``None`` when it has none."""
 
@@ -136,6 +192,8 @@ class AnnotationsResult(StageResult):
 
     annotations: str | None = None
     lines: int = 0
+    #: The OCR's AnnotationPage under a transcription (``transcriptions.machine_layer``).
+    machine: str | None = None
 
 
 class TextResult(StageResult):
@@ -147,6 +205,8 @@ class TextResult(StageResult):
     pages: int = 0
     withheld: list[str] = []
     missing: list[str] = []
+    #: Pages whose text is their transcription (written only when there are some).
+    transcribed: list[str] = []
 
 
 class ManifestResult(StageResult):
@@ -178,6 +238,7 @@ RESULT_TYPES: dict[str, type[StageResult]] = {
         IngestResult,
         TilesResult,
         OcrResult,
+        TranscriptionResult,
         AnnotationsResult,
         TextResult,
         ManifestResult,

@@ -18,6 +18,7 @@ from pipeline.errors import ExitCode, PipelineError, prefixed_lines
 # The option behind each setting a command line can override, named by errors in its value.
 OPTION_NAMES = {
     "site.scans": "--scans",
+    "site.transcriptions": "--transcriptions",
     "site.out": "--out",
     "site.base_url": "--base-url",
     "run.workers": "--jobs",
@@ -97,7 +98,7 @@ def cli_config(ctx: click.Context) -> Config:
     obj = ctx.ensure_object(dict)
     if "config" not in obj:
         site: dict[str, Any] = {}
-        for key in ("scans", "out", "base_url"):
+        for key in ("scans", "transcriptions", "out", "base_url"):
             if obj.get(key) is not None:
                 site[key] = obj[key]
         overrides: dict[str, Any] = {"site": site} if site else {}
@@ -120,6 +121,11 @@ def cli_config(ctx: click.Context) -> Config:
     help="Configuration file (default: config/default.toml in the current folder).",
 )
 @click.option("--scans", type=click.Path(file_okay=False, path_type=Path), help="Scans folder.")
+@click.option(
+    "--transcriptions",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Transcriptions folder (default: beside the scans folder).",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option(
     "--base-url",
@@ -131,14 +137,21 @@ def cli(
     ctx: click.Context,
     config_path: Path | None,
     scans: Path | None,
+    transcriptions: Path | None,
     out: Path | None,
     base_url: str | None,
     verbose: int,
 ) -> None:
     """Turn volumes of scans into IIIF collections: tiles, OCR and manifests.
 
-    --config, --scans, --out, --base-url and -v work before or after the command name.
+    --config, --scans, --transcriptions, --out, --base-url and -v work before or after the
+    command name.
     """
     ctx.ensure_object(dict).update(
-        config_path=config_path, scans=scans, out=out, base_url=base_url, verbose=verbose
+        config_path=config_path,
+        scans=scans,
+        transcriptions=transcriptions,
+        out=out,
+        base_url=base_url,
+        verbose=verbose,
     )

@@ -32,14 +32,14 @@ def _mark_built_site(ctx: click.Context, param: click.Parameter, value: Any) -> 
 
 
 def site_options(*, built: bool = False) -> Callable[[F], F]:
-    """Accept the group's --config/--scans/--out/--base-url/-v after the command name too.
+    """Accept the group's site options (--config, --scans, ...) after the command name too.
 
     Args:
         built: The command reads a built site (check, publish, serve, export-bag): a base URL
             other than the one the site was built for is refused.
 
     Returns:
-        A decorator adding the five options (listed in the command's --help).
+        A decorator adding the six options (listed in the command's --help).
     """
     store = _mark_built_site if built else _site_option
     options = (
@@ -57,6 +57,13 @@ def site_options(*, built: bool = False) -> Callable[[F], F]:
             expose_value=False,
             callback=store,
             help="Scans folder (site.scans).",
+        ),
+        click.option(
+            "--transcriptions",
+            type=click.Path(file_okay=False, path_type=Path),
+            expose_value=False,
+            callback=store,
+            help="Transcriptions folder (site.transcriptions; default: beside the scans folder).",
         ),
         click.option(
             "--out",

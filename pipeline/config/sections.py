@@ -89,6 +89,13 @@ class SiteConfig(Section):
     base_url: str = "http://127.0.0.1:8000/"
     scans: Path = Path("scans")
     out: Path = Path("manifests")
+    #: Human and HTR text, one folder per volume; ``None``: ``transcriptions`` beside ``scans``.
+    transcriptions: Path | None = None
+
+    @property
+    def transcriptions_dir(self) -> Path:
+        """The transcriptions folder: as set, else ``transcriptions`` beside the scans folder."""
+        return self.transcriptions or self.scans.parent / "transcriptions"
 
     @field_validator("base_url")
     @classmethod
@@ -291,6 +298,26 @@ class BagConfig(Section):
         return value
 
 
+TextKindName = Literal["human", "htr", "ocr"]
+_PRECEDENCE: tuple[TextKindName, ...] = ("human", "htr", "ocr")
+
+
+class TranscriptionsConfig(Section):
+    """Which text a page shows when it has more than one, and whether the OCR stays visible."""
+
+    precedence: list[TextKindName] = Field(default_factory=lambda: list(_PRECEDENCE))
+    machine_layer: bool = False
+
+    @field_validator("precedence")
+    @classmethod
+    def _precedence(cls, value: list[TextKindName]) -> list[TextKindName]:
+        if not value:
+            raise ValueError('must name at least one of "human", "htr", "ocr"')
+        if len(set(value)) != len(value):
+            raise ValueError("names a kind twice")
+        return value
+
+
 class Config(Section):
     """The whole configuration of a job."""
 
@@ -304,3 +331,4 @@ class Config(Section):
     publish: PublishConfig = Field(default_factory=PublishConfig)
     serve: ServeConfig = Field(default_factory=ServeConfig)
     bag: BagConfig = Field(default_factory=BagConfig)
+    transcriptions: TranscriptionsConfig = Field(default_factory=TranscriptionsConfig)

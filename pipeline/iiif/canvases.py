@@ -13,8 +13,9 @@ from pipeline.iiif.models import Make
 from pipeline.iiif.text import LangMap
 from pipeline.layout import Layout
 from pipeline.ocr.alto import ALTO3
+from pipeline.ocr.chosen import chosen_lines
 from pipeline.records import PageItem
-from pipeline.results import AnnotationsResult, OcrResult, TilesResult
+from pipeline.results import AnnotationsResult, OcrResult, TilesResult, TranscriptionResult
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class CanvasParts:
     image_height: int
     thumbnail: tuple[str, int, int] | None = None
     annotations: str | None = None
+    #: The label of the annotation page reference: given for transcribed pages only.
+    annotations_label: LangMap | None = None
+    #: The OCR under a transcription, as a second annotation page, and its label.
+    machine_annotations: tuple[str, LangMap] | None = None
     alto: str | None = None
     alto_profile: str = ALTO3
     hocr: str | None = None
@@ -46,6 +51,7 @@ def canvas_parts(
     ocr: OcrResult | None,
     annotations: AnnotationsResult | None,
     layout: Layout,
+    transcription: TranscriptionResult | None = None,
 ) -> CanvasParts:
     """Collect a page's canvas from its tiles (and OCR) results.
 
@@ -60,6 +66,9 @@ def canvas_parts(
         ocr: Its OCR result, or ``None`` to link no OCR output (``manifest.ocr_links`` off).
         annotations: Its annotations result, if any.
         layout: The output layout.
+        transcription: Its transcription result, if any: when precedence chose it, its
+            files are linked instead of the OCR's, and the annotation page reference is
+            labelled with the layer's name.
 
     Returns:
         The canvas's parts.
@@ -76,9 +85,13 @@ def canvas_parts(
         )
     if not tiles.width or not tiles.height:
         raise ManifestError(f"{item.page}: the tiles record has no image size")
-    if ocr is not None and not ocr.published:
-        ocr = None
+    text = chosen_lines(ocr, transcription) if ocr is not None else None
+    if text is not None and not text.published:
+        text = None
     thumb = tiles.thumbnail
+    linked = annotations.annotations if text is not None and annotations is not None else None
+    transcribed = text is not None and text.transcribed
+    machine = annotations.machine if annotations is not None and transcribed else None
     return CanvasParts(
         page=item.page,
         canvas_id=layout.canvas_id(item.volume, item.page),
@@ -97,15 +110,17 @@ def canvas_parts(
             if thumb
             else None
         ),
-        annotations=(
-            layout.url_of(annotations.annotations)
-            if ocr is not None and annotations is not None and annotations.annotations
+        annotations=layout.url_of(linked) if linked else None,
+        annotations_label={"en": [text.label]} if text is not None and transcribed else None,
+        machine_annotations=(
+            (layout.url_of(machine), {"en": [text.machine.label]})
+            if machine and text is not None and text.machine is not None
             else None
         ),
-        alto=_url(layout, ocr.alto if ocr else None),
-        alto_profile=(ocr.alto_profile if ocr else None) or ALTO3,
-        hocr=_url(layout, ocr.hocr if ocr else None),
-        text=_url(layout, ocr.txt if ocr else None),
+        alto=_url(layout, text.alto if text else None),
+        alto_profile=(text.alto_profile if text else None) or ALTO3,
+        hocr=_url(layout, text.hocr if text else None),
+        text=_url(layout, text.txt if text else None),
     )
 
 
@@ -153,8 +168,10 @@ def build_canvas(make: Make, c: CanvasParts) -> Any:
     painting = make(
         Annotation, id=c.painting_id, motivation="painting", body=image, target=c.canvas_id
     )
+    # A transcribed page's files are labelled as a transcription, not as OCR.
+    own = "transcription_" if c.annotations_label else ""
     see_also = [
-        parts.link(make, url, kind, "Dataset", fmt, profile)
+        parts.link(make, url, own + kind, "Dataset", fmt, profile)
         for url, kind, fmt, profile in (
             (c.alto, "alto", "application/xml", c.alto_profile),
             (c.hocr, "hocr", "text/html", parts.HOCR_PROFILE),
@@ -162,12 +179,21 @@ def build_canvas(make: Make, c: CanvasParts) -> Any:
         if url
     ]
     # A reference, not an embedded page: viewers fetch referenced pages, never empty ones.
+    # Only a transcribed page labels it (the layer's name), so other canvases stay as they were.
+    labelled = {"label": c.annotations_label} if c.annotations_label else {}
     annotations = (
-        [make(AnnotationPageRefExtended, id=c.annotations, type="AnnotationPage")]
+        [make(AnnotationPageRefExtended, id=c.annotations, type="AnnotationPage", **labelled)]
         if c.annotations
-        else None
+        else []
     )
-    rendering = [parts.link(make, c.text, "page_text", "Text", "text/plain")] if c.text else None
+    if c.annotations and c.machine_annotations:
+        url, label = c.machine_annotations
+        annotations.append(
+            make(AnnotationPageRefExtended, id=url, type="AnnotationPage", label=label)
+        )
+    rendering = (
+        [parts.link(make, c.text, own + "page_text", "Text", "text/plain")] if c.text else None
+    )
     return make(
         Canvas,
         id=c.canvas_id,
@@ -178,5 +204,5 @@ def build_canvas(make: Make, c: CanvasParts) -> Any:
         seeAlso=see_also or None,
         rendering=rendering,
         items=[make(AnnotationPage, id=c.painting_page_id, items=[painting])],
-        annotations=annotations,
+        annotations=annotations or None,
     )

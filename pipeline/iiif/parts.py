@@ -44,6 +44,22 @@ LINK_LABELS: dict[str, LangMap] = {
         "en": ["OCR text of this page (plain text)"],
         "ru": ["Распознанный текст страницы (текст)"],
     },
+    # A transcribed page's files (human or HTR text, not OCR).
+    "transcription_alto": {
+        "ko": ["전사 본문 (ALTO XML)"],
+        "en": ["Transcription (ALTO XML)"],
+        "ru": ["Транскрипция (ALTO XML)"],
+    },
+    "transcription_hocr": {
+        "ko": ["전사 본문 (hOCR)"],
+        "en": ["Transcription (hOCR)"],
+        "ru": ["Транскрипция (hOCR)"],
+    },
+    "transcription_page_text": {
+        "ko": ["이 면의 전사 본문 (텍스트)"],
+        "en": ["Transcription of this page (plain text)"],
+        "ru": ["Транскрипция страницы (текст)"],
+    },
     "text": {
         "ko": ["권 전체 OCR 본문 (텍스트)"],
         "en": ["OCR text of the volume (plain text)"],

@@ -126,6 +126,14 @@ def _nav_date(value: Any) -> Any:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class TranscriptionEntry(Section):
+    """``[transcription]``: who made the volume's transcription files, where they do not say."""
+
+    kind: Literal["human", "htr", "ocr"] | None = None
+    creator: str | None = None
+    date: str | None = None
+
+
 class Descriptor(Section):
     """The optional ``volume.toml`` of a volume folder; every key is optional."""
 
@@ -159,6 +167,7 @@ class Descriptor(Section):
     behavior: list[ManifestBehavior] | None = None
     start: str | None = None
     thumbnail: str | None = None
+    transcription: TranscriptionEntry | None = None
 
     _maps = field_validator("label", "summary", *CATALOGUE_FIELDS, mode="before")(expand_lang_map)
     _label = field_validator("label")(check_plain_label)

@@ -6,7 +6,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,9 @@ from pipeline.input.descriptor import (
     load_descriptor,
     reference_problems,
 )
+from pipeline.input.transcripts.folder import find_transcripts
 from pipeline.layout import SAFE_ID, check_volume_id, volume_id_problem
-from pipeline.records import PageItem
+from pipeline.records import PageItem, TranscriptFile
 
 IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".jpx"})
 # Files that look like page images we do not take. They still become pages, which fail at
@@ -46,6 +47,8 @@ class Volume:
     unlisted: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
+    #: Transcription files left out (no page, or a second file for a page), one line each.
+    transcript_problems: tuple[str, ...] = ()
 
 
 def natural_key(name: str) -> list[Any]:
@@ -183,7 +186,39 @@ def _page_ids(folder: Path, entries: list[PageEntry]) -> list[str]:
     return list(seen)
 
 
-def load_volume(folder: Path, default_languages: list[str]) -> Volume:
+def _with_transcripts(
+    pages: tuple[PageItem, ...], folder: Path, desc: Descriptor
+) -> tuple[tuple[PageItem, ...], tuple[str, ...]]:
+    """The pages, each with its transcription file (if any), and the files left out."""
+    found = find_transcripts(folder, [(p.page, Path(p.source).name) for p in pages])
+    if not found.files:
+        return pages, found.problems
+    said = desc.transcription
+    overrides = {
+        "kind": (said.kind or "") if said else "",
+        "creator": (said.creator or "") if said else "",
+        "date": (said.date or "") if said else "",
+    }
+    where = str(folder.absolute())
+    with_files = tuple(
+        replace(
+            page,
+            transcript=TranscriptFile(
+                path=os.path.join(where, found.files[page.page]),  # noqa: PTH118 (as in _stem)
+                name=found.files[page.page],
+                **overrides,
+            ),
+        )
+        if page.page in found.files
+        else page
+        for page in pages
+    )
+    return with_files, found.problems
+
+
+def load_volume(
+    folder: Path, default_languages: list[str], transcriptions: Path | None = None
+) -> Volume:
     """Read one volume folder: descriptor, page files, their order and ids.
 
     A page listed in ``volume.toml`` whose file is missing stays in the volume (and fails at
@@ -193,6 +228,8 @@ def load_volume(folder: Path, default_languages: list[str]) -> Volume:
     Args:
         folder: ``scans/<volume-id>/``.
         default_languages: OCR languages when neither the page nor the descriptor names any.
+        transcriptions: The transcriptions folder (``site.transcriptions``): files in its
+            sub-folder of the volume's name are matched to the pages.
 
     Returns:
         The volume.
@@ -228,6 +265,9 @@ def load_volume(folder: Path, default_languages: list[str]) -> Volume:
     problems = reference_problems(folder / DESCRIPTOR, desc, ids, files)
     if problems:
         raise ConfigError("\n".join(problems))
+    left_out: tuple[str, ...] = ()
+    if transcriptions is not None:
+        pages, left_out = _with_transcripts(pages, transcriptions / folder.name, desc)
     return Volume(
         id=folder.name,
         folder=folder,
@@ -236,6 +276,7 @@ def load_volume(folder: Path, default_languages: list[str]) -> Volume:
         unlisted=unlisted,
         missing=missing,
         ignored=tuple(ignored),
+        transcript_problems=left_out,
     )
 
 

@@ -1,90 +1,93 @@
-"""OCR lines -> a IIIF AnnotationPage of ``supplementing`` annotations, marked as machine text."""
+"""A page's chosen text -> a IIIF AnnotationPage of ``supplementing`` annotations, with provenance.
+
+Each line is an annotation targeting its box on the canvas (the whole canvas for a line
+without one), in the line's language. Who made the text follows the W3C Web Annotation model:
+``creator`` is the person (``Person``) or organisation (``Organization``) who transcribed it, or
+the software that recognised it (``Software``); ``generator`` the software that produced the
+file; ``created`` the date the file gives. The page's label names the layer: "Transcription",
+"HTR: <model>" or "OCR: <software> <languages>, machine-generated".
+"""
 
 from __future__ import annotations
 
 import json
-import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from iiif_prezi3 import Agent, Annotation, AnnotationPage, TextualBody
 
 from pipeline.layout import Layout
-from pipeline.ocr import tesseract
+from pipeline.ocr.chosen import PageText
+from pipeline.results import TextProvenance
 
 
-@dataclass(frozen=True)
-class LineBox:
-    """One recognised line: its text and its box on the canvas (x0, y0, x1, y1)."""
+def agents(provenance: TextProvenance) -> tuple[Agent | None, Agent | None]:
+    """The W3C ``creator`` and ``generator`` of a text (``None`` where nothing is known).
 
-    text: str
-    bbox: tuple[int, int, int, int]
+    A person's transcription has the person as creator (an organisation for HTR text an
+    institution ran); machine text without one has its software as creator. The software
+    (and model) is the generator whenever it is known.
+    """
+    software = " ".join(filter(None, (provenance.software, provenance.model)))
+    generator = Agent(type="Software", name=software) if software else None
+    if provenance.kind == "human":
+        creator = Agent(type="Person", name=provenance.creator) if provenance.creator else None
+        return creator, generator
+    if provenance.creator:
+        return Agent(type="Organization", name=provenance.creator), generator
+    name = software or ("HTR" if provenance.kind == "htr" else "OCR")
+    return Agent(type="Software", name=f"{name} (machine-generated)"), generator
 
 
-def line_language(text: str, tags: list[str]) -> str:
-    """The language of one line: of the page's languages, the one whose script dominates."""
-    if len(tags) == 1:
-        return tags[0]
-    counts = dict.fromkeys(tags, 0)
-    scripts = {tag: tesseract.script_of(tag) for tag in tags}
-    for char in text:
-        name = unicodedata.name(char, "")
-        for tag, script in scripts.items():
-            if script and name.startswith(script):
-                counts[tag] += 1
-    best = max(tags, key=lambda t: counts[t])
-    return best if counts[best] else tags[0]
+def page_label(text: PageText) -> str:
+    """The layer's label, with the OCR's confidence and review state for OCR text."""
+    label = text.label
+    if text.transcribed:
+        return label
+    if text.confidence is not None:
+        label += f", mean word confidence {text.confidence:g}"
+    return label + ("; low confidence, not reviewed" if text.needs_review else "")
 
 
 def annotation_page(
-    lines: Sequence[LineBox],
-    *,
-    volume: str,
-    page: str,
-    layout: Layout,
-    lang: str,
-    engine: str,
-    confidence: float | None = None,
-    needs_review: bool = False,
+    text: PageText, *, volume: str, page: str, layout: Layout, layer: str = ""
 ) -> dict[str, Any]:
-    """One ``supplementing`` annotation per line, targeting its box on the canvas.
+    """One ``supplementing`` annotation per line of the page's text, targeting its box.
 
     Args:
-        lines: Lines with canvas boxes and text.
+        text: The page's chosen text (:func:`pipeline.ocr.chosen.chosen_lines`), or its OCR
+            under a transcription.
         volume: Volume id.
         page: Page id.
         layout: The layout (ids and URLs).
-        lang: The tesseract language spec (``kor+rus``).
-        engine: ``tesseract 5.3.0``, recorded as the creator of every annotation.
-        confidence: The page's mean word confidence, shown in the label.
-        needs_review: Whether the page is under the review threshold (said in the label).
+        layer: ``""`` for the page's text, ``"ocr"`` for the OCR shown under a transcription.
 
     Returns:
         The AnnotationPage as JSON-ready data (validated by iiif-prezi3).
     """
     canvas = layout.canvas_id(volume, page)
-    tags = tesseract.language_tags(lang)
-    creator = Agent(type="Software", name=f"{engine} (machine-generated OCR)")
+    creator, generator = agents(text.provenance)
+    made: dict[str, Any] = {"creator": creator, "generator": generator}
+    if text.provenance.date:
+        made["created"] = text.provenance.date
+    made = {k: v for k, v in made.items() if v is not None}
     items = []
-    for n, line in enumerate(lines, start=1):
-        x0, y0, x1, y1 = line.bbox
-        body = TextualBody(
-            value=line.text, format="text/plain", language=line_language(line.text, tags)
-        )
+    for n, line in enumerate(text.lines, start=1):
+        target = canvas
+        if line.box is not None:
+            x0, y0, x1, y1 = line.box
+            target = f"{canvas}#xywh={x0},{y0},{max(1, x1 - x0)},{max(1, y1 - y0)}"
+        body = TextualBody(value=line.text, format="text/plain", language=line.language or "und")
         items.append(
             Annotation(
-                id=layout.annotation_id(volume, page, n),
+                id=layout.annotation_id(volume, page, n, layer),
                 motivation="supplementing",
                 body=body,
-                target=f"{canvas}#xywh={x0},{y0},{max(1, x1 - x0)},{max(1, y1 - y0)}",
-                creator=creator,
+                target=target,
+                **made,
             )
         )
-    label = f"Machine-generated OCR text ({engine}, {lang})"
-    if confidence is not None:
-        label += f", mean word confidence {confidence:g}"
-    label += "; low confidence, not reviewed" if needs_review else "; not a human transcription"
-    doc = AnnotationPage(id=layout.annotations_id(volume, page), label={"en": [label]}, items=items)
+    doc = AnnotationPage(
+        id=layout.annotations_id(volume, page, layer), label={"en": [page_label(text)]}, items=items
+    )
     data: dict[str, Any] = json.loads(doc.jsonld())
     return data

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, JsonValue
 
-from pipeline.records import PageItem, StageRecord
+from pipeline.records import PageItem, StageRecord, TranscriptFile
 from pipeline.stages import AnyStage, stage_by_name
 
 #: What a fingerprint digests besides the stage: JSON-ready input data.
@@ -63,8 +63,22 @@ def fingerprint(stage: AnyStage, settings: JsonValue, key: Key, tools: dict[str,
 
 
 def item_key(item: PageItem, fields: Sequence[str] | None = None) -> dict[str, JsonValue]:
-    """The page item fields a stage depends on; never where the scans folder lives."""
-    data = {k: v for k, v in vars(item).items() if k != "source"}  # asdict would deep-copy
+    """The page item fields a stage depends on; never where the scans or transcriptions live."""
+    # asdict would deep-copy; the transcription file is keyed by the stage reading it.
+    data = {k: v for k, v in vars(item).items() if k not in ("source", "transcript")}
     if fields is not None:
         data = {k: v for k, v in data.items() if k in {"volume", "page", *fields}}
     return data
+
+
+def transcript_key(found: TranscriptFile | None, stat: JsonValue) -> JsonValue:
+    """What stands for a page's transcription file in a fingerprint (``None``: it has none).
+
+    Args:
+        found: The file and the descriptor's provenance overrides.
+        stat: Its size and modification time (``None``: it is gone).
+    """
+    if found is None:
+        return None
+    overrides: list[JsonValue] = [found.kind, found.creator, found.date]
+    return {"file": found.name, "stat": stat, "overrides": overrides}

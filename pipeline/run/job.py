@@ -156,7 +156,7 @@ def load_volumes(cfg: Config, selected: Sequence[str]) -> tuple[list[Volume], li
     failures: list[StageRecord] = []
     for folder in find_volumes(cfg.site.scans, tuple(selected)):
         try:
-            volumes.append(load_volume(folder, cfg.ocr.languages))
+            volumes.append(load_volume(folder, cfg.ocr.languages, cfg.site.transcriptions_dir))
         except (ConfigError, JobInputError) as exc:
             failures.append(
                 StageRecord(
@@ -201,6 +201,9 @@ def _report_problems(cfg: Config, stages: Sequence[AnyStage], volumes: list[Volu
         for volume in volumes:
             for problem in stage.volume_problems(settings, volume.pages):
                 log.warning("%s/volume.toml [%s]: %s", volume.id, stage.name, problem)
+            if stage.reads_transcript:
+                for problem in volume.transcript_problems:
+                    log.warning("[%s] %s", stage.name, problem)
 
 
 def _record_base_url(layout: Layout, stages: Sequence[AnyStage]) -> None:

@@ -18,7 +18,13 @@ from pydantic import BaseModel, JsonValue
 from pipeline.input.volumes import Volume, sort_key
 from pipeline.layout import Layout
 from pipeline.records import PageItem, StageRecord
-from pipeline.run.fingerprint import fingerprint, item_key, result_digest, settings_data
+from pipeline.run.fingerprint import (
+    fingerprint,
+    item_key,
+    result_digest,
+    settings_data,
+    transcript_key,
+)
 from pipeline.run.local import Task
 from pipeline.run.outputs import count_folders, outputs_present
 from pipeline.stages import AnyStage
@@ -153,6 +159,9 @@ class Planner:
                     # stages depend on that hash).
                     key["file"] = Path(item.source).name
                     key["stat"] = _stat(item.source)
+                if stage.reads_transcript:
+                    found = item.transcript
+                    key["transcript"] = transcript_key(found, _stat(found.path) if found else None)
                 fp = self._fingerprint(stage, settings, key)
                 rec = self.current(item.volume, item.page, stage.name, fp)
                 if rec is not None:

@@ -12,11 +12,21 @@ from pipeline.stages.ocr import SPEC as OCR
 from pipeline.stages.spec import StageSpec
 from pipeline.stages.text import SPEC as TEXT
 from pipeline.stages.tiles import SPEC as TILES
+from pipeline.stages.transcription import SPEC as TRANSCRIPTION
 
 #: A stage of any input and settings (each spec is typed; the tuple holds all kinds).
 AnyStage = StageSpec[Any, Any]
 
-STAGES: tuple[AnyStage, ...] = (INGEST, TILES, OCR, ANNOTATIONS, TEXT, MANIFEST, COLLECTION)
+STAGES: tuple[AnyStage, ...] = (
+    INGEST,
+    TILES,
+    OCR,
+    TRANSCRIPTION,
+    ANNOTATIONS,
+    TEXT,
+    MANIFEST,
+    COLLECTION,
+)
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 
 

@@ -216,6 +216,7 @@ def _canvases(inp: VolumeInput, layout: Layout, *, ocr_links: bool) -> list[Canv
             p.upstream.ocr if ocr_links else None,
             p.upstream.annotations,
             layout,
+            p.upstream.transcription if ocr_links else None,
         )
         for p in inp.pages
         if p.upstream.tiles is not None
@@ -316,6 +317,6 @@ SPEC = StageSpec(
     work=run,
     requires=("ingest", "tiles"),
     # "text" is a volume stage: its result arrives in VolumeInput.upstream.
-    uses=("ocr", "annotations", "text"),
+    uses=("ocr", "transcription", "annotations", "text"),
     writes_urls=True,
 )

@@ -19,6 +19,7 @@ from pipeline.results import (
     OcrResult,
     TextResult,
     TilesResult,
+    TranscriptionResult,
 )
 
 Scope = Literal["page", "volume", "collection"]
@@ -32,6 +33,7 @@ class Upstream(BaseModel):
     ingest: IngestResult | None = None
     tiles: TilesResult | None = None
     ocr: OcrResult | None = None
+    transcription: TranscriptionResult | None = None
     annotations: AnnotationsResult | None = None
     text: TextResult | None = None
 
@@ -129,6 +131,9 @@ class StageSpec(Generic[In, S]):
     #: Reads the masters themselves: their names and stat stand for their bytes in its
     #: fingerprint, and a volume that cannot be read at all is recorded as its failure.
     reads_master: bool = False
+    #: Reads the page's transcription file (``PageItem.transcript``): its name, stat and the
+    #: volume's provenance overrides stand for it in its fingerprint.
+    reads_transcript: bool = False
     #: Its outputs hold URLs under the base URL: a new base URL rebuilds them.
     writes_urls: bool = False
     #: Reads what earlier stages keep in ``Layout.cache_dir``: a job that ran it clears the

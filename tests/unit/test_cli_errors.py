@@ -138,8 +138,8 @@ def test_status_before_any_run_changes_nothing(tmp_path: Path) -> None:
     result = invoke(tmp_path, "status")
     assert result.exit_code == 0, result.output
     assert "vol-1 (1 page)" in result.output
-    assert "  ingest          0 done     0 failed     0 skipped     1 pending" in result.output
-    assert "  annotations     0 done     0 failed     0 skipped     1 pending" in result.output
+    assert "  ingest            0 done     0 failed     0 skipped     1 pending" in result.output
+    assert "  annotations       0 done     0 failed     0 skipped     1 pending" in result.output
     assert "collection: pending" in result.output
     assert not (tmp_path / "out").exists()
 

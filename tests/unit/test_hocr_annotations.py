@@ -12,9 +12,11 @@ from iiif_prezi3 import AnnotationPage
 from pipeline.input.descriptor import Descriptor
 from pipeline.layout import Layout
 from pipeline.ocr import page_text, tesseract
-from pipeline.ocr.annotations import LineBox, annotation_page, line_language
+from pipeline.ocr.annotations import annotation_page
+from pipeline.ocr.chosen import PageText, line_language, ocr_text
 from pipeline.ocr.hocr import Line, Word
 from pipeline.records import PageItem
+from pipeline.results import OcrResult
 from pipeline.stages import text
 from pipeline.stages.spec import PageInput, Upstream, VolumeInput
 from tests.conftest import BASE_URL, SCHEMAS
@@ -24,8 +26,18 @@ def line(text_: str, bbox: tuple[int, int, int, int], paragraph: str = "par_1") 
     return Line(bbox=bbox, words=(Word(text_, bbox, 90.0),), paragraph=paragraph, text=text_)
 
 
-def boxes(lines: list[Line]) -> list[LineBox]:
-    return [LineBox(text=ln.text, bbox=ln.bbox) for ln in lines]
+def ocr_page(
+    lines: list[Line], lang: str, confidence: float | None = None, *, needs_review: bool = False
+) -> PageText:
+    result = OcrResult(
+        language=lang,
+        engine="tesseract 5.3.0",
+        confidence=confidence,
+        needs_review=needs_review,
+        line_boxes=[(ln.text, ln.bbox) for ln in lines],
+        txt="vol-1/ocr/p001.txt",
+    )
+    return ocr_text(result)
 
 
 @pytest.fixture
@@ -38,28 +50,17 @@ def test_annotation_page_is_valid_iiif_with_one_line_per_annotation(layout: Layo
         line("인물전기 제1권", (516, 760, 1392, 892)),
         line("Личное дело", (500, 1000, 1500, 1100)),
     ]
-    data = annotation_page(
-        boxes(lines),
-        volume="vol-1",
-        page="p001",
-        layout=layout,
-        lang="kor+rus",
-        engine="tesseract 5.3.0",
-    )
+    data = annotation_page(ocr_page(lines, "kor+rus"), volume="vol-1", page="p001", layout=layout)
     schema = json.loads((SCHEMAS / "presentation-3.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft7Validator(schema).validate(data)
     AnnotationPage(**data)  # round-trips through the prezi3 model
     assert data["id"] == "https://example.org/iiif/vol-1/annotations/p001.json"
-    assert "Machine-generated" in data["label"]["en"][0]
+    assert data["label"]["en"][0] == "OCR: tesseract 5.3.0 kor+rus, machine-generated"
     flagged = annotation_page(
-        boxes(lines[:1]),
+        ocr_page(lines[:1], "kor", 74.5, needs_review=True),
         volume="vol-1",
         page="p001",
         layout=layout,
-        lang="kor",
-        engine="tesseract 5.3.0",
-        confidence=74.5,
-        needs_review=True,
     )
     assert "74.5" in flagged["label"]["en"][0] and "not reviewed" in flagged["label"]["en"][0]
     first, second = data["items"]
