@@ -38,16 +38,18 @@ def declared_image(path: Path) -> str | None:
     declaration, declares nothing here.
     """
     try:
-        for event, element in etree.iterparse(
-            str(path), events=("start", "end"), resolve_entities=False, no_network=True
-        ):
-            name = etree.QName(element).localname
-            if event == "start" and name == _PAGE and element.get("imageFilename"):
-                return PureWindowsPath(str(element.get("imageFilename")).strip()).name
-            if event == "end" and name == _FILE_NAME and element.text:
-                return PureWindowsPath(element.text.strip()).name
-            if name in _PAST:
-                return None
+        # Opened here, not by lxml: leaving iterparse early would leave its file open.
+        with path.open("rb") as fh:
+            for event, element in etree.iterparse(
+                fh, events=("start", "end"), resolve_entities=False, no_network=True
+            ):
+                name = etree.QName(element).localname
+                if event == "start" and name == _PAGE and element.get("imageFilename"):
+                    return PureWindowsPath(str(element.get("imageFilename")).strip()).name
+                if event == "end" and name == _FILE_NAME and element.text:
+                    return PureWindowsPath(element.text.strip()).name
+                if name in _PAST:
+                    return None
     except (etree.XMLSyntaxError, OSError):
         return None
     return None
