@@ -267,11 +267,6 @@ def _answer(handler: SimpleHTTPRequestHandler, status: int, payload: dict[str, A
     handler.wfile.write(data)
 
 
-def transcriptions_root(cfg: Config) -> Path:
-    """The folder of the volumes' transcription folders."""
-    return cfg.site.scans.parent / "transcriptions"
-
-
 def correction_server(cfg: Config, layout: Layout) -> CorrectionServer:
     """The server of ``pipeline serve``: the preview and the correction pages, as configured.
 
@@ -282,7 +277,7 @@ def correction_server(cfg: Config, layout: Layout) -> CorrectionServer:
     corrections = Corrections(
         layout=layout,
         scans=cfg.site.scans,
-        transcriptions=transcriptions_root(cfg),
+        transcriptions=cfg.site.transcriptions_dir,
         languages=tuple(cfg.ocr.languages),
         editor=cfg.serve.editor,
     )

@@ -19,8 +19,8 @@ from pathlib import Path
 from pipeline.archive.page_lines import PageFacts, ocr_lines, open_state, page_facts
 from pipeline.errors import PipelineError, TranscriptError
 from pipeline.fsio import write_bytes_atomic
+from pipeline.input.transcripts.folder import find_transcripts
 from pipeline.input.transcripts.geometry import to_canvas
-from pipeline.input.transcripts.match import match_files
 from pipeline.input.transcripts.model import Line, Provenance, Transcript
 from pipeline.input.transcripts.page_writer import page_xml
 from pipeline.input.transcripts.read import read_transcript
@@ -80,20 +80,18 @@ class Corrections:
             return list(page_facts(state, load_volume(folder, list(self.languages))))
 
     def _transcription(self, volume: str, facts: PageFacts) -> Path | None:
-        """The transcription file of a page, if its volume's folder has one for it."""
+        """The transcription file of a page, if its volume's folder has one for it.
+
+        Raises:
+            CorrectionError: The page has two or more files (409).
+        """
         folder = self.transcriptions / volume
-        if not folder.is_dir():
-            return None
-        files: dict[str, str | None] = {}
-        for path in sorted(folder.iterdir()):
-            if path.is_file() and not path.name.startswith("."):
-                try:
-                    files[path.name] = read_transcript(path).image_file or None
-                except TranscriptError:
-                    files[path.name] = None
-        pages = [(facts.item.page, facts.master.name)]
-        matched = [name for name, page in match_files(files, pages).pages.items()]
-        return folder / matched[0] if matched else None
+        found = find_transcripts(folder, [(facts.item.page, facts.master.name)])
+        for problem in found.problems:
+            if f": page {facts.item.page}: " in problem:
+                raise CorrectionError(problem, 409)
+        name = found.files.get(facts.item.page)
+        return folder / name if name else None
 
     def view(self, volume: str, page: str) -> PageView:
         """A page's lines as the correction page shows them.

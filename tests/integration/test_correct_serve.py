@@ -240,3 +240,16 @@ def test_off_loopback_edits_need_allow_edits_and_a_local_host_header(work: Path)
 def test_a_post_elsewhere_is_refused(server: Any) -> None:
     status, answer = _post(f"{server.url}{VOLUME}/manifest.json", {}, {"X-CSRF-Token": "x"})
     assert status == 404 and "nothing to save here" in answer["error"]
+
+
+def test_two_files_for_the_page_are_a_conflict(server: Any, work: Path) -> None:
+    page = _pages(work)[0]
+    url = f"{server.url}_correct/{VOLUME}/{page}"
+    page_html = _get(url)
+    folder = work / "transcriptions" / VOLUME
+    folder.mkdir(parents=True)
+    for name in (f"{page}.txt", f"{page}.hocr"):
+        (folder / name).write_text("줄\n", encoding="utf-8")
+    status, answer = _post(url, _save_body(page_html, {0: "x"}), {"X-CSRF-Token": server.token})
+    assert status == 409 and f"page {page}: 2 transcription files" in answer["error"]
+    assert not (folder / f"{page}.xml").exists()
