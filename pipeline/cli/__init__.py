@@ -21,6 +21,7 @@ for _command in (
     archive.export_bag,
     archive.doctor,
     transcripts.review_export,
+    transcripts.export_gt,
 ):
     cli.add_command(_command)
 

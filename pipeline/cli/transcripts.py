@@ -46,3 +46,34 @@ def review_export(ctx: click.Context, volume: str, dest: Path, all_pages: bool) 
             err=True,
         )
     ctx.exit(int(ExitCode.PAGES_FAILED if result.problems else ExitCode.OK))
+
+
+@click.command("export-gt")
+@click.argument("volume", type=VOLUME)
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@site_options(built=True)
+@click.pass_context
+def export_gt(ctx: click.Context, volume: str, dest: Path) -> None:
+    """Write line images and texts of VOLUME's human-transcribed pages to DEST, for training.
+
+    One grey PNG per line (the master cut along the line's polygon, white outside it) and its
+    text in a .gt.txt of the same stem, as tesstrain and kraken's ketos train read them, plus
+    DEST/index.csv (image, text, page, line, source). Run 'pipeline run' after changing
+    transcriptions: the export reads what the last run read.
+    """
+    from pipeline.archive.gt_export import INDEX
+    from pipeline.archive.gt_export import export_gt as write_gt
+
+    result = write_gt(cli_config(ctx), volume, dest)
+    for note in result.notes[:MAX_LISTED_FAILURES]:
+        click.echo(f"note: {note}", err=True)
+    _problems(result.problems)
+    if not result.pages and not result.problems:
+        click.echo(f"no page of {volume} has a human transcription to export", err=True)
+    else:
+        click.echo(
+            f"exported {result.lines} line(s) of {len(result.pages)} page(s) to {result.folder} "
+            f"(*.png, *.gt.txt, {INDEX})",
+            err=True,
+        )
+    ctx.exit(int(ExitCode.PAGES_FAILED if result.problems else ExitCode.OK))

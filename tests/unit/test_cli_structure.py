@@ -50,6 +50,6 @@ def test_every_command_defined_is_added_to_the_group() -> None:
     }
     assert defined == set(cli.commands)
     assert sorted(cli.commands) == [
-        "check", "cors", "doctor", "export-bag", "publish", "review-export", "run", "samples",
-        "serve", "status", "verify",
+        "check", "cors", "doctor", "export-bag", "export-gt", "publish", "review-export", "run",
+        "samples", "serve", "status", "verify",
     ]  # fmt: skip
