@@ -131,3 +131,49 @@ def test_nothing_held_says_so_and_a_missing_volume_is_named(built: Path, tmp_pat
     result = invoke(work, "review-export", "vol-9", str(tmp_path / "x"))
     assert_clean_exit(result, 4)
     assert "vol-9: volume folder not found" in result.output
+
+
+def _annotations(root: Path, page: str) -> list[tuple[str, tuple[int, ...]]]:
+    doc = json.loads((root / "out" / VOLUME / "annotations" / f"{page}.json").read_text())
+    out = []
+    for item in doc["items"]:
+        target = item["target"] if isinstance(item["target"], str) else item["target"]["source"]
+        xywh = tuple(int(v) for v in target.split("#xywh=")[1].split(","))
+        out.append((item["body"]["value"], xywh))
+    return out
+
+
+def test_corrected_export_dropped_into_transcriptions_changes_exactly_those_lines(
+    built: Path, tmp_path: Path
+) -> None:
+    work = tmp_path / "ws"
+    shutil.copytree(built, work, symlinks=True)
+    page = sorted(_ocr(work))[0]
+    before = _annotations(work, page)
+    dest = tmp_path / "review"
+    assert_clean_exit(invoke(work, "review-export", VOLUME, str(dest)), 0)
+
+    # What a correction tool gives back: two lines retyped, the person as creator; the
+    # file keeps the image name it was given, under a name of the tool's own.
+    ns = {"p": "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"}
+    tree = etree.parse(str(dest / "page" / f"{page}.xml"))
+    unicode = tree.findall(".//p:TextLine/p:TextEquiv/p:Unicode", ns)
+    unicode[0].text, unicode[2].text = "고친 첫 줄", "고친 셋째 줄"
+    creator = tree.find(".//p:Metadata/p:Creator", ns)
+    assert creator is not None
+    creator.text = "Kim Minji"
+    folder = work / "transcriptions" / VOLUME
+    folder.mkdir(parents=True)
+    tree.write(str(folder / "export_doc7_page1.xml"), xml_declaration=True, encoding="UTF-8")
+
+    report = run_job(config_at(work, ocr={"review_confidence": 99.9}))
+    assert not report.failures, [(f.subject, f.stage, f.error) for f in report.failures]
+    after = _annotations(work, page)
+    assert len(after) == len(before)
+    changed = [n for n, (a, b) in enumerate(zip(before, after, strict=True)) if a[0] != b[0]]
+    assert changed == [0, 2]
+    assert (after[0][0], after[2][0]) == ("고친 첫 줄", "고친 셋째 줄")
+    for (_, box_before), (_, box_after) in zip(before, after, strict=True):
+        assert box_after == pytest.approx(box_before, abs=2)
+    other = sorted(_ocr(work))[1]  # the other page keeps its OCR, untouched
+    assert _annotations(work, other) == _annotations(built, other)
