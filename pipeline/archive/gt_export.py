@@ -17,16 +17,17 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.archive.line_images import line_image, png_bytes, upright_grey
-from pipeline.archive.page_lines import PageFacts, open_state, page_facts
+from pipeline.archive.page_lines import PageFacts, cannot_write, open_state, page_facts
 from pipeline.config import Config
 from pipeline.errors import JobInputError, ScanError
 from pipeline.fsio import write_bytes_atomic, write_text_atomic
 from pipeline.input.transcripts.model import Point
-from pipeline.input.volumes import load_volume
+from pipeline.input.volumes import Volume, load_volume
 from pipeline.layout import check_volume_id
 from pipeline.lock import job_lock
 from pipeline.results import TextLine, TranscriptionResult
@@ -59,13 +60,17 @@ def _polygon(line: TextLine) -> tuple[Point, ...]:
     return (x0, y0), (x1, y0), (x1, y1), (x0, y1)
 
 
-def _human(state: StateStore, volume: str, facts: PageFacts) -> TranscriptionResult | None:
-    rec = state.get(volume, facts.item.page, "transcription")
-    if rec is None or rec.status != "ok":
-        return None
-    result = rec.result_as(TranscriptionResult)
-    human = result.file and result.provenance and result.provenance.kind == "human"
-    return result if human else None
+def _human_pages(
+    state: StateStore, volume: Volume
+) -> Iterator[tuple[PageFacts, TranscriptionResult]]:
+    """The pages whose transcription, as the last run read it, is a person's."""
+    for facts in page_facts(state, volume):
+        rec = state.get(volume.id, facts.item.page, "transcription")
+        if rec is None or rec.status != "ok":
+            continue
+        result = rec.result_as(TranscriptionResult)
+        if result.file and result.provenance and result.provenance.kind == "human":
+            yield facts, result
 
 
 def _page_rows(
@@ -126,23 +131,25 @@ def export_gt(cfg: Config, volume_id: str, dest: Path) -> GtExport:
     if not folder.is_dir():
         raise JobInputError(f"{folder}: volume folder not found")
     rows: list[dict[str, str]] = []
-    pages, notes, problems = [], [], []
-    with job_lock(layout), open_state(layout) as state:
-        volume = load_volume(folder, cfg.ocr.languages)
-        for facts in page_facts(state, volume):
-            result = _human(state, volume_id, facts)
-            if result is None:
-                continue
-            if result.note:
-                notes.append(f"{result.file}: {result.note}; no line images")
-                continue
-            try:
-                rows.extend(_page_rows(facts, result, dest, cfg.ingest.max_pixels))
-            except ScanError as exc:
-                problems.append(f"{facts.master.name}: {exc}")
-                continue
-            pages.append(facts.item.page)
-    if rows or pages:
-        write_text_atomic(dest / INDEX, _index(rows))
+    pages: list[str] = []
+    notes: list[str] = []
+    problems: list[str] = []
+    try:
+        with job_lock(layout), open_state(layout) as state:
+            volume = load_volume(folder, cfg.ocr.languages)
+            for facts, result in _human_pages(state, volume):
+                if result.note:
+                    notes.append(f"{result.file}: {result.note}; no line images")
+                    continue
+                try:
+                    rows.extend(_page_rows(facts, result, dest, cfg.ingest.max_pixels))
+                except ScanError as exc:
+                    problems.append(f"{facts.master.name}: {exc}")
+                    continue
+                pages.append(facts.item.page)
+        if rows or pages:
+            write_text_atomic(dest / INDEX, _index(rows))
+    except OSError as exc:
+        raise cannot_write(exc, dest) from None
     log.info("ground truth of %s: %d lines, %d pages to %s", volume_id, len(rows), len(pages), dest)
     return GtExport(dest, len(rows), tuple(pages), tuple(notes), tuple(problems))

@@ -52,6 +52,12 @@ def open_state(layout: Layout) -> StateStore:
     return StateStore(layout.state_db)
 
 
+def cannot_write(exc: OSError, dest: Path) -> JobInputError:
+    """The error for an export folder (or a file in it) that cannot be written or read."""
+    where = exc.filename or dest
+    return JobInputError(f"{where}: cannot write the export ({exc.strerror}); choose another place")
+
+
 def page_facts(state: StateStore, volume: Volume) -> Iterator[PageFacts]:
     """The pages of a volume whose master was ingested, in volume order, with their results."""
     for item in volume.pages:

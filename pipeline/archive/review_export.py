@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pipeline.archive.page_lines import (
     PageFacts,
+    cannot_write,
     ocr_lines,
     ocr_provenance,
     open_state,
@@ -36,7 +37,7 @@ from pipeline.input.transcripts.geometry import bounds
 from pipeline.input.transcripts.model import Line, Transcript
 from pipeline.input.transcripts.page_writer import page_xml
 from pipeline.input.volumes import load_volume
-from pipeline.layout import check_volume_id
+from pipeline.layout import Layout, check_volume_id
 from pipeline.lock import job_lock
 from pipeline.ocr.geometry import Affine
 from pipeline.siteurl import layout_for
@@ -100,6 +101,25 @@ def _selected(facts: PageFacts, all_pages: bool) -> bool:
     return all_pages or (facts.ocr is not None and facts.ocr.needs_review)
 
 
+def _export_page(layout: Layout, facts: PageFacts, dest: Path) -> str:
+    """Write one page's image and PAGE file; a problem line instead when it has none to give.
+
+    Raises:
+        OSError: A file cannot be read or written.
+    """
+    page = facts.item.page
+    if facts.tiles is None or facts.ocr is None or not facts.ocr.engine:
+        return f"{page}: no image or OCR to export ('pipeline run' first)"
+    source = layout.image_dir(facts.item.volume, page) / facts.tiles.full
+    if not source.is_file():
+        return f"{layout.rel(source)}: missing ('pipeline verify --repair')"
+    transcript, image = review_page(facts, ocr_lines(layout, facts.ocr))
+    write_bytes_atomic(dest / image, source.read_bytes())
+    xml = page_xml(transcript, created=transcript.provenance.date)
+    write_bytes_atomic(dest / PAGE_FOLDER / f"{page}.xml", xml)
+    return ""
+
+
 def export_review(cfg: Config, volume_id: str, dest: Path, *, all_pages: bool) -> ReviewExport:
     """Write the pages held for review (or all pages) of a built volume to ``dest``.
 
@@ -123,23 +143,14 @@ def export_review(cfg: Config, volume_id: str, dest: Path, *, all_pages: bool) -
         raise JobInputError(f"{folder}: volume folder not found")
     written: list[str] = []
     problems: list[str] = []
-    with job_lock(layout), open_state(layout) as state:
-        volume = load_volume(folder, cfg.ocr.languages)
-        for facts in page_facts(state, volume):
-            if not _selected(facts, all_pages):
-                continue
-            page = facts.item.page
-            if facts.tiles is None or facts.ocr is None or not facts.ocr.engine:
-                problems.append(f"{page}: no image or OCR to export ('pipeline run' first)")
-                continue
-            source = layout.image_dir(volume_id, page) / facts.tiles.full
-            if not source.is_file():
-                problems.append(f"{layout.rel(source)}: missing ('pipeline verify --repair')")
-                continue
-            transcript, image = review_page(facts, ocr_lines(layout, facts.ocr))
-            write_bytes_atomic(dest / image, source.read_bytes())
-            xml = page_xml(transcript, created=transcript.provenance.date)
-            write_bytes_atomic(dest / PAGE_FOLDER / f"{page}.xml", xml)
-            written.append(page)
+    try:
+        with job_lock(layout), open_state(layout) as state:
+            volume = load_volume(folder, cfg.ocr.languages)
+            for facts in page_facts(state, volume):
+                if _selected(facts, all_pages):
+                    problem = _export_page(layout, facts, dest)
+                    (problems if problem else written).append(problem or facts.item.page)
+    except OSError as exc:
+        raise cannot_write(exc, dest) from None
     log.info("review export of %s: %d pages to %s", volume_id, len(written), dest)
     return ReviewExport(folder=dest, pages=tuple(written), problems=tuple(problems))

@@ -144,3 +144,10 @@ def test_an_unknown_volume_is_named(built: Path, tmp_path: Path) -> None:
     result = invoke(built, "export-gt", "vol-9", str(tmp_path / "gt"))
     assert_clean_exit(result, 4)
     assert "vol-9: volume folder not found" in result.output
+
+
+def test_a_folder_that_cannot_be_made_is_one_line(built: Path, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x")
+    result = invoke(built, "export-gt", VOLUME, str(tmp_path / "a-file" / "gt"))
+    assert_clean_exit(result, 4)
+    assert "a-file" in result.output and "cannot write the export" in result.output

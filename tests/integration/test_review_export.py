@@ -177,3 +177,10 @@ def test_corrected_export_dropped_into_transcriptions_changes_exactly_those_line
         assert box_after == pytest.approx(box_before, abs=2)
     other = sorted(_ocr(work))[1]  # the other page keeps its OCR, untouched
     assert _annotations(work, other) == _annotations(built, other)
+
+
+def test_a_folder_that_cannot_be_made_is_one_line(built: Path, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x")
+    result = invoke(built, "review-export", VOLUME, str(tmp_path / "a-file" / "review"))
+    assert_clean_exit(result, 4)
+    assert "a-file" in result.output and "cannot write the export" in result.output

@@ -33,9 +33,9 @@
   }
 
   inputs.forEach(function (input) {
-    var original = input.value;
+    input.dataset.saved = input.value;
     input.addEventListener("input", function () {
-      input.classList.toggle("changed", input.value !== original);
+      input.classList.toggle("changed", input.value !== input.dataset.saved);
     });
     input.addEventListener("focus", function () {
       Object.keys(boxes).forEach(function (id) { boxes[id].classList.remove("current"); });
@@ -67,7 +67,10 @@
         if (response.ok) {
           status.textContent = "saved " + answer.saved + " (" + answer.lines +
             " lines); the next 'pipeline run' publishes it";
-          inputs.forEach(function (input) { input.classList.remove("changed"); });
+          inputs.forEach(function (input) {
+            input.dataset.saved = input.value;
+            input.classList.remove("changed");
+          });
           document.getElementById("source").textContent = answer.file;
         } else {
           status.textContent = "not saved: " + answer.error;
