@@ -22,16 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.archive.line_images import line_image, png_bytes, upright_grey
-from pipeline.archive.page_lines import PageFacts, cannot_write, open_state, page_facts
+from pipeline.archive.page_lines import PageFacts, exporting, page_facts
 from pipeline.config import Config
-from pipeline.errors import JobInputError, ScanError
+from pipeline.errors import ScanError
 from pipeline.fsio import write_bytes_atomic, write_text_atomic
 from pipeline.input.transcripts.model import Point
-from pipeline.input.volumes import Volume, load_volume
-from pipeline.layout import check_volume_id
-from pipeline.lock import job_lock
+from pipeline.input.volumes import Volume
 from pipeline.results import TextLine, TranscriptionResult
-from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -125,31 +122,22 @@ def export_gt(cfg: Config, volume_id: str, dest: Path) -> GtExport:
     Raises:
         JobInputError: No volume folder or state store, or a job is running.
     """
-    check_volume_id(volume_id)
-    layout = layout_for(cfg)
-    folder = cfg.site.scans / volume_id
-    if not folder.is_dir():
-        raise JobInputError(f"{folder}: volume folder not found")
     rows: list[dict[str, str]] = []
     pages: list[str] = []
     notes: list[str] = []
     problems: list[str] = []
-    try:
-        with job_lock(layout), open_state(layout) as state:
-            volume = load_volume(folder, cfg.ocr.languages)
-            for facts, result in _human_pages(state, volume):
-                if result.note:
-                    notes.append(f"{result.file}: {result.note}; no line images")
-                    continue
-                try:
-                    rows.extend(_page_rows(facts, result, dest, cfg.ingest.max_pixels))
-                except ScanError as exc:
-                    problems.append(f"{facts.master.name}: {exc}")
-                    continue
-                pages.append(facts.item.page)
+    with exporting(cfg, volume_id, dest) as (_layout, state, volume):
+        for facts, result in _human_pages(state, volume):
+            if result.note:
+                notes.append(f"{result.file}: {result.note}; no line images")
+                continue
+            try:
+                rows.extend(_page_rows(facts, result, dest, cfg.ingest.max_pixels))
+            except ScanError as exc:
+                problems.append(f"{facts.master.name}: {exc}")
+                continue
+            pages.append(facts.item.page)
         if rows or pages:
             write_text_atomic(dest / INDEX, _index(rows))
-    except OSError as exc:
-        raise cannot_write(exc, dest) from None
     log.info("ground truth of %s: %d lines, %d pages to %s", volume_id, len(rows), len(pages), dest)
     return GtExport(dest, len(rows), tuple(pages), tuple(notes), tuple(problems))

@@ -7,17 +7,21 @@ mean confidence of its words from the hOCR written beside them.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.config import Config
 from pipeline.errors import JobInputError
 from pipeline.input.transcripts.model import Line, Provenance
-from pipeline.input.volumes import Volume
-from pipeline.layout import Layout
+from pipeline.input.volumes import Volume, load_volume
+from pipeline.layout import Layout, check_volume_id
+from pipeline.lock import job_lock
 from pipeline.ocr import hocr
 from pipeline.records import PageItem
 from pipeline.results import IngestResult, OcrResult, TilesResult
+from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
 
 
@@ -52,10 +56,29 @@ def open_state(layout: Layout) -> StateStore:
     return StateStore(layout.state_db)
 
 
-def cannot_write(exc: OSError, dest: Path) -> JobInputError:
-    """The error for an export folder (or a file in it) that cannot be written or read."""
-    where = exc.filename or dest
-    return JobInputError(f"{where}: cannot write the export ({exc.strerror}); choose another place")
+@contextlib.contextmanager
+def exporting(
+    cfg: Config, volume_id: str, dest: Path
+) -> Iterator[tuple[Layout, StateStore, Volume]]:
+    """A built volume to export from, under the job lock; a file error becomes one line.
+
+    Raises:
+        JobInputError: No volume folder or state store, a job is running, or a file of the
+            export (in ``dest``) cannot be written or read.
+    """
+    check_volume_id(volume_id)
+    layout = layout_for(cfg)
+    folder = cfg.site.scans / volume_id
+    if not folder.is_dir():
+        raise JobInputError(f"{folder}: volume folder not found")
+    try:
+        with job_lock(layout), open_state(layout) as state:
+            yield layout, state, load_volume(folder, cfg.ocr.languages)
+    except OSError as exc:
+        where = exc.filename or dest
+        raise JobInputError(
+            f"{where}: cannot write the export ({exc.strerror}); choose another place"
+        ) from None
 
 
 def page_facts(state: StateStore, volume: Volume) -> Iterator[PageFacts]:

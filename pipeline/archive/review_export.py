@@ -24,10 +24,9 @@ from pathlib import Path
 
 from pipeline.archive.page_lines import (
     PageFacts,
-    cannot_write,
+    exporting,
     ocr_lines,
     ocr_provenance,
-    open_state,
     page_facts,
 )
 from pipeline.config import Config
@@ -36,11 +35,8 @@ from pipeline.fsio import write_bytes_atomic
 from pipeline.input.transcripts.geometry import bounds
 from pipeline.input.transcripts.model import Line, Transcript
 from pipeline.input.transcripts.page_writer import page_xml
-from pipeline.input.volumes import load_volume
-from pipeline.layout import Layout, check_volume_id
-from pipeline.lock import job_lock
+from pipeline.layout import Layout
 from pipeline.ocr.geometry import Affine
-from pipeline.siteurl import layout_for
 
 log = logging.getLogger(__name__)
 
@@ -136,21 +132,12 @@ def export_review(cfg: Config, volume_id: str, dest: Path, *, all_pages: bool) -
     Raises:
         JobInputError: No volume folder or state store, or a job is running.
     """
-    check_volume_id(volume_id)
-    layout = layout_for(cfg)
-    folder = cfg.site.scans / volume_id
-    if not folder.is_dir():
-        raise JobInputError(f"{folder}: volume folder not found")
     written: list[str] = []
     problems: list[str] = []
-    try:
-        with job_lock(layout), open_state(layout) as state:
-            volume = load_volume(folder, cfg.ocr.languages)
-            for facts in page_facts(state, volume):
-                if _selected(facts, all_pages):
-                    problem = _export_page(layout, facts, dest)
-                    (problems if problem else written).append(problem or facts.item.page)
-    except OSError as exc:
-        raise cannot_write(exc, dest) from None
+    with exporting(cfg, volume_id, dest) as (layout, state, volume):
+        for facts in page_facts(state, volume):
+            if _selected(facts, all_pages):
+                problem = _export_page(layout, facts, dest)
+                (problems if problem else written).append(problem or facts.item.page)
     log.info("review export of %s: %d pages to %s", volume_id, len(written), dest)
     return ReviewExport(folder=dest, pages=tuple(written), problems=tuple(problems))

@@ -13,7 +13,6 @@ from pipeline.input.transcripts.read import read_transcript
 from pipeline.publish.correct import correction_server
 from pipeline.publish.serve import serving
 from pipeline.run.job import run_job
-from pipeline.samples.generate import generate_volume
 from pipeline.siteurl import layout_for
 from tests.conftest import (
     VIEWER,
@@ -22,10 +21,10 @@ from tests.conftest import (
     require_mirador_tools,
     run_mirador_check,
 )
+from tests.integration.sample_build import HOLD_ALL, VOLUME, build_sample
 
 pytestmark = [pytest.mark.browser, pytest.mark.tesseract, pytest.mark.slow]
 
-VOLUME = "vol-1"
 NEW_TEXT = "교정한 줄: 김일성 동지"
 
 
@@ -48,13 +47,8 @@ def _check_page(url: str, tmp: Path, *, line: int, text: str) -> dict[str, Any]:
 
 def test_edit_save_run_and_mirador_shows_the_new_text(tmp_path: Path) -> None:
     require_mirador_tools()
-    generate_volume(
-        tmp_path / "scans", volume_id=VOLUME, pages=1, seed=5, width=700, height=990,
-        fonts=["print"],
-    )  # fmt: skip
-    cfg = config_at(tmp_path, ocr={"review_confidence": 99.9}, serve={"port": 0, "editor": "Kim"})
-    report = run_job(cfg)
-    assert not report.failures, [(f.subject, f.stage, f.error) for f in report.failures]
+    build_sample(tmp_path, pages=1)
+    cfg = config_at(tmp_path, ocr=HOLD_ALL, serve={"port": 0, "editor": "Kim"})
     layout = layout_for(cfg)
     [page] = [p.name for p in (layout.out / VOLUME / "images").iterdir()]
 

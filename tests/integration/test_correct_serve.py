@@ -20,29 +20,19 @@ from pipeline.input.transcripts.read import read_transcript
 from pipeline.input.transcripts.schemas import load
 from pipeline.publish.correct import correction_server
 from pipeline.publish.serve import serving
-from pipeline.run.job import run_job
-from pipeline.samples.generate import generate_volume
 from pipeline.siteurl import layout_for
-from tests.conftest import config_at, have_nanum_fonts, have_tesseract, require
+from tests.conftest import config_at
+from tests.integration.sample_build import HOLD_ALL, VOLUME, build_sample
 
 pytestmark = [pytest.mark.tesseract, pytest.mark.slow]
 
-VOLUME = "vol-1"
 TOKEN = re.compile(r'"csrf": "([^"]*)"')
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two sample pages through every stage, the first held for review (a threshold of 99.9)."""
-    require(have_tesseract("kor"), "tesseract with kor.traineddata not installed")
-    require(have_nanum_fonts(), "fonts-nanum not installed")
-    root = tmp_path_factory.mktemp("built")
-    generate_volume(
-        root / "scans", volume_id=VOLUME, pages=2, seed=5, width=700, height=990, fonts=["print"]
-    )
-    report = run_job(config_at(root, ocr={"review_confidence": 99.9}))
-    assert not report.failures, [(f.subject, f.stage, f.error) for f in report.failures]
-    return root
+    """Two sample pages through every stage, both held for review."""
+    return build_sample(tmp_path_factory.mktemp("built"), pages=2)
 
 
 @pytest.fixture
@@ -52,7 +42,7 @@ def work(built: Path, tmp_path: Path) -> Path:
 
 
 def _server(root: Path, **serve: Any) -> Any:
-    cfg = config_at(root, ocr={"review_confidence": 99.9}, serve={"port": 0, **serve})
+    cfg = config_at(root, ocr=HOLD_ALL, serve={"port": 0, **serve})
     return correction_server(cfg, layout_for(cfg))
 
 

@@ -16,34 +16,21 @@ from pipeline.input.transcripts.read import read_transcript
 from pipeline.input.transcripts.schemas import load
 from pipeline.ocr import hocr
 from pipeline.run.job import run_job
-from pipeline.samples.generate import generate_volume
 from pipeline.state import StateStore
 from tests.conftest import (
     assert_clean_exit,
     config_at,
-    have_nanum_fonts,
-    have_tesseract,
     invoke,
-    require,
 )
+from tests.integration.sample_build import HOLD_ALL, VOLUME, build_sample
 
 pytestmark = [pytest.mark.tesseract, pytest.mark.slow]
-
-VOLUME = "vol-1"
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two sample pages through every stage, both held for review (a threshold of 99.9)."""
-    require(have_tesseract("kor"), "tesseract with kor.traineddata not installed")
-    require(have_nanum_fonts(), "fonts-nanum not installed")
-    root = tmp_path_factory.mktemp("built")
-    generate_volume(
-        root / "scans", volume_id=VOLUME, pages=2, seed=5, width=700, height=990, fonts=["print"]
-    )
-    report = run_job(config_at(root, ocr={"review_confidence": 99.9}))
-    assert not report.failures, [(f.subject, f.stage, f.error) for f in report.failures]
-    return root
+    """Two sample pages through every stage, both held for review."""
+    return build_sample(tmp_path_factory.mktemp("built"), pages=2)
 
 
 def _ocr(root: Path) -> dict[str, dict]:  # type: ignore[type-arg]
@@ -166,7 +153,7 @@ def test_corrected_export_dropped_into_transcriptions_changes_exactly_those_line
     folder.mkdir(parents=True)
     tree.write(str(folder / "export_doc7_page1.xml"), xml_declaration=True, encoding="UTF-8")
 
-    report = run_job(config_at(work, ocr={"review_confidence": 99.9}))
+    report = run_job(config_at(work, ocr=HOLD_ALL))
     assert not report.failures, [(f.subject, f.stage, f.error) for f in report.failures]
     after = _annotations(work, page)
     assert len(after) == len(before)
