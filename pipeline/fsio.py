@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 
 from pipeline.layout import TMP_PREFIX
@@ -95,17 +95,37 @@ def write_bytes_atomic(path: Path, data: bytes) -> str:
         The SHA-256 of the data.
 
     """
+    _write_synced(path, data)
+    fsync_dir(path.parent)
+    return sha256_bytes(data)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
     with atomic_file(path) as tmp, tmp.open("wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-    fsync_dir(path.parent)
-    return sha256_bytes(data)
 
 
 def write_text_atomic(path: Path, text: str) -> str:
     """UTF-8 variant of :func:`write_bytes_atomic`."""
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_texts_atomic(files: Mapping[Path, str]) -> dict[Path, str]:
+    """Write several UTF-8 files as :func:`write_text_atomic` does, each folder synced once.
+
+    Returns:
+        The SHA-256 of each file's data, by path.
+    """
+    digests: dict[Path, str] = {}
+    for path, text in files.items():
+        data = text.encode("utf-8")
+        _write_synced(path, data)
+        digests[path] = sha256_bytes(data)
+    for folder in dict.fromkeys(path.parent for path in files):
+        fsync_dir(folder)
+    return digests
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -148,15 +148,27 @@ class TextProvenance(BaseModel):
 
 
 class TextLine(BaseModel):
-    """One line of a transcription on the canvas; no box: the line targets the whole canvas."""
+    """One line of a transcription on the canvas; no box: the line targets the whole canvas.
+
+    ``polygon`` is stored as PAGE XML writes points, ``"x,y x,y ..."`` (one string: records
+    of a thousand pages with polygons stay quick to store); :attr:`points` reads it.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     text: str
     box: tuple[int, int, int, int] | None = None
-    polygon: list[CanvasPoint] | None = None
+    polygon: str | None = None
     language: str = ""
     confidence: float | None = None
+
+    @property
+    def points(self) -> tuple[CanvasPoint, ...] | None:
+        """The polygon's points (``None``: the file gives only a box, or no geometry)."""
+        if not self.polygon:
+            return None
+        pairs = (pair.split(",") for pair in self.polygon.split())
+        return tuple((int(x), int(y)) for x, y in pairs)
 
 
 class TranscriptionResult(StageResult):
@@ -180,6 +192,10 @@ class TranscriptionResult(StageResult):
     #: How the lines were placed when the file has no boxes (whole canvas, or OCR's boxes).
     note: str = ""
     warnings: list[str] = []
+    #: A human transcription measures the page's OCR: edits from it to the OCR's text and its
+    #: length (white space removed); set only where the page has both.
+    ocr_edits: int | None = None
+    reference_chars: int | None = None
     hocr: str | None = None
     alto: str | None = None
     txt: str | None = None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.archive.report_cer import ocr_accuracy
 from pipeline.archive.report_model import (
     MAX_LISTED,
     STATUSES,
@@ -345,6 +346,7 @@ def build_report(
         pages=entries,
         failures=tuple(_failures(vol, error)),
         built_from=built_from,
+        ocr_accuracy=ocr_accuracy(vol.records, vol.pages, vol.files),
     )
 
 

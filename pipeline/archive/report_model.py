@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.archive.report_cer import OcrAccuracy
+
 REPORT_VERSION = 3
 MAX_LISTED = 200  # items a list shows (ignored files in the JSON; every list in the HTML)
 STATUSES = ("ok", "failed", "skipped", "pending")
@@ -206,6 +208,8 @@ class VolumeReport:
     pages: tuple[PageEntry, ...]
     failures: tuple[Failure, ...]
     built_from: str = ""  # see :func:`pipeline.archive.report.report_key`
+    #: The OCR against the volume's human transcriptions, where it has any.
+    ocr_accuracy: OcrAccuracy | None = None
     version: int = field(default=REPORT_VERSION)
 
     def to_dict(self) -> dict[str, Any]:
@@ -228,4 +232,4 @@ class VolumeReport:
             "fixity": self.fixity,
             "pages": [p.to_dict() for p in self.pages],
             "failures": [f.to_dict() for f in self.failures],
-        }
+        } | ({"ocr_accuracy": self.ocr_accuracy.to_dict()} if self.ocr_accuracy else {})

@@ -5,7 +5,9 @@ without one), in the line's language. Who made the text follows the W3C Web Anno
 ``creator`` is the person (``Person``) or organisation (``Organization``) who transcribed it, or
 the software that recognised it (``Software``); ``generator`` the software that produced the
 file; ``created`` the date the file gives. The page's label names the layer: "Transcription",
-"HTR: <model>" or "OCR: <software> <languages>, machine-generated".
+"HTR: <model>" or "OCR: <software>, machine-generated" for a transcription file; the page's own
+OCR keeps the label and creator it always had ("Machine-generated OCR text (tesseract 5.3.0,
+kor)", with its confidence), so existing annotation pages stay as they are.
 """
 
 from __future__ import annotations
@@ -17,23 +19,26 @@ from iiif_prezi3 import Agent, Annotation, AnnotationPage, TextualBody
 
 from pipeline.layout import Layout
 from pipeline.ocr.chosen import PageText
-from pipeline.results import TextProvenance
 
 
-def agents(provenance: TextProvenance) -> tuple[Agent | None, Agent | None]:
+def agents(text: PageText) -> tuple[Agent | None, Agent | None]:
     """The W3C ``creator`` and ``generator`` of a text (``None`` where nothing is known).
 
     A person's transcription has the person as creator (an organisation for HTR text an
     institution ran); machine text without one has its software as creator. The software
-    (and model) is the generator whenever it is known.
+    (and model) is the generator whenever it is known. The page's own OCR names its engine.
     """
+    provenance = text.provenance
+    if not text.transcribed:
+        return Agent(type="Software", name=f"{provenance.software} (machine-generated OCR)"), None
     software = " ".join(filter(None, (provenance.software, provenance.model)))
     generator = Agent(type="Software", name=software) if software else None
+    # A creator that only names the software (eScriptorium's PAGE export) is not a person.
+    person = provenance.creator if provenance.creator.lower() != provenance.software.lower() else ""
     if provenance.kind == "human":
-        creator = Agent(type="Person", name=provenance.creator) if provenance.creator else None
-        return creator, generator
-    if provenance.creator:
-        return Agent(type="Organization", name=provenance.creator), generator
+        return (Agent(type="Person", name=person) if person else None), generator
+    if person:
+        return Agent(type="Organization", name=person), generator
     name = software or ("HTR" if provenance.kind == "htr" else "OCR")
     return Agent(type="Software", name=f"{name} (machine-generated)"), generator
 
@@ -45,7 +50,9 @@ def page_label(text: PageText) -> str:
         return label
     if text.confidence is not None:
         label += f", mean word confidence {text.confidence:g}"
-    return label + ("; low confidence, not reviewed" if text.needs_review else "")
+    return label + (
+        "; low confidence, not reviewed" if text.needs_review else "; not a human transcription"
+    )
 
 
 def annotation_page(
@@ -65,7 +72,7 @@ def annotation_page(
         The AnnotationPage as JSON-ready data (validated by iiif-prezi3).
     """
     canvas = layout.canvas_id(volume, page)
-    creator, generator = agents(text.provenance)
+    creator, generator = agents(text)
     made: dict[str, Any] = {"creator": creator, "generator": generator}
     if text.provenance.date:
         made["created"] = text.provenance.date

@@ -17,6 +17,8 @@ from pipeline.ocr.alto import ALTO4
 from pipeline.results import OcrResult, TextKind, TextLine, TextProvenance, TranscriptionResult
 
 Box = tuple[int, int, int, int]
+#: The label of the page's own OCR layer (as before transcriptions existed: unchanged output).
+OCR_LABEL = "Machine-generated OCR text ({engine}, {lang})"
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def line_language(text: str, tags: list[str]) -> str:
 
 
 def layer_label(provenance: TextProvenance) -> str:
-    """The name of a text layer: ``Transcription``, ``HTR: <model>`` or ``OCR: <software>``."""
+    """A transcription layer's name: ``Transcription``, ``HTR: <model>``, ``OCR: <software>``."""
     if provenance.kind == "human":
         return "Transcription"
     made_by = " ".join(filter(None, (provenance.software, provenance.model))) or "unnamed"
@@ -107,7 +109,7 @@ def ocr_text(ocr: OcrResult) -> PageText:
         transcribed=False,
         provenance=provenance,
         lines=lines,
-        label=layer_label(provenance),
+        label=OCR_LABEL.format(engine=ocr.engine, lang=ocr.language),
         published=ocr.published and bool(ocr.txt),
         confidence=ocr.confidence,
         needs_review=ocr.needs_review,
@@ -120,8 +122,7 @@ def ocr_text(ocr: OcrResult) -> PageText:
 
 def chosen_line(line: TextLine) -> ChosenLine:
     """A transcription's line as a chosen line."""
-    polygon = tuple(line.polygon) if line.polygon else None
-    return ChosenLine(line.text, line.box, polygon, line.language, line.confidence)
+    return ChosenLine(line.text, line.box, line.points, line.language, line.confidence)
 
 
 def _transcribed(transcription: TranscriptionResult, machine: PageText | None) -> PageText:

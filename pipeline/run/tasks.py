@@ -27,7 +27,7 @@ from pipeline.run.fingerprint import (
 )
 from pipeline.run.local import Task
 from pipeline.run.outputs import count_folders, outputs_present
-from pipeline.stages import AnyStage
+from pipeline.stages import AnyStage, stage_by_name
 from pipeline.stages.spec import CollectionInput, PageInput, Upstream, VolumeInput
 from pipeline.state import StateStore
 
@@ -152,7 +152,7 @@ class Planner:
                     continue
                 key: dict[str, JsonValue] = {
                     "item": item_key(item, stage.item_fields),
-                    "upstream": {n: c.digest for n, c in sorted(up.items())},
+                    "upstream": _digests(up),
                 }
                 if stage.reads_master:
                     # Its name and stat stand for its bytes (ingest hashes them; downstream
@@ -196,7 +196,7 @@ class Planner:
                 missing.append(item.page)
                 continue
             pages.append((item, up))
-            digests.append([item_key(item), {n: c.digest for n, c in sorted(up.items())}])
+            digests.append([item_key(item), _digests(up)])
         key: dict[str, JsonValue] = {
             "volume": volume.id,
             "descriptor": volume.descriptor.model_dump(mode="json", exclude_none=True),
@@ -266,6 +266,20 @@ def _stat(path: str) -> JsonValue:
     except (FileNotFoundError, NotADirectoryError):
         return None
     return [stat.st_size, stat.st_mtime_ns]
+
+
+def _digests(found: dict[str, Checked]) -> dict[str, JsonValue]:
+    """The result digests of a task's upstream records, as its fingerprint holds them.
+
+    A record of a stage whose empty result means "nothing here" (``empty_is_absent``: a page
+    without a transcription file) is left out, as if the stage had not run: adding such a
+    stage redoes nothing downstream where it has nothing to say.
+    """
+    return {
+        name: checked.digest
+        for name, checked in sorted(found.items())
+        if checked.record.data or checked.record.outputs or not stage_by_name(name).empty_is_absent
+    }
 
 
 def _upstream(found: dict[str, Checked]) -> Upstream:

@@ -87,7 +87,7 @@ def run(inp: PageInput, settings: AnnotationSettings, layout: Layout) -> StageRe
 SPEC = StageSpec(
     name=NAME,
     scope="page",
-    version=2,  # 2: the chosen text, with its provenance
+    version=1,
     inputs=PageInput,
     settings_type=AnnotationSettings,
     settings_for=settings,

@@ -134,6 +134,9 @@ class StageSpec(Generic[In, S]):
     #: Reads the page's transcription file (``PageItem.transcript``): its name, stat and the
     #: volume's provenance overrides stand for it in its fingerprint.
     reads_transcript: bool = False
+    #: An ok record with an empty result means "nothing for this page": downstream
+    #: fingerprints leave it out, as if the stage had not run.
+    empty_is_absent: bool = False
     #: Its outputs hold URLs under the base URL: a new base URL rebuilds them.
     writes_urls: bool = False
     #: Reads what earlier stages keep in ``Layout.cache_dir``: a job that ran it clears the

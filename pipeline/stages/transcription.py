@@ -19,12 +19,12 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.config import Config
-from pipeline.fsio import sha256_file, write_text_atomic
+from pipeline.fsio import sha256_file, write_texts_atomic
 from pipeline.input.transcripts.geometry import to_canvas
 from pipeline.input.transcripts.model import Line, Provenance, Transcript
 from pipeline.input.transcripts.read import read_transcript
 from pipeline.layout import OCR_SUFFIXES, Layout
-from pipeline.ocr import tesseract, text_files
+from pipeline.ocr import cer, tesseract, text_files
 from pipeline.ocr.chosen import chosen_line, line_language
 from pipeline.records import PageItem, StageRecord, TranscriptFile
 from pipeline.results import (
@@ -88,8 +88,9 @@ def provenance_of(said: Provenance, found: TranscriptFile) -> TextProvenance:
     )
 
 
-def _points(line: Line) -> list[tuple[int, int]] | None:
-    return [(round(x), round(y)) for x, y in line.polygon] if line.polygon else None
+def _points(line: Line) -> str | None:
+    """The polygon as stored: PAGE XML's ``x,y x,y`` (see :class:`TextLine`)."""
+    return " ".join(f"{round(x)},{round(y)}" for x, y in line.polygon) if line.polygon else None
 
 
 def canvas_lines(
@@ -147,13 +148,23 @@ def _write_files(
         ),
         "txt": text_files.plain_text(chosen),
     }
-    outputs: dict[str, str] = {}
-    files: dict[str, str] = {}
-    for kind, text in documents.items():
-        path = layout.transcription_path(item.volume, item.page, kind)
-        files[kind] = layout.rel(path)
-        outputs[files[kind]] = write_text_atomic(path, text)
-    return outputs, files
+    paths = {kind: layout.transcription_path(item.volume, item.page, kind) for kind in documents}
+    written = write_texts_atomic({paths[kind]: text for kind, text in documents.items()})
+    files = {kind: layout.rel(path) for kind, path in paths.items()}
+    return {files[kind]: written[path] for kind, path in paths.items()}, files
+
+
+def measure_ocr(kind: TextKind, lines: list[TextLine], ocr: OcrResult | None) -> dict[str, int]:
+    """The OCR's edits against a human transcription, and its length (none for other text).
+
+    Only where the page has both: human text, and OCR that ran (a blank OCR page against
+    a transcribed one is all edits).
+    """
+    if kind != "human" or ocr is None or not ocr.language or not lines:
+        return {}
+    reference = "\n".join(line.text for line in lines)
+    edits, length = cer.errors(reference, "\n".join(text for text, _ in ocr.line_boxes))
+    return {"ocr_edits": edits, "reference_chars": length}
 
 
 def _remove_files(layout: Layout, item: PageItem) -> None:
@@ -182,6 +193,7 @@ def run(inp: PageInput, settings: TranscriptionSettings, layout: Layout) -> Stag
     for warning in mapped.warnings:
         log.warning("%s/%s [%s]: %s", item.volume, item.page, NAME, warning)
     chosen = wins(made.kind, settings.precedence, inp.upstream.ocr)
+    measured = measure_ocr(made.kind, lines, inp.upstream.ocr)
     outputs: dict[str, str] = {}
     files: dict[str, str] = {}
     if chosen:
@@ -198,8 +210,9 @@ def run(inp: PageInput, settings: TranscriptionSettings, layout: Layout) -> Stag
         machine_layer=settings.machine_layer,
         note=note,
         warnings=list(mapped.warnings),
-        **files,
     )
+    # Written only when there is something to say (no published files, no OCR to measure).
+    result = result.model_copy(update={**measured, **files})
     return StageRecord.done(NAME, item.volume, item.page, result, outputs=outputs)
 
 
@@ -217,4 +230,6 @@ SPEC = StageSpec(
     uses=("ocr",),
     item_fields=("ocr_languages",),
     reads_transcript=True,
+    # A page without a file changes nothing downstream (existing output stays current).
+    empty_is_absent=True,
 )

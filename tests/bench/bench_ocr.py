@@ -28,7 +28,6 @@ import os
 import subprocess
 import sys
 import time
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any
 
 from pipeline.config import Config, load_config
 from pipeline.ocr import hocr
+from pipeline.ocr.cer import edit_distance, squeeze
 from pipeline.run.job import run_job
 from pipeline.samples import DEFAULT_CONDITIONS as CONDITIONS
 from pipeline.samples.generate import generate_volume
@@ -63,24 +63,6 @@ VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
 # Timings: the best of this many runs each, ours and the peer alternating (other work on the
 # machine only ever adds time).
 REPEATS = 2
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (insertions, deletions, substitutions)."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
-def squeeze(text: str) -> str:
-    """NFC without any white space: what CER compares."""
-    return "".join(unicodedata.normalize("NFC", text).split())
 
 
 @dataclass

@@ -38,11 +38,11 @@ def declared_image(path: Path) -> str | None:
     declaration, declares nothing here.
     """
     try:
-        # Opened here, not by lxml: leaving iterparse early would leave its file open.
         with path.open("rb") as fh:
-            for event, element in etree.iterparse(
+            events = etree.iterparse(
                 fh, events=("start", "end"), resolve_entities=False, no_network=True
-            ):
+            )
+            for event, element in events:
                 name = etree.QName(element).localname
                 if event == "start" and name == _PAGE and element.get("imageFilename"):
                     return PureWindowsPath(str(element.get("imageFilename")).strip()).name

@@ -106,6 +106,11 @@ class _Clip:
         self.outside: list[str] = []
 
     def points(self, points: tuple[Point, ...], line: int, line_id: str) -> tuple[Point, ...]:
+        if not points:
+            return points
+        x0, y0, x1, y1 = bounds(points)
+        if x0 >= 0 and y0 >= 0 and x1 <= self.width and y1 <= self.height:
+            return points  # the usual case: nothing to clip, nothing to say
         out = []
         for x, y in points:
             cx, cy = min(max(x, 0.0), self.width), min(max(y, 0.0), self.height)
