@@ -49,8 +49,9 @@ class GtExport:
 
 
 def _polygon(line: TextLine) -> tuple[Point, ...]:
-    if line.polygon:
-        return tuple((float(x), float(y)) for x, y in line.polygon)
+    points = line.points
+    if points:
+        return tuple((float(x), float(y)) for x, y in points)
     if line.box is None:
         return ()
     x0, y0, x1, y1 = (float(v) for v in line.box)
