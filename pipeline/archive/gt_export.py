@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.archive.line_images import line_image, png_bytes, upright_grey
-from pipeline.archive.page_lines import PageFacts, exporting, page_facts
+from pipeline.archive.page_lines import PageFacts, exporting, page_facts, write_export
 from pipeline.config import Config
 from pipeline.errors import ScanError
-from pipeline.fsio import write_bytes_atomic, write_text_atomic
 from pipeline.input.transcripts.model import Point
 from pipeline.input.volumes import Volume
 from pipeline.results import TextLine, TranscriptionResult
@@ -86,8 +85,8 @@ def _page_rows(
         if image is None:
             continue
         stem = f"{facts.item.page}_{number:03d}"
-        write_bytes_atomic(dest / f"{stem}.png", png_bytes(image))
-        write_text_atomic(dest / f"{stem}.gt.txt", line.text + "\n")
+        write_export(dest / f"{stem}.png", png_bytes(image))
+        write_export(dest / f"{stem}.gt.txt", f"{line.text}\n".encode())
         rows.append(
             {
                 "image": f"{stem}.png",
@@ -139,6 +138,6 @@ def export_gt(cfg: Config, volume_id: str, dest: Path) -> GtExport:
                 continue
             pages.append(facts.item.page)
         if rows or pages:
-            write_text_atomic(dest / INDEX, _index(rows))
+            write_export(dest / INDEX, _index(rows).encode())
     log.info("ground truth of %s: %d lines, %d pages to %s", volume_id, len(rows), len(pages), dest)
     return GtExport(dest, len(rows), tuple(pages), tuple(notes), tuple(problems))

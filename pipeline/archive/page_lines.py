@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.errors import JobInputError
+from pipeline.fsio import atomic_file
 from pipeline.input.transcripts.model import Line, Provenance
 from pipeline.input.volumes import Volume, load_volume
 from pipeline.layout import Layout, check_volume_id
@@ -79,6 +80,16 @@ def exporting(
         raise JobInputError(
             f"{where}: cannot write the export ({exc.strerror}); choose another place"
         ) from None
+
+
+def write_export(path: Path, data: bytes) -> None:
+    """Write one file of an export through a temporary name: no reader sees half a file.
+
+    Not flushed to disk file by file (as derivatives are): an export of thousands of small
+    files is made again in seconds, and flushing each would take most of its time.
+    """
+    with atomic_file(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def page_facts(state: StateStore, volume: Volume) -> Iterator[PageFacts]:

@@ -28,10 +28,10 @@ from pipeline.archive.page_lines import (
     ocr_lines,
     ocr_provenance,
     page_facts,
+    write_export,
 )
 from pipeline.config import Config
 from pipeline.errors import JobInputError
-from pipeline.fsio import write_bytes_atomic
 from pipeline.input.transcripts.geometry import bounds
 from pipeline.input.transcripts.model import Line, Transcript
 from pipeline.input.transcripts.page_writer import page_xml
@@ -110,9 +110,9 @@ def _export_page(layout: Layout, facts: PageFacts, dest: Path) -> str:
     if not source.is_file():
         return f"{layout.rel(source)}: missing ('pipeline verify --repair')"
     transcript, image = review_page(facts, ocr_lines(layout, facts.ocr))
-    write_bytes_atomic(dest / image, source.read_bytes())
+    write_export(dest / image, source.read_bytes())
     xml = page_xml(transcript, created=transcript.provenance.date)
-    write_bytes_atomic(dest / PAGE_FOLDER / f"{page}.xml", xml)
+    write_export(dest / PAGE_FOLDER / f"{page}.xml", xml)
     return ""
 
 
