@@ -14,6 +14,7 @@ the request carries the CSRF token issued with the page (``X-CSRF-Token``); on l
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import secrets
@@ -37,7 +38,6 @@ ASSETS_PREFIX = "_correct_assets"
 OSD_PREFIX = "_osd"
 OSD_DIST = NODE_MODULES / "openseadragon" / "build" / "openseadragon"
 ASSETS = Path(__file__).resolve().parent / "static"
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_BODY = 4 * 1024 * 1024
 TOKEN_HEADER = "X-CSRF-Token"
 
@@ -54,8 +54,14 @@ def _templates() -> jinja2.Environment:
 
 
 def is_loopback(host: str) -> bool:
-    """Whether an address or host name is this machine only."""
-    return host.strip("[]") in LOOPBACK or host.startswith("127.")
+    """Whether an address (or the name ``localhost``) is this machine only."""
+    name = host.strip("[]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 class CorrectionServer(SiteServer):
