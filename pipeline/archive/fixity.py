@@ -257,7 +257,11 @@ def _refresh_reports(cfg: Config, layout: Layout, state: StateStore, volumes: li
     for vid in volumes:
         folder = cfg.site.scans / vid
         try:
-            volume = load_volume(folder, cfg.ocr.languages) if folder.is_dir() else None
+            volume = (
+                load_volume(folder, cfg.ocr.languages, cfg.site.transcriptions_dir)
+                if folder.is_dir()
+                else None
+            )
         except (ConfigError, JobInputError) as exc:
             write_volume_report(layout, state, None, volume_id=vid, error=str(exc))
             continue

@@ -267,6 +267,8 @@ def _input(
         f"{e.file}: {w}" for e in entries if e.ingest is not None for w in e.ingest.warnings
     ]
     warnings += [w for rec in own for w in _volume_warnings(rec)]
+    if volume is not None:
+        warnings += list(volume.transcript_problems)
     gaps = tuple(numbering_gaps(list(vol.files.values())))
     if volume is None:
         return InputFindings(numbering_gaps=gaps, warnings=tuple(warnings))

@@ -45,12 +45,14 @@ def _description(provenance: TextProvenance) -> str:
     return ", ".join(parts)
 
 
-def _processing(description: etree._Element, provenance: TextProvenance) -> None:
+def _processing(description: etree._Element, provenance: TextProvenance, note: str) -> None:
     step = etree.SubElement(description, _a("Processing"), ID="transcription")
     etree.SubElement(step, _a("processingCategory")).text = "contentGeneration"
     if provenance.creator:
         etree.SubElement(step, _a("processingAgency")).text = provenance.creator
     etree.SubElement(step, _a("processingStepDescription")).text = _description(provenance)
+    if note:
+        etree.SubElement(step, _a("processingStepDescription")).text = note
     if provenance.software:
         software = etree.SubElement(step, _a("processingSoftware"))
         etree.SubElement(software, _a("softwareName")).text = provenance.software
@@ -75,33 +77,21 @@ def _alto_line(block: etree._Element, n: int, line: ChosenLine, size: tuple[int,
             string.set("WC", f"{min(max(line.confidence, 0.0), 1.0):.3f}")
 
 
-def alto_document(
+def _alto(
     lines: Sequence[ChosenLine],
-    *,
     width: int,
     height: int,
     image: str,
     provenance: TextProvenance,
+    note: str,
 ) -> str:
-    """An ALTO 4.4 document of the lines, in canvas pixels.
-
-    Args:
-        lines: The page's lines on the canvas.
-        width: Canvas width.
-        height: Canvas height.
-        image: The master's file name (``sourceImageInformation/fileName``).
-        provenance: Who made the text.
-
-    Returns:
-        The document, UTF-8 with an XML declaration, ending with a newline.
-    """
     root = etree.Element(_a("alto"), nsmap=_NSMAP)
     root.set(f"{{{XSI}}}schemaLocation", f"{ALTO4} {ALTO4_XSD}")
     description = etree.SubElement(root, _a("Description"))
     etree.SubElement(description, _a("MeasurementUnit")).text = "pixel"
     source = etree.SubElement(description, _a("sourceImageInformation"))
     etree.SubElement(source, _a("fileName")).text = image
-    _processing(description, provenance)
+    _processing(description, provenance, note)
     layout = etree.SubElement(root, _a("Layout"))
     size = {"WIDTH": str(width), "HEIGHT": str(height)}
     page = etree.SubElement(layout, _a("Page"), {"ID": "page_1", "PHYSICAL_IMG_NR": "1"} | size)
@@ -119,26 +109,9 @@ def _h(name: str) -> str:
     return f"{{{XHTML}}}{name}"
 
 
-def hocr_document(
-    lines: Sequence[ChosenLine],
-    *,
-    width: int,
-    height: int,
-    image: str,
-    provenance: TextProvenance,
+def _hocr(
+    lines: Sequence[ChosenLine], width: int, height: int, image: str, provenance: TextProvenance
 ) -> str:
-    """An hOCR (XHTML) document of the lines, in canvas pixels.
-
-    Args:
-        lines: The page's lines on the canvas.
-        width: Canvas width.
-        height: Canvas height.
-        image: The master's file name (the page's ``image`` property).
-        provenance: Who made the text.
-
-    Returns:
-        The document, UTF-8 with an XML declaration, ending with a newline.
-    """
     root = etree.Element(_h("html"), nsmap=_NSMAP_XHTML)
     head = etree.SubElement(root, _h("head"))
     etree.SubElement(head, _h("title")).text = image
@@ -162,7 +135,36 @@ def hocr_document(
     return out.decode("utf-8") + "\n"
 
 
-def plain_text(lines: Sequence[ChosenLine]) -> str:
-    """The lines one a line, NFC, ending with a newline (empty for no lines)."""
+def _plain(lines: Sequence[ChosenLine]) -> str:
     text = "\n".join(line.text for line in lines)
     return unicodedata.normalize("NFC", text + "\n") if lines else ""
+
+
+def text_documents(
+    lines: Sequence[ChosenLine],
+    *,
+    width: int,
+    height: int,
+    image: str,
+    provenance: TextProvenance,
+    note: str = "",
+) -> dict[str, str]:
+    """A page's ALTO 4.4, hOCR and plain text of the lines, in canvas pixels.
+
+    Args:
+        lines: The page's lines on the canvas.
+        width: Canvas width.
+        height: Canvas height.
+        image: The master's file name (ALTO ``fileName``, the hOCR page's ``image``).
+        provenance: Who made the text.
+        note: How the lines were placed, when the file had no boxes (in ALTO's step).
+
+    Returns:
+        The documents by kind (``alto``, ``hocr``, ``txt``): UTF-8 text ending with a newline
+        (the plain text is empty for no lines).
+    """
+    return {
+        "alto": _alto(lines, width, height, image, provenance, note),
+        "hocr": _hocr(lines, width, height, image, provenance),
+        "txt": _plain(lines),
+    }

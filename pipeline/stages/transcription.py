@@ -90,7 +90,8 @@ def provenance_of(said: Provenance, found: TranscriptFile) -> TextProvenance:
 
 def _points(line: Line) -> str | None:
     """The polygon as stored: PAGE XML's ``x,y x,y`` (see :class:`TextLine`)."""
-    return " ".join(f"{round(x)},{round(y)}" for x, y in line.polygon) if line.polygon else None
+    # Points are on the canvas (clipped, never negative): int(v + 0.5) rounds them, quickly.
+    return " ".join(f"{int(x + 0.5)},{int(y + 0.5)}" for x, y in line.polygon) or None
 
 
 def canvas_lines(
@@ -130,6 +131,7 @@ def _write_files(
     lines: list[TextLine],
     ingest: IngestResult,
     made: TextProvenance,
+    note: str,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Write the page's published ALTO, hOCR and text from the transcription.
 
@@ -137,17 +139,14 @@ def _write_files(
         The record's outputs (path -> sha256) and the layout-relative path of each kind.
     """
     chosen = [chosen_line(line) for line in lines]
-    image = Path(item.source).name
-    size = (ingest.width, ingest.height)
-    documents = {
-        "alto": text_files.alto_document(
-            chosen, width=size[0], height=size[1], image=image, provenance=made
-        ),
-        "hocr": text_files.hocr_document(
-            chosen, width=size[0], height=size[1], image=image, provenance=made
-        ),
-        "txt": text_files.plain_text(chosen),
-    }
+    documents = text_files.text_documents(
+        chosen,
+        width=ingest.width,
+        height=ingest.height,
+        image=Path(item.source).name,
+        provenance=made,
+        note=note,
+    )
     paths = {kind: layout.transcription_path(item.volume, item.page, kind) for kind in documents}
     written = write_texts_atomic({paths[kind]: text for kind, text in documents.items()})
     files = {kind: layout.rel(path) for kind, path in paths.items()}
@@ -197,7 +196,7 @@ def run(inp: PageInput, settings: TranscriptionSettings, layout: Layout) -> Stag
     outputs: dict[str, str] = {}
     files: dict[str, str] = {}
     if chosen:
-        outputs, files = _write_files(layout, item, lines, ingest, made)
+        outputs, files = _write_files(layout, item, lines, ingest, made, note)
     else:
         _remove_files(layout, item)
     result = TranscriptionResult(

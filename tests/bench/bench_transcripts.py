@@ -62,7 +62,8 @@ def _stage_row(workdir: Path, files: int, reading_s: float) -> Row:
         master.write_to_file(str(workdir / "scans" / "vol" / f"p{n:04d}.png"))
     site = {"scans": str(workdir / "scans"), "out": str(workdir / "out")}
     site["transcriptions"] = str(workdir / "transcriptions")
-    overrides = {"site": site, "ocr": {"enabled": False}, "run": {"workers": 1}}
+    # One worker per core (the default), as a user's run would have.
+    overrides = {"site": site, "ocr": {"enabled": False}}
     cfg = load_config(None, overrides=overrides, environ={})
     assert not run_job(cfg, stages=["ingest", "ocr"]).failures
     ours, report = timed(lambda: run_job(cfg, stages=["transcription"]))

@@ -9,11 +9,11 @@ and at 8.2% with ``ocr.normalize_background``.
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 import pytest
 
+from pipeline.ocr.cer import errors
 from pipeline.samples.generate import generate_volume
 from tests.integration.test_ocr import run_page
 
@@ -24,20 +24,10 @@ SEED = 7
 BOUND = 10.0  # normalised; without, this page reads above it
 
 
-def _squeeze(text: str) -> str:
-    return "".join(unicodedata.normalize("NFC", text).split())
-
-
 def cer(reference: str, text: str) -> float:
     """Character error rate in percent (Levenshtein distance, white space removed)."""
-    a, b = _squeeze(reference), _squeeze(text)
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return 100.0 * previous[-1] / max(1, len(a))
+    edits, length = errors(reference, text)
+    return 100.0 * edits / max(1, length)
 
 
 def test_aged_print_in_a_gutter_shadow_is_read_once_the_paper_is_evened_out(

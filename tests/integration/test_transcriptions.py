@@ -216,3 +216,31 @@ def test_a_real_export_dropped_in_as_it_is_lands_on_a_blank_master(
         x, y, w, h = (int(v) for v in annotation["target"].rsplit("=", 1)[1].split(","))
         assert abs(x - line.box[0]) <= 2 and abs(y - line.box[1]) <= 2
         assert abs(x + w - line.box[2]) <= 2 and abs(y + h - line.box[3]) <= 2
+
+
+def test_a_file_of_an_exif_rotated_masters_stored_pixels_lands_upright(tmp_path: Path) -> None:
+    # The master's pixels are stored 5680 x 4180 with EXIF orientation 6 (turn 90 degrees
+    # clockwise to stand upright); eScriptorium's kraken saw the stored pixels, the canvas is
+    # the upright 4180 x 5680.
+    export = "escriptorium-page2019-0003.xml"
+    stored_w, stored_h = 5680, 4180
+    master = pyvips.Image.black(stored_w, stored_h).copy()
+    master.set_type(pyvips.GValue.gint_type, "orientation", 6)
+    (tmp_path / "scans" / "vol").mkdir(parents=True)
+    master.write_to_file(str(tmp_path / "scans" / "vol" / "0003.tif"))
+    (tmp_path / "transcriptions" / "vol").mkdir(parents=True)
+    shutil.copy(DATA / export, tmp_path / "transcriptions" / "vol" / export)
+    cfg = config_at(tmp_path, ocr={"enabled": False})
+    report = run_job(cfg, stages=["ingest", "ocr", "transcription", "annotations"])
+    assert not report.failures, [f.error for f in report.failures]
+    ingest = records(cfg)[("0003", "ingest")].data
+    assert (ingest["orientation"], ingest["width"], ingest["height"]) == (6, stored_h, stored_w)
+    doc = json.loads((tmp_path / "out" / "vol" / "annotations" / "0003.json").read_text())
+    for line, annotation in zip(read_transcript(DATA / export).lines, doc["items"], strict=True):
+        assert line.box is not None
+        x0, y0, x1, y1 = line.box
+        # Upright (x', y') = (stored height - y, x).
+        expected = (stored_h - y1, x0, stored_h - y0, x1)
+        x, y, w, h = (int(v) for v in annotation["target"].rsplit("=", 1)[1].split(","))
+        got = (x, y, x + w, y + h)
+        assert all(abs(a - b) <= 2 for a, b in zip(got, expected, strict=True)), (got, expected)

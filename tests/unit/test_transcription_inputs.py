@@ -167,6 +167,17 @@ def test_the_reports_cer_equals_an_independent_computation(tmp_path: Path) -> No
     assert "OCR against human transcriptions" in html and "p4.tif" in html
 
 
+def test_files_left_out_are_warnings_in_the_report(tmp_path: Path) -> None:
+    folder = _volume(tmp_path, "p1.tif")
+    (tmp_path / "transcriptions" / "vol").mkdir(parents=True)
+    (tmp_path / "transcriptions" / "vol" / "p7.txt").write_text("글\n", encoding="utf-8")
+    volume = load_volume(folder, ["kor"], tmp_path / "transcriptions")
+    warnings = build_report(None, volume, "vol").to_dict()["input"]["warnings"]
+    assert warnings == [
+        f"{tmp_path}/transcriptions/vol/p7.txt: no page of this volume matches its name"
+    ]
+
+
 def test_a_volume_without_transcriptions_has_no_cer_section(tmp_path: Path) -> None:
     folder = _volume(tmp_path, "p1.tif")
     report = build_report(None, load_volume(folder, ["kor"]), "vol").to_dict()

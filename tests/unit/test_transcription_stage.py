@@ -396,3 +396,51 @@ def test_the_volume_text_says_per_page_what_it_is(layout: Layout, tmp_path: Path
     assert not body.startswith("Machine-generated")
     assert "=== p1 (1) ===\n[transcription by Kim]\n사람이 쓴 글\n" in body
     assert "=== p2 (1) ===\n[machine-generated OCR]\n기계가 읽은 글\n" in body
+
+
+# hOCR as tesseract 5 writes it (XHTML, ocr_carea/ocr_par/ocr_line/ocrx_word, x_wconf), for a
+# copy of the page at half the master's size: 300 x 400 for a 600 x 800 master.
+TESSERACT_HOCR = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
+    "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">
+ <head>
+  <title></title>
+  <meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>
+  <meta name='ocr-system' content='tesseract 5.3.0' />
+  <meta name='ocr-capabilities' content='ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf'/>
+ </head>
+ <body>
+  <div class='ocr_page' id='page_1' title='image "p1_half.png"; bbox 0 0 300 400; ppageno 0; scan_res 150 150'>
+   <div class='ocr_carea' id='block_1_1' title="bbox 20 30 260 90">
+    <p class='ocr_par' id='par_1_1' lang='kor' title="bbox 20 30 260 90">
+     <span class='ocr_line' id='line_1_1' title="bbox 20 30 260 50; baseline 0 -4; x_size 20; x_descenders 4; x_ascenders 5">
+      <span class='ocrx_word' id='word_1_1' title='bbox 20 30 120 50; x_wconf 91'>인물전기</span>
+      <span class='ocrx_word' id='word_1_2' title='bbox 130 30 260 50; x_wconf 88'>제1권</span>
+     </span>
+     <span class='ocr_line' id='line_1_2' title="bbox 20 70 160 90; baseline 0 -3; x_size 20; x_descenders 4; x_ascenders 5">
+      <span class='ocrx_word' id='word_1_3' title='bbox 20 70 160 90; x_wconf 85'>로동자</span>
+     </span>
+    </p>
+   </div>
+  </div>
+ </body>
+</html>
+"""  # noqa: E501 (tesseract's lines, as it writes them)
+
+
+def test_tesseract_hocr_of_a_half_size_copy_is_ocr_on_the_full_canvas(
+    layout: Layout, tmp_path: Path
+) -> None:
+    path = tmp_path / "p1.hocr"
+    path.write_text(TESSERACT_HOCR, encoding="utf-8")
+    inp = run(page_input(path, (600, 800)), layout)
+    found = inp.upstream.transcription
+    assert found is not None and found.provenance is not None
+    assert (found.provenance.kind, found.provenance.software) == ("ocr", "tesseract 5.3.0")
+    doc = annotation_doc(inp, layout)
+    assert [a["body"]["value"] for a in doc["items"]] == ["인물전기 제1권", "로동자"]
+    assert [xywh(a["target"]) for a in doc["items"]] == [(40, 60, 520, 100), (40, 140, 320, 180)]
+    assert [a["body"]["language"] for a in doc["items"]] == ["ko", "ko"]
+    assert doc["label"]["en"] == ["OCR: tesseract 5.3.0, machine-generated"]
+    assert doc["items"][0]["creator"]["type"] == "Software"
