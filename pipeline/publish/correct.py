@@ -27,6 +27,7 @@ from typing import Any
 import jinja2
 
 from pipeline.config import Config
+from pipeline.errors import PipelineError
 from pipeline.layout import Layout
 from pipeline.publish.corrections import CorrectionError, Corrections, PageView
 from pipeline.publish.serve import NODE_MODULES, SiteServer
@@ -112,12 +113,14 @@ class CorrectionServer(SiteServer):
                 return self._correction_page(self.corrections.view(parts[1], parts[2]))
         except CorrectionError as exc:
             log.info("correction page %s: %s", rel, exc)
+        except PipelineError as exc:  # a volume that cannot be read (its volume.toml, say)
+            log.warning("correction page %s: %s", rel, exc)
         return None
 
     def _volumes_page(self) -> str:
-        volumes = sorted(
-            p.name for p in self.corrections.scans.iterdir() if p.is_dir() and p.name[0] != "."
-        )
+        scans = self.corrections.scans
+        found = scans.iterdir() if scans.is_dir() else iter(())
+        volumes = sorted(p.name for p in found if p.is_dir() and p.name[0] != ".")
         entries = [{"volume": v, "href": f"/{CORRECT_PREFIX}/{v}"} for v in volumes]
         return _templates().get_template("correct_index.html").render(volume="", entries=entries)
 
@@ -192,6 +195,12 @@ class CorrectionServer(SiteServer):
             saved = self.corrections.save(volume, page, request[0], request[1])
         except CorrectionError as exc:
             _answer(handler, exc.status, {"error": str(exc)})
+            return
+        except PipelineError as exc:
+            _answer(handler, 409, {"error": str(exc)})
+            return
+        except OSError as exc:
+            _answer(handler, 500, {"error": f"{exc.filename}: cannot write ({exc.strerror})"})
             return
         rel = saved.relative_to(self.corrections.transcriptions.parent).as_posix()
         log.info("correction saved: %s", rel)

@@ -243,3 +243,13 @@ def test_two_files_for_the_page_are_a_conflict(server: Any, work: Path) -> None:
     status, answer = _post(url, _save_body(page_html, {0: "x"}), {"X-CSRF-Token": server.token})
     assert status == 409 and f"page {page}: 2 transcription files" in answer["error"]
     assert not (folder / f"{page}.xml").exists()
+
+
+def test_a_transcription_folder_that_cannot_be_written_is_one_line(server: Any, work: Path) -> None:
+    page = _pages(work)[0]
+    url = f"{server.url}_correct/{VOLUME}/{page}"
+    (work / "transcriptions").mkdir()
+    (work / "transcriptions" / VOLUME).write_text("not a folder")
+    status, answer = _post(url, _save_body(_get(url), {0: "x"}), {"X-CSRF-Token": server.token})
+    assert status == 500 and "cannot write" in answer["error"]
+    assert f"transcriptions/{VOLUME}" in answer["error"]
