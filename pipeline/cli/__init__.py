@@ -6,7 +6,7 @@ its own module and is added to the group here, so no command module imports this
 
 from __future__ import annotations
 
-from pipeline.cli import archive, publish, run
+from pipeline.cli import archive, publish, run, transcripts
 from pipeline.cli.app import cli
 
 for _command in (
@@ -20,6 +20,8 @@ for _command in (
     archive.verify,
     archive.export_bag,
     archive.doctor,
+    transcripts.review_export,
+    transcripts.export_gt,
 ):
     cli.add_command(_command)
 

@@ -31,6 +31,8 @@ OPTION_NAMES = {
     "publish.cors": "--cors",
     "serve.host": "--host",
     "serve.port": "--port",
+    "serve.editor": "--editor",
+    "serve.allow_edits": "--allow-edits",
     "bag.source_organization": "--source-organization",
 }
 

@@ -83,30 +83,44 @@ def cors(ctx: click.Context, target: str | None) -> None:
 @click.command()
 @click.option("--host", help="Address to listen on (serve.host, default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (serve.port, default 8000).")
+@click.option("--editor", metavar="NAME", help="Who the correction page saves as (serve.editor).")
+@click.option(
+    "--allow-edits",
+    is_flag=True,
+    default=None,
+    help="Let the correction page save on an address other than 127.0.0.1 (serve.allow_edits).",
+)
 @site_options(built=True)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Preview the output folder in Mirador before publishing (CORS, IIIF content types)."""
-    from pipeline.publish.serve import UV_PREFIX, VIEW_PREFIX, SiteServer
-    from pipeline.siteurl import layout_for, search_urls
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    editor: str | None,
+    allow_edits: bool | None,
+) -> None:
+    """Preview the output folder in Mirador before publishing (CORS, IIIF content types).
 
-    extra = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    /_correct/VOLUME lists the pages (those held for review first), each with a correction
+    page: its lines over the image, editable; Save writes transcriptions/VOLUME/PAGE.xml.
+    """
+    from pipeline.publish.correct import CORRECT_PREFIX, correction_server
+    from pipeline.publish.serve import UV_PREFIX, VIEW_PREFIX
+    from pipeline.siteurl import layout_for
+
+    given = (("host", host), ("port", port), ("editor", editor), ("allow_edits", allow_edits))
+    extra = {k: v for k, v in given if v is not None}
     ctx.obj["extra"] = {"serve": extra} if extra else {}
     cfg = cli_config(ctx)
     layout = layout_for(cfg)
-    server = SiteServer(
-        layout,
-        collection_id=cfg.collection.id,
-        mirador_url=cfg.serve.mirador_url,
-        host=cfg.serve.host,
-        port=cfg.serve.port,
-        search_url=search_urls(cfg).base,
-    )
+    server = correction_server(cfg, layout)
     if cfg.serve.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: on {cfg.serve.host}, others can read {layout.out}", err=True)
     lines = [
         f"serving {layout.out} at {server.url}",
         f"Mirador: {server.url} (the collection), {server.url}{VIEW_PREFIX}/VOLUME (one volume)",
+        f"Corrections: {server.url}{CORRECT_PREFIX}/VOLUME"
+        + ("" if server.edits else " (read-only: --allow-edits to save)"),
     ]
     if server.has_uv:
         lines.append(f"Universal Viewer: {server.url}{UV_PREFIX}/VOLUME")

@@ -290,6 +290,8 @@ class ServeConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     mirador_url: str | None = None
+    editor: str = ""
+    allow_edits: bool = False
 
     @field_validator("mirador_url")
     @classmethod

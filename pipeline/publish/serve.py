@@ -217,6 +217,10 @@ class _SiteHandler(_Handler):
         self.end_headers()
         return io.BytesIO(body)
 
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        """Hand a POST to the server (:meth:`SiteServer.post`)."""
+        self.server.post(self)
+
     def _send_bytes(self, data: bytes, ctype: str) -> io.BytesIO:
         self.send_response(200)
         self.send_header("Content-Type", ctype)
@@ -308,6 +312,10 @@ class SiteServer(PreviewServer):
                 if self.has_uv:
                     return uv_page(manifest=url, uv_dist=f"/{UV_DIST_PREFIX}/", title=volume)
         return None
+
+    def post(self, handler: SimpleHTTPRequestHandler) -> None:
+        """Answer a POST: the preview is read-only (the correction server writes)."""
+        handler.send_error(405, "read-only")
 
     def _manifest_url(self, volume: str) -> str | None:
         try:

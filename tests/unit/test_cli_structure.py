@@ -40,16 +40,16 @@ def test_no_cli_module_imports_the_package_or_a_module_that_imports_it_back() ->
 
 
 def test_every_command_defined_is_added_to_the_group() -> None:
-    from pipeline.cli import archive, cli, publish, run
+    from pipeline.cli import archive, cli, publish, run, transcripts
 
     defined = {
         obj.name
-        for module in (archive, publish, run)
+        for module in (archive, publish, run, transcripts)
         for obj in vars(module).values()
         if isinstance(obj, click.Command)
     }
     assert defined == set(cli.commands)
     assert sorted(cli.commands) == [
-        "check", "cors", "doctor", "export-bag", "publish", "run", "samples", "serve", "status",
-        "verify",
+        "check", "cors", "doctor", "export-bag", "export-gt", "publish", "review-export", "run",
+        "samples", "serve", "status", "verify",
     ]  # fmt: skip
