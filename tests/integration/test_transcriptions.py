@@ -86,6 +86,8 @@ REDONE = {
     ("p001", "transcription"),
     ("p001", "annotations"),
     ("", "text"),
+    ("", "index"),
+    ("", "pdf"),
     ("", "manifest"),
 }
 
