@@ -1,4 +1,4 @@
-"""A state store written by an earlier version loads, and a rerun over it finds everything current.
+"""A state store written by an earlier version loads, and a rerun over it finds its pages current.
 
 The output folder in ``tests/data/store_3c63b1a`` was written by commit 3c63b1a (see the
 docstring of ``make_store.py`` there): record JSON, fingerprints and result digests must read
@@ -78,7 +78,11 @@ def test_a_rerun_over_an_old_store_recomputes_nothing(old_root: Path) -> None:
     stages = ["ingest", "tiles", "annotations", "text", "manifest", "collection"]
     report = run_job(_cfg(old_root), stages=stages)
     assert not report.failures, [f.error for f in report.failures]
-    assert report.counts == {"ok": 0, "failed": 0, "skipped": 0, "current": 9}
-    assert _rows(old_root) == before
+    # The manifest and collection stages changed since (search services, the PDF rendering):
+    # those two volume documents are rebuilt once; every page stage and the text stay current.
+    assert report.counts == {"ok": 2, "failed": 0, "skipped": 0, "current": 7}
+    after = _rows(old_root)
+    changed = {key[2] for key in before if after[key] != before[key]}
+    assert changed <= {"manifest", "collection"}
     manifest = (old_root / "out" / "vol" / "manifest.json").read_bytes()
     assert manifest == (DATA / "out" / "vol" / "manifest.json").read_bytes()
