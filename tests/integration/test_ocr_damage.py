@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from pipeline.samples.generate import generate_volume
+from pipeline.samples.generate import SamplePage, generate_volume
 from tests.integration.test_ocr import run_page
 
 pytestmark = pytest.mark.tesseract
@@ -42,22 +42,27 @@ def cer(reference: str, text: str) -> float:
     return 100.0 * previous[-1] / max(1, len(a))
 
 
-def test_aged_print_in_a_gutter_shadow_is_read_once_the_paper_is_evened_out(
-    tmp_path: Path, nanum_fonts: None, tesseract_kor: None
-) -> None:
+def aged_page(tmp_path: Path, seed: int) -> tuple[SamplePage, Path]:
+    """An aged A4 page at 300 dpi in the print font, and its master."""
     scans = tmp_path / "scans"
     (page,) = generate_volume(
         scans,
         volume_id="vol-1",
         pages=1,
-        seed=SEED,
+        seed=seed,
         width=2480,
         height=3508,
         fonts=["print"],
         conditions=["aged"],
         write_descriptor=False,
     )
-    source = scans / "vol-1" / page.file
+    return page, scans / "vol-1" / page.file
+
+
+def test_aged_print_in_a_gutter_shadow_is_read_once_the_paper_is_evened_out(
+    tmp_path: Path, nanum_fonts: None, tesseract_kor: None
+) -> None:
+    page, source = aged_page(tmp_path, SEED)
     outputs = {}
     # Each read once: no line read again at a higher resolution.
     once: dict[str, object] = {"reread_dpi": 0}
@@ -80,19 +85,7 @@ DAMAGED_BOUND = 10.0
 def test_damaged_print_is_read_under_the_bound_with_doubtful_lines_read_again_sharper(
     tmp_path: Path, nanum_fonts: None, tesseract_kor: None
 ) -> None:
-    scans = tmp_path / "scans"
-    (page,) = generate_volume(
-        scans,
-        volume_id="vol-1",
-        pages=1,
-        seed=9,
-        width=2480,
-        height=3508,
-        fonts=["print"],
-        conditions=["aged"],
-        write_descriptor=False,
-    )
-    source = scans / "vol-1" / page.file
+    page, source = aged_page(tmp_path, 9)
     layout, rec = run_page(tmp_path, source, "default")
     first_layout, first = run_page(tmp_path, source, "first-reading-only", reread_dpi=0)
     text = layout.path(rec.data["txt"]).read_text(encoding="utf-8")
