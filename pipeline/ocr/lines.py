@@ -150,6 +150,8 @@ def read_lines(
         OcrError: Tesseract failed or timed out.
         pyvips.Error: libvips could not cut the lines out.
     """
+    if not boxes:
+        return []
     listing, offsets = _cut_lines(image, boxes, lang=lang, work=work)
     produced = tesseract.recognize(
         image=listing,

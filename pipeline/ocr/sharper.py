@@ -1,15 +1,17 @@
 """Doubtful lines read again from a sharper image of the page.
 
-The page is read at ``ocr.dpi`` (150): fast, and best on average. On blurred, faded or
-stained print, and on heavy brush strokes, some lines come out with confused syllables
-(물/둘, 집/잡, 주/구) at a lower confidence; read again one by one (``--psm 7``) from the same
-page prepared at ``ocr.reread_dpi`` (200), they are read better, and a reading replaces the
-line only when it is clearly more confident (:data:`GAIN`). Only lines under
-``ocr.reread_confidence`` that are mostly in the page's script are read again, all of a
-page's in one tesseract process, so the cost follows the lines that need it (measured in
-``tests/bench/bench_ocr_groups.py``). Lines of other scripts that
-:mod:`pipeline.ocr.lines` could not read on the page's image (a damaged Russian heading) are
-read from the sharper image too (:class:`Sharp` maps their boxes there and back).
+The page is read at ``ocr.dpi`` (150): fast, and best on average. Lines of another script
+that :mod:`pipeline.ocr.lines` could not read on that image (a damaged Russian heading the
+rus model reads at 18 there and at 82 at 200 dpi) are read again from the page prepared at
+``ocr.reread_dpi`` (200); :class:`Sharp` maps their boxes there and back.
+
+With ``ocr.reread_confidence``, lines of the page's own script under that confidence are read
+again the same way (one by one, ``--psm 7``, all of a page's in one tesseract process, so the
+cost follows the lines that need it), and a reading replaces a line only when clearly more
+confident (:data:`GAIN`): on blurred, faded or stained print and heavy brush strokes, confused
+syllables (물/둘, 집/잡, 주/구) come out right. It is off by default: in
+``tests/bench/bench_ocr_groups.py`` it gains on every group of three tuning sets but made one
+held-out group (damaged handwriting-like pages) slightly worse.
 """
 
 from __future__ import annotations

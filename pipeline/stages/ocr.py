@@ -3,12 +3,13 @@
 One single-threaded tesseract process per page writes hOCR, ALTO and plain text in one pass
 over an image libvips prepared (:mod:`pipeline.ocr.preprocess`). Lines that pass reads poorly
 (Russian on a Korean page) are read again one by one with ``ocr.line_languages``
-(:mod:`pipeline.ocr.lines`), lines of the page's script read at a low confidence again from
-the page at ``ocr.reread_dpi`` (:mod:`pipeline.ocr.sharper`); both in
-:mod:`pipeline.stages.ocr_read`. Every coordinate written is mapped back to the canvas. Pages under
-``ocr.review_confidence`` are flagged ``needs_review``; unless ``ocr.publish_low_confidence``
-is set, their output stays in the work folder (for review) and gets no annotations. The IIIF
-annotation page is written by the ``annotations`` stage: a new base URL never reruns tesseract.
+(:mod:`pipeline.ocr.lines`), and those still unread again from the page at ``ocr.reread_dpi``
+(:mod:`pipeline.ocr.sharper`; with ``ocr.reread_confidence``, doubtful lines of the page's own
+script too); both in :mod:`pipeline.stages.ocr_read`. Every coordinate written is mapped
+back to the canvas. Pages under ``ocr.review_confidence`` are flagged ``needs_review``;
+unless ``ocr.publish_low_confidence`` is set, their output stays in the work folder (for
+review) and gets no annotations. The IIIF annotation page is written by the ``annotations``
+stage: a new base URL never reruns tesseract.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """OCR of one page: prepare the image, run tesseract, read doubtful lines again.
 
 The page is read once at ``ocr.dpi``; lines it read poorly in another script are read again
-with ``ocr.line_languages`` (:mod:`pipeline.ocr.lines`), and lines of its own script read at
-a low confidence are read again from the page at ``ocr.reread_dpi``
-(:mod:`pipeline.ocr.sharper`). :mod:`pipeline.stages.ocr` turns the result into files.
+with ``ocr.line_languages`` (:mod:`pipeline.ocr.lines`), those still unread (and, with
+``ocr.reread_confidence``, lines of its own script read at a low confidence) again from the
+page at ``ocr.reread_dpi`` (:mod:`pipeline.ocr.sharper`). :mod:`pipeline.stages.ocr` turns
+the result into files.
 """
 
 from __future__ import annotations
@@ -158,7 +159,11 @@ def sharpen(
         if plan.dpi <= prepared.dpi:
             return readings, {}
         sharp = sharper.Sharp(image, _prepare(grey, image, plan, canvas, cfg), prepared)
-        found = sharper.reread(page, own, sharp, lang=lang, work=work, timeout_s=cfg.timeout_s)
+        found = (
+            sharper.reread(page, own, sharp, lang=lang, work=work, timeout_s=cfg.timeout_s)
+            if own
+            else {}
+        )
     except pyvips.Error as exc:
         raise OcrError(
             f"cannot read lines again at {cfg.reread_dpi} dpi: {vips_message(exc)}"

@@ -4,8 +4,8 @@ The pages are A4 at 300 dpi in the print font, ``aged`` as ``pipeline.samples.ge
 them. The first has its text in the gutter's shadow; the bound on its character error rate
 comes from ``tests/bench/bench_ocr_damage.py`` (print aged pages: 9.4% on the tuning set, 3.5%
 on the held-out set): it reads at 10.6% read once and at 8.2% with ``ocr.normalize_background``.
-The second is read as configured by default, doubtful lines read again at 200 dpi
-(``tests/bench/bench_ocr_groups.py``).
+The second is read as configured by default, and with its doubtful Korean lines read again at
+200 dpi (``ocr.reread_confidence``, ``tests/bench/bench_ocr_groups.py``).
 """
 
 from __future__ import annotations
@@ -82,20 +82,22 @@ def test_aged_print_in_a_gutter_shadow_is_read_once_the_paper_is_evened_out(
 DAMAGED_BOUND = 10.0
 
 
-def test_damaged_print_is_read_under_the_bound_with_doubtful_lines_read_again_sharper(
+def test_damaged_print_is_read_under_the_bound_and_korean_lines_again_sharper_on_request(
     tmp_path: Path, nanum_fonts: None, tesseract_kor: None
 ) -> None:
     page, source = aged_page(tmp_path, 9)
     layout, rec = run_page(tmp_path, source, "default")
-    first_layout, first = run_page(tmp_path, source, "first-reading-only", reread_dpi=0)
     text = layout.path(rec.data["txt"]).read_text(encoding="utf-8")
     assert cer(page.text, text) < DAMAGED_BOUND
-    assert text != first_layout.path(first.data["txt"]).read_text(encoding="utf-8")
-    # Some lines were read again at 200 dpi, and ALTO says so ...
-    settings = etree.parse(str(layout.path(rec.data["alto"]))).find(".//{*}processingStepSettings")
+    # With ocr.reread_confidence, doubtful Korean lines are read again at 200 dpi ...
+    sharp_layout, sharp = run_page(tmp_path, source, "sharper", reread_confidence=88)
+    sharp_text = sharp_layout.path(sharp.data["txt"]).read_text(encoding="utf-8")
+    assert sharp_text != text and cer(page.text, sharp_text) < DAMAGED_BOUND
+    alto_path = sharp_layout.path(sharp.data["alto"])
+    settings = etree.parse(str(alto_path)).find(".//{*}processingStepSettings")
     assert settings is not None and "doubtful lines again at 200 dpi" in (settings.text or "")
-    assert rec.data["lines"] == first.data["lines"]
+    assert sharp.data["lines"] == rec.data["lines"]
     # ... but the gate judges the page as first read: a sharper reading is more confident,
     # not always right.
-    assert rec.data["confidence"] == first.data["confidence"]
-    assert rec.data["needs_review"] is first.data["needs_review"] is False
+    assert sharp.data["confidence"] == rec.data["confidence"]
+    assert sharp.data["needs_review"] is rec.data["needs_review"] is False

@@ -55,6 +55,6 @@ def test_a_box_maps_from_one_ocr_image_to_another_through_the_canvas() -> None:
 
 def test_reread_settings_are_checked() -> None:
     cfg = load_config(None, overrides={"ocr": {"reread_dpi": 0}}, environ={})
-    assert cfg.ocr.reread_dpi == 0 and cfg.ocr.reread_confidence == 88.0
+    assert cfg.ocr.reread_dpi == 0 and cfg.ocr.reread_confidence == 0.0
     with pytest.raises(ConfigError, match="reread_confidence"):
         load_config(None, overrides={"ocr": {"reread_confidence": 120}}, environ={})
