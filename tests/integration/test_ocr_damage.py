@@ -17,6 +17,8 @@ import pytest
 from lxml import etree
 
 from pipeline.samples.generate import SamplePage, generate_volume
+from tests.bench.bench_ocr_groups import generate
+from tests.bench.bench_ocr_scripts import GATE_CER
 from tests.integration.test_ocr import run_page
 
 pytestmark = pytest.mark.tesseract
@@ -101,3 +103,33 @@ def test_damaged_print_is_read_under_the_bound_and_korean_lines_again_sharper_on
     # not always right.
     assert sharp.data["confidence"] == rec.data["confidence"]
     assert sharp.data["needs_review"] is rec.data["needs_review"] is False
+
+
+@pytest.mark.slow
+def test_a_damaged_russian_heading_unread_on_the_page_image_is_read_at_200_dpi(
+    tmp_path: Path, nanum_fonts: None, tesseract_kor: None
+) -> None:
+    # The aged mixed page of the second tuning set of bench_ocr_groups (it needs its volume):
+    # at 150 dpi the rus model reads its heading at confidence 18, under kor's junk at 35.
+    _, pages = generate(tmp_path, "tuning2", 203, "tuning")
+    page = pages[14]
+    assert (page.font, page.condition) == ("mixed", "aged")
+    source = tmp_path / "scans-tuning2" / "groups-203" / page.file
+    layout, rec = run_page(tmp_path, source, "default")
+    first_layout, first = run_page(tmp_path, source, "before", reread_dpi=0)
+    heading = page.text.splitlines()[1]
+    assert heading == "Характеристика"
+    lines = layout.path(rec.data["txt"]).read_text(encoding="utf-8").splitlines()
+    before = first_layout.path(first.data["txt"]).read_text(encoding="utf-8").splitlines()
+    assert heading in lines and heading not in before
+    assert rec.data["lines_replaced"] == first.data["lines_replaced"] + 1
+    text = layout.path(rec.data["txt"]).read_text(encoding="utf-8")
+    assert cer(page.text, text) < GATE_CER < cer(page.text, "\n".join(before))
+    # Tagged Russian in hOCR and ALTO like the lines read on the page's image.
+    hocr_root = etree.parse(str(layout.path(rec.data["hocr"]))).getroot()
+    ru_spans = [e for e in hocr_root.iter("{*}span") if e.get("lang") == "ru"]
+    tagged = [" ".join("".join(e.itertext()).split()) for e in ru_spans]
+    assert heading in tagged
+    alto_root = etree.parse(str(layout.path(rec.data["alto"])))
+    ru = [e for e in alto_root.iter("{*}TextLine") if e.get("LANG") == "ru"]
+    assert any(s.get("CONTENT") == heading for e in ru for s in e.iter("{*}String"))
