@@ -14,7 +14,8 @@ In the same run and on the same masters:
   processes (each tesseract single-threaded), both stages timed;
 - the peer: ``tesseract MASTER out -l kor`` at its defaults (its own threading), one page
   after another: what a user would run by hand;
-- ``VARIANTS``: ours with one setting changed, CER only (how a technique earns its place).
+- ``VARIANTS``: ours with one setting changed, CER per group and pages/min (how a technique
+  earns its place).
 
 CER as in ``bench_ocr`` (edit distance / reference length, NFC, white space removed). The
 review gate must flag every page above ``GATE_CER``. The machine's load average is printed
