@@ -175,6 +175,8 @@ class OcrConfig(Section):
     deskew: bool = False
     crop_border: bool = True
     normalize_background: bool = False
+    reread_dpi: int = Field(default=200, ge=0, le=1200)
+    reread_confidence: float = Field(default=0.0, ge=0, le=100)
     review_confidence: float = Field(default=85.0, ge=0, le=100)
     publish_low_confidence: bool = True
     alto_version: Literal[3, 4] = 4

@@ -36,6 +36,14 @@ class Affine:
             f=other.d * self.c + other.e * self.f + other.f,
         )
 
+    def inverse(self) -> Affine:
+        """The mapping back (canvas to OCR image)."""
+        det = self.a * self.e - self.b * self.d
+        a, b, d, e = self.e / det, -self.b / det, -self.d / det, self.a / det
+        return Affine(
+            a=a, b=b, c=-(a * self.c + b * self.f), d=d, e=e, f=-(d * self.c + e * self.f)
+        )
+
     def point(self, x: float, y: float) -> tuple[float, float]:
         """Map one point."""
         return self.a * x + self.b * y + self.c, self.d * x + self.e * y + self.f

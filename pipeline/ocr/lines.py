@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +150,8 @@ def read_lines(
         OcrError: Tesseract failed or timed out.
         pyvips.Error: libvips could not cut the lines out.
     """
+    if not boxes:
+        return []
     listing, offsets = _cut_lines(image, boxes, lang=lang, work=work)
     produced = tesseract.recognize(
         image=listing,
@@ -214,6 +216,7 @@ def reread(
     work: Path,
     dpi: int,
     timeout_s: float,
+    only: Collection[int] | None = None,
 ) -> dict[int, Reading]:
     """Read the page's doubtful lines again with each line language; keep the better readings.
 
@@ -229,6 +232,7 @@ def reread(
         work: A folder for temporary files.
         dpi: The OCR image's resolution.
         timeout_s: Tesseract's time limit per model.
+        only: Read only these of the doubtful lines (all by default).
 
     Returns:
         Line index -> the reading that replaces it.
@@ -238,7 +242,7 @@ def reread(
         pyvips.Error: libvips could not cut the lines out.
     """
     own = set(page_lang.split("+"))
-    lines = doubtful(page, page_lang)
+    lines = [n for n in doubtful(page, page_lang) if only is None or n in only]
     best: dict[int, float] = {n: _confidence(page.lines[n]) for n in lines}
     chosen: dict[int, Reading] = {}
     for lang in line_languages:

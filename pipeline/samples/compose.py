@@ -10,7 +10,7 @@ from pipeline.samples.fonts import RUSSIAN_STYLES
 from pipeline.samples.text import (
     FILLERS,
     HEADER_PHRASE,
-    PEOPLE,
+    PEOPLE_SETS,
     RUSSIAN_LINES,
     RUSSIAN_PASSAGES,
     Person,
@@ -65,6 +65,7 @@ def compose_volume(
     styles: Sequence[str],
     capacity: int,
     russian_set: str,
+    people_set: str = "all",
 ) -> VolumeText:
     """Write the text of a volume: 1-3 fictional biographies, each on whole pages.
 
@@ -80,6 +81,8 @@ def compose_volume(
         capacity: Lines per page, header included.
         russian_set: Key of :data:`~pipeline.samples.text.RUSSIAN_PASSAGES` that mixed
             pages quote.
+        people_set: Key of :data:`~pipeline.samples.text.PEOPLE_SETS` the biographies
+            are drawn from (a set smaller than the volume's biographies repeats them).
 
     Returns:
         The volume's year, page lines and biographies.
@@ -89,7 +92,9 @@ def compose_volume(
     rng = random.Random(f"pipeline.samples:text:{seed}")
     year = rng.randint(1991, 1998)
     spans = _split_pages(len(page_ids))
-    people = rng.sample(PEOPLE, len(spans))
+    pool = PEOPLE_SETS[people_set]
+    drawn = rng.sample(pool, min(len(pool), len(spans)))
+    people = [drawn[i % len(drawn)] for i in range(len(spans))]
     pages: list[list[str]] = []
     biographies: list[Biography] = []
     start = 0

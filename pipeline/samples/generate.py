@@ -26,7 +26,7 @@ from pipeline.samples.fonts import (
 from pipeline.samples.grid import lines_per_page
 from pipeline.samples.render import render_page
 from pipeline.samples.ruling import check_ruling
-from pipeline.samples.text import RUSSIAN_PASSAGES
+from pipeline.samples.text import PEOPLE_SETS, RUSSIAN_PASSAGES
 
 __all__ = ["IMAGE_FORMATS", "SamplePage", "generate_volume"]
 
@@ -91,6 +91,7 @@ def generate_volume(
     font_dirs: Sequence[Path] = DEFAULT_FONT_DIRS,
     russian_set: str = "tuning",
     ruling: str = "none",
+    people_set: str = "all",
 ) -> list[SamplePage]:
     """Write a synthetic volume of manuscript pages with ground truth.
 
@@ -131,6 +132,8 @@ def generate_volume(
             mixed pages quote (``"tuning"`` or ``"held-out"``).
         ruling: Notebook ruling: ``"none"``, ``"light"`` (grey 150-190) or ``"dark"``
             (grey 100-140), see :data:`~pipeline.samples.ruling.RULINGS`.
+        people_set: Which biographies of :data:`~pipeline.samples.text.PEOPLE_SETS` the
+            text is drawn from (``"all"``, or the disjoint ``"tuning"`` and ``"held-out"``).
 
     Returns:
         The generated pages in order.
@@ -155,6 +158,7 @@ def generate_volume(
         font_dirs=font_dirs,
         russian_set=russian_set,
         ruling=ruling,
+        people_set=people_set,
     )
     text = compose_volume(
         seed=seed,
@@ -163,6 +167,7 @@ def generate_volume(
         styles=plan.styles,
         capacity=plan.capacity,
         russian_set=russian_set,
+        people_set=people_set,
     )
     volume_dir = Path(dest) / volume_id
     _new_volume_folder(volume_dir)
@@ -204,6 +209,7 @@ def _plan(
     font_dirs: Sequence[Path],
     russian_set: str,
     ruling: str,
+    people_set: str,
 ) -> _Plan:
     """Check the arguments of :func:`generate_volume` and decide what each page gets.
 
@@ -219,6 +225,10 @@ def _plan(
     if russian_set not in RUSSIAN_PASSAGES:
         raise ValueError(
             f"unknown Russian set {russian_set!r}; expected one of {sorted(RUSSIAN_PASSAGES)}"
+        )
+    if people_set not in PEOPLE_SETS:
+        raise ValueError(
+            f"unknown people set {people_set!r}; expected one of {sorted(PEOPLE_SETS)}"
         )
     check_ruling(ruling)
     fmt = _FORMAT_ALIASES.get(image_format.lower())

@@ -182,6 +182,14 @@ PEOPLE: tuple[Person, ...] = (
     ),
 )
 
+PEOPLE_SETS: dict[str, tuple[Person, ...]] = {
+    "all": PEOPLE,
+    "tuning": PEOPLE[:3],
+    "held-out": PEOPLE[3:],
+}
+"""Biographies a volume draws from: all of them, or one of two disjoint sets, so that OCR
+tuned on pages of one can be measured on pages of the other."""
+
 # Generic sentences used to lengthen a biography that spans many pages;
 # "{year}" is replaced by a year from the person's working life.
 FILLERS: tuple[str, ...] = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from lxml import etree
 
@@ -121,3 +123,10 @@ def test_line_languages_setting_takes_one_model_per_entry() -> None:
         line_languages(["rus+eng"])
     with pytest.raises(ConfigError, match="write 'rus'"):
         line_languages(["ru"])
+
+
+def test_no_lines_to_read_runs_no_tesseract(tmp_path: Path) -> None:
+    # Tesseract given an empty list of images fails: nothing to read is nothing read.
+    image = tmp_path / "page.png"
+    assert ocr_lines.read_lines(image, [], lang="rus", work=tmp_path, dpi=150, timeout_s=1) == []
+    assert list(tmp_path.iterdir()) == []

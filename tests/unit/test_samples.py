@@ -25,7 +25,7 @@ from pipeline.samples import (
     render_page,
 )
 from pipeline.samples.descriptor import render_toml
-from pipeline.samples.text import RUSSIAN_PASSAGES
+from pipeline.samples.text import PEOPLE, PEOPLE_SETS, RUSSIAN_PASSAGES
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.usefixtures("nanum_fonts")
@@ -241,6 +241,18 @@ def test_held_out_russian_passages_differ_from_the_tuning_ones(tmp_path: Path) -
     assert any(s in text for s in held_out) and not any(s in text for s in tuning)
     with pytest.raises(ValueError, match="unknown Russian set"):
         _volume(tmp_path / "x", fonts=["mixed"], russian_set="other")
+
+
+def test_held_out_biographies_differ_from_the_tuning_ones(tmp_path: Path) -> None:
+    tuning, held_out = PEOPLE_SETS["tuning"], PEOPLE_SETS["held-out"]
+    assert not set(tuning) & set(held_out) and set(tuning) | set(held_out) == set(PEOPLE)
+    # Five pages hold three biographies: a set of two repeats one.
+    pages = _volume(tmp_path, pages=5, people_set="held-out", seed=4)
+    text = "".join("".join(p.text.split()) for p in pages)
+    assert all(person.name_ko in text for person in held_out)
+    assert not any(person.name_ko in text for person in tuning)
+    with pytest.raises(ValueError, match="unknown people set"):
+        _volume(tmp_path / "x", people_set="other")
 
 
 @pytest.mark.parametrize(("image_format", "pil_format"), [("jpg", "JPEG"), ("png", "PNG")])
