@@ -13,13 +13,7 @@ from pipeline.errors import PublishObjectError
 from pipeline.layout import Layout, object_kind
 from pipeline.publish.check import load_json, referenced_rels, viewer_rels
 from pipeline.publish.ledger import Ledger
-from pipeline.publish.plan import (
-    HashedObject,
-    LocalObject,
-    listed_as_published,
-    local_object,
-    prepare,
-)
+from pipeline.publish.plan import HashedObject, LocalObject, listed_as_published
 from pipeline.publish.plan import volume_objects as list_volume
 from pipeline.publish.pool import BoundedPool
 from pipeline.publish.report import PublishReport
@@ -31,6 +25,7 @@ from pipeline.publish.scope import (
 )
 from pipeline.publish.store import Listed, Target
 from pipeline.publish.targets import set_cors
+from pipeline.publish.toplevel import COLLECTION_SCOPE, top_level
 from pipeline.publish.transfer import Drifted, Transfer
 from pipeline.run.progress import Reporter
 from pipeline.state import StateStore
@@ -79,7 +74,9 @@ class Publisher:
         # Keys the target holds as the output folder has them (or will, after a dry run).
         self.present: set[str] = set()
         self.recorded: dict[str, set[str]] = {}
-        self.recorded_files: dict[str, RecordedFile] = {}
+        # The collection and the search page: never in a volume's scope.
+        self.top = top_level(cfg, layout, state, target.prefix)
+        self.recorded_files: dict[str, RecordedFile] = dict(self.top.recorded)
         self.transfer = Transfer(
             target,
             self.ledger.known,
@@ -313,38 +310,44 @@ class Publisher:
 
     # -- the collection and what no longer belongs -----------------------------------------------
     def sync_collection(self, pool: BoundedPool, *, explicit: bool) -> None:
-        """Upload the collection once every manifest it lists is on the target."""
-        rec = self.state.get("", "", "collection")
-        path = self.layout.collection_path(self.cfg.collection.id)
-        if rec is None or rec.status != "ok" or not path.is_file():
-            return
-        rel = self.layout.rel(path)
-        obj = local_object(self.layout, self.target.prefix, rel, "", self.cfg.publish.cache_control)
-        listed = self.target.list_keys(obj.key).get(obj.key)
-        if listed_as_published(obj, self.ledger.known.get(obj.key), listed):
-            self.report.unchanged += 1
-            self.present.add(obj.key)
-            return
-        hashed = prepare(obj, self.threshold)
-        if listed is not None and self.transfer.on_target(hashed, listed):
-            self._touched(hashed, listed)
-            return
-        keys = sorted(self.target.prefix + r for r in referenced_rels(self.layout, load_json(path)))
+        """Upload the search page, and the collection once every manifest it lists is there."""
+        for obj in self.top.objects:
+            listed = self.target.list_keys(obj.key).get(obj.key)
+            if listed_as_published(obj, self.ledger.known.get(obj.key), listed):
+                self.report.unchanged += 1
+                self.present.add(obj.key)
+                continue
+            if listed is not None:
+                self.listed[obj.key] = listed
+            try:
+                hashed, etag, upload = self.transfer.sync(obj)
+            except PublishObjectError as exc:
+                self._object_failed(COLLECTION_SCOPE, exc)
+                continue
+            if listed is not None and not upload:
+                self._touched(hashed, listed)
+            elif not obj.is_manifest or self.links_on_target(pool, obj, explicit=explicit):
+                if self.ledger.holds(hashed):
+                    self.report.restored += 1
+                if self.options.dry_run:
+                    self._plan(hashed)
+                else:
+                    self._uploaded(hashed, etag or self.target.put(hashed.upload))
+
+    def links_on_target(self, pool: BoundedPool, obj: LocalObject, *, explicit: bool) -> bool:
+        """Whether every manifest the collection lists is on the target (else say why not)."""
+        document = load_json(obj.path)
+        keys = sorted(self.target.prefix + r for r in referenced_rels(self.layout, document))
         doubtful = [k for k in keys if k not in self.present]
         absent = self.missing_on_target(pool, doubtful, "check collection") if doubtful else []
-        if absent:
-            message = f"it links to {absent[0]}, not on the target yet; collection not uploaded"
-            if explicit:
-                self.report.notes.append(f"{obj.rel}: {message}")
-            else:
-                self.fail_volume("", message)
-            return
-        if self.ledger.holds(hashed):
-            self.report.restored += 1
-        if self.options.dry_run:
-            self._plan(hashed)
-            return
-        self._uploaded(hashed, self.target.put(hashed.upload))
+        if not absent:
+            return True
+        message = f"it links to {absent[0]}, not on the target yet; collection not uploaded"
+        if explicit:
+            self.report.notes.append(f"{obj.rel}: {message}")
+        else:
+            self.fail_volume(COLLECTION_SCOPE, message)
+        return False
 
     def prune(self, objects: dict[str, list[LocalObject]], *, explicit: bool) -> None:
         """Delete (or, without ``--delete``, count) objects that no longer belong.
@@ -379,9 +382,7 @@ class Publisher:
         prefix = self.target.prefix
         current = {o.key for objs in objects.values() for o in objs}
         current |= {prefix + rel for rels in self.recorded.values() for rel in rels}
-        current.add(
-            self.layout.object_key(prefix, self.layout.collection_path(self.cfg.collection.id))
-        )
+        current |= self.top.current
         scopes = [v for v in objects if v not in self.failed]
         known = self.ledger.known
         withdrawn = (
