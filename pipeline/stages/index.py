@@ -117,7 +117,8 @@ def run(inp: VolumeInput, settings: IndexSettings, layout: Layout) -> StageRecor
 SPEC = StageSpec(
     name=NAME,
     scope="volume",
-    version=2,
+    # 3: index format 4 (the tokens next to a line break are marked): existing indexes rebuild
+    version=3,
     inputs=VolumeInput,
     settings_type=IndexSettings,
     settings_for=settings,
