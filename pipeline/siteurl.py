@@ -195,3 +195,58 @@ class SearchUrls:
 def search_urls(cfg: Config) -> SearchUrls:
     """The search services' URLs of a configuration (``search.url``, else under the site)."""
     return SearchUrls(cfg.search.url or f"{cfg.site.base_url}{SEARCH_DIR}/")
+
+
+def reserved_volume_ids(cfg: Config) -> dict[str, str]:
+    """The names a volume folder cannot take, because another part of the site sits there.
+
+    A volume is published at ``<site.base_url><volume>/``; beside the volumes sit the
+    collection document, the search page and, when ``search.url`` lies under the base URL, the
+    search services (a volume's at ``<search.url><volume>/search1``, the collection's at
+    ``<search.url>search2``). A volume folder of one of those names would be answered by two
+    things at one URL.
+
+    Args:
+        cfg: The configuration.
+
+    Returns:
+        Each reserved name, with what holds it (naming the setting that decides it).
+
+    """
+    layout = layout_for(cfg)
+    reserved = {
+        layout.rel(layout.collection_path(cfg.collection.id)): (
+            f"the collection document (collection.id = {cfg.collection.id!r})"
+        ),
+        layout.rel(layout.search_page_path): "the search page",
+    }
+    urls = search_urls(cfg)
+    where = f"search.url = {urls.base}" + ("" if cfg.search.url else ", the default")
+    rel = layout.rel_of_url(urls.base) if urls.base != cfg.site.base_url else ""
+    if rel:
+        reserved[rel.split("/", 1)[0]] = f"the search services ({where})"
+    elif rel is not None:
+        for kind in _KINDS:
+            reserved[f"{kind}2"] = f"the collection's search service ({where})"
+    return reserved
+
+
+def volume_collision(cfg: Config, volume: str) -> str | None:
+    """Say why a volume id collides with the site's other URLs, or return ``None``.
+
+    Args:
+        cfg: The configuration.
+        volume: The volume id (a folder name under the scans folder).
+
+    Returns:
+        ``volume 'search': its URL ... is taken by ...: rename the folder``, naming the
+        setting that decides it; or ``None``.
+
+    """
+    holder = reserved_volume_ids(cfg).get(volume)
+    if holder is None:
+        return None
+    return (
+        f"volume {volume!r}: its URL {cfg.site.base_url}{volume}/ is taken by {holder}: "
+        "rename the folder" + (", or set search.url elsewhere" if "search.url" in holder else "")
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,18 +9,13 @@ from dataclasses import dataclass
 from pipeline.archive.fixity import Problem, RecordedFile, missing_derivatives, recorded_derivatives
 from pipeline.config import Config
 from pipeline.errors import PublishObjectError
-from pipeline.layout import Layout, object_kind
-from pipeline.publish.check import load_json, referenced_rels, viewer_rels
+from pipeline.layout import Layout
+from pipeline.publish.check import load_json
 from pipeline.publish.ledger import Ledger
-from pipeline.publish.plan import (
-    HashedObject,
-    LocalObject,
-    listed_as_published,
-    local_object,
-    prepare,
-)
+from pipeline.publish.plan import HashedObject, LocalObject, listed_as_published
 from pipeline.publish.plan import volume_objects as list_volume
 from pipeline.publish.pool import BoundedPool
+from pipeline.publish.replay import Replay
 from pipeline.publish.report import PublishReport
 from pipeline.publish.scope import (
     listings_in_scope,
@@ -31,11 +25,10 @@ from pipeline.publish.scope import (
 )
 from pipeline.publish.store import Listed, Target
 from pipeline.publish.targets import set_cors
+from pipeline.publish.toplevel import COLLECTION_SCOPE, top_level
 from pipeline.publish.transfer import Drifted, Transfer
 from pipeline.run.progress import Reporter
 from pipeline.state import StateStore
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,7 +44,8 @@ class Publisher:
     """Publishes the built volumes of one output folder to one target, under its lock.
 
     Data files go up first, then every URL a viewer requests is checked on the target, then
-    the manifests and the collection; objects that no longer belong are pruned last.
+    the manifests, the collection and its search page; objects that no longer belong are
+    pruned last.
     """
 
     def __init__(
@@ -79,7 +73,11 @@ class Publisher:
         # Keys the target holds as the output folder has them (or will, after a dry run).
         self.present: set[str] = set()
         self.recorded: dict[str, set[str]] = {}
-        self.recorded_files: dict[str, RecordedFile] = {}
+        # The collection and the search page: never in a volume's scope.
+        self.top = top_level(cfg, layout, state, target.prefix)
+        self.recorded_files: dict[str, RecordedFile] = dict(self.top.recorded)
+        ask_all = (options.verify or cfg.publish.check == "head") and not options.dry_run
+        self.replay = Replay(layout, target, reporter, self.report, self.present, ask_all=ask_all)
         self.transfer = Transfer(
             target,
             self.ledger.known,
@@ -130,9 +128,10 @@ class Publisher:
         objects = {v: self.volume_objects(v) for v in volumes}
         self.list_target(pool, volumes)
         changed, manifests = self.sync_data(pool, objects)
-        for volume in volumes:
-            if volume not in self.failed:
-                self.replay(pool, volume)
+        for volume in (v for v in volumes if v not in self.failed):
+            problem = self.replay.volume_problem(pool, volume)
+            if problem is not None:
+                self.fail_volume(volume, problem)
         self.sync_manifests(pool, [m for v, m in manifests.items() if v not in self.failed])
         for volume in volumes:
             if volume not in self.failed:
@@ -263,88 +262,43 @@ class Publisher:
                 elif out.result is not None:
                     self._uploaded(out.item, out.result)
 
-    # -- what viewers will request ---------------------------------------------------------------
-    def missing_on_target(self, pool: BoundedPool, keys: list[str], label: str) -> list[str]:
-        """HEAD every key on the target; return those that are not there (sorted).
-
-        A request that fails after its retries counts as missing; a job-level error (access
-        denied, bucket gone) stops the job.
-        """
-        missing: list[str] = []
-        with self.reporter.stage(label, len(keys)) as bar:
-            for out in pool.run(self.target.exists, keys):
-                bar.advance()
-                if isinstance(out.error, PublishObjectError):
-                    log.warning("check failed: %s", out.error)
-                    missing.append(out.item)
-                elif out.error is not None:
-                    raise out.error
-                elif not out.result:
-                    missing.append(out.item)
-        self.report.checked += len(keys)
-        return sorted(missing)
-
-    def replay(self, pool: BoundedPool, volume: str) -> None:
-        """Check that every URL a viewer will request for this volume is on the target.
-
-        The listing made before the upload and the uploads that succeeded answer for the keys
-        they cover; the rest (and, with ``--verify`` or ``publish.check = "head"``, every key)
-        is asked for with HEAD.
-        """
-        manifest = load_json(self.layout.manifest_path(volume))
-        rels, problems = viewer_rels(self.layout, manifest)
-        # Other manifests and collections it links to (partOf) go up in the last phase.
-        rels |= {r for r in referenced_rels(self.layout, manifest) if object_kind(r) != "manifests"}
-        if problems:
-            self.fail_volume(volume, f"{problems[0]}; manifest not uploaded")
-            return
-        keys = sorted(self.target.prefix + rel for rel in rels)
-        head = self.options.verify or self.cfg.publish.check == "head"
-        ask_all = head and not self.options.dry_run
-        doubtful = keys if ask_all else [k for k in keys if k not in self.present]
-        self.report.checked += len(keys) - len(doubtful)
-        missing = self.missing_on_target(pool, doubtful, f"check {volume}") if doubtful else []
-        if missing:
-            self.fail_volume(
-                volume,
-                f"{len(missing)} of {len(keys)} URL(s) a viewer requests are missing on the "
-                f"target (first: {missing[0]}); manifest not uploaded",
-            )
-
     # -- the collection and what no longer belongs -----------------------------------------------
     def sync_collection(self, pool: BoundedPool, *, explicit: bool) -> None:
-        """Upload the collection once every manifest it lists is on the target."""
-        rec = self.state.get("", "", "collection")
-        path = self.layout.collection_path(self.cfg.collection.id)
-        if rec is None or rec.status != "ok" or not path.is_file():
-            return
-        rel = self.layout.rel(path)
-        obj = local_object(self.layout, self.target.prefix, rel, "", self.cfg.publish.cache_control)
-        listed = self.target.list_keys(obj.key).get(obj.key)
-        if listed_as_published(obj, self.ledger.known.get(obj.key), listed):
-            self.report.unchanged += 1
-            self.present.add(obj.key)
-            return
-        hashed = prepare(obj, self.threshold)
-        if listed is not None and self.transfer.on_target(hashed, listed):
-            self._touched(hashed, listed)
-            return
-        keys = sorted(self.target.prefix + r for r in referenced_rels(self.layout, load_json(path)))
-        doubtful = [k for k in keys if k not in self.present]
-        absent = self.missing_on_target(pool, doubtful, "check collection") if doubtful else []
-        if absent:
-            message = f"it links to {absent[0]}, not on the target yet; collection not uploaded"
-            if explicit:
-                self.report.notes.append(f"{obj.rel}: {message}")
-            else:
-                self.fail_volume("", message)
-            return
-        if self.ledger.holds(hashed):
-            self.report.restored += 1
-        if self.options.dry_run:
-            self._plan(hashed)
-            return
-        self._uploaded(hashed, self.target.put(hashed.upload))
+        """Upload the search page, and the collection once every manifest it lists is there."""
+        for obj in self.top.objects:
+            listed = self.target.list_keys(obj.key).get(obj.key)
+            if listed_as_published(obj, self.ledger.known.get(obj.key), listed):
+                self.report.unchanged += 1
+                self.present.add(obj.key)
+                continue
+            if listed is not None:
+                self.listed[obj.key] = listed
+            try:
+                hashed, etag, upload = self.transfer.sync(obj)
+            except PublishObjectError as exc:
+                self._object_failed(COLLECTION_SCOPE, exc)
+                continue
+            if listed is not None and not upload:
+                self._touched(hashed, listed)
+            elif not obj.is_manifest or self.links_on_target(pool, obj, explicit=explicit):
+                if self.ledger.holds(hashed):
+                    self.report.restored += 1
+                if self.options.dry_run:
+                    self._plan(hashed)
+                else:
+                    self._uploaded(hashed, etag or self.target.put(hashed.upload))
+
+    def links_on_target(self, pool: BoundedPool, obj: LocalObject, *, explicit: bool) -> bool:
+        """Whether every manifest the collection lists is on the target (else say why not)."""
+        absent = self.replay.absent_links(pool, load_json(obj.path))
+        if not absent:
+            return True
+        message = f"it links to {absent[0]}, not on the target yet; collection not uploaded"
+        if explicit:
+            self.report.notes.append(f"{obj.rel}: {message}")
+        else:
+            self.fail_volume(COLLECTION_SCOPE, message)
+        return False
 
     def prune(self, objects: dict[str, list[LocalObject]], *, explicit: bool) -> None:
         """Delete (or, without ``--delete``, count) objects that no longer belong.
@@ -379,9 +333,7 @@ class Publisher:
         prefix = self.target.prefix
         current = {o.key for objs in objects.values() for o in objs}
         current |= {prefix + rel for rels in self.recorded.values() for rel in rels}
-        current.add(
-            self.layout.object_key(prefix, self.layout.collection_path(self.cfg.collection.id))
-        )
+        current |= self.top.current
         scopes = [v for v in objects if v not in self.failed]
         known = self.ledger.known
         withdrawn = (

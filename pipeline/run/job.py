@@ -29,7 +29,7 @@ from pipeline.run.local import Executor, Task
 from pipeline.run.progress import NullReporter, Reporter
 from pipeline.run.signals import stop_signals
 from pipeline.run.tasks import Planner
-from pipeline.siteurl import change_note, layout_for
+from pipeline.siteurl import change_note, layout_for, volume_collision
 from pipeline.siteurl import record as record_base_url
 from pipeline.stages import STAGE_NAMES, STAGES, AnyStage
 from pipeline.state import StateStore
@@ -149,6 +149,8 @@ def load_volumes(
 ) -> tuple[list[Volume], list[StageRecord]]:
     """Read every selected volume; a broken descriptor (or catalogue row) fails its volume.
 
+    So does a volume id that another part of the site holds (:func:`volume_collision`).
+
     Returns:
         The volumes, and a failed record (of the stage reading the masters) for each volume
         that cannot be read.
@@ -160,6 +162,9 @@ def load_volumes(
     failures: list[StageRecord] = []
     for folder in find_volumes(cfg.site.scans, tuple(selected)):
         try:
+            collision = volume_collision(cfg, folder.name)
+            if collision is not None:
+                raise JobInputError(f"{folder}: {collision}")
             entry = entry_of(catalogue, folder.name)
             volumes.append(
                 load_volume(

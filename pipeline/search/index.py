@@ -29,13 +29,19 @@ from pipeline.search.hangul import fold_run, is_syllable
 from pipeline.search.romanize import roman_keys
 
 #: Bump when the schema or the keys change (a reader refuses another version).
-FORMAT = "3"
+#: 4: the tokens next to a break in ``join_keys`` are marked (:data:`BRIDGE_MARK`).
+FORMAT = "4"
 PAGE_SIZE = 4096
 #: Stream tokens kept on each side of a line break in ``join_keys`` (longest phrase found
 #: across a break: this many tokens on each side).
 JOIN_TOKENS = 8
 #: The bridge of a break between words (a private-use character: no key ever holds one).
 NO_BRIDGE = "\ue000"
+#: Put before the bridge's bigram and before the token on each side nearest the break, so
+#: that each is a term of its own: a phrase anchored at a break then reads the few rows
+#: that have its tokens next to a break, not every row holding them (private-use characters,
+#: as :data:`NO_BRIDGE`).
+BRIDGE_MARK, BEFORE_MARK, AFTER_MARK = "\ue001", "\ue002", "\ue003"
 _TOKENIZE = "unicode61 remove_diacritics 0"
 
 SCHEMA = f"""
@@ -108,7 +114,8 @@ def _join_keys(first: _Keyed, second: _Keyed) -> tuple[str, str, str]:
     A run of syllables that ends one line and one that starts the next are one run, and the
     bigram across the break (the *bridge*) is in every phrase that crosses it. The tokens
     before the break are stored nearest first, so that a query can anchor both halves of a
-    phrase at the break (FTS5 ``^``) and find only phrases that cross it.
+    phrase at the break (FTS5 ``^``) and find only phrases that cross it. The bridge and
+    the nearest token on each side carry their mark (:data:`BRIDGE_MARK`).
 
     Returns:
         The first line's tokens before the bridge (reversed), the bridge (:data:`NO_BRIDGE`
@@ -118,7 +125,7 @@ def _join_keys(first: _Keyed, second: _Keyed) -> tuple[str, str, str]:
     before, after = first.stream[-JOIN_TOKENS:], second.stream[:JOIN_TOKENS]
     end, start = first.line.text.rstrip()[-1:], second.line.text.lstrip()[:1]
     if not (a and b and a[-1].run and b[0].run and is_syllable(end) and is_syllable(start)):
-        return " ".join(reversed(before)), NO_BRIDGE, " ".join(after)
+        return _marked(BEFORE_MARK, before[::-1]), NO_BRIDGE, _marked(AFTER_MARK, after)
     # Fold the two runs as one around the break: JOIN_TOKENS + 2 syllables on each side are
     # enough (a syllable's folding looks at its neighbours only; the outermost one may lack
     # its neighbour, so its bigram is left out).
@@ -134,7 +141,16 @@ def _join_keys(first: _Keyed, second: _Keyed) -> tuple[str, str, str]:
         after = grams[cut_l:-1]
     else:
         after = grams[cut_l:] + second.stream[max(len(right) - 1, 1) :]
-    return " ".join(before[-2::-1][:JOIN_TOKENS]), before[-1], " ".join(after[:JOIN_TOKENS])
+    return (
+        _marked(BEFORE_MARK, before[-2::-1][:JOIN_TOKENS]),
+        BRIDGE_MARK + before[-1],
+        _marked(AFTER_MARK, after[:JOIN_TOKENS]),
+    )
+
+
+def _marked(mark: str, tokens: Sequence[str]) -> str:
+    """The tokens as one column, nearest the break first, that one marked."""
+    return " ".join([mark + tokens[0], *tokens[1:]]) if tokens else ""
 
 
 class _Keyed(NamedTuple):

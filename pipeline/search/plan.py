@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pipeline.errors import SearchQueryError
 from pipeline.search.fold import QueryForm, query_forms
 from pipeline.search.hangul import is_syllable
-from pipeline.search.index import JOIN_TOKENS, NO_BRIDGE
+from pipeline.search.index import AFTER_MARK, BEFORE_MARK, BRIDGE_MARK, JOIN_TOKENS, NO_BRIDGE
 from pipeline.search.romanize import fold_initials, has_latin, loose
 
 #: Longest query answered (characters); a longer one raises :class:`SearchQueryError`.
@@ -22,9 +22,10 @@ MAX_QUERY = 1000
 MIN_ROMANIZED = 3
 
 
-def _quoted(tokens: Sequence[str]) -> str:
+def _quoted(tokens: Sequence[str], mark: str = "") -> str:
+    """A phrase of keys, its first token marked as the index marks tokens next to a break."""
     # Keys hold letters, digits and syllables only: nothing inside the quotes is syntax.
-    return '"' + " ".join(tokens) + '"'
+    return '"' + mark + " ".join(tokens) + '"'
 
 
 def _phrase(form: QueryForm) -> str:
@@ -45,18 +46,18 @@ def _crossings(form: QueryForm) -> list[str]:
     for j in range(n):
         if len(tokens[j]) != 2 or not all(map(is_syllable, tokens[j])):
             continue  # only a bigram of two syllables can be a bridge
-        parts = [f"bridge : {_quoted(tokens[j : j + 1])}"]
+        parts = [f"bridge : {_quoted(tokens[j : j + 1], BRIDGE_MARK)}"]
         if j:
-            parts.append(f"before : ^{_quoted(tokens[j - 1 :: -1])}")
+            parts.append(f"before : ^{_quoted(tokens[j - 1 :: -1], BEFORE_MARK)}")
         if j < n - 1:
-            parts.append(f"after : ^{_quoted(tokens[j + 1 :])}{tail}")
+            parts.append(f"after : ^{_quoted(tokens[j + 1 :], AFTER_MARK)}{tail}")
         out.append("(" + " AND ".join(parts) + ")")
     for k in range(1, n):
         if form.runs[k - 1] == form.runs[k]:
             continue  # two bigrams of one run: their break has a bridge
         out.append(
-            f'(bridge : "{NO_BRIDGE}" AND before : ^{_quoted(tokens[k - 1 :: -1])}'
-            f" AND after : ^{_quoted(tokens[k:])}{tail})"
+            f'(bridge : "{NO_BRIDGE}" AND before : ^{_quoted(tokens[k - 1 :: -1], BEFORE_MARK)}'
+            f" AND after : ^{_quoted(tokens[k:], AFTER_MARK)}{tail})"
         )
     return out
 

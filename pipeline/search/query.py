@@ -17,8 +17,8 @@ from typing import Any
 from pipeline.search.fold import find_units, term_key, units
 from pipeline.search.index import Box, join_text
 from pipeline.search.plan import Plan, check_query, plan
-from pipeline.search.romanize import roman_key_mapped
-from pipeline.search.store import connection, matches
+from pipeline.search.romanize import roman_key_mapped, roman_keys
+from pipeline.search.store import connection, statement
 
 Span = tuple[int, int]
 
@@ -69,19 +69,24 @@ def _phrase_spans(text: str, plan: Plan) -> list[Span]:
         spans += find_units(found, form.units)
     if plan.roman is not None:
         orig, fold = plan.roman
-        for key in {orig, fold}:
-            spans += _roman_spans(text, key, folded=False)
-        spans += _roman_spans(text, fold, folded=True)
+        written, folded = roman_keys(text)
+        # Mapping a key back to the text costs more than the key: only where the key holds it.
+        keys = [k for k in dict.fromkeys((orig, fold)) if k in written]
+        if keys:
+            spans += _roman_spans(text, keys, folded=False)
+        if folded and fold in folded:  # folded "": the line's key as written is the folded one
+            spans += _roman_spans(text, [fold], folded=True)
     return _merged(spans)
 
 
-def _roman_spans(text: str, key: str, *, folded: bool) -> list[Span]:
+def _roman_spans(text: str, keys: Sequence[str], *, folded: bool) -> list[Span]:
     rom, where = roman_key_mapped(text, folded=folded)
     spans = []
-    at = rom.find(key)
-    while at >= 0:
-        spans.append((where[at][0], where[at + len(key) - 1][1]))
-        at = rom.find(key, at + 1)
+    for key in keys:
+        at = rom.find(key)
+        while at >= 0:
+            spans.append((where[at][0], where[at + len(key) - 1][1]))
+            at = rom.find(key, at + 1)
     return spans
 
 
@@ -203,14 +208,18 @@ def search(indexes: Sequence[Path], q: str | None, *, limit: int, offset: int = 
         SearchIndexError: An index file is missing, unreadable or of another format.
     """
     compiled = plan(check_query(q))
-    if compiled is None:
+    stmt = statement(compiled) if compiled is not None else None
+    if compiled is None or stmt is None:
         return SearchResults(total=0, hits=[])
     start, stop = max(offset, 0), max(offset, 0) + max(limit, 0)
     total = 0
     hits: list[Hit] = []
     for path in indexes:
         db = connection(path)
-        found = matches(db, compiled)
+        if total >= stop and not compiled.checked:
+            total += stmt.count(db)  # past the requested page: only the number counts
+            continue
+        found = stmt.matches(db)
         if compiled.checked:
             found = _confirmed(db, found, compiled)
         wanted = found[max(start - total, 0) : max(stop - total, 0)]

@@ -266,12 +266,20 @@ def roman_key_mapped(text: str, *, folded: bool) -> tuple[str, list[tuple[int, i
             parts.append(" ")
             spans.append((-1, -1))
         for word in re.finditer(r"\S+", m.group()):
-            letters = romanize_run(initial_fold(word.group()) if folded else word.group())
-            owner = [m.start() + word.start() + k for k, piece in enumerate(letters) for _ in piece]
-            key, at = loose_mapped("".join(letters))
+            key, owners = _word_mapped(word.group(), folded=folded)
+            at = m.start() + word.start()
             parts.append(key)
-            spans += [(starts[owner[a]], ends[owner[a]]) for a in at]
+            spans += [(starts[at + k], ends[at + k]) for k in owners]
     return "".join(parts), spans
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_mapped(word: str, *, folded: bool) -> tuple[str, tuple[int, ...]]:
+    """A word's loose key and, per character, its syllable's offset in the word (cached)."""
+    letters = romanize_run(initial_fold(word) if folded else word)
+    owner = [k for k, piece in enumerate(letters) for _ in piece]
+    key, at = loose_mapped("".join(letters))
+    return key, tuple(owner[a] for a in at)
 
 
 def fold_initials(query: str) -> str:

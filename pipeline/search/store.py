@@ -10,9 +10,11 @@ not a hundred opens.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import SearchIndexError
@@ -59,36 +61,54 @@ def connection(path: Path) -> sqlite3.Connection:
     Raises:
         SearchIndexError: The file is missing, unreadable or of another format.
     """
-    path = Path(path).absolute()
+    # Keyed by the path as given (a path of another folder is another inode: reopened).
+    key = os.fspath(path)
     try:
-        st = path.stat()
+        st = os.stat(key)  # noqa: PTH116 (a Path per file and query costs ~5 ms a search)
     except OSError as exc:
         raise SearchIndexError(f"{path}: no search index ({exc.strerror})") from exc
     stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
-    cache: OrderedDict[Path, tuple[_Stamp, sqlite3.Connection]] | None = getattr(
+    cache: OrderedDict[str, tuple[_Stamp, sqlite3.Connection]] | None = getattr(
         _local, "cache", None
     )
     if cache is None:
         cache = _local.cache = OrderedDict()
-    kept = cache.get(path)
+    kept = cache.get(key)
     if kept is not None and kept[0] == stamp:
-        cache.move_to_end(path)
+        cache.move_to_end(key)
         return kept[1]
     if kept is not None:
-        del cache[path]
+        del cache[key]
         kept[1].close()
-    db = _open(path)
-    cache[path] = (stamp, db)
+    db = _open(Path(key).absolute())
+    cache[key] = (stamp, db)
     while len(cache) > OPEN_FILES:
         cache.popitem(last=False)[1][1].close()
     return db
 
 
-def matches(db: sqlite3.Connection, plan: Plan) -> list[tuple[int, int]]:
-    """The hits a plan finds in one index, as ``(first line id, last line id)``, in line order.
+@dataclass(frozen=True)
+class Statement:
+    """The one statement that finds a plan's hits in an index, compiled once per search."""
 
-    One statement per index: a line that holds the query, or a break between two lines that
-    a phrase of the query crosses (its first line's id, and the next).
+    sql: str
+    args: tuple[str, ...]
+
+    def matches(self, db: sqlite3.Connection) -> list[tuple[int, int]]:
+        """The hits in one index, as ``(first line id, last line id)``, in line order."""
+        return db.execute(self.sql + " ORDER BY 1, 2", self.args).fetchall()
+
+    def count(self, db: sqlite3.Connection) -> int:
+        """The number of hits in one index (no rows are brought into Python)."""
+        total: int = db.execute(f"SELECT count(*) FROM ({self.sql})", self.args).fetchone()[0]
+        return total
+
+
+def statement(plan: Plan) -> Statement | None:
+    """Compile a plan into one statement over an index's key tables (``None``: nothing to find).
+
+    The statement finds a line that holds the query, or a break between two lines that a
+    phrase of the query crosses (its first line's id, and the next).
     """
     parts: list[str] = []
     args: list[str] = []
@@ -101,7 +121,4 @@ def matches(db: sqlite3.Connection, plan: Plan) -> list[tuple[int, int]]:
         if match is not None:
             parts.append(f"SELECT rowid, rowid + {span} FROM {table} WHERE {table} MATCH ?")
             args.append(match)
-    if not parts:
-        return []
-    sql = " UNION ".join(parts) + " ORDER BY 1, 2"
-    return [(first, last) for first, last in db.execute(sql, args)]
+    return Statement(" UNION ".join(parts), tuple(args)) if parts else None

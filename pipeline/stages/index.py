@@ -122,7 +122,9 @@ def run(inp: VolumeInput, settings: IndexSettings, layout: Layout) -> StageRecor
 SPEC = StageSpec(
     name=NAME,
     scope="volume",
-    version=3,
+    # 3: a page's chosen text (transcription or OCR); 4: index format 4 (the tokens next to a
+    # line break are marked): existing indexes rebuild.
+    version=4,
     inputs=VolumeInput,
     settings_type=IndexSettings,
     settings_for=settings,
