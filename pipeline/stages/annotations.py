@@ -68,15 +68,17 @@ def run(inp: PageInput, settings: AnnotationSettings, layout: Layout) -> StageRe
     item = inp.item
     text = chosen_lines(inp.upstream.ocr, inp.upstream.transcription)
     outputs: dict[str, str] = {}
+    if text is None or not text.lines or not text.published:
+        # Blank page (an empty transcription too), OCR switched off, or text withheld under
+        # the confidence policy: no layer at all, the OCR one under it neither.
+        for layer in ("", MACHINE_LAYER):
+            layout.annotations_path(item.volume, item.page, layer).unlink(missing_ok=True)
+        return StageRecord.done(NAME, item.volume, item.page, AnnotationsResult(annotations=None))
     machine = None
-    if text is not None and text.machine is not None:
+    if text.machine is not None:
         machine = _write(text.machine, item, layout, MACHINE_LAYER, outputs)
     else:
         layout.annotations_path(item.volume, item.page, MACHINE_LAYER).unlink(missing_ok=True)
-    if text is None or not text.lines or not text.published:
-        # Blank page, OCR switched off, or text withheld under the confidence policy.
-        layout.annotations_path(item.volume, item.page).unlink(missing_ok=True)
-        return StageRecord.done(NAME, item.volume, item.page, AnnotationsResult(annotations=None))
     rel = _write(text, item, layout, "", outputs)
     result = AnnotationsResult(annotations=rel, lines=len(text.lines))
     if machine is not None:

@@ -314,6 +314,19 @@ def test_the_machine_layer_is_published_only_when_configured(
     assert machine["id"] == f"{BASE_URL}vol/annotations/ocr/p1.json"
 
 
+def test_an_empty_transcription_leaves_no_machine_layer_behind(
+    layout: Layout, tmp_path: Path
+) -> None:
+    path = tmp_path / "p1.txt"
+    path.write_text("", encoding="utf-8")
+    both = transcription.TranscriptionSettings(precedence=["human", "ocr"], machine_layer=True)
+    inp = run(page_input(path, (600, 800), ocr=ocr_result(OCR_LINES)), layout, both)
+    rec = annotations.run(inp, annotations.AnnotationSettings(base_url=BASE_URL), layout)
+    # A blank page: no annotations, and no unrecorded OCR layer that would still be published.
+    assert rec.data.get("annotations") is None and not rec.outputs
+    assert not layout.annotations_path("vol", "p1", "ocr").exists()
+
+
 def test_the_published_alto_and_hocr_hold_the_chosen_text(layout: Layout) -> None:
     path = DATA / "escriptorium-page2019-0003.xml"
     run(page_input(path, (5680, 4180)), layout)
