@@ -42,6 +42,12 @@ LINK_LABELS: dict[str, LangMap] = {
         "en": ["OCR text of the volume (plain text)"],
         "ru": ["Распознанный текст тома (текст)"],
     },
+    # The volume text when some of its pages are transcriptions (the rest OCR).
+    "transcribed_text": {
+        "ko": ["권 전체 본문: 전사와 OCR (텍스트)"],
+        "en": ["Text of the volume: transcriptions and OCR (plain text)"],
+        "ru": ["Текст тома: транскрипции и распознанный текст (текст)"],
+    },
     "pdf": {
         "ko": ["PDF (본문 검색 가능)"],
         "en": ["PDF with text"],

@@ -132,7 +132,8 @@ def _renderings(
     """Return the volume's own renderings: its plain text and its PDF, when they were built."""
     out = []
     if text is not None and text.text:
-        out.append(parts.link(make, layout.url_of(text.text), "text", "Text", "text/plain"))
+        kind = "transcribed_text" if text.transcribed else "text"
+        out.append(parts.link(make, layout.url_of(text.text), kind, "Text", "text/plain"))
     if pdf is not None and pdf.pdf:
         out.append(parts.link(make, layout.url_of(pdf.pdf), "pdf", "Text", "application/pdf"))
     return out

@@ -116,6 +116,8 @@ def test_a_transcription_and_its_changes_redo_only_what_depends_on_it(
     assert "label" not in second["annotations"][0]
     assert first["seeAlso"][0]["id"] == f"{BASE_URL}{VOLUME}/transcription/p001.alto.xml"
     assert second["seeAlso"][0]["id"] == f"{BASE_URL}{VOLUME}/ocr/p002.alto.xml"
+    (text_link,) = [r for r in manifest["rendering"] if r["format"] == "text/plain"]
+    assert text_link["label"]["en"] == ["Text of the volume: transcriptions and OCR (plain text)"]
     volume_text = (work / "out" / VOLUME / f"{VOLUME}.txt").read_text("utf-8")
     assert "=== p001 (1) ===\n[transcription]\n고친 첫 줄" in volume_text
     assert "=== p002 (2) ===\n[machine-generated OCR]\n" in volume_text
