@@ -15,10 +15,10 @@ from typing import Any
 
 from pipeline.archive.report import status_report, write_volume_report
 from pipeline.config import Config
-from pipeline.errors import ConfigError, JobInputError
+from pipeline.errors import ConfigError
 from pipeline.fsio import remove_stale_temps
-from pipeline.input.catalogue import Catalogue, configured_catalogue, entry_of
-from pipeline.input.volumes import Volume, find_volumes, load_volume
+from pipeline.input.catalogue import configured_catalogue
+from pipeline.input.volumes import Volume
 from pipeline.layout import SAFE_ID, Layout
 from pipeline.lock import job_lock, running_job
 from pipeline.records import JobReport, StageRecord
@@ -29,7 +29,8 @@ from pipeline.run.local import Executor, Task
 from pipeline.run.progress import NullReporter, Reporter
 from pipeline.run.signals import stop_signals
 from pipeline.run.tasks import Planner
-from pipeline.siteurl import change_note, layout_for, volume_collision
+from pipeline.run.volumes import load_volumes, master_reader
+from pipeline.siteurl import change_note, layout_for
 from pipeline.siteurl import record as record_base_url
 from pipeline.stages import STAGE_NAMES, STAGES, AnyStage
 from pipeline.state import StateStore
@@ -57,11 +58,6 @@ def select_stages(names: Sequence[str] | None) -> tuple[AnyStage, ...]:
         known = ", ".join(STAGE_NAMES)
         raise ConfigError(f"--stages: unknown stage {unknown[0]!r} (known: {known})")
     return tuple(s for s in STAGES if s.name in names)
-
-
-def _master_reader() -> AnyStage:
-    """The stage that reads the masters: a volume that cannot be read at all is its failure."""
-    return next(s for s in STAGES if s.reads_master)
 
 
 @dataclass
@@ -144,47 +140,6 @@ def _withdraw_volume_results(state: StateStore, failure: StageRecord) -> None:
             )
 
 
-def load_volumes(
-    cfg: Config, selected: Sequence[str], catalogue: Catalogue | None = None
-) -> tuple[list[Volume], list[StageRecord]]:
-    """Read every selected volume; a broken descriptor (or catalogue row) fails its volume.
-
-    So does a volume id that another part of the site holds (:func:`volume_collision`).
-
-    Returns:
-        The volumes, and a failed record (of the stage reading the masters) for each volume
-        that cannot be read.
-
-    Raises:
-        JobInputError: The scans folder is missing or empty.
-    """
-    volumes: list[Volume] = []
-    failures: list[StageRecord] = []
-    for folder in find_volumes(cfg.site.scans, tuple(selected)):
-        try:
-            collision = volume_collision(cfg, folder.name)
-            if collision is not None:
-                raise JobInputError(f"{folder}: {collision}")
-            entry = entry_of(catalogue, folder.name)
-            volumes.append(
-                load_volume(
-                    folder, cfg.ocr.languages, entry, transcriptions=cfg.site.transcriptions_dir
-                )
-            )
-        except (ConfigError, JobInputError) as exc:
-            failures.append(
-                StageRecord(
-                    stage=_master_reader().name,
-                    volume=folder.name,
-                    page="",
-                    status="failed",
-                    error_type=type(exc).__name__,
-                    error=str(exc),
-                )
-            )
-    return volumes, failures
-
-
 def preflight(cfg: Config, stages: Sequence[AnyStage]) -> dict[str, dict[str, str]]:
     """Check every tool the selected stages need, before any page is touched.
 
@@ -241,7 +196,7 @@ def _reset_volumes(job: _JobRun) -> None:
     for rec in job.broken:
         job.record(rec)
         _withdraw_volume_results(job.state, rec)
-    reader = _master_reader().name
+    reader = master_reader().name
     for volume in job.planner.volumes:
         job.state.forget_volume_pages(volume.id, {p.page for p in volume.pages})
         # Its descriptor reads again: forget an earlier "broken volume.toml" failure.
