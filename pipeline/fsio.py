@@ -10,7 +10,6 @@ import shutil
 import sys
 import uuid
 from collections.abc import Collection, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pipeline.layout import TMP_PREFIX
@@ -116,28 +115,14 @@ def write_text_atomic(path: Path, text: str) -> str:
 def write_texts_atomic(files: Mapping[Path, str]) -> dict[Path, str]:
     """Write several UTF-8 files as :func:`write_text_atomic` does, each folder synced once.
 
-    Every file is written to its temporary name first and all of them are flushed to disk
-    together, in parallel: the filesystem then commits them in one journal transaction
-    instead of one per file (a page's ALTO, hOCR and text: half the time of flushing them one
-    after the other). Only then is each renamed into place, and then each folder flushed; a
-    file that cannot be written or flushed leaves every final path as it was.
-
     Returns:
         The SHA-256 of each file's data, by path.
     """
     digests: dict[Path, str] = {}
-    with contextlib.ExitStack() as stack:
-        handles = []
-        for path, text in files.items():
-            data = text.encode("utf-8")
-            tmp = stack.enter_context(atomic_file(path))
-            handles.append(stack.enter_context(tmp.open("wb")))
-            handles[-1].write(data)
-            handles[-1].flush()
-            digests[path] = sha256_bytes(data)
-        with ThreadPoolExecutor(max_workers=max(1, len(handles))) as pool:
-            list(pool.map(os.fsync, [fh.fileno() for fh in handles]))
-        # Leaving the stack closes each file and renames it into place (last entered first).
+    for path, text in files.items():
+        data = text.encode("utf-8")
+        _write_synced(path, data)
+        digests[path] = sha256_bytes(data)
     for folder in dict.fromkeys(path.parent for path in files):
         fsync_dir(folder)
     return digests
