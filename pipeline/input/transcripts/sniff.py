@@ -86,7 +86,9 @@ def _root_tag(data: bytes) -> etree.QName | None:
         for offset in range(0, len(data), ROOT_CHUNK):
             parser.feed(data[offset : offset + ROOT_CHUNK])
             for _, element in parser.read_events():
-                return etree.QName(element)
+                # Only "start" events were asked for: each carries an element.
+                if isinstance(element, etree._Element):
+                    return etree.QName(element)
     except etree.XMLSyntaxError:
         return None
     return None
