@@ -122,11 +122,17 @@ class _Clip:
         return tuple(out)
 
 
+def _mapped(points: tuple[Point, ...], transform: Affine) -> tuple[Point, ...]:
+    """``transform.point`` of each point, without a call per point (a page has thousands)."""
+    a, b, c, d, e, f = transform.a, transform.b, transform.c, transform.d, transform.e, transform.f
+    return tuple([(a * x + b * y + c, d * x + e * y + f) for x, y in points])
+
+
 def _map_line(line: Line, number: int, transform: Affine, clip: _Clip) -> Line:
     if line.box is None and not line.polygon and not line.baseline:
         return line
-    polygon = clip.points(tuple(transform.point(*p) for p in line.polygon), number, line.id)
-    baseline = clip.points(tuple(transform.point(*p) for p in line.baseline), number, line.id)
+    polygon = clip.points(_mapped(line.polygon, transform), number, line.id)
+    baseline = clip.points(_mapped(line.baseline, transform), number, line.id)
     box = line.box
     if polygon:
         box = bounds(polygon)

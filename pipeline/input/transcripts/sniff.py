@@ -9,7 +9,6 @@ refused with a message that says so.
 from __future__ import annotations
 
 import codecs
-import io
 import re
 
 from lxml import etree
@@ -26,6 +25,8 @@ ALTO_FORMATS: dict[str, Format] = {
     "http://www.loc.gov/standards/alto/ns-v3#": "alto-3",
     "http://www.loc.gov/standards/alto/ns-v4#": "alto-4",
 }
+# How much of a file is fed at a time while looking for its root element.
+ROOT_CHUNK = 4096
 _HOCR_PAGE = re.compile(r"""class\s*=\s*["'][^"']*\bocr_page\b""")
 
 
@@ -79,12 +80,15 @@ def parse_xml(data: bytes, name: str) -> etree._Element:
 
 def _root_tag(data: bytes) -> etree.QName | None:
     """The name of the first element, read without parsing the rest; None if unreadable."""
-    events = etree.iterparse(
-        io.BytesIO(data), events=("start",), resolve_entities=False, no_network=True
-    )
+    # Fed a little at a time: the root element comes early, after a declaration or comment.
+    parser = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True)
     try:
-        for _, element in events:
-            return etree.QName(element)
+        for offset in range(0, len(data), ROOT_CHUNK):
+            parser.feed(data[offset : offset + ROOT_CHUNK])
+            for _, element in parser.read_events():
+                # Only "start" events were asked for: each carries an element.
+                if isinstance(element, etree._Element):
+                    return etree.QName(element)
     except etree.XMLSyntaxError:
         return None
     return None
