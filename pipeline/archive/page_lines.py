@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.errors import JobInputError
-from pipeline.fsio import atomic_file
+from pipeline.errors import ConfigError, JobInputError
+from pipeline.fsio import atomic_file, overlapping
 from pipeline.input.transcripts.model import Line, Provenance
 from pipeline.input.volumes import Volume, load_volume
 from pipeline.layout import Layout, check_volume_id
@@ -57,6 +57,26 @@ def open_state(layout: Layout) -> StateStore:
     return StateStore(layout.state_db)
 
 
+def _check_apart(dest: Path, cfg: Config, layout: Layout) -> None:
+    """Refuse an export folder that is, holds or is inside one the pipeline reads or writes.
+
+    Raises:
+        ConfigError: ``dest`` overlaps the scans (its files would replace masters or become
+            pages), the transcriptions (they would match pages) or the output folder.
+    """
+    named = {
+        cfg.site.scans: "the scans folder",
+        cfg.site.transcriptions_dir: "the transcriptions folder",
+        layout.out: "the output folder",
+    }
+    folder = overlapping(dest, named)
+    if folder is not None:
+        raise ConfigError(
+            f"{dest}: an export must not contain or be inside {named[folder]} {folder}; "
+            "choose another folder"
+        )
+
+
 @contextlib.contextmanager
 def exporting(
     cfg: Config, volume_id: str, dest: Path
@@ -64,11 +84,14 @@ def exporting(
     """A built volume to export from, under the job lock; a file error becomes one line.
 
     Raises:
+        ConfigError: ``dest`` is, holds or is inside the scans, transcriptions or output
+            folder.
         JobInputError: No volume folder or state store, a job is running, or a file of the
             export (in ``dest``) cannot be written or read.
     """
     check_volume_id(volume_id)
     layout = layout_for(cfg)
+    _check_apart(dest, cfg, layout)
     folder = cfg.site.scans / volume_id
     if not folder.is_dir():
         raise JobInputError(f"{folder}: volume folder not found")

@@ -171,3 +171,63 @@ def test_a_folder_that_cannot_be_made_is_one_line(built: Path, tmp_path: Path) -
     result = invoke(built, "review-export", VOLUME, str(tmp_path / "a-file" / "review"))
     assert_clean_exit(result, 4)
     assert "a-file" in result.output and "cannot write the export" in result.output
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and ".pipeline" not in p.parts
+    }
+
+
+@pytest.mark.parametrize(
+    ("command", "dest", "named"),
+    [
+        pytest.param("review-export", f"scans/{VOLUME}", "the scans folder", id="review-scans"),
+        pytest.param(
+            "review-export",
+            f"transcriptions/{VOLUME}",
+            "the transcriptions folder",
+            id="review-transcriptions",
+        ),
+        pytest.param("review-export", "out/review", "the output folder", id="review-out"),
+        pytest.param("review-export", ".", "the scans folder", id="review-holding-all"),
+        pytest.param("export-gt", f"scans/{VOLUME}", "the scans folder", id="gt-scans"),
+        pytest.param(
+            "export-gt", f"scans/{VOLUME}/../{VOLUME}/gt", "the scans folder", id="gt-dotdot"
+        ),
+        pytest.param(
+            "export-gt",
+            f"transcriptions/{VOLUME}",
+            "the transcriptions folder",
+            id="gt-transcriptions",
+        ),
+        pytest.param("export-gt", "out", "the output folder", id="gt-out"),
+    ],
+)
+def test_an_export_into_the_scans_transcriptions_or_output_folder_is_refused(
+    built: Path, tmp_path: Path, command: str, dest: str, named: str
+) -> None:
+    work = tmp_path / "ws"
+    shutil.copytree(built, work, symlinks=True)
+    (work / "transcriptions" / VOLUME).mkdir(parents=True)
+    before = _files(work)
+    every = ["--all"] if command == "review-export" else []
+    result = invoke(work, command, VOLUME, str(work / dest), *every)
+    assert_clean_exit(result, 2)
+    line = result.output.strip()
+    assert "\n" not in line and str(work / dest) in line, result.output
+    assert f"must not contain or be inside {named}" in line
+    assert _files(work) == before  # no master replaced, no file added anywhere
+
+
+def test_an_export_through_a_link_into_the_scans_is_refused(built: Path, tmp_path: Path) -> None:
+    work = tmp_path / "ws"
+    shutil.copytree(built, work, symlinks=True)
+    (tmp_path / "link").symlink_to(work / "scans" / VOLUME)
+    before = _files(work)
+    result = invoke(work, "review-export", VOLUME, str(tmp_path / "link"), "--all")
+    assert_clean_exit(result, 2)
+    assert "must not contain or be inside the scans folder" in result.output
+    assert _files(work) == before
