@@ -8,6 +8,7 @@ mean confidence of its words from the hOCR written beside them.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from pipeline.records import PageItem
 from pipeline.results import IngestResult, OcrResult, TilesResult
 from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,8 @@ def _confidences(layout: Layout, ocr: OcrResult) -> dict[hocr.Box, float]:
         return {}
     try:
         page = hocr.parse(path.read_text(encoding="utf-8"))
-    except hocr.HocrError:
+    except hocr.HocrError as exc:
+        log.warning("%s: unreadable hOCR (%s); its lines are given without confidence", path, exc)
         return {}
     return {
         line.bbox: sum(w.confidence for w in line.words) / len(line.words) / 100

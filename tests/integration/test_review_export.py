@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 import pyvips
 from lxml import etree
 
+from pipeline.archive.review_export import export_review
 from pipeline.input.transcripts.match import match_files
 from pipeline.input.transcripts.read import read_transcript
 from pipeline.input.transcripts.schemas import load
@@ -231,3 +233,21 @@ def test_an_export_through_a_link_into_the_scans_is_refused(built: Path, tmp_pat
     assert_clean_exit(result, 2)
     assert "must not contain or be inside the scans folder" in result.output
     assert _files(work) == before
+
+
+def test_an_unreadable_hocr_is_named_and_its_lines_exported_without_confidence(
+    built: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    work = tmp_path / "ws"
+    shutil.copytree(built, work, symlinks=True)
+    page, data = sorted(_ocr(work).items())[0]
+    broken = work / "out" / data["hocr"]
+    broken.write_text("<html><body>no page here</body></html>", encoding="utf-8")
+    dest = tmp_path / "review"
+    with caplog.at_level(logging.WARNING, logger="pipeline.archive.page_lines"):
+        result = export_review(config_at(work, ocr=HOLD_ALL), VOLUME, dest, all_pages=True)
+    assert page in result.pages and result.problems == ()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and str(broken) in warnings[0] and "unreadable hOCR" in warnings[0]
+    lines = read_transcript(dest / "page" / f"{page}.xml").lines
+    assert lines and all(line.confidence is None for line in lines)
