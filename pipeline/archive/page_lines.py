@@ -16,9 +16,10 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import atomic_file, overlapping
+from pipeline.input.configured import read_volume
 from pipeline.input.transcripts.model import Line, Provenance
-from pipeline.input.volumes import Volume, load_volume
-from pipeline.layout import Layout, check_volume_id
+from pipeline.input.volumes import Volume
+from pipeline.layout import Layout
 from pipeline.lock import job_lock
 from pipeline.ocr import hocr
 from pipeline.records import PageItem
@@ -55,9 +56,26 @@ def open_state(layout: Layout) -> StateStore:
     Raises:
         JobInputError: Nothing has been run in this output folder.
     """
-    if StateStore.existing(layout.state_db) is None:
+    store = StateStore.existing(layout.state_db)
+    if store is None:
         raise JobInputError(f"{layout.out}: nothing has been run here yet ('pipeline run' first)")
-    return StateStore(layout.state_db)
+    return store
+
+
+@contextlib.contextmanager
+def built_volume(cfg: Config, volume_id: str) -> Iterator[tuple[Layout, StateStore, Volume]]:
+    """A volume as a run reads it, with its output folder's state store, under the job lock.
+
+    Raises:
+        ConfigError: The volume id, its descriptor or the catalogue is invalid.
+        JobInputError: No volume folder, nothing run in the output folder (said before the
+            lock would create it), or a job is running.
+    """
+    layout = layout_for(cfg)
+    volume = read_volume(cfg, volume_id)
+    open_state(layout).close()
+    with job_lock(layout), open_state(layout) as state:
+        yield layout, state, volume
 
 
 def _check_apart(dest: Path, cfg: Config, layout: Layout) -> None:
@@ -88,19 +106,14 @@ def exporting(
 
     Raises:
         ConfigError: ``dest`` is, holds or is inside the scans, transcriptions or output
-            folder.
+            folder; or the volume id, its descriptor or the catalogue is invalid.
         JobInputError: No volume folder or state store, a job is running, or a file of the
             export (in ``dest``) cannot be written or read.
     """
-    check_volume_id(volume_id)
-    layout = layout_for(cfg)
-    _check_apart(dest, cfg, layout)
-    folder = cfg.site.scans / volume_id
-    if not folder.is_dir():
-        raise JobInputError(f"{folder}: volume folder not found")
+    _check_apart(dest, cfg, layout_for(cfg))
     try:
-        with job_lock(layout), open_state(layout) as state:
-            yield layout, state, load_volume(folder, cfg.ocr.languages)
+        with built_volume(cfg, volume_id) as built:
+            yield built
     except OSError as exc:
         where = exc.filename or dest
         raise JobInputError(

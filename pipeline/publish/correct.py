@@ -141,9 +141,7 @@ class CorrectionServer(SiteServer):
         return None
 
     def _volumes_page(self) -> str:
-        scans = self.corrections.scans
-        found = scans.iterdir() if scans.is_dir() else iter(())
-        volumes = sorted(p.name for p in found if p.is_dir() and p.name[0] != ".")
+        volumes = self.corrections.volumes()
         entries = [{"volume": v, "href": f"/{CORRECT_PREFIX}/{v}"} for v in volumes]
         return _templates().get_template("correct_index.html").render(volume="", entries=entries)
 
@@ -342,13 +340,7 @@ def correction_server(cfg: Config, layout: Layout) -> CorrectionServer:
         MissingDependencyError: Mirador is neither installed nor configured.
         ConfigError: The address cannot be bound.
     """
-    corrections = Corrections(
-        layout=layout,
-        scans=cfg.site.scans,
-        transcriptions=cfg.site.transcriptions_dir,
-        languages=tuple(cfg.ocr.languages),
-        editor=cfg.serve.editor,
-    )
+    corrections = Corrections(cfg=cfg, layout=layout, editor=cfg.serve.editor)
     return CorrectionServer(
         layout,
         corrections=corrections,

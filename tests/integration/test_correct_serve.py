@@ -302,3 +302,17 @@ def test_a_save_from_another_origin_is_refused_and_from_its_own_page_accepted(
         assert status == 403 and f"Origin {origin!r} is not this server" in answer["error"]
     assert not (work / "transcriptions").exists()
     assert _post(url, body, {"X-CSRF-Token": server.token, "Origin": own})[0] == 200
+
+
+def test_the_page_reads_the_volume_with_its_catalogue_entry(work: Path) -> None:
+    sheet = work / "batch.csv"
+    sheet.write_text(f"folder,OCR languages\n{VOLUME},rus\n", encoding="utf-8")
+    toml = work / "scans" / VOLUME / "volume.toml"  # which would win over the catalogue
+    toml.write_text(toml.read_text(encoding="utf-8").replace('ocr_languages = ["kor"]\n', ""))
+    page = _pages(work)[0]
+    cfg = config_at(work, ocr=HOLD_ALL, serve={"port": 0}, site={"catalogue": str(sheet)})
+    with serving(correction_server(cfg, layout_for(cfg))) as running:
+        page_html = _get(f"{running.url}_correct/{VOLUME}/{page}")
+    assert _lines(page_html) and 'lang="ko"' not in page_html and 'lang=""' in page_html
+    with serving(_server(work)) as running:
+        assert 'lang="ko"' in _get(f"{running.url}_correct/{VOLUME}/{page}")
