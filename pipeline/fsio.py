@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from pipeline.layout import TMP_PREFIX
@@ -37,6 +37,20 @@ def sha256_bytes(data: bytes) -> str:
 def temp_sibling(final: Path) -> Path:
     """Return a unique temporary name beside ``final`` (same filesystem, hidden)."""
     return final.with_name(f"{TMP_PREFIX}{final.name}-{uuid.uuid4().hex[:12]}")
+
+
+def overlapping(folder: Path, others: Iterable[Path]) -> Path | None:
+    """The first of ``others`` that ``folder`` is, contains or is inside, else ``None``.
+
+    Both sides are resolved first: ``..`` and symbolic links must not hide that two folders
+    are one (a folder written into would otherwise replace files of the other).
+    """
+    root = folder.resolve()
+    for other in others:
+        here = other.resolve()
+        if root == here or root.is_relative_to(here) or here.is_relative_to(root):
+            return other
+    return None
 
 
 def fsync_dir(folder: Path) -> None:

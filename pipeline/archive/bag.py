@@ -14,20 +14,17 @@ from pathlib import Path, PurePosixPath
 import bagit
 
 from pipeline import __version__
+from pipeline.archive.page_lines import built_volume
 from pipeline.archive.report import report_json, volume_report
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import CHUNK, temp_sibling
-from pipeline.input.catalogue import configured_catalogue, entry_of
 from pipeline.input.descriptor import DESCRIPTOR
-from pipeline.input.volumes import Volume, load_volume
+from pipeline.input.volumes import Volume
 from pipeline.layout import Layout, check_volume_id, is_local_url
-from pipeline.lock import job_lock
 from pipeline.records import StageRecord
 from pipeline.results import IngestResult
-from pipeline.siteurl import layout_for
 from pipeline.stages import STAGES
-from pipeline.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -258,17 +255,7 @@ def _contents(cfg: Config, volume_id: str, tiles: bool) -> _Contents:
             is running.
 
     """
-    layout = layout_for(cfg)
-    folder = cfg.site.scans / volume_id
-    if not folder.is_dir():
-        raise JobInputError(f"{folder}: volume folder not found")
-    if StateStore.existing(layout.state_db) is None:
-        raise JobInputError(f"{layout.out}: nothing has been run here yet ('pipeline run' first)")
-    with job_lock(layout), StateStore(layout.state_db) as state:
-        entry = entry_of(configured_catalogue(cfg), volume_id)
-        volume = load_volume(
-            folder, cfg.ocr.languages, entry, transcriptions=cfg.site.transcriptions_dir
-        )
+    with built_volume(cfg, volume_id) as (layout, state, volume):
         info, warnings = bag_info(cfg, volume, layout)
         records = {(r.page, r.stage): r for r in state.records(volume_id)}
         missing = _incomplete(volume, records)

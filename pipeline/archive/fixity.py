@@ -16,8 +16,8 @@ from pipeline.archive.report import write_volume_report
 from pipeline.config import Config
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import sha256_file
-from pipeline.input.catalogue import configured_catalogue, entry_of
-from pipeline.input.volumes import load_volume
+from pipeline.input.catalogue import configured_catalogue
+from pipeline.input.configured import read_volume
 from pipeline.layout import Layout, check_volume_id
 from pipeline.lock import job_lock
 from pipeline.records import StageRecord
@@ -257,14 +257,10 @@ def _refresh_reports(cfg: Config, layout: Layout, state: StateStore, volumes: li
     """Rewrite the volumes' reports so that they show this fixity check."""
     catalogue = configured_catalogue(cfg)
     for vid in volumes:
-        folder = cfg.site.scans / vid
-        entry = entry_of(catalogue, vid)
         try:
             volume = (
-                load_volume(
-                    folder, cfg.ocr.languages, entry, transcriptions=cfg.site.transcriptions_dir
-                )
-                if folder.is_dir()
+                read_volume(cfg, vid, catalogue=catalogue)
+                if (cfg.site.scans / vid).is_dir()
                 else None
             )
         except (ConfigError, JobInputError) as exc:

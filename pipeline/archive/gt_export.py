@@ -120,6 +120,8 @@ def export_gt(cfg: Config, volume_id: str, dest: Path) -> GtExport:
         (a master that cannot be read).
 
     Raises:
+        ConfigError: ``dest`` is, holds or is inside the scans, transcriptions or output
+            folder.
         JobInputError: No volume folder or state store, or a job is running.
     """
     rows: list[dict[str, str]] = []

@@ -8,22 +8,26 @@ mean confidence of its words from the hOCR written beside them.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.errors import JobInputError
-from pipeline.fsio import atomic_file
+from pipeline.errors import ConfigError, JobInputError
+from pipeline.fsio import atomic_file, overlapping
+from pipeline.input.configured import read_volume
 from pipeline.input.transcripts.model import Line, Provenance
-from pipeline.input.volumes import Volume, load_volume
-from pipeline.layout import Layout, check_volume_id
+from pipeline.input.volumes import Volume
+from pipeline.layout import Layout
 from pipeline.lock import job_lock
 from pipeline.ocr import hocr
 from pipeline.records import PageItem
 from pipeline.results import IngestResult, OcrResult, TilesResult
 from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,9 +56,46 @@ def open_state(layout: Layout) -> StateStore:
     Raises:
         JobInputError: Nothing has been run in this output folder.
     """
-    if StateStore.existing(layout.state_db) is None:
+    store = StateStore.existing(layout.state_db)
+    if store is None:
         raise JobInputError(f"{layout.out}: nothing has been run here yet ('pipeline run' first)")
-    return StateStore(layout.state_db)
+    return store
+
+
+@contextlib.contextmanager
+def built_volume(cfg: Config, volume_id: str) -> Iterator[tuple[Layout, StateStore, Volume]]:
+    """A volume as a run reads it, with its output folder's state store, under the job lock.
+
+    Raises:
+        ConfigError: The volume id, its descriptor or the catalogue is invalid.
+        JobInputError: No volume folder, nothing run in the output folder (said before the
+            lock would create it), or a job is running.
+    """
+    layout = layout_for(cfg)
+    volume = read_volume(cfg, volume_id)
+    open_state(layout).close()
+    with job_lock(layout), open_state(layout) as state:
+        yield layout, state, volume
+
+
+def _check_apart(dest: Path, cfg: Config, layout: Layout) -> None:
+    """Refuse an export folder that is, holds or is inside one the pipeline reads or writes.
+
+    Raises:
+        ConfigError: ``dest`` overlaps the scans (its files would replace masters or become
+            pages), the transcriptions (they would match pages) or the output folder.
+    """
+    named = {
+        cfg.site.scans: "the scans folder",
+        cfg.site.transcriptions_dir: "the transcriptions folder",
+        layout.out: "the output folder",
+    }
+    folder = overlapping(dest, named)
+    if folder is not None:
+        raise ConfigError(
+            f"{dest}: an export must not contain or be inside {named[folder]} {folder}; "
+            "choose another folder"
+        )
 
 
 @contextlib.contextmanager
@@ -64,17 +105,15 @@ def exporting(
     """A built volume to export from, under the job lock; a file error becomes one line.
 
     Raises:
+        ConfigError: ``dest`` is, holds or is inside the scans, transcriptions or output
+            folder; or the volume id, its descriptor or the catalogue is invalid.
         JobInputError: No volume folder or state store, a job is running, or a file of the
             export (in ``dest``) cannot be written or read.
     """
-    check_volume_id(volume_id)
-    layout = layout_for(cfg)
-    folder = cfg.site.scans / volume_id
-    if not folder.is_dir():
-        raise JobInputError(f"{folder}: volume folder not found")
+    _check_apart(dest, cfg, layout_for(cfg))
     try:
-        with job_lock(layout), open_state(layout) as state:
-            yield layout, state, load_volume(folder, cfg.ocr.languages)
+        with built_volume(cfg, volume_id) as built:
+            yield built
     except OSError as exc:
         where = exc.filename or dest
         raise JobInputError(
@@ -115,7 +154,8 @@ def _confidences(layout: Layout, ocr: OcrResult) -> dict[hocr.Box, float]:
         return {}
     try:
         page = hocr.parse(path.read_text(encoding="utf-8"))
-    except hocr.HocrError:
+    except hocr.HocrError as exc:
+        log.warning("%s: unreadable hOCR (%s); its lines are given without confidence", path, exc)
         return {}
     return {
         line.bbox: sum(w.confidence for w in line.words) / len(line.words) / 100

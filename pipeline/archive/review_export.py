@@ -130,6 +130,8 @@ def export_review(cfg: Config, volume_id: str, dest: Path, *, all_pages: bool) -
         The pages written and the problems (a page not built, or without OCR).
 
     Raises:
+        ConfigError: ``dest`` is, holds or is inside the scans, transcriptions or output
+            folder.
         JobInputError: No volume folder or state store, or a job is running.
     """
     written: list[str] = []

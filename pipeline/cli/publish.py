@@ -104,7 +104,7 @@ def serve(
     /_correct/VOLUME lists the pages (those held for review first), each with a correction
     page: its lines over the image, editable; Save writes transcriptions/VOLUME/PAGE.xml.
     """
-    from pipeline.publish.correct import CORRECT_PREFIX, correction_server
+    from pipeline.publish.correct import CORRECT_PREFIX, correction_server, is_loopback
     from pipeline.publish.serve import UV_PREFIX, VIEW_PREFIX
     from pipeline.siteurl import layout_for
 
@@ -114,7 +114,7 @@ def serve(
     cfg = cli_config(ctx)
     layout = layout_for(cfg)
     server = correction_server(cfg, layout)
-    if cfg.serve.host not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback(cfg.serve.host):
         click.echo(f"warning: on {cfg.serve.host}, others can read {layout.out}", err=True)
     lines = [
         f"serving {layout.out} at {server.url}",

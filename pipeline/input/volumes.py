@@ -6,7 +6,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from pipeline.input.descriptor import (
     listed_name,
     reference_problems,
 )
-from pipeline.input.transcripts.folder import find_transcripts
+from pipeline.input.transcripts.folder import Found, find_transcripts
 from pipeline.layout import SAFE_ID, check_volume_id, volume_id_problem
 from pipeline.records import PageItem, TranscriptFile
 
@@ -53,6 +53,8 @@ class Volume:
 
     #: Transcription files left out (no page, or a second file for a page), one line each.
     transcript_problems: tuple[str, ...] = ()
+    #: Pages with two or more transcription files (none used): page id -> file names.
+    transcript_conflicts: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def natural_key(name: str) -> list[Any]:
@@ -192,11 +194,11 @@ def _page_ids(folder: Path, entries: list[PageEntry]) -> list[str]:
 
 def _with_transcripts(
     pages: tuple[PageItem, ...], folder: Path, desc: Descriptor
-) -> tuple[tuple[PageItem, ...], tuple[str, ...]]:
-    """The pages, each with its transcription file (if any), and the files left out."""
+) -> tuple[tuple[PageItem, ...], Found]:
+    """The pages, each with its transcription file (if any), and what was found."""
     found = find_transcripts(folder, [(p.page, Path(p.source).name) for p in pages])
     if not found.files:
-        return pages, found.problems
+        return pages, found
     said = desc.transcription
     overrides = {
         "kind": (said.kind or "") if said else "",
@@ -217,7 +219,7 @@ def _with_transcripts(
         else page
         for page in pages
     )
-    return with_files, found.problems
+    return with_files, found
 
 
 def load_volume(
@@ -276,9 +278,9 @@ def load_volume(
     problems = reference_problems(folder / DESCRIPTOR, desc, ids, files)
     if problems:
         raise ConfigError("\n".join(problems))
-    left_out: tuple[str, ...] = ()
+    matched = Found(files={}, problems=())
     if transcriptions is not None:
-        pages, left_out = _with_transcripts(pages, transcriptions / folder.name, desc)
+        pages, matched = _with_transcripts(pages, transcriptions / folder.name, desc)
     return Volume(
         id=folder.name,
         folder=folder,
@@ -288,7 +290,8 @@ def load_volume(
         missing=missing,
         ignored=tuple(ignored),
         sources=tuple(sorted(described.sources.items())),
-        transcript_problems=left_out,
+        transcript_problems=matched.problems,
+        transcript_conflicts=matched.conflicts,
     )
 
 

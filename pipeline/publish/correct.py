@@ -7,13 +7,17 @@ review confidence marked. Save POSTs the texts to the same URL, and the page's t
 written (:meth:`~pipeline.publish.corrections.Corrections.save`).
 
 Writes are refused unless the server listens on loopback (or ``--allow-edits`` was given) and
-the request carries the CSRF token issued with the page (``X-CSRF-Token``); on loopback the
-``Host`` must name this machine too (a page on another site that rebinds its name to
-127.0.0.1 cannot post). Every refusal is one line of JSON: ``{"error": "..."}``.
+the request carries the CSRF token issued with the page (``X-CSRF-Token``). Every request for a
+correction page (and so for the token) and every Save must name this server in its ``Host``: a
+loopback name, or the address it listens on (``serve.host``). A page on another site that
+rebinds its name to this machine's address sends its own name, so it gets neither the token nor
+a Save. A Save whose ``Origin`` is not this server's is refused too. Every refusal is one line
+of JSON: ``{"error": "..."}``.
 """
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import json
 import logging
@@ -28,6 +32,7 @@ import jinja2
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
+from pipeline.iiif.image import INFO
 from pipeline.layout import Layout
 from pipeline.publish.corrections import CorrectionError, Corrections, PageView
 from pipeline.publish.serve import NODE_MODULES, SiteServer
@@ -66,6 +71,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _unspecified(host: str) -> bool:
+    """Whether an address means "every interface" (``0.0.0.0``, ``::``): never a Host."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
+def _request_host(handler: SimpleHTTPRequestHandler) -> str:
+    """The host name a request's ``Host`` header gives (lower case, no port); empty if none."""
+    try:
+        return urllib.parse.urlsplit(f"//{handler.headers.get('Host', '')}").hostname or ""
+    except ValueError:  # a malformed bracketed address
+        return ""
+
+
 class CorrectionServer(SiteServer):
     """The preview server plus the correction pages and their Save."""
 
@@ -94,7 +115,8 @@ class CorrectionServer(SiteServer):
         self.threshold = review_confidence
         self.token = secrets.token_urlsafe(32)
         self.edits = allow_edits or is_loopback(str(self.server_address[0]))
-        self.allow_edits = allow_edits
+        named = (str(self.server_address[0]), str(options.get("host", "127.0.0.1")))
+        self.hosts = frozenset(h.strip("[]").lower() for h in named if not _unspecified(h))
         self.mounts[ASSETS_PREFIX] = ASSETS
         self.has_osd = (osd_dist / "openseadragon.min.js").is_file()
         if self.has_osd:
@@ -119,9 +141,7 @@ class CorrectionServer(SiteServer):
         return None
 
     def _volumes_page(self) -> str:
-        scans = self.corrections.scans
-        found = scans.iterdir() if scans.is_dir() else iter(())
-        volumes = sorted(p.name for p in found if p.is_dir() and p.name[0] != ".")
+        volumes = self.corrections.volumes()
         entries = [{"volume": v, "href": f"/{CORRECT_PREFIX}/{v}"} for v in volumes]
         return _templates().get_template("correct_index.html").render(volume="", entries=entries)
 
@@ -158,7 +178,7 @@ class CorrectionServer(SiteServer):
             }
             for line in view.lines
         ]
-        info = self.layout.image_dir(view.volume, view.page) / "info.json"
+        info = self.layout.image_dir(view.volume, view.page) / INFO
         osd = f"/{OSD_PREFIX}/" if self.has_osd else ""
         data = {
             "info": self.url + self.layout.rel(info),
@@ -187,6 +207,18 @@ class CorrectionServer(SiteServer):
             )
         )
 
+    def own_host(self, host: str) -> bool:
+        """Whether a request's host name names this server: loopback, or its address."""
+        return is_loopback(host) or host.lower() in self.hosts
+
+    def refuse(self, handler: SimpleHTTPRequestHandler, rel: str) -> io.BytesIO | None:
+        """Refuse the correction pages (which carry the token) to a ``Host`` not this server's."""
+        host = _request_host(handler)
+        if rel.split("/")[0] != CORRECT_PREFIX or self.own_host(host):
+            return None
+        log.warning("correction page %s refused to Host %r", rel, host)
+        return _json_head(handler, 403, {"error": _foreign(host)})
+
     def post(self, handler: SimpleHTTPRequestHandler) -> None:
         """Save a page's corrected lines, or refuse in one line of JSON."""
         try:
@@ -211,8 +243,8 @@ class CorrectionServer(SiteServer):
         """The volume and page a POST saves, once it may write at all.
 
         Raises:
-            CorrectionError: Not a correction URL (404), edits not allowed here or no valid
-                token (403).
+            CorrectionError: Not a correction URL (404), edits not allowed here, a ``Host`` or
+                ``Origin`` not this server's, or no valid token (403).
         """
         path = urllib.parse.unquote(urllib.parse.urlsplit(handler.path).path)
         parts = [part for part in path.split("/") if part]
@@ -224,9 +256,13 @@ class CorrectionServer(SiteServer):
                 "give --allow-edits",
                 403,
             )
-        host = urllib.parse.urlsplit(f"//{handler.headers.get('Host', '')}").hostname or ""
-        if not self.allow_edits and not is_loopback(host):
-            raise CorrectionError(f"Host {host!r} is not this machine: edits refused", 403)
+        host = _request_host(handler)
+        if not self.own_host(host):
+            raise CorrectionError(_foreign(host), 403)
+        origin = handler.headers.get("Origin")
+        own = f"http://{handler.headers.get('Host', '')}".lower()
+        if origin is not None and origin.lower() != own:
+            raise CorrectionError(f"Origin {origin!r} is not this server: edits refused", 403)
         token = handler.headers.get(TOKEN_HEADER, "")
         if not token or not secrets.compare_digest(token, self.token):
             raise CorrectionError(
@@ -273,14 +309,28 @@ def _parse(body: bytes) -> tuple[str, dict[str, str]]:
     return editor, texts
 
 
-def _answer(handler: SimpleHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
+def _foreign(host: str) -> str:
+    return (
+        f"Host {host!r} is not this machine (nor the address served on): refused; "
+        "open the page at the address 'pipeline serve' printed"
+    )
+
+
+def _json_head(
+    handler: SimpleHTTPRequestHandler, status: int, payload: dict[str, Any]
+) -> io.BytesIO:
+    """Send the status and headers of a one-line JSON answer; return its body."""
     data = (json.dumps(payload, ensure_ascii=False) + "\n").encode("utf-8")
     handler.send_response(status)
     handler.send_header("Content-Type", "application/json; charset=utf-8")
     handler.send_header("Content-Length", str(len(data)))
     handler.send_header("Cache-Control", "no-store")
     handler.end_headers()
-    handler.wfile.write(data)
+    return io.BytesIO(data)
+
+
+def _answer(handler: SimpleHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
+    handler.wfile.write(_json_head(handler, status, payload).getvalue())
 
 
 def correction_server(cfg: Config, layout: Layout) -> CorrectionServer:
@@ -290,13 +340,7 @@ def correction_server(cfg: Config, layout: Layout) -> CorrectionServer:
         MissingDependencyError: Mirador is neither installed nor configured.
         ConfigError: The address cannot be bound.
     """
-    corrections = Corrections(
-        layout=layout,
-        scans=cfg.site.scans,
-        transcriptions=cfg.site.transcriptions_dir,
-        languages=tuple(cfg.ocr.languages),
-        editor=cfg.serve.editor,
-    )
+    corrections = Corrections(cfg=cfg, layout=layout, editor=cfg.serve.editor)
     return CorrectionServer(
         layout,
         corrections=corrections,

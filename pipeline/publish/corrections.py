@@ -17,14 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.archive.page_lines import PageFacts, ocr_lines, open_state, page_facts
-from pipeline.errors import PipelineError, TranscriptError
+from pipeline.config import Config
+from pipeline.errors import JobInputError, PipelineError, TranscriptError
 from pipeline.fsio import write_bytes_atomic
-from pipeline.input.transcripts.folder import find_transcripts
+from pipeline.input.configured import read_volume
 from pipeline.input.transcripts.geometry import to_canvas
 from pipeline.input.transcripts.model import Line, Provenance, Transcript
 from pipeline.input.transcripts.page_writer import page_xml
 from pipeline.input.transcripts.read import read_transcript
-from pipeline.input.volumes import load_volume
+from pipeline.input.volumes import Volume, find_volumes
 from pipeline.layout import Layout, check_volume_id
 
 
@@ -55,16 +56,31 @@ class PageView:
 
 @dataclass(frozen=True)
 class Corrections:
-    """Where pages, their builds and their transcriptions are, and who edits by default."""
+    """The configuration (scans, transcriptions, catalogue), the output folder, the editor."""
 
+    cfg: Config
     layout: Layout
-    scans: Path
-    transcriptions: Path
-    languages: tuple[str, ...]
     editor: str = ""
 
-    def pages(self, volume: str) -> list[PageFacts]:
-        """The built pages of a volume, in order.
+    @property
+    def scans(self) -> Path:
+        """The scans folder."""
+        return self.cfg.site.scans
+
+    @property
+    def transcriptions(self) -> Path:
+        """The transcriptions folder."""
+        return self.cfg.site.transcriptions_dir
+
+    def volumes(self) -> list[str]:
+        """The volume ids of the scans folder, in natural order; none when it has none."""
+        try:
+            return [folder.name for folder in find_volumes(self.scans)]
+        except JobInputError:  # no scans folder, or nothing in it: an empty list says so
+            return []
+
+    def _read(self, volume: str) -> tuple[Volume, list[PageFacts]]:
+        """A volume as a run reads it, and its built pages in order.
 
         Raises:
             CorrectionError: No such volume (404).
@@ -73,42 +89,45 @@ class Corrections:
             check_volume_id(volume)
         except (PipelineError, ValueError):
             raise CorrectionError(f"{volume!r} is not a volume id", 404) from None
-        folder = self.scans / volume
-        if not folder.is_dir():
+        if not (self.scans / volume).is_dir():
             raise CorrectionError(f"volume {volume}: no such volume folder", 404)
+        read = read_volume(self.cfg, volume)
         with open_state(self.layout) as state:
-            return list(page_facts(state, load_volume(folder, list(self.languages))))
+            return read, list(page_facts(state, read))
 
-    def _transcription(self, volume: str, facts: PageFacts) -> Path | None:
-        """The transcription file of a page, if its volume's folder has one for it.
+    def pages(self, volume: str) -> list[PageFacts]:
+        """The built pages of a volume, in order.
 
         Raises:
-            CorrectionError: The page has two or more files (409).
+            CorrectionError: No such volume (404).
         """
-        folder = self.transcriptions / volume
-        found = find_transcripts(folder, [(facts.item.page, facts.master.name)])
-        for problem in found.problems:
-            if f": page {facts.item.page}: " in problem:
-                raise CorrectionError(problem, 409)
-        name = found.files.get(facts.item.page)
-        return folder / name if name else None
+        return self._read(volume)[1]
 
     def view(self, volume: str, page: str) -> PageView:
         """A page's lines as the correction page shows them.
 
         Raises:
             CorrectionError: No such volume or built page (404), or its transcription file
-                cannot be read (409).
+                cannot be read, or it has two (409).
         """
-        found = [f for f in self.pages(volume) if f.item.page == page]
+        read, pages = self._read(volume)
+        found = [f for f in pages if f.item.page == page]
         if not found or found[0].tiles is None:
             raise CorrectionError(f"{volume}/{page}: no such page built ('pipeline run')", 404)
         facts = found[0]
         held = facts.ocr is not None and facts.ocr.needs_review
-        path = self._transcription(volume, facts)
-        if path is None:
+        names = read.transcript_conflicts.get(page)
+        if names:
+            raise CorrectionError(
+                f"{self.transcriptions / volume}: page {page}: {len(names)} transcription files "
+                f"({', '.join(names)}); keep one",
+                409,
+            )
+        file = facts.item.transcript
+        if file is None:
             lines = ocr_lines(self.layout, facts.ocr) if facts.ocr is not None else ()
             return PageView(volume, facts, lines, "OCR", held)
+        path = Path(file.path)
         try:
             transcript = to_canvas(read_transcript(path), facts.canvas, facts.ingest.orientation)
         except TranscriptError as exc:
@@ -116,7 +135,7 @@ class Corrections:
         numbered = tuple(
             replace(line, id=line.id or f"l{n}") for n, line in enumerate(transcript.lines, 1)
         )
-        return PageView(volume, facts, numbered, path.name, held)
+        return PageView(volume, facts, numbered, file.name, held)
 
     def save(self, volume: str, page: str, editor: str, texts: Mapping[str, str]) -> Path:
         """Write a page's corrected lines to ``transcriptions/VOLUME/PAGE.xml``.

@@ -190,6 +190,9 @@ class _SiteHandler(_Handler):
         if found is None or found[0] != self.server.root:
             return super().send_head()
         rel = found[1]
+        refused = self.server.refuse(self, rel)
+        if refused is not None:
+            return refused
         page = self.server.page(rel)
         if page is not None:
             return self._send_bytes(page.encode("utf-8"), "text/html;charset=utf-8")
@@ -311,6 +314,14 @@ class SiteServer(PreviewServer):
                     return self._mirador_page([url], volume)
                 if self.has_uv:
                     return uv_page(manifest=url, uv_dist=f"/{UV_DIST_PREFIX}/", title=volume)
+        return None
+
+    def refuse(self, handler: SimpleHTTPRequestHandler, rel: str) -> io.BytesIO | None:
+        """Refuse a GET or HEAD of ``rel`` (headers sent, body returned); ``None``: answer it.
+
+        The preview answers every request; the correction server refuses its pages to a
+        ``Host`` that is not its own.
+        """
         return None
 
     def post(self, handler: SimpleHTTPRequestHandler) -> None:

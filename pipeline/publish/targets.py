@@ -9,6 +9,7 @@ from typing import Any
 
 from pipeline.config import PublishConfig
 from pipeline.errors import ConfigError
+from pipeline.fsio import overlapping
 from pipeline.publish.folder import DirTarget
 from pipeline.publish.s3 import S3Target
 from pipeline.publish.store import Listed, Target, Upload, file_digests
@@ -60,13 +61,10 @@ def open_target(
         return S3Target(match["bucket"], _norm_prefix(match["prefix"]), cfg, session=session)
     if "://" in spec:
         raise ConfigError(f"--to {spec}: expected s3://BUCKET[/PREFIX] or a folder")
-    # Resolved: ".." and symbolic links must not hide that two folders are one.
-    root = Path(spec).resolve()
-    for folder in (out, *apart):
-        here = folder.resolve()
-        if root == here or root.is_relative_to(here) or here.is_relative_to(root):
-            raise ConfigError(f"--to {spec}: the folder must not contain or be inside {folder}")
-    return DirTarget(root)
+    folder = overlapping(Path(spec), (out, *apart))
+    if folder is not None:
+        raise ConfigError(f"--to {spec}: the folder must not contain or be inside {folder}")
+    return DirTarget(Path(spec).resolve())
 
 
 def set_cors(target: Target) -> None:

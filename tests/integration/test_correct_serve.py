@@ -253,3 +253,66 @@ def test_a_transcription_folder_that_cannot_be_written_is_one_line(server: Any, 
     status, answer = _post(url, _save_body(_get(url), {0: "x"}), {"X-CSRF-Token": server.token})
     assert status == 500 and "cannot write" in answer["error"]
     assert f"transcriptions/{VOLUME}" in answer["error"]
+
+
+def _fetch(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@pytest.mark.parametrize(
+    "serve",
+    [
+        pytest.param({}, id="loopback"),
+        pytest.param({"allow_edits": True}, id="loopback-allow-edits"),
+        pytest.param({"host": "0.0.0.0", "allow_edits": True}, id="any-address-allow-edits"),
+    ],
+)
+def test_a_rebound_name_gets_neither_the_token_nor_a_save(
+    work: Path, serve: dict[str, Any]
+) -> None:
+    page = _pages(work)[0]
+    with serving(_server(work, editor="Kim", **serve)) as running:
+        url = f"http://127.0.0.1:{running.server_address[1]}/_correct/{VOLUME}/{page}"
+        body = _save_body(_get(url), {0: "x"})
+        foreign = {"Host": f"attacker.example:{running.server_address[1]}"}
+        for path in (url, url.rsplit("/", 1)[0]):
+            status, raw = _fetch(path, foreign)
+            assert status == 403 and running.token.encode() not in raw, raw
+            assert raw.count(b"\n") == 1 and raw.endswith(b"\n"), raw  # one line of JSON
+            assert "'attacker.example' is not this machine" in json.loads(raw)["error"]
+        status, answer = _post(url, body, {"X-CSRF-Token": running.token, **foreign})
+        assert status == 403 and "'attacker.example' is not this machine" in answer["error"]
+    assert not (work / "transcriptions").exists()
+
+
+def test_a_save_from_another_origin_is_refused_and_from_its_own_page_accepted(
+    server: Any, work: Path
+) -> None:
+    page = _pages(work)[0]
+    url = f"{server.url}_correct/{VOLUME}/{page}"
+    body = _save_body(_get(url), {0: "x"})
+    own = server.url.rstrip("/")
+    for origin in ("http://attacker.example", "null", own.replace("http:", "https:")):
+        status, answer = _post(url, body, {"X-CSRF-Token": server.token, "Origin": origin})
+        assert status == 403 and f"Origin {origin!r} is not this server" in answer["error"]
+    assert not (work / "transcriptions").exists()
+    assert _post(url, body, {"X-CSRF-Token": server.token, "Origin": own})[0] == 200
+
+
+def test_the_page_reads_the_volume_with_its_catalogue_entry(work: Path) -> None:
+    sheet = work / "batch.csv"
+    sheet.write_text(f"folder,OCR languages\n{VOLUME},rus\n", encoding="utf-8")
+    toml = work / "scans" / VOLUME / "volume.toml"  # which would win over the catalogue
+    toml.write_text(toml.read_text(encoding="utf-8").replace('ocr_languages = ["kor"]\n', ""))
+    page = _pages(work)[0]
+    cfg = config_at(work, ocr=HOLD_ALL, serve={"port": 0}, site={"catalogue": str(sheet)})
+    with serving(correction_server(cfg, layout_for(cfg))) as running:
+        page_html = _get(f"{running.url}_correct/{VOLUME}/{page}")
+    assert _lines(page_html) and 'lang="ko"' not in page_html and 'lang=""' in page_html
+    with serving(_server(work)) as running:
+        assert 'lang="ko"' in _get(f"{running.url}_correct/{VOLUME}/{page}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 import pyvips
 from lxml import etree
 
+from pipeline.archive.review_export import export_review
 from pipeline.input.transcripts.match import match_files
 from pipeline.input.transcripts.read import read_transcript
 from pipeline.input.transcripts.schemas import load
@@ -171,3 +173,81 @@ def test_a_folder_that_cannot_be_made_is_one_line(built: Path, tmp_path: Path) -
     result = invoke(built, "review-export", VOLUME, str(tmp_path / "a-file" / "review"))
     assert_clean_exit(result, 4)
     assert "a-file" in result.output and "cannot write the export" in result.output
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and ".pipeline" not in p.parts
+    }
+
+
+@pytest.mark.parametrize(
+    ("command", "dest", "named"),
+    [
+        pytest.param("review-export", f"scans/{VOLUME}", "the scans folder", id="review-scans"),
+        pytest.param(
+            "review-export",
+            f"transcriptions/{VOLUME}",
+            "the transcriptions folder",
+            id="review-transcriptions",
+        ),
+        pytest.param("review-export", "out/review", "the output folder", id="review-out"),
+        pytest.param("review-export", ".", "the scans folder", id="review-holding-all"),
+        pytest.param("export-gt", f"scans/{VOLUME}", "the scans folder", id="gt-scans"),
+        pytest.param(
+            "export-gt", f"scans/{VOLUME}/../{VOLUME}/gt", "the scans folder", id="gt-dotdot"
+        ),
+        pytest.param(
+            "export-gt",
+            f"transcriptions/{VOLUME}",
+            "the transcriptions folder",
+            id="gt-transcriptions",
+        ),
+        pytest.param("export-gt", "out", "the output folder", id="gt-out"),
+    ],
+)
+def test_an_export_into_the_scans_transcriptions_or_output_folder_is_refused(
+    built: Path, tmp_path: Path, command: str, dest: str, named: str
+) -> None:
+    work = tmp_path / "ws"
+    shutil.copytree(built, work, symlinks=True)
+    (work / "transcriptions" / VOLUME).mkdir(parents=True)
+    before = _files(work)
+    every = ["--all"] if command == "review-export" else []
+    result = invoke(work, command, VOLUME, str(work / dest), *every)
+    assert_clean_exit(result, 2)
+    line = result.output.strip()
+    assert "\n" not in line and str(work / dest) in line, result.output
+    assert f"must not contain or be inside {named}" in line
+    assert _files(work) == before  # no master replaced, no file added anywhere
+
+
+def test_an_export_through_a_link_into_the_scans_is_refused(built: Path, tmp_path: Path) -> None:
+    work = tmp_path / "ws"
+    shutil.copytree(built, work, symlinks=True)
+    (tmp_path / "link").symlink_to(work / "scans" / VOLUME)
+    before = _files(work)
+    result = invoke(work, "review-export", VOLUME, str(tmp_path / "link"), "--all")
+    assert_clean_exit(result, 2)
+    assert "must not contain or be inside the scans folder" in result.output
+    assert _files(work) == before
+
+
+def test_an_unreadable_hocr_is_named_and_its_lines_exported_without_confidence(
+    built: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    work = tmp_path / "ws"
+    shutil.copytree(built, work, symlinks=True)
+    page, data = sorted(_ocr(work).items())[0]
+    broken = work / "out" / data["hocr"]
+    broken.write_text("<html><body>no page here</body></html>", encoding="utf-8")
+    dest = tmp_path / "review"
+    with caplog.at_level(logging.WARNING, logger="pipeline.archive.page_lines"):
+        result = export_review(config_at(work, ocr=HOLD_ALL), VOLUME, dest, all_pages=True)
+    assert page in result.pages and result.problems == ()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and str(broken) in warnings[0] and "unreadable hOCR" in warnings[0]
+    lines = read_transcript(dest / "page" / f"{page}.xml").lines
+    assert lines and all(line.confidence is None for line in lines)

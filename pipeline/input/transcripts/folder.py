@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 
 from lxml import etree
@@ -25,10 +25,14 @@ _PAST = frozenset({"Layout", "TextRegion", "PrintSpace"})
 
 @dataclass(frozen=True)
 class Found:
-    """A volume's transcription files by page id (file names), and one line per file left out."""
+    """A volume's transcription files by page id (file names), and one line per file left out.
+
+    ``conflicts`` maps each page with two or more files (none of them used) to their names.
+    """
 
     files: dict[str, str]
     problems: tuple[str, ...]
+    conflicts: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def declared_image(path: Path) -> str | None:
@@ -80,4 +84,4 @@ def find_transcripts(folder: Path, pages: Sequence[tuple[str, str]]) -> Found:
     problems = tuple(
         f"{folder}: {p}" if p.startswith("page ") else f"{folder}/{p}" for p in matching.problems
     )
-    return Found(files=files, problems=problems)
+    return Found(files=files, problems=problems, conflicts=matching.conflicts)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _SEPARATOR = re.compile(r"[\\/]")
 
@@ -22,11 +22,13 @@ class Matching:
     """Transcription files matched to pages, and the files that could not be.
 
     ``pages`` maps a file's name to its page id, in the order of the file names; ``problems``
-    has one line per file that was left out (no page, a conflict, or a second file for a page).
+    has one line per file that was left out (no page, a conflict, or a second file for a page);
+    ``conflicts`` maps each page with two or more files to their names.
     """
 
     pages: dict[str, str]
     problems: tuple[str, ...]
+    conflicts: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _keys(name: str) -> tuple[str, ...]:
@@ -112,12 +114,12 @@ def match_files(files: Mapping[str, str | None], pages: Sequence[tuple[str, str]
     by_page: dict[str, list[str]] = {}
     for file, page_id in found.items():
         by_page.setdefault(page_id, []).append(file)
-    for page_id, names in by_page.items():
-        if len(names) > 1:
-            problems.append(
-                f"page {page_id}: {len(names)} transcription files ({', '.join(names)}); "
-                "keep one, the page keeps its OCR meanwhile"
-            )
-            for name in names:
-                del found[name]
-    return Matching(pages=found, problems=tuple(problems))
+    conflicts = {page_id: tuple(names) for page_id, names in by_page.items() if len(names) > 1}
+    for page_id, names in conflicts.items():
+        problems.append(
+            f"page {page_id}: {len(names)} transcription files ({', '.join(names)}); "
+            "keep one, the page keeps its OCR meanwhile"
+        )
+        for name in names:
+            del found[name]
+    return Matching(pages=found, problems=tuple(problems), conflicts=conflicts)
