@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pipeline.errors import SearchIndexError
+from pipeline.layout.search import SearchRoute, SearchUrls
 from pipeline.search.responses import Match, Paging, quote, search1, search2, terms1, terms2
-from pipeline.siteurl import SearchRoute, SearchUrls
 
 log = logging.getLogger(__name__)
 
