@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipeline.errors import SearchQueryError
 from pipeline.layout import SAFE_ID, Layout
+from pipeline.layout.order import sort_key
 from pipeline.search.query import Hit, search, suggest
 from pipeline.search.responses import Match, Piece
 from pipeline.search.service import BadRequest, SearchService
@@ -41,9 +42,8 @@ class IndexFolder:
             path = self.layout.search_index_path(volume)
             return [path] if path.is_file() else []
         out = self.layout.out
-        names = (
-            sorted(p.name for p in out.iterdir() if SAFE_ID.match(p.name)) if out.is_dir() else []
-        )
+        found = [p.name for p in out.iterdir() if SAFE_ID.match(p.name)] if out.is_dir() else []
+        names = sorted(found, key=sort_key)
         paths = [self.layout.search_index_path(n) for n in names]
         return [p for p in paths if p.is_file()]
 

@@ -1,0 +1,40 @@
+"""The folder of index files the search services answer from: which files, in which order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.layout import Layout
+from pipeline.search.index import Box, Line, build_index
+from pipeline.search.indexes import IndexFolder
+
+BASE_URL = "https://example.org/iiif/"
+VOLUMES = ("vol-10", "vol-2", "vol-1", "Vol-3")
+
+
+def build(out: Path, volumes: tuple[str, ...]) -> Layout:
+    """One index per volume, each with one line holding the same word."""
+    layout = Layout(out=out, base_url=BASE_URL)
+    for volume in volumes:
+        line = Line(
+            volume=volume,
+            page="p001",
+            seq=0,
+            canvas=layout.canvas_id(volume, "p001"),
+            manifest=layout.manifest_id(volume),
+            line=1,
+            box=Box(10, 10, 100, 20),
+            text="력사",
+        )
+        build_index([line], layout.search_index_path(volume))
+    return layout
+
+
+def test_the_collection_is_searched_in_the_natural_order_of_volumes(tmp_path: Path) -> None:
+    layout = build(tmp_path, VOLUMES)
+    folder = IndexFolder(tmp_path)
+    expected = ["vol-1", "vol-2", "Vol-3", "vol-10"]
+    assert [p.parent.name for p in folder.files(None)] == expected
+    total, matches = folder.search(None, "력사", limit=10, offset=0)
+    assert total == 4
+    assert [m.manifest for m in matches] == [layout.manifest_id(v) for v in expected]
