@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from pipeline.fsio import fsync_dir, sha256_file, temp_sibling
+from pipeline.fsio import atomic_file, fsync_dir, sha256_file
 from pipeline.search.fold import Segment, segments, stream_keys, term_key
 from pipeline.search.hangul import fold_run, is_syllable
 from pipeline.search.romanize import roman_keys
@@ -216,13 +216,8 @@ def build_index(lines: Sequence[Line], path: Path) -> str:
         for table in ("line_keys", "syllable_keys", "join_keys", "rom_keys"):
             db.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
         db.commit()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = temp_sibling(path)
-        try:
+        with atomic_file(path) as tmp:
             db.execute("VACUUM INTO ?", (str(tmp),))
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
     finally:
         db.close()
     fsync_dir(path.parent)
