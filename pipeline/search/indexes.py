@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -115,6 +116,20 @@ def _read_label(path: Path, mtime: int) -> dict[str, list[str]] | None:
         log.warning("%s: no label read (not a manifest?); hits there are listed without it", path)
         return None
     return label if isinstance(label, dict) else None
+
+
+def folder_from(environ: Mapping[str, str], default: Path | None = None) -> Path:
+    """The folder of index files the environment names (:data:`ENV_INDEX`), else ``default``.
+
+    Raises:
+        ValueError: The variable is unset or empty, and there is no default.
+    """
+    named = environ.get(ENV_INDEX, "")
+    if named:
+        return Path(named)
+    if default is None:
+        raise ValueError(f"set {ENV_INDEX} to the folder of the search index files")
+    return default
 
 
 def open_service(folder: Path) -> SearchService:

@@ -156,6 +156,27 @@ class SearchService:
         """Keep the engine."""
         self.engine = engine
 
+    def answer(
+        self, method: str, path: str, query: bytes, *, root: str, host: str, scheme: str
+    ) -> Response:
+        """Answer one request as a web server hands it over (the ASGI app, Lambda).
+
+        Args:
+            method: The HTTP method.
+            path: The request path, ``root`` included when the client sent it.
+            query: The raw query string.
+            root: The path the services are reached under (``/search``), or ``""``.
+            host: The ``Host`` the client asked for (``example.org:8010``).
+            scheme: ``http`` or ``https``, as the client sees it.
+
+        Returns:
+            The answer, its links under ``scheme://host/root/``.
+        """
+        root = root.rstrip("/")
+        if root and path.startswith(root + "/"):
+            path = path[len(root) :]
+        return self.handle(method, path.lstrip("/"), query, f"{scheme}://{host}{root}/")
+
     def handle(self, method: str, rel: str, query: bytes, base: str) -> Response:
         """Answer one request.
 
