@@ -33,8 +33,8 @@ from pipeline.samples.compose import compose_volume
 from pipeline.samples.grid import lines_per_page
 from pipeline.samples.text import PEOPLE
 from pipeline.search import Box, Line, build_index, search
-from pipeline.search.romanize import romanize
 from tests.bench.common import Row
+from tests.romanized import romanize
 
 VOLUMES, PAGES_PER_VOLUME = 100, 100
 PAGES = VOLUMES * PAGES_PER_VOLUME
