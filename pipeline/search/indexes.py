@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,27 +48,30 @@ class IndexFolder:
         paths = [self.layout.search_index_path(n) for n in names]
         return [p for p in paths if p.is_file()]
 
-    def has(self, volume: str | None) -> bool:
-        """Whether a volume (``None``: the collection) has an index."""
-        return bool(self.files(volume))
-
     def search(
-        self, volume: str | None, q: str, *, limit: int, offset: int
+        self, files: Sequence[Path], q: str, *, limit: int, offset: int, labels: bool
     ) -> tuple[int, list[Match]]:
         """Return the total number of hits and one page of them, as response matches.
+
+        Args:
+            files: The index files (:meth:`files`), in the order their hits are listed.
+            q: The query.
+            limit: Hits per page.
+            offset: Hits before the page.
+            labels: Give each match its manifest's label (a collection's answer).
 
         Raises:
             BadRequest: The query is over the length limit.
             SearchIndexError: An index file is unreadable or of another format.
         """
         try:
-            found = search(self.files(volume), q, limit=limit, offset=offset)
+            found = search(files, q, limit=limit, offset=offset)
         except SearchQueryError as exc:
             raise BadRequest(f"q: {exc}") from None
-        labels = volume is None
-        return found.total, [self._match(hit, labels=labels) for hit in found.hits]
+        layouts: dict[str, Layout] = {}
+        return found.total, [self._match(hit, layouts, labels=labels) for hit in found.hits]
 
-    def suggest(self, volume: str | None, prefix: str, *, limit: int) -> list[tuple[str, int]]:
+    def suggest(self, files: Sequence[Path], prefix: str, *, limit: int) -> list[tuple[str, int]]:
         """Return up to ``limit`` words starting with ``prefix`` and how often each occurs.
 
         Raises:
@@ -76,13 +79,14 @@ class IndexFolder:
             SearchIndexError: An index file is unreadable or of another format.
         """
         try:
-            return suggest(self.files(volume), prefix, limit=limit)
+            return suggest(files, prefix, limit=limit)
         except SearchQueryError as exc:
             raise BadRequest(f"q: {exc}") from None
 
-    def _match(self, hit: Hit, *, labels: bool) -> Match:
+    def _match(self, hit: Hit, layouts: dict[str, Layout], *, labels: bool) -> Match:
+        """A hit as a response match; ``layouts`` keeps one layout per base URL per request."""
         base = hit.manifest.removesuffix(f"{hit.volume}/manifest.json")
-        layout = Layout(out=self.layout.out, base_url=base)
+        layout = layouts.setdefault(base, Layout(out=self.layout.out, base_url=base))
         pieces = tuple(
             Piece(
                 annotation=layout.annotation_id(hit.volume, hit.page, line.line),

@@ -34,7 +34,8 @@ def test_the_collection_is_searched_in_the_natural_order_of_volumes(tmp_path: Pa
     layout = build(tmp_path, VOLUMES)
     folder = IndexFolder(tmp_path)
     expected = ["vol-1", "vol-2", "Vol-3", "vol-10"]
-    assert [p.parent.name for p in folder.files(None)] == expected
-    total, matches = folder.search(None, "력사", limit=10, offset=0)
+    files = folder.files(None)
+    assert [p.parent.name for p in files] == expected
+    total, matches = folder.search(files, "력사", limit=10, offset=0, labels=False)
     assert total == 4
     assert [m.manifest for m in matches] == [layout.manifest_id(v) for v in expected]
