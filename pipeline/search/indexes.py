@@ -22,6 +22,7 @@ from pipeline.layout.order import sort_key
 from pipeline.search.query import Hit, search, suggest
 from pipeline.search.responses import Match, Piece
 from pipeline.search.service import BadRequest, SearchService
+from pipeline.search.store import base_url
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class IndexFolder:
 
     def __init__(self, folder: Path) -> None:
         """Remember the folder; nothing is opened until a request comes."""
-        # Only paths are asked of the layout: the ids come from the index files themselves.
+        # Only paths are asked of this layout: the ids are under the index files' base URLs.
         self.layout = Layout(out=folder, base_url="")
 
     def files(self, volume: str | None) -> list[Path]:
@@ -71,6 +72,13 @@ class IndexFolder:
         layouts: dict[str, Layout] = {}
         return found.total, [self._match(hit, layouts, labels=labels) for hit in found.hits]
 
+    def _layout(self, volume: str, layouts: dict[str, Layout]) -> Layout:
+        """The layout of a volume's ids: under the base URL its index file was built for."""
+        if volume not in layouts:
+            base = base_url(self.layout.search_index_path(volume))
+            layouts[volume] = Layout(out=self.layout.out, base_url=base)
+        return layouts[volume]
+
     def suggest(self, files: Sequence[Path], prefix: str, *, limit: int) -> list[tuple[str, int]]:
         """Return up to ``limit`` words starting with ``prefix`` and how often each occurs.
 
@@ -84,9 +92,8 @@ class IndexFolder:
             raise BadRequest(f"q: {exc}") from None
 
     def _match(self, hit: Hit, layouts: dict[str, Layout], *, labels: bool) -> Match:
-        """A hit as a response match; ``layouts`` keeps one layout per base URL per request."""
-        base = hit.manifest.removesuffix(f"{hit.volume}/manifest.json")
-        layout = layouts.setdefault(base, Layout(out=self.layout.out, base_url=base))
+        """A hit as a response match; ``layouts`` keeps each volume's layout for the request."""
+        layout = self._layout(hit.volume, layouts)
         pieces = tuple(
             Piece(
                 annotation=layout.annotation_id(hit.volume, hit.page, line.line),

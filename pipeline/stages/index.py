@@ -120,7 +120,7 @@ def run(inp: VolumeInput, settings: IndexSettings, layout: Layout) -> StageRecor
     if not lines:
         path.unlink(missing_ok=True)
         return StageRecord.done(NAME, inp.volume, "", IndexResult(index=None))
-    digest = build_index(lines, path)
+    digest = build_index(lines, path, base_url=layout.base_url)
     rel = layout.rel(path)
     pages = len({line.page for line in lines})
     log.info("indexed %d lines of %d pages", len(lines), pages)
@@ -132,8 +132,8 @@ SPEC = StageSpec(
     name=NAME,
     scope="volume",
     # 3: a page's chosen text (transcription or OCR); 4: index format 4 (the tokens next to a
-    # line break are marked): existing indexes rebuild.
-    version=4,
+    # line break are marked): existing indexes rebuild; 5: index format 5 (the base URL).
+    version=5,
     inputs=VolumeInput,
     settings_type=IndexSettings,
     settings_for=settings,

@@ -26,7 +26,7 @@ def build(out: Path, volumes: tuple[str, ...]) -> Layout:
             box=Box(10, 10, 100, 20),
             text="력사",
         )
-        build_index([line], layout.search_index_path(volume))
+        build_index([line], layout.search_index_path(volume), base_url=BASE_URL)
     return layout
 
 
@@ -39,3 +39,15 @@ def test_the_collection_is_searched_in_the_natural_order_of_volumes(tmp_path: Pa
     total, matches = folder.search(files, "력사", limit=10, offset=0, labels=False)
     assert total == 4
     assert [m.manifest for m in matches] == [layout.manifest_id(v) for v in expected]
+
+
+def test_annotation_ids_are_under_the_base_url_the_index_was_built_for(tmp_path: Path) -> None:
+    # A copy of the index files answers with the ids of the site they were built for.
+    layout = build(tmp_path / "site", ("vol-1",))
+    copy = tmp_path / "copy"
+    (copy / "vol-1").mkdir(parents=True)
+    (copy / "vol-1" / "search.sqlite").write_bytes(layout.search_index_path("vol-1").read_bytes())
+    folder = IndexFolder(copy)
+    _, [match] = folder.search(folder.files("vol-1"), "력사", limit=10, offset=0, labels=False)
+    assert [p.annotation for p in match.pieces] == [layout.annotation_id("vol-1", "p001", 1)]
+    assert layout.annotation_id("vol-1", "p001", 1).startswith(BASE_URL)
