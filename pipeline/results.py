@@ -233,6 +233,8 @@ class IndexResult(StageResult):
     index: str | None = None
     pages: int = 0
     lines: int = 0
+    #: Failed pages: left out (``--allow-partial``), or the reason there is no index.
+    missing: list[str] = []
 
 
 class PdfResult(StageResult):

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from pipeline.config import ENV_PREFIX, Config, SiteConfig
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.fsio import write_text_atomic
-from pipeline.layout import SAFE_ID, Layout, check_id
+from pipeline.layout import Layout
+from pipeline.layout.search import KINDS, SearchUrls
 
 OPTION = "--base-url"
 VARIABLE = f"{ENV_PREFIX}SITE__BASE_URL"
@@ -141,60 +140,9 @@ def change_note(previous: str, current: str, stages: list[str]) -> str:
     )
 
 
-# -- the IIIF Content Search services ------------------------------------------------------------
-#: Where the search services answer when ``search.url`` is not set: under the site's base URL.
-SEARCH_DIR = "search"
-SearchKind = Literal["search", "autocomplete"]
-SEARCH_VERSIONS = (1, 2)
-_KINDS: tuple[SearchKind, ...] = ("search", "autocomplete")
-
-
-@dataclass(frozen=True)
-class SearchRoute:
-    """What a request to the search services asks for: a service of a volume or the collection."""
-
-    kind: SearchKind
-    version: int
-    volume: str | None  # None: the whole collection
-
-
-@dataclass(frozen=True)
-class SearchUrls:
-    """The URLs of the search services under one base (``search.url``), and the way back.
-
-    A volume's services are ``BASE<volume>/search1``, ``autocomplete1``, ``search2`` and
-    ``autocomplete2``; the collection's are ``BASEsearch2`` and ``BASEautocomplete2``.
-    """
-
-    base: str
-
-    def url(self, kind: SearchKind, version: int, volume: str | None = None) -> str:
-        """Return the URL of one service (``volume=None``: the collection's)."""
-        tail = f"{kind}{version}"
-        return f"{self.base}{check_id(volume)}/{tail}" if volume is not None else self.base + tail
-
-    def route(self, rel: str) -> SearchRoute | None:
-        """Return the service a path relative to the base names, or ``None`` if none.
-
-        Args:
-            rel: The request path after the base URL's path (``vol-1/search1``).
-        """
-        parts = [p for p in rel.split("/") if p]
-        if not parts or len(parts) > 2 or (len(parts) == 2 and not SAFE_ID.match(parts[0])):
-            return None
-        for kind in _KINDS:
-            for version in SEARCH_VERSIONS:
-                if parts[-1] == f"{kind}{version}":
-                    volume = parts[0] if len(parts) == 2 else None
-                    if volume is None and version == 1:
-                        return None  # the collection has Search 2.0 only
-                    return SearchRoute(kind, version, volume)
-        return None
-
-
 def search_urls(cfg: Config) -> SearchUrls:
     """The search services' URLs of a configuration (``search.url``, else under the site)."""
-    return SearchUrls(cfg.search.url or f"{cfg.site.base_url}{SEARCH_DIR}/")
+    return SearchUrls.under(cfg.site.base_url, cfg.search.url)
 
 
 def reserved_volume_ids(cfg: Config) -> dict[str, str]:
@@ -226,7 +174,7 @@ def reserved_volume_ids(cfg: Config) -> dict[str, str]:
     if rel:
         reserved[rel.split("/", 1)[0]] = f"the search services ({where})"
     elif rel is not None:
-        for kind in _KINDS:
+        for kind in KINDS:
             reserved[f"{kind}2"] = f"the collection's search service ({where})"
     return reserved
 

@@ -76,7 +76,9 @@ def build_folder(tmp: Path) -> Path:
         pages = ground_truth(tmp / "scans", volume, pages=4, seed=n)
         if volume == "vol-1":
             pages[EXTRA_PAGE] = list(EXTRA_LINES)
-        build_index(_lines(layout, volume, pages), layout.search_index_path(volume))
+        build_index(
+            _lines(layout, volume, pages), layout.search_index_path(volume), base_url=BASE_URL
+        )
         manifest = {"id": layout.manifest_id(volume), "type": "Manifest", "label": LABELS[volume]}
         layout.manifest_path(volume).write_text(json.dumps(manifest), encoding="utf-8")
     return out

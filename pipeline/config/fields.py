@@ -15,6 +15,7 @@ from pipeline.ocr.languages import tag_problem
 _LANG_TAG = re.compile(r"^(none|[a-zA-Z]{2,3}(-[a-zA-Z]{1,8})*)$")
 _TESS_LANG = re.compile(r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$")
 _HTTP_URL = re.compile(r"^https?://[^/\s?#]+(/\S*)?$")
+_BASE_URL = re.compile(r"^https?://[^/\s?#]+(/[^\s?#]*)?$")
 # http:// is what the Presentation 3 spec and its JSON Schema require for these two vocabularies.
 _RIGHTS = re.compile(
     r"^http://(rightsstatements\.org/vocab/"
@@ -65,6 +66,18 @@ def check_http_url(value: str) -> str:
     if not _HTTP_URL.match(value):
         raise ValueError(f"{value!r} is not an http(s) URL")
     return value
+
+
+def check_base_url(value: str) -> str:
+    """Return ``value``, ending with ``/``, if it is an http(s) URL to put paths after.
+
+    Raises:
+        ValueError: It is not http(s), or it has a query or a fragment.
+
+    """
+    if not _BASE_URL.match(value):
+        raise ValueError("must be an http(s) URL without query or fragment")
+    return value if value.endswith("/") else value + "/"
 
 
 def check_rights(value: str) -> str:

@@ -14,6 +14,7 @@ from pipeline.config.fields import (
     LabelValue,
     ManifestBehavior,
     Section,
+    check_base_url,
     check_behaviors,
     check_http_url,
     check_ocr_languages,
@@ -108,12 +109,7 @@ class SiteConfig(Section):
         """The transcriptions folder: as set, else ``transcriptions`` beside the scans folder."""
         return self.transcriptions or self.scans.parent / "transcriptions"
 
-    @field_validator("base_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value):
-            raise ValueError("must be an http(s) URL without query or fragment")
-        return value if value.endswith("/") else value + "/"
+    _url = field_validator("base_url")(check_base_url)
 
 
 class RunConfig(Section):
@@ -308,14 +304,7 @@ class SearchConfig(Section):
 
     url: str | None = None
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value):
-            raise ValueError("must be an http(s) URL without query or fragment")
-        return value if value.endswith("/") else value + "/"
+    _url = field_validator("url")(lambda v: v if v is None else check_base_url(v))
 
 
 class BagConfig(Section):

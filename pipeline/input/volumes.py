@@ -8,7 +8,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from pipeline.errors import ConfigError, JobInputError
 from pipeline.input.catalogue import CatalogueEntry, describe
@@ -21,6 +20,7 @@ from pipeline.input.descriptor import (
 )
 from pipeline.input.transcripts.folder import Found, find_transcripts
 from pipeline.layout import SAFE_ID, check_volume_id, volume_id_problem
+from pipeline.layout.order import sort_key
 from pipeline.records import PageItem, TranscriptFile
 
 IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png", ".jp2", ".j2k", ".jpx"})
@@ -55,20 +55,6 @@ class Volume:
     transcript_problems: tuple[str, ...] = ()
     #: Pages with two or more transcription files (none used): page id -> file names.
     transcript_conflicts: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-def natural_key(name: str) -> list[Any]:
-    """Sort key that orders ``p2`` before ``p10``."""
-    return [int(t) if t.isdigit() else t.casefold() for t in re.split(r"(\d+)", name)]
-
-
-def sort_key(name: str) -> tuple[list[Any], str]:
-    """Natural order with ties (``p01``/``p1``, ``A``/``a``) broken by the name itself.
-
-    Without the tie-break, names that ``natural_key`` treats as equal would keep the order the
-    file system lists them in, which differs between machines and copies of a folder.
-    """
-    return natural_key(name), name
 
 
 def _nfc(name: str) -> str:

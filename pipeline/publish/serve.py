@@ -21,11 +21,11 @@ from typing import Any
 
 from pipeline.errors import ConfigError, MissingDependencyError
 from pipeline.layout import Layout
+from pipeline.layout.search import SEARCH_DIR, SearchUrls
 from pipeline.publish.media import content_type
 from pipeline.publish.viewer_pages import mirador_korean, mirador_page, uv_page
 from pipeline.search.indexes import open_service
 from pipeline.search.page import search_page
-from pipeline.siteurl import SEARCH_DIR, SearchUrls
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ class SiteServer(PreviewServer):
             mounts = {**mounts, UV_DIST_PREFIX: uv_dist}
         self.layout = layout
         self.collection_id = collection_id
-        self.search_url = search_url or f"{layout.base_url}{SEARCH_DIR}/"
+        self.search_url = SearchUrls.under(layout.base_url, search_url).base
         self.search_local = layout.rel_of_url(self.search_url) or f"{SEARCH_DIR}/"
         self.search = open_service(layout.out)
         try:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, JsonValue
 
-from pipeline.input.volumes import Volume, sort_key
+from pipeline.input.volumes import Volume
 from pipeline.layout import Layout
+from pipeline.layout.order import sort_key
 from pipeline.records import PageItem, StageRecord
 from pipeline.run.fingerprint import (
     fingerprint,

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.search.indexes import ENV_INDEX, open_service
+from pipeline.search.indexes import folder_from, open_service
 from pipeline.search.service import SearchService, error
 
 log = logging.getLogger(__name__)
@@ -49,10 +49,7 @@ class SearchApp:
 
     def _service(self) -> SearchService:
         if self.service is None:
-            folder = self.folder or Path(os.environ.get(ENV_INDEX, ""))
-            if not str(folder) or str(folder) == ".":
-                raise ValueError(f"set {ENV_INDEX} to the folder of the search index files")
-            self.service = open_service(folder)
+            self.service = open_service(self.folder or folder_from(os.environ))
         return self.service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,10 +74,6 @@ class SearchApp:
                 return
 
     async def _http(self, scope: Scope, send: Send) -> None:
-        root = str(scope.get("root_path", "")).rstrip("/")
-        path = str(scope["path"])
-        if root and path.startswith(root + "/"):
-            path = path[len(root) :]
         try:
             service = self._service()
         except (ValueError, OSError) as exc:
@@ -88,11 +81,13 @@ class SearchApp:
         else:
             # Queries read SQLite files: in a worker thread, so that requests overlap.
             response = await asyncio.to_thread(
-                service.handle,
+                service.answer,
                 scope["method"],
-                path.lstrip("/"),
+                str(scope["path"]),
                 scope.get("query_string", b""),
-                _base(scope),
+                root=str(scope.get("root_path", "")),
+                host=_host(scope),
+                scheme=str(scope.get("scheme", "http")),
             )
         headers = [
             (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers()
@@ -102,15 +97,14 @@ class SearchApp:
         await send({"type": "http.response.body", "body": body})
 
 
-def _base(scope: Scope) -> str:
-    """The search base URL as the client sees it: scheme, Host header, root path."""
+def _host(scope: Scope) -> str:
+    """The host the client asked for: its ``Host`` header, else the server's address."""
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     host = headers.get("host")
     if host is None:
         server = scope.get("server") or ("localhost", None)
         host = server[0] if server[1] is None else f"{server[0]}:{server[1]}"
-    root = str(scope.get("root_path", "")).rstrip("/")
-    return f"{scope.get('scheme', 'http')}://{host}{root}/"
+    return host
 
 
 def create_app(folder: Path | None = None) -> SearchApp:

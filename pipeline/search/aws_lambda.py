@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.search.indexes import ENV_INDEX, open_service
+from pipeline.search.indexes import folder_from, open_service
 from pipeline.search.service import SearchService, error
 
 log = logging.getLogger(__name__)
@@ -34,12 +34,6 @@ ENV_ROOT_PATH = "PIPELINE_SEARCH_ROOT_PATH"
 DEFAULT_INDEX = "index"
 
 _services: dict[Path, SearchService] = {}
-
-
-def _folder(environ: Mapping[str, str]) -> Path:
-    if environ.get(ENV_INDEX):
-        return Path(environ[ENV_INDEX])
-    return Path(environ.get("LAMBDA_TASK_ROOT", ".")) / DEFAULT_INDEX
 
 
 def _service(folder: Path) -> SearchService:
@@ -61,23 +55,24 @@ def handler(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
 
     """
     environ = os.environ
-    http = event.get("requestContext", {}).get("http", {})
-    method = str(http.get("method", "GET")).upper()
-    root = environ.get(ENV_ROOT_PATH, "").rstrip("/")
-    path = str(event.get("rawPath") or "/")
-    if root and path.startswith(root + "/"):
-        path = path[len(root) :]
-    host = event.get("requestContext", {}).get("domainName") or event.get("headers", {}).get(
-        "host", "localhost"
-    )
-    query = str(event.get("rawQueryString") or "").encode("utf-8")
+    request = event.get("requestContext", {})
+    method = str(request.get("http", {}).get("method", "GET")).upper()
+    host = request.get("domainName") or event.get("headers", {}).get("host", "localhost")
+    default = Path(environ.get("LAMBDA_TASK_ROOT", ".")) / DEFAULT_INDEX
     try:
-        service = _service(_folder(environ))
+        service = _service(folder_from(environ, default))
     except (ValueError, OSError) as exc:
         log.error("search index: %s", exc)
         response = error(503, str(exc))
     else:
-        response = service.handle(method, path.lstrip("/"), query, f"https://{host}{root}/")
+        response = service.answer(
+            method,
+            str(event.get("rawPath") or "/"),
+            str(event.get("rawQueryString") or "").encode("utf-8"),
+            root=environ.get(ENV_ROOT_PATH, ""),
+            host=str(host),
+            scheme="https",
+        )
     return {
         "statusCode": response.status,
         "headers": dict(response.headers()),

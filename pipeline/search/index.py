@@ -1,8 +1,8 @@
 """The search index: one SQLite file with FTS5 tables over every line's folded keys.
 
-Tables (see :data:`SCHEMA`): ``pages`` holds each page's volume, id, position, canvas and
-manifest; ``lines`` each line's page, number, box on the canvas and original text, in canvas
-order; ``line_keys`` (FTS5,
+Tables (see :data:`SCHEMA`): ``meta`` holds the format and the base URL the ids are under;
+``pages`` each page's volume, id, position, canvas and manifest; ``lines`` each line's page,
+number, box on the canvas and original text, in canvas order; ``line_keys`` (FTS5,
 contentless) its phrase stream; ``syllable_keys`` its single syllables (no positions: a
 one-syllable query is one token); ``join_keys`` the stream on both sides of each break
 between adjacent lines of a page (a phrase broken by a line end); ``rom_keys`` (FTS5
@@ -23,14 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from pipeline.fsio import fsync_dir, sha256_file, temp_sibling
+from pipeline.fsio import atomic_file, fsync_dir, sha256_file
 from pipeline.search.fold import Segment, segments, stream_keys, term_key
 from pipeline.search.hangul import fold_run, is_syllable
 from pipeline.search.romanize import roman_keys
 
 #: Bump when the schema or the keys change (a reader refuses another version).
-#: 4: the tokens next to a break in ``join_keys`` are marked (:data:`BRIDGE_MARK`).
-FORMAT = "4"
+#: 4: the tokens next to a break in ``join_keys`` are marked (:data:`BRIDGE_MARK`);
+#: 5: ``meta`` holds the base URL the ids are under (``base_url``).
+FORMAT = "5"
 PAGE_SIZE = 4096
 #: Stream tokens kept on each side of a line break in ``join_keys`` (longest phrase found
 #: across a break: this many tokens on each side).
@@ -197,12 +198,14 @@ def _insert(db: sqlite3.Connection, lines: Sequence[Line]) -> None:
     )
 
 
-def build_index(lines: Sequence[Line], path: Path) -> str:
+def build_index(lines: Sequence[Line], path: Path, *, base_url: str) -> str:
     """Write the index of ``lines`` (in canvas and line order) to ``path``, atomically.
 
     Args:
         lines: Every line to index, in the order hits are to be listed.
         path: The index file to write (replaced if present).
+        base_url: The site's base URL the lines' ids are under (the answers' annotation ids
+            are made under it).
 
     Returns:
         The SHA-256 of the file written.
@@ -211,18 +214,13 @@ def build_index(lines: Sequence[Line], path: Path) -> str:
     try:
         db.execute(f"PRAGMA page_size={PAGE_SIZE}")
         db.executescript(SCHEMA)
-        db.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
+        db.execute("INSERT INTO meta VALUES ('format', ?), ('base_url', ?)", (FORMAT, base_url))
         _insert(db, lines)
         for table in ("line_keys", "syllable_keys", "join_keys", "rom_keys"):
             db.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
         db.commit()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = temp_sibling(path)
-        try:
+        with atomic_file(path) as tmp:
             db.execute("VACUUM INTO ?", (str(tmp),))
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
     finally:
         db.close()
     fsync_dir(path.parent)

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from pipeline.errors import SearchQueryError
 from pipeline.layout import SAFE_ID, Layout
+from pipeline.layout.order import sort_key
 from pipeline.search.query import Hit, search, suggest
 from pipeline.search.responses import Match, Piece
 from pipeline.search.service import BadRequest, SearchService
+from pipeline.search.store import base_url
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +35,7 @@ class IndexFolder:
 
     def __init__(self, folder: Path) -> None:
         """Remember the folder; nothing is opened until a request comes."""
-        # Only paths are asked of the layout: the ids come from the index files themselves.
+        # Only paths are asked of this layout: the ids are under the index files' base URLs.
         self.layout = Layout(out=folder, base_url="")
 
     def files(self, volume: str | None) -> list[Path]:
@@ -41,33 +44,42 @@ class IndexFolder:
             path = self.layout.search_index_path(volume)
             return [path] if path.is_file() else []
         out = self.layout.out
-        names = (
-            sorted(p.name for p in out.iterdir() if SAFE_ID.match(p.name)) if out.is_dir() else []
-        )
+        found = [p.name for p in out.iterdir() if SAFE_ID.match(p.name)] if out.is_dir() else []
+        names = sorted(found, key=sort_key)
         paths = [self.layout.search_index_path(n) for n in names]
         return [p for p in paths if p.is_file()]
 
-    def has(self, volume: str | None) -> bool:
-        """Whether a volume (``None``: the collection) has an index."""
-        return bool(self.files(volume))
-
     def search(
-        self, volume: str | None, q: str, *, limit: int, offset: int
+        self, files: Sequence[Path], q: str, *, limit: int, offset: int, labels: bool
     ) -> tuple[int, list[Match]]:
         """Return the total number of hits and one page of them, as response matches.
+
+        Args:
+            files: The index files (:meth:`files`), in the order their hits are listed.
+            q: The query.
+            limit: Hits per page.
+            offset: Hits before the page.
+            labels: Give each match its manifest's label (a collection's answer).
 
         Raises:
             BadRequest: The query is over the length limit.
             SearchIndexError: An index file is unreadable or of another format.
         """
         try:
-            found = search(self.files(volume), q, limit=limit, offset=offset)
+            found = search(files, q, limit=limit, offset=offset)
         except SearchQueryError as exc:
             raise BadRequest(f"q: {exc}") from None
-        labels = volume is None
-        return found.total, [self._match(hit, labels=labels) for hit in found.hits]
+        layouts: dict[str, Layout] = {}
+        return found.total, [self._match(hit, layouts, labels=labels) for hit in found.hits]
 
-    def suggest(self, volume: str | None, prefix: str, *, limit: int) -> list[tuple[str, int]]:
+    def _layout(self, volume: str, layouts: dict[str, Layout]) -> Layout:
+        """The layout of a volume's ids: under the base URL its index file was built for."""
+        if volume not in layouts:
+            base = base_url(self.layout.search_index_path(volume))
+            layouts[volume] = Layout(out=self.layout.out, base_url=base)
+        return layouts[volume]
+
+    def suggest(self, files: Sequence[Path], prefix: str, *, limit: int) -> list[tuple[str, int]]:
         """Return up to ``limit`` words starting with ``prefix`` and how often each occurs.
 
         Raises:
@@ -75,13 +87,13 @@ class IndexFolder:
             SearchIndexError: An index file is unreadable or of another format.
         """
         try:
-            return suggest(self.files(volume), prefix, limit=limit)
+            return suggest(files, prefix, limit=limit)
         except SearchQueryError as exc:
             raise BadRequest(f"q: {exc}") from None
 
-    def _match(self, hit: Hit, *, labels: bool) -> Match:
-        base = hit.manifest.removesuffix(f"{hit.volume}/manifest.json")
-        layout = Layout(out=self.layout.out, base_url=base)
+    def _match(self, hit: Hit, layouts: dict[str, Layout], *, labels: bool) -> Match:
+        """A hit as a response match; ``layouts`` keeps each volume's layout for the request."""
+        layout = self._layout(hit.volume, layouts)
         pieces = tuple(
             Piece(
                 annotation=layout.annotation_id(hit.volume, hit.page, line.line),
@@ -115,6 +127,20 @@ def _read_label(path: Path, mtime: int) -> dict[str, list[str]] | None:
         log.warning("%s: no label read (not a manifest?); hits there are listed without it", path)
         return None
     return label if isinstance(label, dict) else None
+
+
+def folder_from(environ: Mapping[str, str], default: Path | None = None) -> Path:
+    """The folder of index files the environment names (:data:`ENV_INDEX`), else ``default``.
+
+    Raises:
+        ValueError: The variable is unset or empty, and there is no default.
+    """
+    named = environ.get(ENV_INDEX, "")
+    if named:
+        return Path(named)
+    if default is None:
+        raise ValueError(f"set {ENV_INDEX} to the folder of the search index files")
+    return default
 
 
 def open_service(folder: Path) -> SearchService:

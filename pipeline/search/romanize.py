@@ -133,24 +133,6 @@ def hangul_words(text: str) -> list[list[str]]:
     return [m.group().split() for m in _HANGUL_RUN.finditer(norm)]
 
 
-def romanize(text: str, system: System = "mr") -> str:
-    """Romanize the Hangul of a text, word by word.
-
-    Sound changes apply inside a word only (as LC divides words); a run of words (Hangul with
-    only spaces between) is written together.
-
-    Args:
-        text: Text as written (other characters are left out).
-        system: ``mr`` or ``rr``.
-
-    Returns:
-        The runs' romanizations, space-separated, in lower case.
-    """
-    return " ".join(
-        "".join("".join(romanize_run(word, system)) for word in run) for run in hangul_words(text)
-    )
-
-
 # Applied in order to lower-case a-z (and spaces): the differences between MR, RR and how
 # people type them disappear. First single letters (j/ch, d/t, b/p, r/l), then vowels and
 # digraphs, each replaced wherever it occurs, left to right; then what those leave (MR tch =
@@ -182,7 +164,7 @@ def loose_mapped(text: str) -> tuple[str, list[int]]:
     """The loose form of Latin text and, for each of its letters, the offset it came from.
 
     Args:
-        text: Romanized text (a query, or :func:`romanize` output).
+        text: Romanized text (a query, or :func:`romanize_run` output).
 
     Returns:
         The loose string and one offset into ``text`` per character.
@@ -235,7 +217,7 @@ def roman_keys(text: str) -> tuple[str, str]:
     could span two words (e + o, e + u, t + ch) do not.
 
     Returns:
-        The runs' loose romanizations (:func:`romanize`), space-separated: as written, and
+        The runs' loose romanizations (:func:`romanize_run`), space-separated: as written, and
         with the initial-sound rule applied to every syllable first (empty when there is no
         Hangul, and the second empty when folding changes nothing).
     """

@@ -19,12 +19,14 @@ import json
 import logging
 import math
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from pipeline.errors import SearchIndexError
+from pipeline.layout.search import SearchRoute, SearchUrls
 from pipeline.search.responses import Match, Paging, quote, search1, search2, terms1, terms2
-from pipeline.siteurl import SearchRoute, SearchUrls
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +48,20 @@ class BadRequest(Exception):
 class Engine(Protocol):
     """What the handler needs of the index files: search, complete, and say what exists."""
 
-    def has(self, volume: str | None) -> bool:
-        """Whether a volume (``None``: the collection) has an index."""
+    def files(self, volume: str | None) -> Sequence[Path]:
+        """The index files of a volume, or (``None``) of the collection; none: no service."""
 
     def search(
-        self, volume: str | None, q: str, *, limit: int, offset: int
+        self, files: Sequence[Path], q: str, *, limit: int, offset: int, labels: bool
     ) -> tuple[int, list[Match]]:
-        """Return the total number of hits and one page of them.
+        """Return the total number of hits in ``files`` and one page of them.
 
         Raises:
             BadRequest: The query cannot be searched (too long).
             SearchIndexError: An index file cannot be read.
         """
 
-    def suggest(self, volume: str | None, prefix: str, *, limit: int) -> list[tuple[str, int]]:
+    def suggest(self, files: Sequence[Path], prefix: str, *, limit: int) -> list[tuple[str, int]]:
         """Return up to ``limit`` completions of ``prefix`` and how many lines hold each.
 
         Raises:
@@ -156,6 +158,27 @@ class SearchService:
         """Keep the engine."""
         self.engine = engine
 
+    def answer(
+        self, method: str, path: str, query: bytes, *, root: str, host: str, scheme: str
+    ) -> Response:
+        """Answer one request as a web server hands it over (the ASGI app, Lambda).
+
+        Args:
+            method: The HTTP method.
+            path: The request path, ``root`` included when the client sent it.
+            query: The raw query string.
+            root: The path the services are reached under (``/search``), or ``""``.
+            host: The ``Host`` the client asked for (``example.org:8010``).
+            scheme: ``http`` or ``https``, as the client sees it.
+
+        Returns:
+            The answer, its links under ``scheme://host/root/``.
+        """
+        root = root.rstrip("/")
+        if root and path.startswith(root + "/"):
+            path = path[len(root) :]
+        return self.handle(method, path.lstrip("/"), query, f"{scheme}://{host}{root}/")
+
     def handle(self, method: str, rel: str, query: bytes, base: str) -> Response:
         """Answer one request.
 
@@ -177,14 +200,15 @@ class SearchService:
                 405, f"{method}: the search services answer GET only", (("Allow", METHODS),)
             )
         route = SearchUrls("").route(rel)
-        if route is None or not self.engine.has(route.volume):
+        files = self.engine.files(route.volume) if route is not None else []
+        if route is None or not files:
             return error(404, f"{rel or '/'}: no search service here")
         try:
             params = parse_query(query)
             url = f"{base}{rel.strip('/')}"
             if route.kind == "autocomplete":
-                return self._autocomplete(route, params, url, base)
-            return self._search(route, params, url)
+                return self._autocomplete(route, files, params, url, base)
+            return self._search(route, files, params, url)
         except BadRequest as exc:
             return error(400, str(exc))
         except SearchIndexError as exc:
@@ -196,12 +220,17 @@ class SearchService:
         supported = SUPPORTED[route.kind]
         return [p for p in params if p in PARAMETERS and p not in supported]
 
-    def _search(self, route: SearchRoute, params: dict[str, str], url: str) -> Response:
+    def _search(
+        self, route: SearchRoute, files: Sequence[Path], params: dict[str, str], url: str
+    ) -> Response:
         q = params.get("q", "").strip()
         page = _number(params, "page", 1)
         offset = (page - 1) * PAGE_SIZE
+        collection = route.volume is None
         total, matches = (
-            self.engine.search(route.volume, q, limit=PAGE_SIZE, offset=offset) if q else (0, [])
+            self.engine.search(files, q, limit=PAGE_SIZE, offset=offset, labels=collection)
+            if q
+            else (0, [])
         )
         paging = Paging(
             total=total,
@@ -213,16 +242,19 @@ class SearchService:
         ignored = self._ignored(route, params)
         if route.version == 1:
             return json_response(200, search1(matches, paging, ignored))
-        return json_response(
-            200, search2(matches, paging, ignored, collection=route.volume is None)
-        )
+        return json_response(200, search2(matches, paging, ignored, collection=collection))
 
     def _autocomplete(
-        self, route: SearchRoute, params: dict[str, str], url: str, base: str
+        self,
+        route: SearchRoute,
+        files: Sequence[Path],
+        params: dict[str, str],
+        url: str,
+        base: str,
     ) -> Response:
         q = params.get("q", "").strip()
         least = _number(params, "min", 1)
-        terms = self.engine.suggest(route.volume, q, limit=MAX_TERMS) if q else []
+        terms = self.engine.suggest(files, q, limit=MAX_TERMS) if q else []
         terms = [(t, n) for t, n in terms if n >= least]
         ignored = self._ignored(route, params)
         here = f"{url}?q={quote(q)}"

@@ -87,6 +87,16 @@ def connection(path: Path) -> sqlite3.Connection:
     return db
 
 
+def base_url(path: Path) -> str:
+    """The base URL the ids in an index file are under (the site's when it was built).
+
+    Raises:
+        SearchIndexError: The file is missing, unreadable or of another format.
+    """
+    row = connection(path).execute("SELECT value FROM meta WHERE key = 'base_url'").fetchone()
+    return str(row[0])
+
+
 @dataclass(frozen=True)
 class Statement:
     """The one statement that finds a plan's hits in an index, compiled once per search."""

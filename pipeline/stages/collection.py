@@ -16,10 +16,11 @@ from pipeline.iiif.jsonio import dump_json
 from pipeline.iiif.models import manifest_errors, to_data
 from pipeline.iiif.services import search2_service
 from pipeline.layout import Layout
+from pipeline.layout.search import SearchUrls
 from pipeline.records import StageRecord
 from pipeline.results import CollectionResult, ManifestResult
 from pipeline.search.page import MIRADOR_CDN, search_page
-from pipeline.siteurl import SearchUrls, search_urls
+from pipeline.siteurl import search_urls
 from pipeline.stages.spec import CollectionInput, StageSpec
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from pipeline.ocr.chosen import chosen_lines
 from pipeline.records import StageRecord
 from pipeline.results import IndexResult, LineBox
 from pipeline.search.index import Box, Line, build_index
+from pipeline.stages.partial import held_back
 from pipeline.stages.spec import PageInput, StageSpec, VolumeInput
 
 log = logging.getLogger(__name__)
@@ -26,16 +27,19 @@ NAME = "index"
 
 
 class IndexSettings(BaseModel):
-    """The base URL the stored ids are under."""
+    """The base URL the stored ids are under, and whether a volume with failed pages is indexed."""
 
     model_config = ConfigDict(frozen=True)
 
     base_url: str
+    #: ``--allow-partial``: index the pages that are there (else the index waits, as the
+    #: manifest does).
+    allow_partial: bool = False
 
 
 def settings(cfg: Config) -> IndexSettings:
-    """The base URL (a page's text comes from its records: OCR, transcription)."""
-    return IndexSettings(base_url=cfg.site.base_url)
+    """The base URL and ``--allow-partial`` (a page's text comes from its records)."""
+    return IndexSettings(base_url=cfg.site.base_url, allow_partial=cfg.manifest.allow_partial)
 
 
 def page_lines(page: PageInput) -> list[LineBox]:
@@ -100,22 +104,27 @@ def run(inp: VolumeInput, settings: IndexSettings, layout: Layout) -> StageRecor
 
     Args:
         inp: The volume and its pages' OCR results.
-        settings: Whether OCR runs at all.
+        settings: The base URL of the stored ids, and ``--allow-partial``.
         layout: Where the index goes, and the ids it stores.
 
     Returns:
-        The record; its result's ``index`` is the layout-relative path or ``None``.
+        The record; its result's ``index`` is the layout-relative path, or ``None`` when the
+        volume has no text, or while pages of it have failed (unless ``--allow-partial``), as
+        for its manifest: the collection's search never finds a volume the site does not show.
     """
     path = layout.search_index_path(inp.volume)
+    missing = held_back(inp, path, allow_partial=settings.allow_partial, what="search index")
+    if missing is not None:
+        return StageRecord.done(NAME, inp.volume, "", IndexResult(index=None, missing=missing))
     lines = volume_lines(inp, layout)
     if not lines:
         path.unlink(missing_ok=True)
         return StageRecord.done(NAME, inp.volume, "", IndexResult(index=None))
-    digest = build_index(lines, path)
+    digest = build_index(lines, path, base_url=layout.base_url)
     rel = layout.rel(path)
     pages = len({line.page for line in lines})
     log.info("indexed %d lines of %d pages", len(lines), pages)
-    result = IndexResult(index=rel, pages=pages, lines=len(lines))
+    result = IndexResult(index=rel, pages=pages, lines=len(lines), missing=list(inp.missing))
     return StageRecord.done(NAME, inp.volume, "", result, outputs={rel: digest})
 
 
@@ -123,8 +132,8 @@ SPEC = StageSpec(
     name=NAME,
     scope="volume",
     # 3: a page's chosen text (transcription or OCR); 4: index format 4 (the tokens next to a
-    # line break are marked): existing indexes rebuild.
-    version=4,
+    # line break are marked): existing indexes rebuild; 5: index format 5 (the base URL).
+    version=5,
     inputs=VolumeInput,
     settings_type=IndexSettings,
     settings_for=settings,

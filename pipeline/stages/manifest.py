@@ -27,9 +27,10 @@ from pipeline.iiif.services import search_services
 from pipeline.iiif.text import LangMap, first_text, markup_warnings
 from pipeline.input.descriptor import CATALOGUE_FIELDS, DESCRIPTOR, Descriptor, RangeEntry
 from pipeline.layout import Layout
+from pipeline.layout.search import SearchUrls
 from pipeline.records import StageRecord
 from pipeline.results import ManifestResult, PdfResult, TextResult
-from pipeline.siteurl import SearchUrls, search_urls
+from pipeline.siteurl import search_urls
 from pipeline.stages.spec import StageSpec, VolumeInput
 
 log = logging.getLogger(__name__)

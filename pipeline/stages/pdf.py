@@ -30,6 +30,7 @@ from pipeline.pdf.document import Bookmark, DocumentInfo, Page, TextLine, build_
 from pipeline.pdf.image import Derivative, choose_derivative, page_image
 from pipeline.records import PageItem, StageRecord
 from pipeline.results import PdfResult, TilesResult
+from pipeline.stages.partial import held_back
 from pipeline.stages.spec import PageInput, StageSpec, VolumeInput
 
 log = logging.getLogger(__name__)
@@ -217,11 +218,9 @@ def run(inp: VolumeInput, settings: PdfSettings, layout: Layout) -> StageRecord:
     path.unlink(missing_ok=True)
     if not settings.pdf.enabled:
         return StageRecord.done(NAME, inp.volume, "", PdfResult(pdf=None))
-    if inp.missing and not settings.allow_partial:
-        # The manifest refuses the volume and says why (once); its PDF waits for it.
-        log.info("%s: no PDF while %d page(s) failed", inp.volume, len(inp.missing))
-        result = PdfResult(pdf=None, missing=list(inp.missing))
-        return StageRecord.done(NAME, inp.volume, "", result)
+    missing = held_back(inp, path, allow_partial=settings.allow_partial, what="PDF")
+    if missing is not None:
+        return StageRecord.done(NAME, inp.volume, "", PdfResult(pdf=None, missing=missing))
     entries = [p for p in inp.pages if p.upstream.tiles is not None]
     if not entries:
         raise PdfError("no page of this volume has tiles")

@@ -33,8 +33,8 @@ from pipeline.samples.compose import compose_volume
 from pipeline.samples.grid import lines_per_page
 from pipeline.samples.text import PEOPLE
 from pipeline.search import Box, Line, build_index, search
-from pipeline.search.romanize import romanize
 from tests.bench.common import Row
+from tests.romanized import romanize
 
 VOLUMES, PAGES_PER_VOLUME = 100, 100
 PAGES = VOLUMES * PAGES_PER_VOLUME
@@ -90,7 +90,7 @@ def build_ours(folder: Path, volumes: Sequence[list[Line]]) -> tuple[float, floa
     paths = [folder / lines[0].volume / "search.sqlite" for lines in volumes]
     wall, cpu = time.perf_counter(), time.process_time()
     for lines, path in zip(volumes, paths, strict=True):
-        build_index(lines, path)
+        build_index(lines, path, base_url=BASE_URL)
     return time.perf_counter() - wall, time.process_time() - cpu, paths
 
 
@@ -233,7 +233,7 @@ def run(workdir: Path) -> list[Row]:
     peer_size = {name: path.stat().st_size for name, path in peers.items()}
     shared = workdir / "shared" / "search.sqlite"
     shared_s = time.perf_counter()
-    build_index(every, shared)
+    build_index(every, shared, base_url=BASE_URL)
     shared_s = time.perf_counter() - shared_s
     ocr = ocr_seconds_per_page(workdir / "ocr")
     inside, across = phrases(every, 10)

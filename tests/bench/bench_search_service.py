@@ -59,7 +59,7 @@ def _build(out: Path) -> None:
                         text,
                     )  # fmt: skip
                 )
-        build_index(lines, layout.search_index_path(volume))
+        build_index(lines, layout.search_index_path(volume), base_url=layout.base_url)
 
 
 def _times(fn: Callable[[], Any]) -> list[float]:

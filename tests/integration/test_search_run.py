@@ -8,6 +8,7 @@ boxes the annotations give, and the index is rebuilt only when its input changes
 from __future__ import annotations
 
 import json
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from pipeline.samples import HEADER_PHRASE, generate_volume
 from pipeline.samples.generate import SamplePage
 from pipeline.samples.text import PEOPLE
 from pipeline.search import Hit, search
+from pipeline.search.indexes import open_service
 from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
 from tests.conftest import config_at, have_nanum_fonts, have_tesseract, require
@@ -167,3 +169,26 @@ def test_the_index_bytes_do_not_depend_on_the_worker_count(tmp_path: Path) -> No
         assert not report.failures, [f.error for f in report.failures]
         built.append(layout_for(cfg).search_index_path("vol-1").read_bytes())
     assert built[0] == built[1]
+
+
+def test_a_volume_with_a_failed_page_is_searched_only_with_allow_partial(tmp_path: Path) -> None:
+    generate(tmp_path)
+    (tmp_path / "scans" / "vol-1" / "p999.tif").write_bytes(b"II*\x00 not really a TIFF")
+    cfg = config_at(tmp_path)
+    stages = ["ingest", "ocr", "index"]
+    report = run_job(cfg, stages=stages)
+    assert [f.page for f in report.failures] == ["p999"]
+    # Its manifest waits for the page, so its index does: the collection's search finds
+    # nothing in a volume the site does not show.
+    assert index_record(cfg).result_as(IndexResult) == IndexResult(index=None, missing=["p999"])
+    layout = layout_for(cfg)
+    assert not layout.search_index_path("vol-1").exists()
+    service = open_service(layout.out)
+    query = f"q={urllib.parse.quote(HEADER_PHRASE)}".encode("ascii")
+    assert service.handle("GET", "search2", query, f"{cfg.site.base_url}search/").status == 404
+    partial = config_at(tmp_path, manifest={"allow_partial": True})
+    run_job(partial, stages=stages)
+    result = index_record(partial).result_as(IndexResult)
+    assert result.index == "vol-1/search.sqlite" and result.missing == ["p999"]
+    answer = service.handle("GET", "search2", query, f"{cfg.site.base_url}search/")
+    assert answer.status == 200 and json.loads(answer.body)["items"]

@@ -15,6 +15,8 @@ from pipeline.search import Box, Line, build_index, search
 from pipeline.search.fold import segments, stream, stream_keys, units
 from pipeline.search.romanize import roman_key_mapped, roman_keys
 
+BASE = "https://example.org/iiif/"
+
 PAGE_IDS = [f"p{n:03d}" for n in range(1, 13)]
 
 
@@ -51,7 +53,7 @@ def test_every_phrase_across_a_line_break_is_found(tmp_path: Path, pages: list[l
         for n, text in enumerate(texts, start=1)
     ]
     path = tmp_path / "search.sqlite"
-    build_index(lines, path)
+    build_index(lines, path, base_url=BASE)
     checked = 0
     for first, second in zip(lines, lines[1:], strict=False):
         end = re.search(r"[가-힣]{2}$", first.text)
@@ -70,7 +72,7 @@ def test_every_phrase_across_a_line_break_is_found(tmp_path: Path, pages: list[l
 
 def test_the_file_has_a_fixed_page_size_and_no_journal(tmp_path: Path) -> None:
     path = tmp_path / "search.sqlite"
-    build_index([Line("v", "p", 0, "c", "m", 1, Box(0, 0, 1, 1), "력사")], path)
+    build_index([Line("v", "p", 0, "c", "m", 1, Box(0, 0, 1, 1), "력사")], path, base_url=BASE)
     db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
     assert db.execute("PRAGMA page_size").fetchone() == (4096,)
     assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
@@ -85,7 +87,7 @@ def test_a_long_phrase_across_a_break_between_long_runs(tmp_path: Path) -> None:
         for n, text in enumerate([first, second], start=1)
     ]
     path = tmp_path / "search.sqlite"
-    build_index(lines, path)
+    build_index(lines, path, base_url=BASE)
     tail, head = first.replace(" ", ""), second
     for before, after in [(2, 2), (9, 9), (1, 9), (9, 1), (5, 3)]:
         query = tail[-before:] + head[:after]  # up to 8 bigrams on each side of the bridge

@@ -9,6 +9,8 @@ import pytest
 from pipeline.errors import SearchIndexError, SearchQueryError
 from pipeline.search import Box, Hit, Line, build_index, search, suggest
 
+BASE = "https://example.org/iiif/"
+
 PAGES = {
     "p001": [
         "인물전기 제1권",
@@ -36,8 +38,8 @@ def lines_of(volume: str, pages: dict[str, list[str]]) -> list[Line]:
             volume=volume,
             page=page,
             seq=seq,
-            canvas=f"https://example.org/iiif/{volume}/canvas/{page}",
-            manifest=f"https://example.org/iiif/{volume}/manifest.json",
+            canvas=f"{BASE}{volume}/canvas/{page}",
+            manifest=f"{BASE}{volume}/manifest.json",
             line=n,
             box=box_of(page, n),
             text=text,
@@ -50,7 +52,7 @@ def lines_of(volume: str, pages: dict[str, list[str]]) -> list[Line]:
 @pytest.fixture
 def index(tmp_path: Path) -> Path:
     path = tmp_path / "vol" / "search.sqlite"
-    build_index(lines_of("vol", PAGES), path)
+    build_index(lines_of("vol", PAGES), path, base_url=BASE)
     return path
 
 
@@ -188,7 +190,7 @@ def test_paging_slices_one_ordered_list(index: Path) -> None:
 
 def test_hits_follow_the_order_of_the_index_files(tmp_path: Path, index: Path) -> None:
     other = tmp_path / "other" / "search.sqlite"
-    build_index(lines_of("other", {"p001": ["력사 연구"]}), other)
+    build_index(lines_of("other", {"p001": ["력사 연구"]}), other, base_url=BASE)
     result = search([other, index], "역사", limit=10)
     assert [h.volume for h in result.hits] == ["other", "vol", "vol", "vol"]
     assert result.total == 4
@@ -199,10 +201,12 @@ def test_hits_follow_the_order_of_the_index_files(tmp_path: Path, index: Path) -
 
 def test_the_same_lines_give_the_same_bytes(tmp_path: Path) -> None:
     first, second = tmp_path / "a" / "search.sqlite", tmp_path / "b" / "search.sqlite"
-    assert build_index(lines_of("vol", PAGES), first) == build_index(lines_of("vol", PAGES), second)
+    assert build_index(lines_of("vol", PAGES), first, base_url=BASE) == build_index(
+        lines_of("vol", PAGES), second, base_url=BASE
+    )
     assert first.read_bytes() == second.read_bytes()
     changed = dict(PAGES, p003=["리정숙은 녀성 교원이였다."])
-    build_index(lines_of("vol", changed), second)
+    build_index(lines_of("vol", changed), second, base_url=BASE)
     assert first.read_bytes() != second.read_bytes()
     assert sorted(p.name for p in second.parent.iterdir()) == ["search.sqlite"]
 
@@ -236,8 +240,8 @@ def test_suggest_completes_both_spellings_with_counts(index: Path) -> None:
 
 def test_a_rebuilt_index_is_read_again(tmp_path: Path) -> None:
     path = tmp_path / "search.sqlite"
-    build_index(lines_of("vol", {"p001": ["력사"]}), path)
+    build_index(lines_of("vol", {"p001": ["력사"]}), path, base_url=BASE)
     assert search([path], "역사", limit=10).total == 1
-    build_index(lines_of("vol", {"p001": ["노동"], "p002": ["로동"]}), path)
+    build_index(lines_of("vol", {"p001": ["노동"], "p002": ["로동"]}), path, base_url=BASE)
     assert search([path], "역사", limit=10).total == 0
     assert search([path], "노동", limit=10).total == 2

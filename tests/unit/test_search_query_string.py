@@ -6,8 +6,8 @@ import urllib.parse
 
 import pytest
 
+from pipeline.layout.search import SearchRoute, SearchUrls
 from pipeline.search.service import BadRequest, parse_query
-from pipeline.siteurl import SearchRoute, SearchUrls
 
 
 def typed_in_mirador_400(typed: str) -> bytes:

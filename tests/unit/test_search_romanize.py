@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.search.romanize import fold_initials, has_latin, loose, romanize
+from pipeline.search.romanize import fold_initials, has_latin, loose
+from tests.romanized import romanize
 
 # Hangul, MR (LC, without word division, capitals or name hyphens), RR.
 WORDS = [

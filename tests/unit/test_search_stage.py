@@ -114,3 +114,23 @@ def test_the_index_is_published_with_the_volume(layout: Layout) -> None:
 def test_the_stage_runs_before_the_manifest() -> None:
     assert STAGE_NAMES.index("ocr") < STAGE_NAMES.index("index") < STAGE_NAMES.index("manifest")
     assert index.SPEC.writes_urls and index.SPEC.requires == ("ocr",)
+
+
+def test_a_volume_with_failed_pages_is_not_indexed_unless_partial_is_allowed(
+    layout: Layout,
+) -> None:
+    path = layout.search_index_path("vol-1")
+    page = page_input("p001", {"line_boxes": lines("력사"), "published": True})
+    index.run(volume(page), SETTINGS, layout)
+    assert path.exists()
+    # p002 failed: the manifest holds the volume back, and so does its index (the stale one
+    # goes), or the collection's search would find a volume the site does not show.
+    failed = VolumeInput(volume="vol-1", descriptor=Descriptor(), pages=(page,), missing=("p002",))
+    rec = index.run(failed, SETTINGS, layout)
+    assert rec.status == "ok" and not rec.outputs
+    assert rec.result_as(IndexResult) == IndexResult(index=None, missing=["p002"])
+    assert not path.exists()
+    partial = SETTINGS.model_copy(update={"allow_partial": True})
+    result = index.run(failed, partial, layout).result_as(IndexResult)
+    assert result == IndexResult(index="vol-1/search.sqlite", pages=1, lines=1, missing=["p002"])
+    assert search([path], "력사", limit=10).total == 1

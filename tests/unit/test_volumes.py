@@ -327,7 +327,7 @@ def test_find_volumes_skips_hidden_and_sorts_naturally(tmp_path: Path) -> None:
 
 # -- order ties and per-volume OCR languages ------------------------------------------------------
 def test_natural_order_ties_do_not_depend_on_the_file_system() -> None:
-    from pipeline.input.volumes import natural_key, sort_key
+    from pipeline.layout.order import natural_key, sort_key
 
     assert natural_key("p01.tif") == natural_key("p1.tif")
     names = ["p1.tif", "p01.tif", "P2.tif", "p2.tif", "p10.tif"]
