@@ -3,8 +3,9 @@
 The page is read once at ``ocr.dpi``; lines it read poorly in another script are read again
 with ``ocr.line_languages`` (:mod:`pipeline.ocr.lines`), those still unread (and, with
 ``ocr.reread_confidence``, lines of its own script read at a low confidence) again from the
-page at ``ocr.reread_dpi`` (:mod:`pipeline.ocr.sharper`). :mod:`pipeline.stages.ocr` turns
-the result into files.
+page at ``ocr.reread_dpi`` (:mod:`pipeline.ocr.sharper`). A page the review gate holds
+(:func:`judged`) has its orientation detected on the same OCR image, for the contact sheet of
+the report. :mod:`pipeline.stages.ocr` turns the result into files.
 """
 
 from __future__ import annotations
@@ -220,6 +221,50 @@ def reread_lines(
     return readings, len(ocr_lines.doubtful(page, lang))
 
 
+def judged(page: hocr.Page, cfg: OcrConfig) -> tuple[float | None, bool]:
+    """The review gate: a page's mean word confidence and whether it is held for review.
+
+    Args:
+        page: The page as first read, lines in other scripts put in (a sharper reading of a
+            line is more confident, not always right).
+        cfg: The OCR settings (``ocr.review_confidence``).
+
+    Returns:
+        The mean confidence (0-100, two decimals; ``None`` for a page without words) and
+        whether it is under ``ocr.review_confidence``.
+    """
+    confs = [w.confidence for w in page.words]
+    confidence = round(sum(confs) / len(confs), 2) if confs else None
+    return confidence, confidence is not None and confidence < cfg.review_confidence
+
+
+class Orientation(NamedTuple):
+    """Which way up tesseract's orientation detection (``--psm 0``) found a page."""
+
+    degrees: int | None = None  # 0, 90, 180 or 270 (180: upside down)
+    confidence: float | None = None
+    error: str | None = None  # why it could not tell
+
+
+def orientation(image: Path, cfg: OcrConfig) -> Orientation:
+    """Detect which way up the page's OCR image is.
+
+    An upside-down page gives tesseract nothing it recognises, so the review gate always holds
+    it; only held pages are looked at. The OCR image (at ``ocr.dpi``, 900-1,240 px wide for
+    the sample pages) separates upright from upside-down pages as well as the full-size
+    derivative does (confidence 12-31 on both, for pages in print); at 450 px it cannot
+    (0.3-3.3).
+
+    A failure (too little text to tell, or a timeout) is recorded, not raised: the page's
+    text is read all the same.
+    """
+    try:
+        degrees, confidence = tesseract.orientation(image=image, timeout_s=cfg.timeout_s)
+    except OcrError as exc:
+        return Orientation(error=str(exc))
+    return Orientation(degrees, confidence)
+
+
 class Recognised(NamedTuple):
     """The page as tesseract read it, and the lines read again."""
 
@@ -230,6 +275,8 @@ class Recognised(NamedTuple):
     sharpened: dict[int, ocr_lines.Reading]  # lines of the page's script read again, sharper
     texts: dict[str, str]  # tesseract's outputs by kind
     kept: Path  # where ingest keeps the page's working image
+    first: hocr.Page  # the page as the review gate judges it (:func:`judged`)
+    orientation: Orientation  # detected only for a page the gate holds
 
 
 def recognised(inp: PageInput, cfg: OcrConfig, max_pixels: int, layout: Layout) -> Recognised:
@@ -266,8 +313,11 @@ def recognised(inp: PageInput, cfg: OcrConfig, max_pixels: int, layout: Layout) 
             max_pixels=max_pixels,
             layout=layout,
         )
+        first = ocr_lines.apply(page, readings)
+        held = judged(first, cfg)[1]
+        turned = orientation(image, cfg) if held else Orientation()
     except hocr.HocrError as exc:
         raise OcrError(f"tesseract wrote unreadable output: {exc}") from None
     finally:
         shutil.rmtree(work)
-    return Recognised(prepared, page, readings, reread, sharpened, texts, kept)
+    return Recognised(prepared, page, readings, reread, sharpened, texts, kept, first, turned)
