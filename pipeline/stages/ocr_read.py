@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Collection
 from pathlib import Path
 from typing import NamedTuple
 
@@ -130,6 +129,7 @@ def sharpen(
     prepared: preprocess.Prepared,
     work: Path,
     *,
+    doubtful: list[int],
     lang: str,
     cfg: OcrConfig,
     max_pixels: int,
@@ -139,7 +139,8 @@ def sharpen(
 
     Lines of the page's script under ``ocr.reread_confidence``, and lines of other scripts
     the first re-reading (:func:`reread_lines`) left as they were, if any: the page is only
-    prepared again for them.
+    prepared again for them. ``doubtful`` are the page's lines probably in another script
+    (:func:`pipeline.ocr.lines.doubtful`).
 
     Returns:
         The readings of other scripts (``readings`` and those found now), and the readings
@@ -150,7 +151,7 @@ def sharpen(
         ScanError: The master cannot be read.
     """
     own = sharper.doubtful(page, lang, below=cfg.reread_confidence, skip=set(readings))
-    others = [n for n in ocr_lines.doubtful(page, lang) if n not in readings]
+    others = [n for n in doubtful if n not in readings]
     others = others if _other_scripts(cfg, lang) else []
     if not cfg.reread_dpi or not (own or others):
         return readings, {}
@@ -171,7 +172,7 @@ def sharpen(
         ) from None
     if others:
         there = sharp.lines_there(page)
-        more, _ = reread_lines(there, image, lang=lang, cfg=cfg, dpi=plan.dpi, only=others)
+        more = reread_lines(there, image, others, lang=lang, cfg=cfg, dpi=plan.dpi)
         readings = readings | {n: sharp.back(r) for n, r in more.items()}
     return readings, found
 
@@ -187,38 +188,37 @@ def _other_scripts(cfg: OcrConfig, lang: str) -> bool:
 def reread_lines(
     page: hocr.Page,
     image: Path,
+    lines: list[int],
     *,
     lang: str,
     cfg: OcrConfig,
     dpi: int,
-    only: Collection[int] | None = None,
-) -> tuple[dict[int, ocr_lines.Reading], int]:
+) -> dict[int, ocr_lines.Reading]:
     """Lines of other scripts read again with ``ocr.line_languages`` (none for vertical pages).
 
-    ``only`` limits them to these lines (:func:`pipeline.ocr.lines.reread`).
+    ``lines`` are the doubtful ones to read (:func:`pipeline.ocr.lines.reread`).
 
     Returns:
-        The readings that replace lines, by line index, and how many lines were read again.
+        The readings that replace lines, by line index.
 
     Raises:
         OcrError: libvips could not cut the lines out, or tesseract failed.
     """
     if not _other_scripts(cfg, lang):
-        return {}, 0
+        return {}
     try:
-        readings = ocr_lines.reread(
+        return ocr_lines.reread(
             page,
             image,
+            lines,
             page_lang=lang,
             line_languages=cfg.line_languages,
             work=image.parent,
             dpi=dpi,
             timeout_s=cfg.timeout_s,
-            only=only,
         )
     except pyvips.Error as exc:
         raise OcrError(f"cannot cut lines out for OCR: {vips_message(exc)}") from None
-    return readings, len(ocr_lines.doubtful(page, lang))
 
 
 def judged(page: hocr.Page, cfg: OcrConfig) -> tuple[float | None, bool]:
@@ -301,13 +301,16 @@ def recognised(inp: PageInput, cfg: OcrConfig, max_pixels: int, layout: Layout) 
         )
         page = hocr.line_texts(hocr.parse(texts["hocr"]), texts["txt"])
         image = work / "page.png"
-        readings, reread = reread_lines(page, image, lang=lang, cfg=cfg, dpi=prepared.dpi)
+        doubtful = ocr_lines.doubtful(page, lang)
+        readings = reread_lines(page, image, doubtful, lang=lang, cfg=cfg, dpi=prepared.dpi)
+        reread = len(doubtful) if _other_scripts(cfg, lang) else 0
         readings, sharpened = sharpen(
             inp,
             page,
             readings,
             prepared,
             work,
+            doubtful=doubtful,
             lang=lang,
             cfg=cfg,
             max_pixels=max_pixels,
