@@ -39,7 +39,8 @@ def working_image(
     """The grey, resampled page OCR starts from: ingest's kept copy, or decoded from the master.
 
     Both give the same pixels (the same functions on the same master), so output does not
-    depend on which was used. ``dpi`` overrides ``ocr.dpi`` (ingest keeps no such copy).
+    depend on which was used. ``dpi`` overrides ``ocr.dpi``; ingest keeps no copy at it, so the
+    master is decoded.
 
     Returns:
         The image, how it was reduced, the canvas size, and where ingest keeps its copy.
@@ -58,7 +59,9 @@ def working_image(
     ingest = inp.upstream.ingest
     sha = ingest.sha256 if ingest is not None else ""
     kept = layout.working_image_path(item.volume, item.page, reduction.working_image_key(sha, plan))
-    grey = reduction.load_working_image(kept, plan, canvas) if plan.resamples and sha else None
+    # Ingest keeps a copy at ocr.dpi only: at another resolution there is none to look for.
+    cached = plan.resamples and sha and dpi is None
+    grey = reduction.load_working_image(kept, plan, canvas) if cached else None
     if grey is None:
         # Rotating the master itself (not a resampled copy) needs random access.
         rotates = int(header_get(header, "orientation", 1) or 1) != 1
