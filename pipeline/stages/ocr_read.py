@@ -254,9 +254,10 @@ def orientation(image: Path, cfg: OcrConfig) -> Orientation:
 
     An upside-down page gives tesseract nothing it recognises, so the review gate always holds
     it; only held pages are looked at. The OCR image (at ``ocr.dpi``, 900-1,240 px wide for
-    the sample pages) separates upright from upside-down pages as well as the full-size
-    derivative does (confidence 12-31 on both, for pages in print); at 450 px it cannot
-    (0.3-3.3).
+    the sample pages) tells upright from upside-down pages as well as the full-size
+    derivative does: confidence 12-31 on both for pages in print and gothic type, turned or
+    not; at 450 px, 0.3-3.3 and often the wrong way. Handwriting-like pages defeat it at every
+    size (under 3, either way up): on the OCR image always under the contact sheet's 2.
 
     A failure (too little text to tell, or a timeout) is recorded, not raised: the page's
     text is read all the same.
