@@ -257,7 +257,8 @@ def orientation(image: Path, cfg: OcrConfig) -> Orientation:
     the sample pages) tells upright from upside-down pages as well as the full-size
     derivative does: confidence 12-31 on both for pages in print and gothic type, turned or
     not; at 450 px, 0.3-3.3 and often the wrong way. Handwriting-like pages defeat it at every
-    size (under 3, either way up): on the OCR image always under the contact sheet's 2.
+    size (under 3, either way up), but on the OCR image no upright one was said to be turned
+    with the contact sheet's 2 (the full-size derivative said so of one, at 2.9).
 
     A failure (too little text to tell, or a timeout) is recorded, not raised: the page's
     text is read all the same.
