@@ -119,6 +119,11 @@ class OcrResult(StageResult):
     lines_replaced: int = 0
     #: Whether the text is in the public tree (withheld text stays in the work folder).
     published: bool = True
+    #: Orientation detected on the OCR image, for pages held for review only: degrees
+    #: (0, 90, 180, 270; 180 is upside down), tesseract's confidence, or why it could not tell.
+    orientation: int | None = None
+    orientation_confidence: float | None = None
+    orientation_error: str | None = None
     preprocessing: list[str] = []
     alto_profile: str | None = None
     engine: str = ""

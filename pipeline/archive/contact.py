@@ -4,13 +4,11 @@ Each page shows its label, size, the conversions ingest applied, its OCR confide
 flag, and whether a transcription file exists for it. Pages whose shape is far from the
 volume's usual one (a spread among single pages, a fold-out) are marked wide or tall.
 
-Upside-down pages are looked for only among the pages OCR held for review: a page read upside
-down gives tesseract nothing it recognises, so its confidence always falls under the review
-threshold, and checking only those keeps the report quick (tesseract's orientation detection,
-``--psm 0``, takes one to a few seconds a page). It reads the full-size derivative (at most
-``tiles.max_full_side``): on the 450 px sizes the detection is unsure (confidence about 1.5 for
-a page whose full size gives 12). A page is marked when the detection says 180 (or 90, 270)
-degrees with a confidence of at least 2.
+Upside-down pages are marked from the orientation the OCR stage detected (tesseract's
+``--psm 0`` on the page's OCR image) for the pages it held for review: a page read upside down
+gives tesseract nothing it recognises, so its confidence always falls under the review
+threshold. Building the sheet runs no tool. A page is marked when the detection says 180 (or
+90, 270) degrees with a confidence of at least 2.
 """
 
 from __future__ import annotations
@@ -22,19 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.archive.report_model import PageEntry
-from pipeline.errors import OcrError
 from pipeline.iiif.text import first_text
 from pipeline.input.volumes import Volume
 from pipeline.layout import Layout
-from pipeline.ocr.tesseract import orientation
-from pipeline.results import TilesResult
+from pipeline.results import OcrResult, TilesResult
 from pipeline.state import StateStore
 
 #: A page this many times wider (or taller) than the volume's median shape is an outlier.
 OUTLIER_RATIO = 1.4
 #: Orientation confidence from which tesseract's "rotated" is believed.
 MIN_ORIENTATION_CONFIDENCE = 2.0
-ORIENTATION_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -96,15 +91,12 @@ def shape_flags(entries: list[PageEntry]) -> dict[str, str]:
     return out
 
 
-def rotation_flag(service: Path, tiles: TilesResult) -> str | None:
-    """Say a page is likely upside down (or sideways), from orientation detection."""
-    try:
-        degrees, confidence = orientation(
-            image=service / tiles.full, timeout_s=ORIENTATION_TIMEOUT_S
-        )
-    except OcrError as exc:
-        return f"orientation not measured: {exc}"
-    if degrees == 0 or confidence < MIN_ORIENTATION_CONFIDENCE:
+def rotation_flag(ocr: OcrResult) -> str | None:
+    """Say a page is likely upside down (or sideways), from the orientation OCR recorded."""
+    if ocr.orientation_error is not None:
+        return f"orientation not measured: {ocr.orientation_error}"
+    degrees, confidence = ocr.orientation, ocr.orientation_confidence
+    if not degrees or confidence is None or confidence < MIN_ORIENTATION_CONFIDENCE:
         return None
     what = "upside down" if degrees == 180 else f"turned {degrees} degrees"
     return f"likely {what} (orientation confidence {confidence:.1f})"
@@ -117,7 +109,8 @@ def contact_sheet(
 
     Args:
         layout: The output folder (thumbnails are linked relative to the report's folder).
-        state: The state store (each page's tile record names its thumbnail).
+        state: The state store (each page's tile record names its thumbnail, its OCR record
+            the orientation detected).
         volume: The volume.
         entries: The report's pages, in order.
 
@@ -137,9 +130,9 @@ def contact_sheet(
         if tiles is not None and tiles.thumbnail is not None:
             thumb = Path(os.path.relpath(service / tiles.thumbnail.path, report_dir)).as_posix()
         flags = [shapes[entry.page]] if entry.page in shapes else []
-        if tiles is not None and entry.ocr is not None and entry.ocr.needs_review:
-            flag = rotation_flag(service, tiles)
-            flags += [flag] if flag else []
+        ocr = state.get(volume.id, entry.page, "ocr")
+        flag = rotation_flag(ocr.result_as(OcrResult)) if ocr and ocr.status == "ok" else None
+        flags += [flag] if flag else []
         facts = entry.ingest
         out.append(
             ContactPage(

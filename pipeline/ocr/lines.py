@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,8 +89,15 @@ def letter_share(text: str, script: str) -> float:
     return sum(unicodedata.name(c, "").startswith(script) for c in letters) / len(letters)
 
 
-def _confidence(line: hocr.Line) -> float:
+def line_confidence(line: hocr.Line) -> float:
+    """Mean word confidence of a line (0-100)."""
     return sum(w.confidence for w in line.words) / len(line.words)
+
+
+def page_scripts(page_lang: str) -> set[str]:
+    """The scripts of a ``+``-joined language spec's models (those whose script is known)."""
+    scripts = {tesseract.LANGUAGE_TAGS.get(part, ("", ""))[1] for part in page_lang.split("+")}
+    return scripts - {""}
 
 
 def doubtful(page: hocr.Page, page_lang: str) -> list[int]:
@@ -104,14 +111,13 @@ def doubtful(page: hocr.Page, page_lang: str) -> list[int]:
         Lines with little text in the page's script and a low mean confidence; none when the
         page's script is unknown.
     """
-    scripts = {tesseract.LANGUAGE_TAGS.get(part, ("", ""))[1] for part in page_lang.split("+")}
-    scripts.discard("")
+    scripts = page_scripts(page_lang)
     if not scripts:
         return []
     return [
         n
         for n, line in enumerate(page.lines)
-        if _confidence(line) < DOUBTFUL_CONFIDENCE
+        if line_confidence(line) < DOUBTFUL_CONFIDENCE
         and max(script_share(line.text, s) for s in scripts) < OWN_SCRIPT_SHARE
     ]
 
@@ -210,13 +216,13 @@ def _shifted(word: hocr.Word, left: int, top: int) -> hocr.Word:
 def reread(
     page: hocr.Page,
     image: Path,
+    lines: Sequence[int],
     *,
     page_lang: str,
     line_languages: Sequence[str],
     work: Path,
     dpi: int,
     timeout_s: float,
-    only: Collection[int] | None = None,
 ) -> dict[int, Reading]:
     """Read the page's doubtful lines again with each line language; keep the better readings.
 
@@ -227,12 +233,12 @@ def reread(
     Args:
         page: The page as read with ``page_lang`` (OCR-image coordinates).
         image: The OCR image.
+        lines: Indexes of the lines to read again: doubtful ones (:func:`doubtful`).
         page_lang: The page's ``+``-joined language spec.
         line_languages: Models to try, in order (those already in ``page_lang`` are skipped).
         work: A folder for temporary files.
         dpi: The OCR image's resolution.
         timeout_s: Tesseract's time limit per model.
-        only: Read only these of the doubtful lines (all by default).
 
     Returns:
         Line index -> the reading that replaces it.
@@ -242,8 +248,7 @@ def reread(
         pyvips.Error: libvips could not cut the lines out.
     """
     own = set(page_lang.split("+"))
-    lines = [n for n in doubtful(page, page_lang) if only is None or n in only]
-    best: dict[int, float] = {n: _confidence(page.lines[n]) for n in lines}
+    best: dict[int, float] = {n: line_confidence(page.lines[n]) for n in lines}
     chosen: dict[int, Reading] = {}
     for lang in line_languages:
         if lang in own:

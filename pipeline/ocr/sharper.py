@@ -20,7 +20,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.ocr import hocr, tesseract
-from pipeline.ocr.lines import OWN_SCRIPT_SHARE, Reading, read_lines, script_share
+from pipeline.ocr.lines import (
+    OWN_SCRIPT_SHARE,
+    Reading,
+    line_confidence,
+    page_scripts,
+    read_lines,
+    script_share,
+)
 from pipeline.ocr.preprocess import Prepared
 
 # A sharper reading replaces a line only when this much more confident (mean word confidence,
@@ -40,9 +47,8 @@ def doubtful(page: hocr.Page, page_lang: str, *, below: float, skip: set[int]) -
     Returns:
         The lines, none when the page's script is unknown or it is read vertically.
     """
-    parts = page_lang.split("+")
-    scripts = {tesseract.LANGUAGE_TAGS.get(part, ("", ""))[1] for part in parts} - {""}
-    if not scripts or any(part.endswith("_vert") for part in parts):
+    scripts = page_scripts(page_lang)
+    if not scripts or any(part.endswith("_vert") for part in page_lang.split("+")):
         return []
     return [
         n
@@ -120,8 +126,3 @@ def reread(
         if reading is not None and reading.confidence > line_confidence(line) + GAIN:
             chosen[n] = sharp.back(Reading(lang=lang, tag=tag, words=reading.words))
     return chosen
-
-
-def line_confidence(line: hocr.Line) -> float:
-    """Mean word confidence of a line."""
-    return sum(w.confidence for w in line.words) / len(line.words)

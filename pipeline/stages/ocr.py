@@ -192,11 +192,8 @@ def run(inp: PageInput, settings: OcrSettings, layout: Layout) -> StageRecord:
     )
     lines = page_text.canvas_lines(page, prepared)
     documents["txt"] = page_text.plain_text(lines)
-    # The gate judges the page as first read (lines in other scripts put in): a sharper
-    # reading of a line is more confident, not always right.
-    confs = [w.confidence for w in ocr_lines.apply(rec.page, readings).words]
-    confidence = round(sum(confs) / len(confs), 2) if confs else None
-    needs_review = confidence is not None and confidence < cfg.review_confidence
+    words = len(rec.first.words)
+    confidence, needs_review = ocr_read.judged(rec.first, cfg)
     published = not needs_review or cfg.publish_low_confidence
     outputs, files = store(layout, item, documents, published=published)
     if needs_review:
@@ -207,16 +204,20 @@ def run(inp: PageInput, settings: OcrSettings, layout: Layout) -> StageRecord:
     result = OcrResult(
         language=lang,
         bcp47=tags[0] if len(tags) == 1 else tags,
-        words=len(confs),
+        words=words,
         lines=len(lines),
         characters=sum(len("".join(line.text.split())) for line in lines),
         confidence=confidence,
         needs_review=needs_review,
-        blank=not confs,
+        blank=not words,
         # Lines read again with ocr.line_languages, and how many of them that replaced.
         lines_reread=rec.reread,
         lines_replaced=len(readings),
         published=published,
+        # Which way up the page is, for the report's contact sheet (held pages only).
+        orientation=rec.orientation.degrees,
+        orientation_confidence=rec.orientation.confidence,
+        orientation_error=rec.orientation.error,
         preprocessing=list(prepared.steps),
         alto_profile=alto.PROFILES[cfg.alto_version],
         engine=f"tesseract {tesseract.version()}",

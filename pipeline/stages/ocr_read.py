@@ -3,15 +3,15 @@
 The page is read once at ``ocr.dpi``; lines it read poorly in another script are read again
 with ``ocr.line_languages`` (:mod:`pipeline.ocr.lines`), those still unread (and, with
 ``ocr.reread_confidence``, lines of its own script read at a low confidence) again from the
-page at ``ocr.reread_dpi`` (:mod:`pipeline.ocr.sharper`). :mod:`pipeline.stages.ocr` turns
-the result into files.
+page at ``ocr.reread_dpi`` (:mod:`pipeline.ocr.sharper`). A page the review gate holds
+(:func:`judged`) has its orientation detected on the same OCR image, for the contact sheet of
+the report. :mod:`pipeline.stages.ocr` turns the result into files.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Collection
 from pathlib import Path
 from typing import NamedTuple
 
@@ -39,7 +39,8 @@ def working_image(
     """The grey, resampled page OCR starts from: ingest's kept copy, or decoded from the master.
 
     Both give the same pixels (the same functions on the same master), so output does not
-    depend on which was used. ``dpi`` overrides ``ocr.dpi`` (ingest keeps no such copy).
+    depend on which was used. ``dpi`` overrides ``ocr.dpi``; ingest keeps no copy at it, so the
+    master is decoded.
 
     Returns:
         The image, how it was reduced, the canvas size, and where ingest keeps its copy.
@@ -58,7 +59,9 @@ def working_image(
     ingest = inp.upstream.ingest
     sha = ingest.sha256 if ingest is not None else ""
     kept = layout.working_image_path(item.volume, item.page, reduction.working_image_key(sha, plan))
-    grey = reduction.load_working_image(kept, plan, canvas) if plan.resamples and sha else None
+    # Ingest keeps a copy at ocr.dpi only: at another resolution there is none to look for.
+    cached = plan.resamples and sha and dpi is None
+    grey = reduction.load_working_image(kept, plan, canvas) if cached else None
     if grey is None:
         # Rotating the master itself (not a resampled copy) needs random access.
         rotates = int(header_get(header, "orientation", 1) or 1) != 1
@@ -129,6 +132,7 @@ def sharpen(
     prepared: preprocess.Prepared,
     work: Path,
     *,
+    doubtful: list[int],
     lang: str,
     cfg: OcrConfig,
     max_pixels: int,
@@ -138,7 +142,8 @@ def sharpen(
 
     Lines of the page's script under ``ocr.reread_confidence``, and lines of other scripts
     the first re-reading (:func:`reread_lines`) left as they were, if any: the page is only
-    prepared again for them.
+    prepared again for them. ``doubtful`` are the page's lines probably in another script
+    (:func:`pipeline.ocr.lines.doubtful`).
 
     Returns:
         The readings of other scripts (``readings`` and those found now), and the readings
@@ -149,7 +154,7 @@ def sharpen(
         ScanError: The master cannot be read.
     """
     own = sharper.doubtful(page, lang, below=cfg.reread_confidence, skip=set(readings))
-    others = [n for n in ocr_lines.doubtful(page, lang) if n not in readings]
+    others = [n for n in doubtful if n not in readings]
     others = others if _other_scripts(cfg, lang) else []
     if not cfg.reread_dpi or not (own or others):
         return readings, {}
@@ -170,7 +175,7 @@ def sharpen(
         ) from None
     if others:
         there = sharp.lines_there(page)
-        more, _ = reread_lines(there, image, lang=lang, cfg=cfg, dpi=plan.dpi, only=others)
+        more = reread_lines(there, image, others, lang=lang, cfg=cfg, dpi=plan.dpi)
         readings = readings | {n: sharp.back(r) for n, r in more.items()}
     return readings, found
 
@@ -186,38 +191,83 @@ def _other_scripts(cfg: OcrConfig, lang: str) -> bool:
 def reread_lines(
     page: hocr.Page,
     image: Path,
+    lines: list[int],
     *,
     lang: str,
     cfg: OcrConfig,
     dpi: int,
-    only: Collection[int] | None = None,
-) -> tuple[dict[int, ocr_lines.Reading], int]:
+) -> dict[int, ocr_lines.Reading]:
     """Lines of other scripts read again with ``ocr.line_languages`` (none for vertical pages).
 
-    ``only`` limits them to these lines (:func:`pipeline.ocr.lines.reread`).
+    ``lines`` are the doubtful ones to read (:func:`pipeline.ocr.lines.reread`).
 
     Returns:
-        The readings that replace lines, by line index, and how many lines were read again.
+        The readings that replace lines, by line index.
 
     Raises:
         OcrError: libvips could not cut the lines out, or tesseract failed.
     """
     if not _other_scripts(cfg, lang):
-        return {}, 0
+        return {}
     try:
-        readings = ocr_lines.reread(
+        return ocr_lines.reread(
             page,
             image,
+            lines,
             page_lang=lang,
             line_languages=cfg.line_languages,
             work=image.parent,
             dpi=dpi,
             timeout_s=cfg.timeout_s,
-            only=only,
         )
     except pyvips.Error as exc:
         raise OcrError(f"cannot cut lines out for OCR: {vips_message(exc)}") from None
-    return readings, len(ocr_lines.doubtful(page, lang))
+
+
+def judged(page: hocr.Page, cfg: OcrConfig) -> tuple[float | None, bool]:
+    """The review gate: a page's mean word confidence and whether it is held for review.
+
+    Args:
+        page: The page as first read, lines in other scripts put in (a sharper reading of a
+            line is more confident, not always right).
+        cfg: The OCR settings (``ocr.review_confidence``).
+
+    Returns:
+        The mean confidence (0-100, two decimals; ``None`` for a page without words) and
+        whether it is under ``ocr.review_confidence``.
+    """
+    confs = [w.confidence for w in page.words]
+    confidence = round(sum(confs) / len(confs), 2) if confs else None
+    return confidence, confidence is not None and confidence < cfg.review_confidence
+
+
+class Orientation(NamedTuple):
+    """Which way up tesseract's orientation detection (``--psm 0``) found a page."""
+
+    degrees: int | None = None  # 0, 90, 180 or 270 (180: upside down)
+    confidence: float | None = None
+    error: str | None = None  # why it could not tell
+
+
+def orientation(image: Path, cfg: OcrConfig) -> Orientation:
+    """Detect which way up the page's OCR image is.
+
+    An upside-down page gives tesseract nothing it recognises, so the review gate always holds
+    it; only held pages are looked at. The OCR image (at ``ocr.dpi``, 900-1,240 px wide for
+    the sample pages) tells upright from upside-down pages as well as the full-size
+    derivative does: confidence 12-31 on both for pages in print and gothic type, turned or
+    not; at 450 px, 0.3-3.3 and often the wrong way. Handwriting-like pages defeat it at every
+    size (under 3, either way up), but on the OCR image no upright one was said to be turned
+    with the contact sheet's 2 (the full-size derivative said so of one, at 2.9).
+
+    A failure (too little text to tell, or a timeout) is recorded, not raised: the page's
+    text is read all the same.
+    """
+    try:
+        degrees, confidence = tesseract.orientation(image=image, timeout_s=cfg.timeout_s)
+    except OcrError as exc:
+        return Orientation(error=str(exc))
+    return Orientation(degrees, confidence)
 
 
 class Recognised(NamedTuple):
@@ -230,6 +280,8 @@ class Recognised(NamedTuple):
     sharpened: dict[int, ocr_lines.Reading]  # lines of the page's script read again, sharper
     texts: dict[str, str]  # tesseract's outputs by kind
     kept: Path  # where ingest keeps the page's working image
+    first: hocr.Page  # the page as the review gate judges it (:func:`judged`)
+    orientation: Orientation  # detected only for a page the gate holds
 
 
 def recognised(inp: PageInput, cfg: OcrConfig, max_pixels: int, layout: Layout) -> Recognised:
@@ -254,20 +306,26 @@ def recognised(inp: PageInput, cfg: OcrConfig, max_pixels: int, layout: Layout) 
         )
         page = hocr.line_texts(hocr.parse(texts["hocr"]), texts["txt"])
         image = work / "page.png"
-        readings, reread = reread_lines(page, image, lang=lang, cfg=cfg, dpi=prepared.dpi)
+        doubtful = ocr_lines.doubtful(page, lang)
+        readings = reread_lines(page, image, doubtful, lang=lang, cfg=cfg, dpi=prepared.dpi)
+        reread = len(doubtful) if _other_scripts(cfg, lang) else 0
         readings, sharpened = sharpen(
             inp,
             page,
             readings,
             prepared,
             work,
+            doubtful=doubtful,
             lang=lang,
             cfg=cfg,
             max_pixels=max_pixels,
             layout=layout,
         )
+        first = ocr_lines.apply(page, readings)
+        held = judged(first, cfg)[1]
+        turned = orientation(image, cfg) if held else Orientation()
     except hocr.HocrError as exc:
         raise OcrError(f"tesseract wrote unreadable output: {exc}") from None
     finally:
         shutil.rmtree(work)
-    return Recognised(prepared, page, readings, reread, sharpened, texts, kept)
+    return Recognised(prepared, page, readings, reread, sharpened, texts, kept, first, turned)

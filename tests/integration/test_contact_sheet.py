@@ -14,7 +14,7 @@ import pyvips
 from pipeline.run.job import run_job
 from pipeline.samples.generate import generate_volume
 from pipeline.siteurl import layout_for
-from tests.conftest import VIEWER, artifact_path, config_at, require
+from tests.conftest import VIEWER, artifact_path, assert_clean_exit, config_at, invoke, require
 
 pytestmark = [pytest.mark.slow, pytest.mark.tesseract]
 
@@ -57,6 +57,22 @@ def test_the_upside_down_page_is_marked(built: tuple[Path, dict[str, Any]]) -> N
     assert any(f.startswith("likely upside down") for f in sheet["p002"]["flags"])
     for page in ("p001", "p003"):
         assert not any("upside down" in f for f in sheet[page]["flags"]), sheet[page]
+
+
+def test_verify_rebuilds_the_sheet_without_tesseract(
+    built: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """The orientation is OCR's record: verify (which rewrites the report) runs no tesseract."""
+    root = next(p for p in built[0].parents if (p / "scans").is_dir())
+    shutil.copytree(root, tmp_path / "ws", symlinks=True)
+    work = tmp_path / "ws"
+    report = work / built[0].relative_to(root)
+    report.unlink()
+    result = invoke(work, "verify", env={"PATH": str(tmp_path / "no-tools")})
+    assert_clean_exit(result, 0)
+    sheet = {p["page"]: p for p in json.loads(report.read_text(encoding="utf-8"))["contact_sheet"]}
+    assert sheet == {p["page"]: p for p in built[1]["contact_sheet"]}
+    assert any(f.startswith("likely upside down") for f in sheet["p002"]["flags"])
 
 
 @pytest.mark.browser

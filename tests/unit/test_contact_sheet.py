@@ -1,13 +1,21 @@
-"""The contact sheet's checks that need no tool: shape outliers and transcription files."""
+"""The contact sheet's checks, which need no tool: shapes, transcription files, orientation."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.archive.contact import shape_flags, transcribed_pages
+import pytest
+
+from pipeline.archive.contact import rotation_flag, shape_flags, transcribed_pages
+from pipeline.archive.report import write_volume_report
 from pipeline.archive.report_model import IngestFacts, PageEntry
 from pipeline.input.volumes import load_volume
+from pipeline.layout import Layout
+from pipeline.records import StageRecord
+from pipeline.results import IngestResult, OcrResult, TilesResult
+from pipeline.state import StateStore
 
 
 def _entry(page: str, width: int, height: int) -> PageEntry:
@@ -41,3 +49,61 @@ def test_pages_with_a_transcription_file_are_known(
     volume = load_volume(scans, ["kor"], transcriptions=tmp_path / "transcriptions")
     assert transcribed_pages(volume) == {"f001v", "f002r"}
     assert transcribed_pages(load_volume(scans, ["kor"])) == set()
+
+
+@pytest.mark.parametrize(
+    ("ocr", "flag"),
+    [
+        pytest.param(
+            OcrResult(needs_review=True, orientation=180, orientation_confidence=12.4),
+            "likely upside down (orientation confidence 12.4)",
+            id="upside-down",
+        ),
+        pytest.param(
+            OcrResult(needs_review=True, orientation=90, orientation_confidence=3.0),
+            "likely turned 90 degrees (orientation confidence 3.0)",
+            id="sideways",
+        ),
+        pytest.param(
+            OcrResult(needs_review=True, orientation=180, orientation_confidence=1.5),
+            None,
+            id="unsure",
+        ),
+        pytest.param(
+            OcrResult(needs_review=True, orientation=0, orientation_confidence=20.0),
+            None,
+            id="upright",
+        ),
+        pytest.param(OcrResult(confidence=91.0), None, id="not-held"),
+        pytest.param(
+            OcrResult(needs_review=True, orientation_error="orientation not detected: too few"),
+            "orientation not measured: orientation not detected: too few",
+            id="not-measured",
+        ),
+    ],
+)
+def test_the_orientation_flag_says_what_ocr_recorded(ocr: OcrResult, flag: str | None) -> None:
+    assert rotation_flag(ocr) == flag
+
+
+def test_the_report_is_built_without_tesseract(
+    make_scan: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Report and verify read what OCR recorded: no tesseract on PATH, the page is still marked."""
+    for page in ("p1", "p2"):
+        make_scan(f"vol/{page}.tif", 64, 90)
+    volume = load_volume(tmp_path / "scans" / "vol", ["kor"])
+    layout = Layout(out=tmp_path / "out", base_url="https://example.org/iiif/")
+    held = OcrResult(
+        confidence=31.0, needs_review=True, orientation=180, orientation_confidence=9.8
+    )
+    with StateStore(tmp_path / "state.sqlite") as state:
+        for page, ocr in (("p1", OcrResult(confidence=92.0)), ("p2", held)):
+            state.put(StageRecord.done("ingest", "vol", page, IngestResult(width=64, height=90)))
+            state.put(StageRecord.done("tiles", "vol", page, TilesResult(width=64, height=90)))
+            state.put(StageRecord.done("ocr", "vol", page, ocr))
+        monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+        path = write_volume_report(layout, state, volume)
+    sheet = {p["page"]: p for p in json.loads(path.read_text(encoding="utf-8"))["contact_sheet"]}
+    assert sheet["p1"]["flags"] == []
+    assert sheet["p2"]["flags"] == ["likely upside down (orientation confidence 9.8)"]

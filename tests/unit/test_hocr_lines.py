@@ -60,6 +60,13 @@ def test_doubtful_lines_are_unconfident_and_not_in_the_page_script() -> None:
     assert ocr_lines.doubtful(page, "xyz") == []  # a model whose script we do not know
 
 
+def test_a_page_spec_names_the_scripts_of_its_known_models() -> None:
+    assert ocr_lines.page_scripts("kor") == {"HANGUL"}
+    assert ocr_lines.page_scripts("kor+rus+xyz") == {"HANGUL", "CYRILLIC"}
+    assert ocr_lines.page_scripts("xyz") == set()
+    assert ocr_lines.line_confidence(line(KOREAN[0], 93)) == 93
+
+
 WORDS = (
     hocr.Word("Копия", (100, 200, 300, 240), 94),
     hocr.Word("верна.", (330, 200, 700, 240), 96),
