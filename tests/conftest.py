@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import traceback
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pipeline.config import Config, load_config
+from pipeline.records import StageRecord
+from pipeline.run.job import run_job
+from pipeline.siteurl import layout_for
+from pipeline.state import StateStore
 
 TESTS = Path(__file__).parent
 SCHEMAS = TESTS / "schemas"
@@ -148,6 +153,29 @@ def clean_logging() -> Iterator[None]:
     """For tests that run the CLI themselves: its logging set-up is undone afterwards."""
     with restored_root_logging():
         yield
+
+
+def stage_records(cfg: Config) -> dict[tuple[str, str], StageRecord]:
+    """The stored records of a job's output folder, by (page, stage)."""
+    with StateStore(layout_for(cfg).state_db) as state:
+        return {(r.page, r.stage): r for r in state.records()}
+
+
+def rerun_changes(cfg: Config) -> set[tuple[str, str]]:
+    """Run the job again; return the (page, stage) pairs that ran (were not current).
+
+    Each stored record's duration is first set to -1: a stage that runs again writes its real
+    one, so its record changes even when the rerun's output and timing (to the millisecond)
+    are the same as before.
+    """
+    with StateStore(layout_for(cfg).state_db) as state:
+        for rec in list(state.records()):
+            state.put(replace(rec, duration_s=-1.0))
+    before = {k: r.to_json() for k, r in stage_records(cfg).items()}
+    report = run_job(cfg)
+    assert not report.failures, [(f.subject, f.stage, f.error) for f in report.failures]
+    after = {k: r.to_json() for k, r in stage_records(cfg).items()}
+    return {k for k in after if before.get(k) != after[k]}
 
 
 def run_cli(*args: str, env: Mapping[str, str] | None = None) -> Result:

@@ -10,24 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config
-from pipeline.records import StageRecord
 from pipeline.run.job import run_job
-from pipeline.siteurl import layout_for
-from pipeline.state import StateStore
-
-
-def _records(cfg: Config) -> dict[tuple[str, str], StageRecord]:
-    with StateStore(layout_for(cfg).state_db) as state:
-        return {(r.page, r.stage): r for r in state.records()}
-
-
-def _rerun(cfg: Config) -> set[tuple[str, str]]:
-    """Run again; return the (page, stage) pairs whose record changed."""
-    before = {k: r.to_json() for k, r in _records(cfg).items()}
-    report = run_job(cfg)
-    assert not report.failures, [f.error for f in report.failures]
-    after = {k: r.to_json() for k, r in _records(cfg).items()}
-    return {k for k in after if before.get(k) != after[k]}
+from tests.conftest import rerun_changes, stage_records
 
 
 @pytest.fixture
@@ -43,7 +27,7 @@ def test_touching_a_master_redoes_no_derivative(built: Config, tmp_path: Path) -
     master = tmp_path / "scans" / "vol" / "p2.tif"
     stat = master.stat()
     os.utime(master, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
-    changed = _rerun(built)
+    changed = rerun_changes(built)
     assert changed == {("p2", "ingest")}
 
 
@@ -51,7 +35,7 @@ def test_a_new_first_page_leaves_the_other_pages_alone(
     built: Config, make_scan: Callable[..., Path]
 ) -> None:
     make_scan("vol/p0.tif", 320, 400)
-    changed = _rerun(built)
+    changed = rerun_changes(built)
     assert {page for page, stage in changed if stage in ("ingest", "tiles", "ocr")} == {"p0"}
     assert ("", "manifest") in changed
 
@@ -61,7 +45,7 @@ def test_moving_the_scans_folder_redoes_nothing(
 ) -> None:
     shutil.move(tmp_path / "scans", tmp_path / "moved")
     cfg = make_cfg(ocr={"enabled": False}, site={"scans": str(tmp_path / "moved")})
-    assert _rerun(cfg) == set()
+    assert rerun_changes(cfg) == set()
 
 
 def test_a_deleted_upstream_output_is_reported_not_a_crash(built: Config, tmp_path: Path) -> None:
@@ -69,7 +53,7 @@ def test_a_deleted_upstream_output_is_reported_not_a_crash(built: Config, tmp_pa
     info.unlink()
     report = run_job(built, stages=["manifest"])
     assert report.internal_errors == 0
-    recs = _records(built)
+    recs = stage_records(built)
     assert recs[("", "manifest")].status == "failed"
     assert "p1" in recs[("", "manifest")].error
 
@@ -81,7 +65,7 @@ def test_a_new_base_url_never_reruns_tesseract(
     make_scan("vol/p1.tif", 400, 300)
     assert not run_job(make_cfg()).failures
     cfg = make_cfg(site={"base_url": "https://iiif.example.net/prod/"})
-    stages = {stage for _, stage in _rerun(cfg)}
+    stages = {stage for _, stage in rerun_changes(cfg)}
     assert "ocr" not in stages and "ingest" not in stages
     assert {"tiles", "manifest", "collection"} <= stages
 
@@ -94,6 +78,6 @@ def test_new_ocr_settings_rerun_ocr_and_what_shows_its_text_only(
     assert not run_job(make_cfg()).failures
     # A new OCR resolution: ingest keeps OCR's working image at the old one, but that is a
     # cache named by its settings, not part of ingest's result; ingest and tiles stay.
-    stages = {stage for _, stage in _rerun(make_cfg(ocr={"dpi": 120}))}
+    stages = {stage for _, stage in rerun_changes(make_cfg(ocr={"dpi": 120}))}
     assert "ingest" not in stages and "tiles" not in stages
     assert "ocr" in stages

@@ -17,6 +17,7 @@ from pipeline.records import StageRecord
 from pipeline.run.job import run_job
 from pipeline.siteurl import layout_for
 from pipeline.state import StateStore
+from tests.conftest import rerun_changes
 
 
 @pytest.fixture
@@ -39,17 +40,6 @@ def _pyramid(cfg: Config, page: str) -> Path:
     return layout_for(cfg).image_dir("vol", page)
 
 
-def _redone(cfg: Config) -> set[tuple[str, str]]:
-    """Run again; return the (page, stage) pairs that ran (were not current)."""
-    with StateStore(layout_for(cfg).state_db) as state:
-        before = {(r.page, r.stage): r.to_json() for r in state.records()}
-    report = run_job(cfg)
-    assert not report.failures, [f.error for f in report.failures]
-    with StateStore(layout_for(cfg).state_db) as state:
-        after = {(r.page, r.stage): r.to_json() for r in state.records()}
-    return {k for k in after if before.get(k) != after[k]}
-
-
 def _a_tile(folder: Path) -> Path:
     return next(p for p in sorted(folder.rglob("default.jpg")) if "full" not in p.parts)
 
@@ -64,13 +54,13 @@ def test_a_tiles_record_counts_its_pyramid_folder(built: Config) -> None:
 
 def test_a_deleted_pyramid_folder_is_tiled_again(built: Config) -> None:
     shutil.rmtree(_pyramid(built, "p2"))
-    assert ("p2", "tiles") in _redone(built)
+    assert ("p2", "tiles") in rerun_changes(built)
     assert (_pyramid(built, "p2") / "info.json").is_file()
 
 
 def test_a_deleted_info_json_is_tiled_again(built: Config) -> None:
     (_pyramid(built, "p2") / "info.json").unlink()
-    redone = _redone(built)
+    redone = rerun_changes(built)
     assert ("p2", "tiles") in redone
     assert ("p1", "tiles") not in redone
     assert (_pyramid(built, "p2") / "info.json").is_file()
@@ -80,14 +70,14 @@ def test_a_deleted_tile_column_is_tiled_again(built: Config) -> None:
     """A region folder (one entry at the pyramid's top level) changes the entry count."""
     region = _a_tile(_pyramid(built, "p1")).relative_to(_pyramid(built, "p1")).parts[0]
     shutil.rmtree(_pyramid(built, "p1") / region)
-    assert ("p1", "tiles") in _redone(built)
+    assert ("p1", "tiles") in rerun_changes(built)
     assert (_pyramid(built, "p1") / region).is_dir()
 
 
 def test_one_deleted_tile_is_for_verify_not_the_rerun(built: Config) -> None:
     tile = _a_tile(_pyramid(built, "p1"))
     tile.unlink()
-    assert _redone(built) == set()
+    assert rerun_changes(built) == set()
     layout = layout_for(built)
     with StateStore(layout.state_db) as state:
         result = verify(state, layout, built.site.scans)
@@ -128,4 +118,4 @@ def test_a_record_stored_before_folder_counts_is_redone_when_a_tile_is_gone(
 ) -> None:
     _store_as_before_folder_counts(built, "p1")
     _a_tile(_pyramid(built, "p1")).unlink()
-    assert ("p1", "tiles") in _redone(built)  # every listed file was looked at
+    assert ("p1", "tiles") in rerun_changes(built)  # every listed file was looked at

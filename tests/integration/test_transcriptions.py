@@ -14,11 +14,9 @@ import pyvips
 from pipeline.archive.fixity import verify_workspace
 from pipeline.config import Config
 from pipeline.input.transcripts.read import read_transcript
-from pipeline.records import StageRecord
 from pipeline.run.job import run_job
 from pipeline.samples.generate import SamplePage, generate_volume
 from pipeline.siteurl import layout_for
-from pipeline.state import StateStore
 from tests.conftest import (
     BASE_URL,
     assert_clean_exit,
@@ -27,6 +25,8 @@ from tests.conftest import (
     have_tesseract,
     invoke,
     require,
+    rerun_changes,
+    stage_records,
 )
 
 pytestmark = [pytest.mark.tesseract, pytest.mark.slow]
@@ -56,20 +56,6 @@ def work(built: dict[str, Any], tmp_path: Path) -> Path:
     return tmp_path / "ws"
 
 
-def records(cfg: Config) -> dict[tuple[str, str], StageRecord]:
-    with StateStore(layout_for(cfg).state_db) as state:
-        return {(r.page, r.stage): r for r in state.records()}
-
-
-def rerun(cfg: Config) -> set[tuple[str, str]]:
-    """Run again; return the (page, stage) pairs whose record changed."""
-    before = {k: r.to_json() for k, r in records(cfg).items()}
-    report = run_job(cfg)
-    assert not report.failures, [(f.subject, f.stage, f.error) for f in report.failures]
-    after = {k: r.to_json() for k, r in records(cfg).items()}
-    return {k for k in after if before.get(k) != after[k]}
-
-
 def transcribe(root: Path, name: str, text: str) -> Path:
     path = root / "transcriptions" / VOLUME / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,6 +66,11 @@ def transcribe(root: Path, name: str, text: str) -> Path:
 def annotation_texts(root: Path, page: str) -> list[str]:
     doc = json.loads((root / "out" / VOLUME / "annotations" / f"{page}.json").read_text("utf-8"))
     return [item["body"]["value"] for item in doc["items"]]
+
+
+def ocr_records(cfg: Config) -> dict[tuple[str, str], object]:
+    """What the OCR stage stored per page (its fingerprint and result; not its duration)."""
+    return {k: (r.fingerprint, r.data) for k, r in stage_records(cfg).items() if k[1] == "ocr"}
 
 
 REDONE = {
@@ -97,18 +88,18 @@ def test_a_transcription_and_its_changes_redo_only_what_depends_on_it(
 ) -> None:
     cfg = config_at(work)
     truth: SamplePage = built["pages"][0]
-    ocr_before = {k: r.to_json() for k, r in records(cfg).items() if k[1] == "ocr"}
+    ocr_before = ocr_records(cfg)
     lines = truth.text.splitlines()
     transcribe(work, "p001.txt", truth.text + "\n")
-    assert rerun(cfg) == REDONE
+    assert rerun_changes(cfg) == REDONE
     assert annotation_texts(work, "p001") == [line.strip() for line in lines if line.strip()]
 
     lines[0] = "고친 첫 줄"
     transcribe(work, "p001.txt", "\n".join(lines) + "\n")
-    assert rerun(cfg) == REDONE
+    assert rerun_changes(cfg) == REDONE
     assert annotation_texts(work, "p001")[0] == "고친 첫 줄"
     # Tesseract never ran again: the OCR records are exactly as they were.
-    assert {k: r.to_json() for k, r in records(cfg).items() if k[1] == "ocr"} == ocr_before
+    assert ocr_records(cfg) == ocr_before
 
     manifest = json.loads((work / "out" / VOLUME / "manifest.json").read_text("utf-8"))
     first, second = manifest["items"]
@@ -127,7 +118,7 @@ def test_a_transcription_and_its_changes_redo_only_what_depends_on_it(
 
     # The file goes: the page's OCR comes back, the transcription's files go.
     (work / "transcriptions" / VOLUME / "p001.txt").unlink()
-    assert rerun(cfg) == REDONE
+    assert rerun_changes(cfg) == REDONE
     assert not (work / "out" / VOLUME / "transcription" / "p001.alto.xml").exists()
     assert verify_workspace(cfg).problems == []
 
@@ -152,7 +143,7 @@ def test_the_report_measures_our_ocr_against_the_human_text(
     assert not run_job(cfg).failures
     report = json.loads(layout_for(cfg).report_path(VOLUME).read_text("utf-8"))
     measured = report["ocr_accuracy"]
-    recs = records(cfg)
+    recs = stage_records(cfg)
     edits = chars = 0
     for page in built["pages"]:
         ocr = recs[(page.page_id, "ocr")].data
@@ -237,7 +228,7 @@ def test_a_file_of_an_exif_rotated_masters_stored_pixels_lands_upright(tmp_path:
     cfg = config_at(tmp_path, ocr={"enabled": False})
     report = run_job(cfg, stages=["ingest", "ocr", "transcription", "annotations"])
     assert not report.failures, [f.error for f in report.failures]
-    ingest = records(cfg)[("0003", "ingest")].data
+    ingest = stage_records(cfg)[("0003", "ingest")].data
     assert (ingest["orientation"], ingest["width"], ingest["height"]) == (6, stored_h, stored_w)
     doc = json.loads((tmp_path / "out" / "vol" / "annotations" / "0003.json").read_text())
     for line, annotation in zip(read_transcript(DATA / export).lines, doc["items"], strict=True):
