@@ -13,7 +13,7 @@ from pipeline.iiif.models import Make
 from pipeline.iiif.text import LangMap
 from pipeline.layout import Layout
 from pipeline.ocr.alto import ALTO3
-from pipeline.ocr.chosen import chosen_lines
+from pipeline.ocr.chosen import shown_text
 from pipeline.records import PageItem
 from pipeline.results import AnnotationsResult, OcrResult, TilesResult, TranscriptionResult
 
@@ -85,9 +85,7 @@ def canvas_parts(
         )
     if not tiles.width or not tiles.height:
         raise ManifestError(f"{item.page}: the tiles record has no image size")
-    text = chosen_lines(ocr, transcription) if ocr is not None else None
-    if text is not None and not text.published:
-        text = None
+    text = shown_text(ocr, transcription) if ocr is not None else None
     thumb = tiles.thumbnail
     linked = annotations.annotations if text is not None and annotations is not None else None
     transcribed = text is not None and text.transcribed

@@ -162,3 +162,13 @@ def chosen_lines(
         second = machine if transcription.machine_layer and machine and machine.lines else None
         return _transcribed(transcription, second)
     return machine
+
+
+def shown_text(ocr: OcrResult | None, transcription: TranscriptionResult | None) -> PageText | None:
+    """The page's chosen text when it may be shown, else ``None``.
+
+    What annotations, search and the PDF show: :func:`chosen_lines`, unless the page has no
+    text or its OCR text is withheld for review (or OCR is off).
+    """
+    text = chosen_lines(ocr, transcription)
+    return text if text is not None and text.published else None

@@ -15,7 +15,7 @@ from pipeline.fsio import write_text_atomic
 from pipeline.iiif.jsonio import dump_json
 from pipeline.layout import Layout
 from pipeline.ocr.annotations import annotation_page
-from pipeline.ocr.chosen import PageText, chosen_lines
+from pipeline.ocr.chosen import PageText, shown_text
 from pipeline.records import PageItem, StageRecord
 from pipeline.results import AnnotationsResult
 from pipeline.stages.spec import PageInput, StageSpec
@@ -66,9 +66,9 @@ def run(inp: PageInput, settings: AnnotationSettings, layout: Layout) -> StageRe
         The record; its result's ``annotations`` is the layout-relative path or ``None``.
     """
     item = inp.item
-    text = chosen_lines(inp.upstream.ocr, inp.upstream.transcription)
+    text = shown_text(inp.upstream.ocr, inp.upstream.transcription)
     outputs: dict[str, str] = {}
-    if text is None or not text.lines or not text.published:
+    if text is None or not text.lines:
         # Blank page (an empty transcription too), OCR switched off, or text withheld under
         # the confidence policy: no layer at all, the OCR one under it neither.
         for layer in ("", MACHINE_LAYER):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.config import Config
 from pipeline.layout import Layout
-from pipeline.ocr.chosen import chosen_lines
+from pipeline.ocr.chosen import shown_text
 from pipeline.records import StageRecord
 from pipeline.results import IndexResult, LineBox
 from pipeline.search.index import Box, Line, build_index
@@ -57,8 +57,8 @@ def page_lines(page: PageInput) -> list[LineBox]:
     Returns:
         ``(text, (x0, y0, x1, y1))`` per line, in reading order.
     """
-    text = chosen_lines(page.upstream.ocr, page.upstream.transcription)
-    if text is None or not text.published:
+    text = shown_text(page.upstream.ocr, page.upstream.transcription)
+    if text is None:
         return []
     ingest = page.upstream.ingest
     whole = (0, 0, ingest.width, ingest.height) if ingest else (0, 0, 1, 1)

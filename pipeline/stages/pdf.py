@@ -25,7 +25,7 @@ from pipeline.imaging.working_image import source_resolution
 from pipeline.input.descriptor import Descriptor
 from pipeline.layout import Layout
 from pipeline.ocr import tesseract
-from pipeline.ocr.chosen import chosen_lines
+from pipeline.ocr.chosen import shown_text
 from pipeline.pdf.document import Bookmark, DocumentInfo, Page, TextLine, build_pdf
 from pipeline.pdf.image import Derivative, choose_derivative, page_image
 from pipeline.records import PageItem, StageRecord
@@ -88,8 +88,8 @@ def page_lines(page: PageInput) -> list[TextLine]:
     transcription) are laid over the page in equal bands, top to bottom, so that they can
     still be found and copied in reading order.
     """
-    text = chosen_lines(page.upstream.ocr, page.upstream.transcription)
-    if text is None or not text.published:
+    text = shown_text(page.upstream.ocr, page.upstream.transcription)
+    if text is None:
         return []
     ingest = page.upstream.ingest
     width, height = (ingest.width, ingest.height) if ingest else (1, 1)

@@ -19,10 +19,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.config import Config
-from pipeline.fsio import sha256_file, write_texts_atomic
+from pipeline.fsio import sha256_bytes, write_texts_atomic
 from pipeline.input.transcripts.geometry import to_canvas
 from pipeline.input.transcripts.model import Line, Provenance, Transcript
-from pipeline.input.transcripts.read import read_transcript
+from pipeline.input.transcripts.read import parse_transcript, read_bytes
 from pipeline.layout import OCR_SUFFIXES, Layout
 from pipeline.ocr import cer, tesseract, text_files
 from pipeline.ocr.chosen import line_language
@@ -183,8 +183,9 @@ def run(inp: PageInput, settings: TranscriptionSettings, layout: Layout) -> Stag
         _remove_files(layout, item)
         return StageRecord.done(NAME, item.volume, item.page, TranscriptionResult())
     ingest = inp.upstream.ingest or IngestResult()
-    path = Path(found.path)
-    transcript = read_transcript(path)
+    # Read once: what is parsed is what the digest names.
+    data = read_bytes(Path(found.path))
+    transcript = parse_transcript(data, found.name)
     mapped = to_canvas(transcript, (ingest.width, ingest.height), ingest.orientation)
     made = provenance_of(mapped.provenance, found)
     lines, note = canvas_lines(mapped, item, inp.upstream.ocr)
@@ -200,7 +201,7 @@ def run(inp: PageInput, settings: TranscriptionSettings, layout: Layout) -> Stag
         _remove_files(layout, item)
     result = TranscriptionResult(
         file=found.name,
-        sha256=sha256_file(path),
+        sha256=sha256_bytes(data),
         format=transcript.format,
         provenance=made,
         lines=lines,

@@ -37,11 +37,34 @@ def read_transcript(path: Path) -> Transcript:
         TranscriptError: The file cannot be read, is not UTF-8, is malformed, does not follow
             its schema, or lacks what a page needs (one line naming the file and the reason).
     """
-    name = path.name
+    return parse_transcript(read_bytes(path), path.name)
+
+
+def read_bytes(path: Path) -> bytes:
+    """A transcription file's bytes.
+
+    Raises:
+        TranscriptError: The file cannot be read (one line naming it).
+    """
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
-        raise TranscriptError(f"{name}: cannot read the file ({exc.strerror})") from None
+        raise TranscriptError(f"{path.name}: cannot read the file ({exc.strerror})") from None
+
+
+def parse_transcript(data: bytes, name: str) -> Transcript:
+    """Read a transcription file's bytes (see :func:`read_transcript`).
+
+    Args:
+        data: The file's content.
+        name: Its name, for messages.
+
+    Returns:
+        The transcript.
+
+    Raises:
+        TranscriptError: As :func:`read_transcript`.
+    """
     kind = detect(data, name)
     if kind == "text":
         return read_plain(decode(data, name), name)
