@@ -22,9 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipeline.samples.generate import generate_volume
 from tests.bench.bench_ocr import PageResult, cer
-from tests.bench.bench_ocr_scripts import A4_300, GATE_CER, WORKERS, run_ours, run_peer
+from tests.bench.bench_ocr_scripts import GATE_CER, WORKERS, a4_volume, run_ours, run_peer
 from tests.bench.common import Row
 
 PRINT_FONTS = ("print", "gothic")
@@ -51,17 +50,7 @@ def _rate(pages: int, seconds: float) -> float:
 def set_rows(workdir: Path, label: str, seed: int, combos: list[tuple[str, str]]) -> list[Row]:
     """Rows of one set: CER per group (ours, normalised, peer), pages/min, the review gate."""
     scans, volume = f"scans-{label}", f"damage-{seed}"
-    pages = generate_volume(
-        workdir / scans,
-        volume_id=volume,
-        pages=len(combos),
-        seed=seed,
-        width=A4_300[0],
-        height=A4_300[1],
-        fonts=[f for f, _ in combos],
-        conditions=[c for _, c in combos],
-        write_descriptor=False,
-    )
+    pages = a4_volume(workdir / scans, volume, seed, combos)
     files = [workdir / scans / volume / p.file for p in pages]
     run_ours(workdir, scans, volume, "warm-up", VARIANTS["ours"])
     times: dict[str, float] = {}

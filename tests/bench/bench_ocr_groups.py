@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.run.job import run_job
-from pipeline.samples.generate import SamplePage, generate_volume
+from pipeline.samples.generate import SamplePage
 from tests.bench.bench_ocr import PageResult, cer, read_ocr, run_peer, timed_ocr
-from tests.bench.bench_ocr_scripts import A4_300, GATE_CER, WORKERS, _config, _gate
+from tests.bench.bench_ocr_scripts import GATE_CER, WORKERS, _config, _gate, a4_volume
 from tests.bench.common import Row
 
 # (set name, seed, text set): the text set picks the biographies and the Russian passages.
@@ -67,18 +67,8 @@ def generate(workdir: Path, label: str, seed: int, text_set: str) -> tuple[str, 
     """The set's volume (one page per group member); its scans folder name and pages."""
     combos = [combo for _, _, members in GROUPS for combo in members]
     scans = f"scans-{label}"
-    pages = generate_volume(
-        workdir / scans,
-        volume_id=f"groups-{seed}",
-        pages=len(combos),
-        seed=seed,
-        width=A4_300[0],
-        height=A4_300[1],
-        fonts=[f for f, _ in combos],
-        conditions=[c for _, c in combos],
-        russian_set=text_set,
-        people_set=text_set,
-        write_descriptor=False,
+    pages = a4_volume(
+        workdir / scans, f"groups-{seed}", seed, combos, russian_set=text_set, people_set=text_set
     )
     return scans, pages
 

@@ -43,10 +43,10 @@ from pipeline.imaging.working_image import plan_reduction, working_image
 from pipeline.ocr import hocr, preprocess
 from pipeline.ocr import lines as ocr_lines
 from pipeline.run.job import run_job
-from pipeline.samples import RULINGS, generate_volume
+from pipeline.samples import RULINGS
 from pipeline.siteurl import layout_for
 from tests.bench.bench_ocr import PageResult, cer, read_ocr, timed_ocr
-from tests.bench.bench_ocr_scripts import A4_300, run_peer
+from tests.bench.bench_ocr_scripts import a4_volume, run_peer
 from tests.bench.common import Row
 
 HANDS = ("hand", "hand2", "brush")
@@ -280,18 +280,7 @@ def set_rows(workdir: Path, label: str, seed: int) -> list[Row]:
     # Ruling: none (the generator's own faint rule under each line), light and dark.
     for ruling in RULINGS:
         scans = f"scans-{label}-{ruling}"
-        pages = generate_volume(
-            workdir / scans,
-            volume_id=volume,
-            pages=len(COMBOS),
-            seed=seed,
-            width=A4_300[0],
-            height=A4_300[1],
-            fonts=[f for f, _ in COMBOS],
-            conditions=[c for _, c in COMBOS],
-            write_descriptor=False,
-            ruling=ruling,
-        )
+        pages = a4_volume(workdir / scans, volume, seed, COMBOS, ruling=ruling)
         files = [workdir / scans / volume / p.file for p in pages]
         ours_s, ours, boxes = run_ours(workdir, scans, volume)
         own: dict[str, PageResult] = {}

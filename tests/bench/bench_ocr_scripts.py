@@ -25,16 +25,37 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pipeline.config import Config, load_config
 from pipeline.run.job import run_job
-from pipeline.samples.generate import generate_volume
+from pipeline.samples.generate import SamplePage, generate_volume
 from tests.bench.bench_ocr import PageResult, cer, read_ocr, timed_ocr
 from tests.bench.common import Row
 
 A4_300 = (2480, 3508)
+
+
+def a4_volume(
+    dest: Path, volume_id: str, seed: int, combos: Sequence[tuple[str, str]], **extra: Any
+) -> list[SamplePage]:
+    """A volume of A4 pages at 300 dpi, one per (font, condition), without a volume.toml."""
+    return generate_volume(
+        dest,
+        volume_id=volume_id,
+        pages=len(combos),
+        seed=seed,
+        width=A4_300[0],
+        height=A4_300[1],
+        fonts=[f for f, _ in combos],
+        conditions=[c for _, c in combos],
+        write_descriptor=False,
+        **extra,
+    )
+
+
 WORKERS = 2
 PAGES = 8
 CONDITIONS = ("clean", "degraded", "faded")
@@ -249,17 +270,7 @@ def korean_rows(workdir: Path) -> list[Row]:
     """What line re-reading costs pages without Russian."""
     scans, volume = "scans-korean", "korean-1"
     combos = [(f, c) for f in KOREAN_FONTS for c in ("clean", "degraded")][:PAGES]
-    pages = generate_volume(
-        workdir / scans,
-        volume_id=volume,
-        pages=len(combos),
-        seed=KOREAN_SEED,
-        width=A4_300[0],
-        height=A4_300[1],
-        fonts=[f for f, _ in combos],
-        conditions=[c for _, c in combos],
-        write_descriptor=False,
-    )
+    pages = a4_volume(workdir / scans, volume, KOREAN_SEED, combos)
     best, texts, langs = best_of(workdir, scans, volume, REPEATS)
     ours, plain, both = texts["ours"], texts["plain"], texts["both"]
     reread, replaced = _counts(langs)
